@@ -1,0 +1,70 @@
+#pragma once
+// Hardware descriptions read from a scenario's `cluster` section. All quantities in SI units.
+#include <string>
+
+namespace herd::model {
+
+/// Default compute efficiencies of a GPU; a calibration profile replaces them (docs/models/compute.md).
+struct ComputeEfficiency {
+  double gemm = 0.8;             ///< fraction of peak for a large, well-shaped GEMM
+  double attention_fwd = 0.6;    ///< fraction of peak, fused causal attention forward
+  double attention_bwd = 0.5;    ///< fraction of peak, fused causal attention backward
+  double hbm = 0.9;              ///< fraction of HBM bandwidth for large element-wise kernels
+  double kernel_overhead_s = 4e-6;
+  int gemm_tile_m = 128;
+  int gemm_tile_n = 256;
+  int gemm_k_half = 128;
+};
+
+struct GpuSpec {
+  std::string name;
+  std::string source;
+  double peak_bf16_flops = 0;   ///< FLOP/s, dense
+  double peak_fp8_flops = 0;    ///< FLOP/s, dense; 0 when absent
+  double peak_tf32_flops = 0;   ///< FLOP/s, dense
+  double memory_bytes = 0;      ///< HBM capacity
+  double hbm_bandwidth = 0;     ///< bytes/s
+  int sms = 0;
+  double nvlink_bandwidth = 0;  ///< bytes/s per GPU, each direction
+  double tdp_watts = 0;
+  ComputeEfficiency efficiency;
+};
+
+enum class TopologyFamily { llama3_roce, rail_fat_tree, fat_tree, single_switch };
+
+struct TopologySpec {
+  TopologyFamily family = TopologyFamily::fat_tree;
+  int nodes_per_rack = 2;
+  int racks_per_pod = 192;
+  double pod_oversubscription = 1;
+  double aggregation_oversubscription = 7;
+  int nodes_per_unit = 32;
+  double leaf_oversubscription = 1;
+  double spine_oversubscription = 1;
+  int switch_radix = 64;
+  double switch_latency_s = 1e-6;
+  int ecmp_flows = 1;
+};
+
+struct ClusterSpec {
+  std::string name;
+  std::string source;
+  GpuSpec gpu;
+  int num_gpus = 0;
+  int gpus_per_node = 8;
+  bool nvswitch = true;              ///< intra-node fabric is an NVSwitch (else PCIe)
+  double intra_node_bandwidth = 0;   ///< bytes/s per GPU, each direction
+  double intra_node_latency_s = 0;
+  bool nvls = false;                 ///< in-switch reduction (NVLink SHARP)
+  int nics_per_node = 8;
+  double nic_bandwidth = 0;          ///< bytes/s per NIC, each direction
+  double nic_efficiency = 1;
+  double nic_latency_s = 0;
+  TopologySpec topology;
+  double storage_bandwidth = 0;      ///< bytes/s, sustained, aggregate
+  double storage_peak_bandwidth = 0; ///< bytes/s, aggregate
+
+  int num_nodes() const { return (num_gpus + gpus_per_node - 1) / gpus_per_node; }
+};
+
+}  // namespace herd::model

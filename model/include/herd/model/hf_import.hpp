@@ -1,0 +1,18 @@
+#pragma once
+// Imports a Hugging Face config.json as a scenario `model` object.
+#include <filesystem>
+
+#include <nlohmann/json.hpp>
+
+namespace herd::model {
+
+/// Maps Llama-style keys (hidden_size, intermediate_size, num_attention_heads, num_key_value_heads,
+/// num_hidden_layers, vocab_size, tie_word_embeddings, head_dim, hidden_act) and GPT-2-style keys
+/// (n_embd, n_inner, n_head, n_layer, n_positions) to scenario model keys.
+/// Throws ValueError with a pointer into the config (e.g. "/hidden_size: is required").
+nlohmann::json model_from_hf_config(const nlohmann::json& config, const std::string& name);
+
+/// Reads and maps a config file. Throws InputError naming the file.
+nlohmann::json import_hf_config(const std::filesystem::path& file);
+
+}  // namespace herd::model

@@ -1,0 +1,64 @@
+#pragma once
+// The parallel layout of a training job and the checks that reject impossible combinations.
+#include <array>
+#include <cstdint>
+#include <string_view>
+
+namespace herd::model {
+
+struct TransformerSpec;
+struct ClusterSpec;
+
+enum class Axis { tp, cp, pp, dp };
+enum class DpSharding { none, zero1, fsdp, zero3 };
+enum class GradSync { per_step, per_microbatch };
+enum class Recompute { none, selective, full };
+enum class Schedule { gpipe, one_f_one_b, interleaved, llama3, zero_bubble };
+enum class LayerLayout { uniform, llama3 };
+enum class CpAlgorithm { allgather, ring };
+enum class Precision { bf16, fp8 };
+
+std::string_view to_string(Axis);
+std::string_view to_string(DpSharding);
+std::string_view to_string(GradSync);
+std::string_view to_string(Recompute);
+std::string_view to_string(Schedule);
+std::string_view to_string(LayerLayout);
+std::string_view to_string(CpAlgorithm);
+
+struct PlanSpec {
+  int tp = 1, cp = 1, pp = 1, dp = 1;
+  int virtual_stages = 1;
+  DpSharding dp_sharding = DpSharding::zero1;
+  GradSync grad_sync = GradSync::per_step;
+  int grad_bytes = 4;                ///< bytes per gradient element (fp32: 4, bf16: 2)
+  bool sequence_parallel = false;
+  int micro_batch = 1;               ///< sequences per micro-batch
+  std::int64_t global_batch = 0;     ///< sequences per step, all DP ranks
+  Recompute recompute = Recompute::none;
+  Schedule schedule = Schedule::one_f_one_b;
+  int round_size = 1;                ///< llama3 schedule's N
+  LayerLayout layer_layout = LayerLayout::uniform;
+  CpAlgorithm cp_algorithm = CpAlgorithm::allgather;
+  bool flash_attention = true;
+  std::array<Axis, 4> rank_order{Axis::tp, Axis::cp, Axis::pp, Axis::dp};  ///< innermost first
+  Precision precision = Precision::bf16;
+
+  int gpus() const { return tp * cp * pp * dp; }
+  int degree(Axis a) const;
+  /// Micro-batches each pipeline processes per step: global_batch / (dp * micro_batch).
+  std::int64_t microbatches() const { return global_batch / (static_cast<std::int64_t>(dp) * micro_batch); }
+  /// Ranks that hold the same parameters and reduce gradients together: DP x CP (context-parallel
+  /// ranks see different tokens of the same sequences, so their gradients are summed too). ZeRO/FSDP
+  /// shard over this group, as Megatron-LM's data-parallel-with-context-parallel group does.
+  int gradient_group() const { return dp * cp; }
+  bool shards_optimizer() const { return dp_sharding != DpSharding::none; }
+  bool shards_gradients() const { return dp_sharding == DpSharding::fsdp || dp_sharding == DpSharding::zero3; }
+  bool shards_parameters() const { return dp_sharding == DpSharding::zero3; }
+};
+
+/// Rejects impossible plans. Throws ValueError naming the JSON pointer of the key at fault, e.g.
+/// "/plan/tp: 6 does not divide 128 attention heads".
+void validate_plan(const PlanSpec& plan, const TransformerSpec& model, const ClusterSpec& cluster);
+
+}  // namespace herd::model

@@ -1,0 +1,110 @@
+#include "herd/model/plan.hpp"
+
+#include <string>
+
+#include "herd/model/architecture.hpp"
+#include "herd/model/error.hpp"
+#include "herd/model/hardware.hpp"
+
+namespace herd::model {
+
+std::string_view to_string(Axis a) {
+  switch (a) {
+    case Axis::tp: return "tp";
+    case Axis::cp: return "cp";
+    case Axis::pp: return "pp";
+    case Axis::dp: return "dp";
+  }
+  return "";
+}
+std::string_view to_string(DpSharding s) {
+  switch (s) {
+    case DpSharding::none: return "none";
+    case DpSharding::zero1: return "zero1";
+    case DpSharding::fsdp: return "fsdp";
+    case DpSharding::zero3: return "zero3";
+  }
+  return "";
+}
+std::string_view to_string(GradSync g) { return g == GradSync::per_step ? "per_step" : "per_microbatch"; }
+std::string_view to_string(Recompute r) {
+  switch (r) {
+    case Recompute::none: return "none";
+    case Recompute::selective: return "selective";
+    case Recompute::full: return "full";
+  }
+  return "";
+}
+std::string_view to_string(Schedule s) {
+  switch (s) {
+    case Schedule::gpipe: return "gpipe";
+    case Schedule::one_f_one_b: return "1f1b";
+    case Schedule::interleaved: return "interleaved";
+    case Schedule::llama3: return "llama3";
+    case Schedule::zero_bubble: return "zero_bubble";
+  }
+  return "";
+}
+std::string_view to_string(LayerLayout l) { return l == LayerLayout::uniform ? "uniform" : "llama3"; }
+std::string_view to_string(CpAlgorithm c) { return c == CpAlgorithm::allgather ? "allgather" : "ring"; }
+
+int PlanSpec::degree(Axis a) const {
+  switch (a) {
+    case Axis::tp: return tp;
+    case Axis::cp: return cp;
+    case Axis::pp: return pp;
+    case Axis::dp: return dp;
+  }
+  return 1;
+}
+
+namespace {
+std::string str(long long v) { return std::to_string(v); }
+[[noreturn]] void reject(const char* pointer, const std::string& message) { throw ValueError(pointer, message); }
+}  // namespace
+
+void validate_plan(const PlanSpec& p, const TransformerSpec& m, const ClusterSpec& c) {
+  if (p.gpus() != c.num_gpus)
+    reject("/plan/dp", "tp " + str(p.tp) + " x cp " + str(p.cp) + " x pp " + str(p.pp) + " x dp " + str(p.dp) + " = " +
+                           str(p.gpus()) + " GPUs, but the cluster has " + str(c.num_gpus));
+  if (m.heads % p.tp != 0) reject("/plan/tp", str(p.tp) + " does not divide " + str(m.heads) + " attention heads");
+  if (m.kv_heads % p.tp != 0 && p.tp % m.kv_heads != 0)
+    reject("/plan/tp", str(p.tp) + " neither divides nor is a multiple of " + str(m.kv_heads) + " key/value heads");
+  if (m.ffn_hidden % p.tp != 0) reject("/plan/tp", str(p.tp) + " does not divide the MLP dimension " + str(m.ffn_hidden));
+  if (p.precision == Precision::fp8) reject("/plan/precision", "fp8 is declared but not modelled yet; use bf16");
+
+  const long long chunks = static_cast<long long>(p.pp) * p.virtual_stages;
+  if (p.layer_layout == LayerLayout::uniform && m.layers % chunks != 0)
+    reject("/plan/virtual_stages", str(m.layers) + " layers cannot be split evenly over pp " + str(p.pp) + " x " +
+                                       str(p.virtual_stages) + " virtual stages");
+  if (p.layer_layout == LayerLayout::llama3) {
+    if (p.pp < 2) reject("/plan/layer_layout", "the llama3 layout needs pp >= 2");
+    if ((m.layers + 2) % chunks != 0)
+      reject("/plan/virtual_stages", str(m.layers) + " layers + embedding + output cannot be split evenly over pp " +
+                                         str(p.pp) + " x " + str(p.virtual_stages) + " virtual stages");
+  }
+  if (p.virtual_stages > 1 && p.schedule != Schedule::interleaved && p.schedule != Schedule::llama3)
+    reject("/plan/schedule", "virtual_stages " + str(p.virtual_stages) + " needs the interleaved or llama3 schedule, not " +
+                                 std::string(to_string(p.schedule)));
+
+  if (m.seq_len % (2LL * p.cp) != 0 && p.cp > 1)
+    reject("/plan/cp", "sequence " + str(m.seq_len) + " cannot be cut into 2 x cp = " + str(2 * p.cp) +
+                           " load-balanced chunks");
+  if (p.sequence_parallel && (m.seq_len / p.cp) % p.tp != 0)
+    reject("/plan/sequence_parallel", "sequence " + str(m.seq_len) + " / cp " + str(p.cp) +
+                                          " is not divisible by tp " + str(p.tp));
+
+  const long long per_step = static_cast<long long>(p.dp) * p.micro_batch;
+  if (p.global_batch % per_step != 0)
+    reject("/plan/global_batch", str(p.global_batch) + " sequences is not a multiple of dp " + str(p.dp) +
+                                     " x micro_batch " + str(p.micro_batch));
+  const long long mbs = p.microbatches();
+  if (p.schedule == Schedule::interleaved && p.pp > 1 && mbs % p.pp != 0)
+    reject("/plan/global_batch", "the interleaved schedule needs micro-batches per pipeline (" + str(mbs) +
+                                     ") to be a multiple of pp " + str(p.pp));
+  if (p.schedule == Schedule::llama3 && mbs % p.round_size != 0 && mbs > p.round_size)
+    reject("/plan/round_size", str(mbs) + " micro-batches per pipeline are not a whole number of rounds of " +
+                                   str(p.round_size));
+}
+
+}  // namespace herd::model

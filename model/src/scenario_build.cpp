@@ -1,0 +1,234 @@
+// From a validated document to typed sections, with the defaults the table declares and the ones
+// that derive from other keys (dp, kv_heads, head_dim, sequence_parallel, grad_sync, ...).
+#include "scenario_build.hpp"
+
+#include <algorithm>
+
+#include "herd/model/error.hpp"
+#include "herd/model/params.hpp"
+
+namespace herd::model::detail {
+
+namespace {
+
+template <typename Enum, std::size_t N>
+Enum pick(const ParamReader& r, std::string_view pointer, const std::array<std::pair<std::string_view, Enum>, N>& map) {
+  const std::string value = r.string(pointer);
+  for (const auto& [name, e] : map)
+    if (name == value) return e;
+  throw ValueError(std::string(pointer), "unsupported value \"" + value + "\"");  // the table lists the choices
+}
+
+int as_int(long long v, std::string_view pointer) {
+  if (v > 2'000'000'000LL) throw ValueError(std::string(pointer), "is too large");
+  return static_cast<int>(v);
+}
+
+GpuSpec read_gpu(const ParamReader& r) {
+  GpuSpec g;
+  g.name = r.has("/cluster/gpu/name") ? r.string("/cluster/gpu/name") : "GPU";
+  g.source = r.string("/cluster/gpu/source");
+  g.peak_bf16_flops = r.number("/cluster/gpu/peak_bf16");
+  g.peak_fp8_flops = r.number("/cluster/gpu/peak_fp8");
+  g.peak_tf32_flops = r.number("/cluster/gpu/peak_tf32");
+  g.memory_bytes = r.number("/cluster/gpu/memory");
+  g.hbm_bandwidth = r.number("/cluster/gpu/hbm_bandwidth");
+  g.sms = as_int(r.integer("/cluster/gpu/sms"), "/cluster/gpu/sms");
+  g.nvlink_bandwidth = r.number("/cluster/gpu/nvlink_bandwidth");
+  g.tdp_watts = r.number("/cluster/gpu/tdp");
+  auto& e = g.efficiency;
+  e.gemm = r.number("/cluster/gpu/efficiency/gemm");
+  e.attention_fwd = r.number("/cluster/gpu/efficiency/attention_fwd");
+  e.attention_bwd = r.number("/cluster/gpu/efficiency/attention_bwd");
+  e.hbm = r.number("/cluster/gpu/efficiency/hbm");
+  e.kernel_overhead_s = r.number("/cluster/gpu/efficiency/kernel_overhead");
+  e.gemm_tile_m = as_int(r.integer("/cluster/gpu/efficiency/gemm_tile_m"), "/cluster/gpu/efficiency/gemm_tile_m");
+  e.gemm_tile_n = as_int(r.integer("/cluster/gpu/efficiency/gemm_tile_n"), "/cluster/gpu/efficiency/gemm_tile_n");
+  e.gemm_k_half = as_int(r.integer("/cluster/gpu/efficiency/gemm_k_half"), "/cluster/gpu/efficiency/gemm_k_half");
+  for (auto [value, key] : {std::pair{e.gemm, "gemm"}, {e.attention_fwd, "attention_fwd"}, {e.attention_bwd, "attention_bwd"}, {e.hbm, "hbm"}})
+    if (value <= 0) throw ValueError(std::string("/cluster/gpu/efficiency/") + key, "must be positive");
+  return g;
+}
+
+ClusterSpec read_cluster(const ParamReader& r) {
+  ClusterSpec c;
+  c.name = r.string("/cluster/name");
+  c.source = r.string("/cluster/source");
+  c.gpu = read_gpu(r);
+  c.num_gpus = as_int(r.integer("/cluster/num_gpus"), "/cluster/num_gpus");
+  c.gpus_per_node = as_int(r.integer("/cluster/gpus_per_node"), "/cluster/gpus_per_node");
+  c.nvswitch = r.string("/cluster/intra_node/fabric") == "nvswitch";
+  c.intra_node_bandwidth = r.has("/cluster/intra_node/bandwidth") ? r.number("/cluster/intra_node/bandwidth") : c.gpu.nvlink_bandwidth;
+  c.intra_node_latency_s = r.number("/cluster/intra_node/latency");
+  c.nvls = r.boolean("/cluster/intra_node/nvls");
+  c.nics_per_node = as_int(r.integer("/cluster/nic/per_node"), "/cluster/nic/per_node");
+  c.nic_bandwidth = r.number("/cluster/nic/bandwidth");
+  c.nic_efficiency = r.number("/cluster/nic/efficiency");
+  c.nic_latency_s = r.number("/cluster/nic/latency");
+  auto& t = c.topology;
+  t.family = pick(r, "/cluster/topology/family",
+                  std::array{std::pair{std::string_view("llama3_roce"), TopologyFamily::llama3_roce},
+                             std::pair{std::string_view("rail_fat_tree"), TopologyFamily::rail_fat_tree},
+                             std::pair{std::string_view("fat_tree"), TopologyFamily::fat_tree},
+                             std::pair{std::string_view("single_switch"), TopologyFamily::single_switch}});
+  t.nodes_per_rack = as_int(r.integer("/cluster/topology/nodes_per_rack"), "/cluster/topology/nodes_per_rack");
+  t.racks_per_pod = as_int(r.integer("/cluster/topology/racks_per_pod"), "/cluster/topology/racks_per_pod");
+  t.pod_oversubscription = r.number("/cluster/topology/pod_oversubscription");
+  t.aggregation_oversubscription = r.number("/cluster/topology/aggregation_oversubscription");
+  t.nodes_per_unit = as_int(r.integer("/cluster/topology/nodes_per_unit"), "/cluster/topology/nodes_per_unit");
+  t.leaf_oversubscription = r.number("/cluster/topology/leaf_oversubscription");
+  t.spine_oversubscription = r.number("/cluster/topology/spine_oversubscription");
+  t.switch_radix = as_int(r.integer("/cluster/topology/switch_radix"), "/cluster/topology/switch_radix");
+  t.switch_latency_s = r.number("/cluster/topology/switch_latency");
+  t.ecmp_flows = as_int(r.integer("/cluster/topology/ecmp_flows"), "/cluster/topology/ecmp_flows");
+  c.storage_bandwidth = r.number("/cluster/storage/bandwidth");
+  c.storage_peak_bandwidth = r.number("/cluster/storage/peak_bandwidth");
+  if (c.num_gpus > c.gpus_per_node && c.num_gpus % c.gpus_per_node != 0)
+    throw ValueError("/cluster/num_gpus", std::to_string(c.num_gpus) + " GPUs do not fill whole nodes of " +
+                                              std::to_string(c.gpus_per_node));
+  return c;
+}
+
+TransformerSpec read_model(const ParamReader& r) {
+  TransformerSpec m;
+  m.name = r.string("/model/name");
+  m.source = r.string("/model/source");
+  m.layers = as_int(r.integer("/model/layers"), "/model/layers");
+  m.hidden = r.integer("/model/hidden");
+  m.ffn_hidden = r.integer("/model/ffn_hidden");
+  m.heads = as_int(r.integer("/model/heads"), "/model/heads");
+  m.kv_heads = r.has("/model/kv_heads") ? as_int(r.integer("/model/kv_heads"), "/model/kv_heads") : m.heads;
+  if (r.has("/model/head_dim")) {
+    m.head_dim = r.integer("/model/head_dim");
+  } else {
+    if (m.hidden % m.heads != 0)
+      throw ValueError("/model/heads", std::to_string(m.heads) + " heads do not divide hidden " + std::to_string(m.hidden) +
+                                           "; give head_dim");
+    m.head_dim = m.hidden / m.heads;
+  }
+  if (m.heads % m.kv_heads != 0)
+    throw ValueError("/model/kv_heads", std::to_string(m.kv_heads) + " key/value heads do not divide " +
+                                            std::to_string(m.heads) + " attention heads");
+  m.vocab = r.integer("/model/vocab");
+  m.tied_embeddings = r.boolean("/model/tied_embeddings");
+  m.mlp = r.string("/model/mlp") == "swiglu" ? MlpKind::swiglu : MlpKind::gelu;
+  m.norm = r.string("/model/norm") == "rmsnorm" ? NormKind::rmsnorm : NormKind::layernorm;
+  m.position = r.string("/model/position") == "rope" ? PositionKind::rope : PositionKind::learned;
+  m.bias = r.boolean("/model/bias");
+  m.dropout = r.boolean("/model/dropout");
+  m.seq_len = r.integer("/model/seq_len");
+  m.max_position = r.has("/model/max_position") ? r.integer("/model/max_position") : m.seq_len;
+  if (m.position == PositionKind::learned && m.max_position < m.seq_len)
+    throw ValueError("/model/max_position", "a learned position table of " + std::to_string(m.max_position) +
+                                                " rows cannot cover seq_len " + std::to_string(m.seq_len));
+  return m;
+}
+
+Axis axis_of(const std::string& name) {
+  if (name == "tp") return Axis::tp;
+  if (name == "cp") return Axis::cp;
+  if (name == "pp") return Axis::pp;
+  return Axis::dp;
+}
+
+PlanSpec read_plan(const ParamReader& r, const TransformerSpec& m, const ClusterSpec& c) {
+  PlanSpec p;
+  p.tp = as_int(r.integer("/plan/tp"), "/plan/tp");
+  p.cp = as_int(r.integer("/plan/cp"), "/plan/cp");
+  p.pp = as_int(r.integer("/plan/pp"), "/plan/pp");
+  const long long tcp = static_cast<long long>(p.tp) * p.cp * p.pp;
+  if (r.has("/plan/dp")) {
+    p.dp = as_int(r.integer("/plan/dp"), "/plan/dp");
+  } else {
+    if (c.num_gpus % tcp != 0)
+      throw ValueError("/plan", "tp x cp x pp = " + std::to_string(tcp) + " does not divide " +
+                                    std::to_string(c.num_gpus) + " GPUs");
+    p.dp = static_cast<int>(c.num_gpus / tcp);
+  }
+  p.virtual_stages = as_int(r.integer("/plan/virtual_stages"), "/plan/virtual_stages");
+  p.dp_sharding = pick(r, "/plan/dp_sharding",
+                       std::array{std::pair{std::string_view("none"), DpSharding::none},
+                                  std::pair{std::string_view("zero1"), DpSharding::zero1},
+                                  std::pair{std::string_view("fsdp"), DpSharding::fsdp},
+                                  std::pair{std::string_view("zero3"), DpSharding::zero3}});
+  if (r.has("/plan/grad_sync"))
+    p.grad_sync = r.string("/plan/grad_sync") == "per_step" ? GradSync::per_step : GradSync::per_microbatch;
+  else
+    p.grad_sync = p.shards_gradients() ? GradSync::per_microbatch : GradSync::per_step;
+  p.grad_bytes = r.string("/plan/grad_dtype") == "fp32" ? 4 : 2;
+  p.sequence_parallel = r.has("/plan/sequence_parallel") ? r.boolean("/plan/sequence_parallel") : p.tp > 1;
+  p.micro_batch = as_int(r.integer("/plan/micro_batch"), "/plan/micro_batch");
+  if (r.has("/plan/global_batch")) {
+    p.global_batch = r.integer("/plan/global_batch");
+  } else if (r.has("/plan/global_batch_tokens")) {
+    const long long tokens = r.integer("/plan/global_batch_tokens");
+    if (tokens % m.seq_len != 0)
+      throw ValueError("/plan/global_batch_tokens", std::to_string(tokens) + " tokens is not a multiple of seq_len " +
+                                                        std::to_string(m.seq_len));
+    p.global_batch = tokens / m.seq_len;
+  } else {
+    p.global_batch = static_cast<std::int64_t>(p.dp) * p.micro_batch * std::max(1, p.pp);  // one round per pipeline
+  }
+  p.recompute = pick(r, "/plan/recompute",
+                     std::array{std::pair{std::string_view("none"), Recompute::none},
+                                std::pair{std::string_view("selective"), Recompute::selective},
+                                std::pair{std::string_view("full"), Recompute::full}});
+  p.schedule = pick(r, "/plan/schedule",
+                    std::array{std::pair{std::string_view("gpipe"), Schedule::gpipe},
+                               std::pair{std::string_view("1f1b"), Schedule::one_f_one_b},
+                               std::pair{std::string_view("interleaved"), Schedule::interleaved},
+                               std::pair{std::string_view("llama3"), Schedule::llama3},
+                               std::pair{std::string_view("zero_bubble"), Schedule::zero_bubble}});
+  p.round_size = r.has("/plan/round_size") ? as_int(r.integer("/plan/round_size"), "/plan/round_size") : p.pp;
+  p.layer_layout = r.string("/plan/layer_layout") == "llama3" ? LayerLayout::llama3 : LayerLayout::uniform;
+  p.cp_algorithm = r.string("/plan/cp_algorithm") == "ring" ? CpAlgorithm::ring : CpAlgorithm::allgather;
+  p.flash_attention = r.boolean("/plan/flash_attention");
+  const auto order = r.strings("/plan/rank_order");
+  if (order.size() != 4)
+    throw ValueError("/plan/rank_order", "must name each of tp, cp, pp, dp once");
+  for (std::size_t i = 0; i < 4; ++i) {
+    p.rank_order[i] = axis_of(order[i]);
+    for (std::size_t j = 0; j < i; ++j)
+      if (order[j] == order[i]) throw ValueError("/plan/rank_order/" + std::to_string(i), "\"" + order[i] + "\" appears twice");
+  }
+  p.precision = r.string("/plan/precision") == "bf16" ? Precision::bf16 : Precision::fp8;
+  return p;
+}
+
+RunSpec read_run(const ParamReader& r, const TransformerSpec& m, const PlanSpec& p) {
+  RunSpec run;
+  run.tokens = r.has("/run/tokens") ? static_cast<double>(r.integer("/run/tokens")) : 0.0;
+  run.step_time_s = r.has("/run/step_time") ? r.number("/run/step_time") : 0.0;
+  const auto phases = r.raw("/run/batch_schedule");
+  for (std::size_t i = 0; i < phases.size(); ++i) {
+    const std::string at = "/run/batch_schedule/" + std::to_string(i);
+    BatchPhase ph;
+    ph.start_tokens = static_cast<double>(r.integer(at + "/start_tokens"));
+    ph.seq_len = r.has(at + "/seq_len") ? r.integer(at + "/seq_len") : m.seq_len;
+    ph.global_batch = r.has(at + "/global_batch") ? r.integer(at + "/global_batch") : p.global_batch;
+    ph.set = r.raw(at + "/set");
+    if (i > 0 && ph.start_tokens <= run.batch_schedule.back().start_tokens)
+      throw ValueError(at + "/start_tokens", "phases must start in increasing order of tokens");
+    if (i == 0 && ph.start_tokens != 0) throw ValueError(at + "/start_tokens", "the first phase must start at 0 tokens");
+    run.batch_schedule.push_back(std::move(ph));
+  }
+  if (run.batch_schedule.empty()) run.batch_schedule.push_back({0.0, m.seq_len, p.global_batch, nlohmann::json::object()});
+  return run;
+}
+
+}  // namespace
+
+void build_scenario(Scenario& s) {
+  const ParamReader r(s.resolved);
+  s.name = r.string("/name");
+  s.description = r.string("/description");
+  s.calibration = r.has("/calibration") ? r.string("/calibration") : "";
+  s.cluster = read_cluster(r);
+  s.model = read_model(r);
+  s.plan = read_plan(r, s.model, s.cluster);
+  s.run = read_run(r, s.model, s.plan);
+  if (s.name.empty()) s.name = s.model.name + " on " + std::to_string(s.cluster.num_gpus) + " " + s.cluster.gpu.name;
+  validate_plan(s.plan, s.model, s.cluster);
+}
+
+}  // namespace herd::model::detail

@@ -1,0 +1,261 @@
+// Assembling a scenario document: --set overrides, presets (which a scenario names by string or by a
+// "preset" key, and which may name further presets), Hugging Face imports, then validation.
+#include <charconv>
+#include <fstream>
+#include <sstream>
+
+#include "herd/model/error.hpp"
+#include "herd/model/hf_import.hpp"
+#include "herd/model/params.hpp"
+#include "herd/model/presets.hpp"
+#include "herd/model/scenario.hpp"
+#include "scenario_build.hpp"
+
+namespace herd::model {
+
+namespace {
+
+using nlohmann::json;
+using Provenance = std::map<std::string, std::string>;
+
+struct PresetSlot {
+  const char* pointer;
+  PresetKind kind;
+};
+// Order matters: a cluster preset names its GPU, which is expanded after it.
+constexpr PresetSlot kSlots[] = {{"/cluster", PresetKind::cluster},
+                                 {"/cluster/gpu", PresetKind::gpu},
+                                 {"/model", PresetKind::model}};
+
+bool is_preset_slot(const std::string& pointer) {
+  for (const auto& s : kSlots)
+    if (pointer == s.pointer) return true;
+  return false;
+}
+
+std::string closest_name(std::string_view name, const std::vector<std::string>& names) {
+  std::string best;
+  std::size_t best_distance = std::max<std::size_t>(2, name.size() / 3) + 1;
+  for (const auto& n : names)
+    if (auto d = edit_distance(name, n); d < best_distance) best_distance = d, best = n;
+  return best;
+}
+
+json lookup_preset(PresetKind kind, const json& name, const std::string& pointer) {
+  if (!name.is_string()) throw ValueError(pointer, "expected a preset name, got " + name.dump());
+  auto found = find_preset(kind, name.get<std::string>());
+  if (!found) {
+    std::string message = "unknown " + std::string(to_string(kind)) + " preset " + name.dump();
+    const std::string guess = closest_name(name.get<std::string>(), preset_names(kind));
+    message += guess.empty() ? " (see herd scenario --list)" : " (did you mean \"" + guess + "\"?)";
+    throw ValueError(pointer, message);
+  }
+  return *found;
+}
+
+// A string or an object with "preset" replaces what it overrides instead of merging into it.
+bool replaces(const json& overlay) { return !overlay.is_object() || overlay.contains("preset"); }
+
+// Deep-merges `overlay` over `base`; keys only `base` has are marked as coming from `base_source`.
+json merge(json base, const json& overlay, const std::string& base_source, const std::string& pointer,
+           Provenance& prov) {
+  if (!base.is_object() || replaces(overlay)) {
+    // What the base had here is gone: so is its provenance.
+    const std::string prefix = pointer + "/";
+    for (auto it = prov.lower_bound(prefix); it != prov.end() && it->first.rfind(prefix, 0) == 0;) it = prov.erase(it);
+    return overlay;
+  }
+  for (auto& [key, value] : base.items())
+    if (!overlay.contains(key)) prov.try_emplace(pointer + "/" + key, base_source);
+  for (const auto& [key, value] : overlay.items())
+    base[key] = base.contains(key) ? merge(base[key], value, base_source, pointer + "/" + key, prov) : value;
+  return base;
+}
+
+void expand_slots(json& doc, const std::filesystem::path& base_dir, Provenance& prov);
+
+// Replaces the preset named at `pointer` (a string, or an object's "preset" / "hf_config" key) by
+// its content with the object's own keys merged over it.
+void expand_slot(json& doc, const PresetSlot& slot, const std::filesystem::path& base_dir, Provenance& prov) {
+  const json::json_pointer ptr{slot.pointer};
+  if (!doc.contains(ptr)) return;
+  json& node = doc[ptr];
+  if (node.is_string()) node = json{{"preset", node}};
+  if (!node.is_object()) return;  // validation reports the type
+  if (node.contains("preset")) {
+    const std::string name = node["preset"].is_string() ? node["preset"].get<std::string>() : "";
+    json base = lookup_preset(slot.kind, node["preset"], std::string(slot.pointer) + "/preset");
+    json own = node;
+    own.erase("preset");
+    // Nested presets (a cluster's GPU) expand in the base's own coordinates, which match ours.
+    json wrapper;
+    wrapper[ptr] = base;
+    expand_slots(wrapper, base_dir, prov);
+    node = merge(wrapper[ptr], own, "preset " + name, slot.pointer, prov);
+  }
+  if (slot.kind == PresetKind::model && node.is_object() && node.contains("hf_config")) {
+    if (!node["hf_config"].is_string()) throw ValueError("/model/hf_config", "expected a file name, got " + node["hf_config"].dump());
+    const std::filesystem::path file = base_dir / node["hf_config"].get<std::string>();
+    json own = node;
+    own.erase("hf_config");
+    node = merge(import_hf_config(file), own, "Hugging Face config " + file.string(), "/model", prov);
+  }
+}
+
+void expand_slots(json& doc, const std::filesystem::path& base_dir, Provenance& prov) {
+  for (const auto& slot : kSlots) expand_slot(doc, slot, base_dir, prov);
+}
+
+// "run.batch_schedule.0.seq_len" -> pointer tokens; numeric tokens index arrays.
+void apply_override(json& doc, const Override& o) {
+  json* node = &doc;
+  std::string pointer;
+  std::string_view rest = o.path;
+  while (true) {
+    const auto dot = rest.find('.');
+    const std::string key(rest.substr(0, dot));
+    if (key.empty()) throw ValueError("", "empty key in \"" + o.path + "\"");
+    if (node->is_string() && is_preset_slot(pointer)) *node = json{{"preset", *node}};
+    if (node->is_null()) *node = json::object();
+    json* child = nullptr;
+    if (node->is_array()) {
+      std::size_t index = 0;
+      auto [p, ec] = std::from_chars(key.data(), key.data() + key.size(), index);
+      if (ec != std::errc() || p != key.data() + key.size() || index >= node->size())
+        throw ValueError(pointer, "has no element \"" + key + "\"");
+      child = &(*node)[index];
+    } else if (node->is_object()) {
+      child = &(*node)[key];
+    } else {
+      throw ValueError(pointer, "is not an object, cannot set \"" + key + "\" in it");
+    }
+    pointer += "/" + key;
+    node = child;
+    if (dot == std::string_view::npos) break;
+    rest.remove_prefix(dot + 1);
+  }
+  *node = o.value;
+}
+
+std::string pointer_of_path(std::string_view dotted) {
+  std::string p;
+  for (char c : dotted) p += c == '.' ? '/' : c;
+  return "/" + p;
+}
+
+json parse_json_text(const std::string& text, const std::string& source) {
+  try {
+    return json::parse(text);
+  } catch (const json::parse_error& e) {
+    // Byte offset -> line and column for a readable message.
+    std::size_t line = 1, column = 1;
+    for (std::size_t i = 0; i + 1 < e.byte && i < text.size(); ++i) {
+      if (text[i] == '\n') ++line, column = 1;
+      else ++column;
+    }
+    std::string what = e.what();
+    if (auto pos = what.find("syntax error"); pos != std::string::npos) what = what.substr(pos);
+    throw InputError(source, "", "malformed JSON at line " + std::to_string(line) + ", column " +
+                                     std::to_string(column) + ": " + what);
+  }
+}
+
+}  // namespace
+
+Override parse_override(std::string_view text) {
+  const auto eq = text.find('=');
+  if (eq == std::string_view::npos || eq == 0)
+    throw InputError("--set " + std::string(text), "", "expected path=value, e.g. plan.tp=4");
+  Override o;
+  o.text = std::string(text);
+  o.path = std::string(text.substr(0, eq));
+  const std::string value(text.substr(eq + 1));
+  o.value = json::accept(value) ? json::parse(value) : json(value);
+  return o;
+}
+
+std::string Scenario::source_of(const std::string& pointer) const {
+  std::string p = pointer;
+  while (true) {
+    if (auto it = provenance.find(p); it != provenance.end()) return it->second;
+    const auto slash = p.rfind('/');
+    if (slash == std::string::npos || p.empty()) return source;
+    p.resize(slash);
+  }
+}
+
+void Scenario::fail(const std::string& pointer, const std::string& message) const {
+  throw InputError(source_of(pointer), pointer, message);
+}
+
+Scenario scenario_from_json(json doc, std::string source, std::filesystem::path base_dir,
+                            std::span<const Override> overrides) {
+  Scenario s;
+  s.source = std::move(source);
+  s.base_dir = std::move(base_dir);
+  try {
+    if (!doc.is_object()) throw ValueError("", "a scenario must be a JSON object");
+    for (const auto& o : overrides) {
+      try {
+        apply_override(doc, o);
+      } catch (const ValueError& e) {
+        throw InputError("--set " + o.text, e.pointer(), e.message());
+      }
+    }
+    if (doc.contains("preset")) {
+      const std::string name = doc["preset"].is_string() ? doc["preset"].get<std::string>() : "";
+      json base = lookup_preset(PresetKind::scenario, doc["preset"], "/preset");
+      expand_slots(base, s.base_dir, s.provenance);
+      doc.erase("preset");
+      doc = merge(base, doc, "built-in " + name, "", s.provenance);
+    }
+    expand_slots(doc, s.base_dir, s.provenance);
+    for (const auto& o : overrides) s.provenance[pointer_of_path(o.path)] = "--set " + o.text;
+    validate_against_schema(doc);
+    s.resolved = std::move(doc);
+    detail::build_scenario(s);
+  } catch (const ValueError& e) {
+    s.fail(e.pointer(), e.message());
+  }
+  return s;
+}
+
+Scenario load_scenario(std::string_view file_or_name, std::span<const Override> overrides) {
+  const std::filesystem::path path{std::string(file_or_name)};
+  std::error_code ec;
+  if (std::filesystem::is_regular_file(path, ec)) {
+    std::ifstream in(path);
+    std::stringstream text;
+    text << in.rdbuf();
+    if (!in) throw InputError(path.string(), "", "cannot read the file");
+    return scenario_from_json(parse_json_text(text.str(), path.string()), path.string(), path.parent_path(), overrides);
+  }
+  const std::string name(file_or_name);
+  if (find_preset(PresetKind::scenario, name))
+    return scenario_from_json(json{{"preset", name}}, "built-in " + name, {}, overrides);
+  if (find_preset(PresetKind::model, name))
+    return scenario_from_json(json{{"preset", kDefaultScenario}, {"model", name}}, "built-in " + name, {}, overrides);
+  std::vector<std::string> known = preset_names(PresetKind::scenario);
+  for (auto& m : preset_names(PresetKind::model)) known.push_back(m);
+  std::string message = "no such file, built-in scenario or model preset";
+  if (auto guess = closest_name(name, known); !guess.empty()) message += " (did you mean \"" + guess + "\"?)";
+  throw InputError(name, "", message);
+}
+
+Scenario default_scenario(std::span<const Override> overrides) { return load_scenario(kDefaultScenario, overrides); }
+
+Scenario with_overrides(const Scenario& base, const json& dotted_values, const std::string& source) {
+  std::vector<Override> extra;
+  for (const auto& [path, value] : dotted_values.items()) extra.push_back({path, value, path + "=" + value.dump()});
+  json doc = base.resolved;
+  Scenario s;
+  try {
+    s = scenario_from_json(doc, base.source, base.base_dir, extra);
+  } catch (const InputError& e) {
+    throw InputError(e.source().rfind("--set", 0) == 0 ? source : e.source(), e.pointer(), e.message());
+  }
+  for (const auto& [pointer, from] : base.provenance) s.provenance.try_emplace(pointer, from);
+  return s;
+}
+
+}  // namespace herd::model

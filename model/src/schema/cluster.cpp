@@ -1,0 +1,65 @@
+#include "schema.hpp"
+
+namespace herd::model::schema {
+
+namespace {
+using enum ParamType;
+using enum Range;
+using D = Dimension;
+constexpr ParamDecl kParams[] = {
+    {"cluster.preset", string, "", "Built-in cluster to start from: llama3-roce, dgx-h100-superpod, dgx-a100-superpod."},
+    {"cluster.name", string, "\"\"", "Cluster name shown in reports."},
+    {"cluster.source", string, "\"\"", "Where the cluster's figures come from."},
+    {"cluster.num_gpus", integer, "", "GPUs the job runs on.", D::count, at_least_one},
+    {"cluster.gpus_per_node", integer, "8", "GPUs per server, all on one NVLink/NVSwitch domain (DGX/HGX, Grand Teton: 8).", D::count, at_least_one},
+
+    {"cluster.gpu.preset", string, "", "Built-in GPU: h100-sxm-80gb, h200-sxm-141gb, a100-sxm-80gb, a100-sxm-40gb."},
+    {"cluster.gpu.name", string, "", "GPU name."},
+    {"cluster.gpu.source", string, "\"\"", "Where the GPU's figures come from (datasheet, measurement)."},
+    {"cluster.gpu.peak_bf16", quantity, "", "Dense BF16/FP16 tensor-core peak (datasheet, without sparsity).", D::flop_rate, positive},
+    {"cluster.gpu.peak_fp8", quantity, "0", "Dense FP8 tensor-core peak; 0 when the GPU has none.", D::flop_rate, non_negative},
+    {"cluster.gpu.peak_tf32", quantity, "", "Dense TF32 tensor-core peak.", D::flop_rate, positive},
+    {"cluster.gpu.memory", quantity, "", "HBM capacity.", D::bytes, positive},
+    {"cluster.gpu.hbm_bandwidth", quantity, "", "HBM bandwidth (datasheet).", D::bandwidth, positive},
+    {"cluster.gpu.sms", integer, "", "Streaming multiprocessors (wave quantisation of GEMM tiles).", D::count, at_least_one},
+    {"cluster.gpu.nvlink_bandwidth", quantity, "", "NVLink bandwidth per GPU, each direction (H100: 450 GB/s of the 900 GB/s total).", D::bandwidth, positive},
+    {"cluster.gpu.tdp", quantity, "", "Board power (TDP).", D::power, positive},
+    {"cluster.gpu.efficiency.gemm", number, "0.8", "Fraction of peak a large, well-shaped BF16 GEMM reaches (calibration replaces it; default: H100 cuBLAS 8192^3 at ~790 of 989 TFLOP/s).", D::count, fraction},
+    {"cluster.gpu.efficiency.attention_fwd", number, "0.62", "Fraction of peak reached by fused causal attention forward at long sequence.", D::count, fraction},
+    {"cluster.gpu.efficiency.attention_bwd", number, "0.5", "Fraction of peak reached by fused causal attention backward at long sequence (counting its 5 matrix products).", D::count, fraction},
+    {"cluster.gpu.efficiency.hbm", number, "0.9", "Fraction of HBM bandwidth reached by large element-wise kernels.", D::count, fraction},
+    {"cluster.gpu.efficiency.kernel_overhead", quantity, "\"4 us\"", "Fixed cost per kernel (launch and tail), added to every compute op.", D::time, non_negative},
+    {"cluster.gpu.efficiency.gemm_tile_m", integer, "128", "GEMM output tile rows used for wave quantisation (cuBLAS Hopper/Ampere BF16 kernels: 128).", D::count, at_least_one},
+    {"cluster.gpu.efficiency.gemm_tile_n", integer, "256", "GEMM output tile columns used for wave quantisation (cuBLAS Hopper BF16 kernels: 256; Ampere: 128).", D::count, at_least_one},
+    {"cluster.gpu.efficiency.gemm_k_half", integer, "128", "Reduction length at which a GEMM's pipelined main loop reaches half its asymptotic efficiency (prologue/epilogue cost).", D::count, at_least_one},
+
+    {"cluster.intra_node.fabric", choice, "\"nvswitch\"", "How GPUs in a node connect: nvswitch (all-to-all at full NVLink bandwidth) or pcie.", D::count, any, "nvswitch|pcie"},
+    {"cluster.intra_node.bandwidth", quantity, "null", "Per-GPU bandwidth into the node fabric, each direction; default: the GPU's NVLink bandwidth.", D::bandwidth, positive},
+    {"cluster.intra_node.latency", quantity, "\"1 us\"", "One-way latency of a transfer inside the node.", D::time, non_negative},
+    {"cluster.intra_node.nvls", boolean, "false", "NVSwitch supports in-switch reduction (NVLink SHARP, NVSwitch gen 3 / H100 and later)."},
+
+    {"cluster.nic.per_node", integer, "8", "Scale-out NICs per node (DGX H100, Grand Teton: one per GPU).", D::count, at_least_one},
+    {"cluster.nic.bandwidth", quantity, "\"400 Gbps\"", "Line rate of one NIC, each direction.", D::bandwidth, positive},
+    {"cluster.nic.efficiency", number, "0.94", "Fraction of NIC line rate that a ring collective reaches (NCCL maintainers: 46-48 GB/s busbw per 400 Gb/s NIC = 0.92-0.96 of 50 GB/s).", D::count, fraction},
+    {"cluster.nic.latency", quantity, "\"2 us\"", "Host-side one-way latency of the NIC (send + receive).", D::time, non_negative},
+
+    {"cluster.topology.family", choice, "\"fat_tree\"", "Scale-out network: llama3_roce (Meta's RoCE clusters), rail_fat_tree (DGX SuperPOD), fat_tree (generic), single_switch.", D::count, any, "llama3_roce|rail_fat_tree|fat_tree|single_switch"},
+    {"cluster.topology.nodes_per_rack", integer, "2", "llama3_roce: servers per rack under one ToR switch (Llama 3: 2 servers, 16 GPUs).", D::count, at_least_one},
+    {"cluster.topology.racks_per_pod", integer, "192", "llama3_roce: racks per pod joined at full bisection by cluster switches (Llama 3: 192 racks, 3,072 GPUs).", D::count, at_least_one},
+    {"cluster.topology.pod_oversubscription", number, "1", "llama3_roce: ToR down:up bandwidth ratio inside a pod (Llama 3: 1, full bisection).", D::count, at_least_one},
+    {"cluster.topology.aggregation_oversubscription", number, "7", "llama3_roce: pod-to-aggregation oversubscription (Llama 3: 1:7).", D::count, at_least_one},
+    {"cluster.topology.nodes_per_unit", integer, "32", "rail_fat_tree: nodes per scalable unit, one leaf switch per rail per unit (DGX H100 SuperPOD: 32 nodes).", D::count, at_least_one},
+    {"cluster.topology.leaf_oversubscription", number, "1", "rail_fat_tree / fat_tree: leaf down:up bandwidth ratio.", D::count, at_least_one},
+    {"cluster.topology.spine_oversubscription", number, "1", "rail_fat_tree / fat_tree: spine down:up bandwidth ratio (three-tier trees).", D::count, at_least_one},
+    {"cluster.topology.switch_radix", integer, "64", "Ports per switch (NDR Quantum-2: 64 x 400 Gb/s).", D::count, at_least_one},
+    {"cluster.topology.switch_latency", quantity, "\"1 us\"", "Latency added by each switch hop.", D::time, non_negative},
+    {"cluster.topology.ecmp_flows", integer, "1", "Flows a point-to-point transfer is split into for ECMP hashing (Llama 3's collective library: 16).", D::count, at_least_one},
+
+    {"cluster.storage.bandwidth", quantity, "\"2 TB/s\"", "Sustained aggregate checkpoint storage bandwidth (Llama 3 Tectonic: 2 TB/s).", D::bandwidth, positive},
+    {"cluster.storage.peak_bandwidth", quantity, "\"7 TB/s\"", "Peak aggregate storage bandwidth for bursts (Llama 3 Tectonic: 7 TB/s).", D::bandwidth, positive},
+};
+}  // namespace
+
+std::span<const ParamDecl> cluster() { return kParams; }
+
+}  // namespace herd::model::schema

@@ -1,0 +1,36 @@
+#include "schema.hpp"
+
+namespace herd::model::schema {
+
+namespace {
+using enum ParamType;
+using enum Range;
+using D = Dimension;
+constexpr ParamDecl kParams[] = {
+    {"plan.tp", integer, "1", "Tensor-parallel degree.", D::count, at_least_one},
+    {"plan.cp", integer, "1", "Context-parallel degree.", D::count, at_least_one},
+    {"plan.pp", integer, "1", "Pipeline-parallel degree.", D::count, at_least_one},
+    {"plan.dp", integer, "null", "Data-parallel degree; default: GPUs / (tp x cp x pp).", D::count, at_least_one},
+    {"plan.virtual_stages", integer, "1", "Model chunks per pipeline rank (V) for interleaved schedules.", D::count, at_least_one},
+    {"plan.dp_sharding", choice, "\"zero1\"", "none: DDP; zero1: optimizer states sharded (Megatron distributed optimizer); fsdp: gradients and optimizer sharded, parameters kept after forward (Llama 3); zero3: everything sharded, parameters re-gathered in backward.", D::count, any, "none|zero1|fsdp|zero3"},
+    {"plan.grad_sync", choice, "null", "per_step: gradients accumulate in a full-size buffer and are reduced once after the last micro-batch; per_microbatch: every micro-batch's gradients are reduce-scattered into sharded accumulators. Default: per_microbatch for fsdp and zero3 (FSDP's behaviour without no_sync), per_step otherwise.", D::count, any, "per_step|per_microbatch"},
+    {"plan.grad_dtype", choice, "\"fp32\"", "Gradient accumulation and reduction type (Llama 3: FP32 accumulation and FP32 reduce-scatter).", D::count, any, "fp32|bf16"},
+    {"plan.sequence_parallel", boolean, "null", "Megatron sequence parallelism (norms and dropout sharded over TP, all-gather/reduce-scatter instead of all-reduce); default: on when tp > 1."},
+    {"plan.micro_batch", integer, "1", "Sequences per micro-batch.", D::count, at_least_one},
+    {"plan.global_batch", integer, "null", "Sequences per optimizer step, over all data-parallel ranks.", D::count, at_least_one},
+    {"plan.global_batch_tokens", integer, "null", "Tokens per optimizer step (alternative to global_batch; must be a multiple of seq_len).", D::count, at_least_one},
+    {"plan.recompute", choice, "\"none\"", "Activation recomputation: none, selective (attention core recomputed, Korthikanti et al. 2022), full (every layer's input kept, the layer recomputed in backward).", D::count, any, "none|selective|full"},
+    {"plan.schedule", choice, "\"1f1b\"", "Pipeline schedule: gpipe, 1f1b, interleaved (Megatron 1F1B with virtual stages), llama3 (interleaved with a tunable round of N micro-batches), zero_bubble.", D::count, any, "gpipe|1f1b|interleaved|llama3|zero_bubble"},
+    {"plan.round_size", integer, "null", "llama3 schedule: consecutive micro-batches per round, N (N = pp is depth-first, N = all micro-batches breadth-first); default: pp.", D::count, at_least_one},
+    {"plan.layer_layout", choice, "\"uniform\"", "uniform: layers split evenly over pp x V chunks, embedding with the first, output with the last; llama3: embedding and output each take one layer's slot (the first chunk of the first stage and the last chunk of the last stage carry one layer fewer).", D::count, any, "uniform|llama3"},
+    {"plan.flash_attention", boolean, "true", "Fused (FlashAttention-style) attention: no s x s score matrix is stored; false models the unfused softmax and dropout of Korthikanti et al. 2022."},
+    {"plan.cp_algorithm", choice, "\"allgather\"", "Context parallelism: allgather (K and V all-gathered, attention local; Llama 3) or ring (K/V passed around a ring with point-to-point sends, overlapped; Megatron-LM / Transformer Engine).", D::count, any, "allgather|ring"},
+    {"plan.rank_order", string_list, "[\"tp\", \"cp\", \"pp\", \"dp\"]", "Parallel dimensions from innermost (adjacent ranks) to outermost (Llama 3: tp, cp, pp, dp).", D::count, any, "tp|cp|pp|dp"},
+    {"plan.precision", choice, "\"bf16\"", "Compute precision; fp8 is declared for later and rejected for now.", D::count, any, "bf16|fp8"},
+    {"plan.optimizer", choice, "\"adamw\"", "Optimizer; AdamW keeps an FP32 master copy, first and second moments (12 bytes per parameter).", D::count, any, "adamw"},
+};
+}  // namespace
+
+std::span<const ParamDecl> plan() { return kParams; }
+
+}  // namespace herd::model::schema

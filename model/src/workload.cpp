@@ -1,0 +1,366 @@
+#include "herd/model/workload.hpp"
+
+#include <algorithm>
+
+namespace herd::model {
+
+std::string_view to_string(OpKind k) {
+  switch (k) {
+    case OpKind::gemm: return "gemm";
+    case OpKind::attention: return "attention";
+    case OpKind::elementwise: return "elementwise";
+    case OpKind::embedding: return "embedding";
+    case OpKind::loss: return "loss";
+    case OpKind::optimizer: return "optimizer";
+    case OpKind::collective: return "collective";
+  }
+  return "";
+}
+std::string_view to_string(Pass p) {
+  switch (p) {
+    case Pass::forward: return "forward";
+    case Pass::backward: return "backward";
+    case Pass::recompute: return "recompute";
+    case Pass::optimizer: return "optimizer";
+  }
+  return "";
+}
+std::string_view to_string(Collective c) {
+  switch (c) {
+    case Collective::all_gather: return "all_gather";
+    case Collective::reduce_scatter: return "reduce_scatter";
+    case Collective::all_reduce: return "all_reduce";
+    case Collective::broadcast: return "broadcast";
+    case Collective::reduce: return "reduce";
+    case Collective::all_to_all: return "all_to_all";
+    case Collective::send_recv: return "send_recv";
+  }
+  return "";
+}
+std::string_view to_string(Stream s) {
+  switch (s) {
+    case Stream::compute: return "compute";
+    case Stream::tp_comm: return "tp_comm";
+    case Stream::cp_comm: return "cp_comm";
+    case Stream::pp_comm: return "pp_comm";
+    case Stream::dp_comm: return "dp_comm";
+  }
+  return "";
+}
+
+std::int64_t local_tokens(const PlanSpec& p, std::int64_t seq_len) { return p.micro_batch * seq_len / p.cp; }
+int heads_per_rank(const TransformerSpec& m, const PlanSpec& p) { return m.heads / p.tp; }
+int kv_heads_per_rank(const TransformerSpec& m, const PlanSpec& p) { return std::max(1, m.kv_heads / p.tp); }
+std::int64_t padded_vocab(const TransformerSpec& m, const PlanSpec& p) {
+  const std::int64_t multiple = 128LL * p.tp;
+  return (m.vocab + multiple - 1) / multiple * multiple;
+}
+double causal_pairs(std::int64_t s, int cp) {
+  return static_cast<double>(s) * static_cast<double>(s + 1) / (2.0 * cp);
+}
+
+namespace {
+
+constexpr double kAct = 2;  // bytes per BF16 activation element
+
+// Appends ops in program order; backward GEMMs come as a data-gradient and a weight-gradient op.
+class ProgramBuilder {
+ public:
+  ProgramBuilder(std::vector<Op>& ops, Pass pass) : ops_(ops), pass_(pass) {}
+
+  void gemm(std::string_view name, std::int64_t m, std::int64_t n, std::int64_t k) {
+    Op op = base(name, OpKind::gemm);
+    op.gemm = {m, n, k};
+    op.flops = 2.0 * m * n * k;
+    op.model_flops = pass_ == Pass::recompute ? 0 : op.flops;
+    op.bytes = kAct * (double(m) * k + double(k) * n + double(m) * n);
+    ops_.push_back(op);
+  }
+  // Forward GEMM y[m,n] = x[m,k] W[k,n]; its backward is dx = dy W^T and dW = x^T dy.
+  void linear(std::string_view fwd, std::string_view dgrad, std::string_view wgrad, std::int64_t m, std::int64_t n,
+              std::int64_t k) {
+    if (pass_ != Pass::backward) return gemm(fwd, m, n, k);
+    gemm(dgrad, m, k, n);
+    gemm(wgrad, k, n, m);
+  }
+  void elementwise(std::string_view name, double bytes, double flops = 0, OpKind kind = OpKind::elementwise) {
+    Op op = base(name, kind);
+    op.bytes = bytes;
+    op.flops = flops;
+    ops_.push_back(op);
+  }
+  void attention(std::string_view name, const AttentionShape& a, double fraction = 1.0) {
+    Op op = base(name, OpKind::attention);
+    op.attention = a;
+    // Forward: S = QK^T and O = PV, 2 FLOPs per multiply-add, over the unmasked pairs.
+    const double fwd = 4.0 * double(a.head_dim) * a.pairs * a.heads_q * double(a.batch) * fraction;
+    const double q_bytes = kAct * double(a.batch) * a.seq_q * a.heads_q * a.head_dim;
+    const double kv_bytes = kAct * double(a.batch) * a.seq_kv * a.heads_kv * a.head_dim * fraction;
+    if (pass_ == Pass::backward) {
+      op.flops = 2.5 * fwd;        // recomputes S, then dV, dP, dQ, dK: five products to the forward's two
+      op.model_flops = 2.0 * fwd;  // the usual backward = 2 x forward convention
+      op.bytes = 4 * q_bytes + 4 * kv_bytes;
+    } else {
+      op.flops = fwd;
+      op.model_flops = pass_ == Pass::recompute ? 0 : fwd;
+      op.bytes = 2 * q_bytes + 2 * kv_bytes;
+    }
+    ops_.push_back(op);
+  }
+  void collective(std::string_view name, Collective c, Axis group, double bytes, Stream stream, int after = 1) {
+    Op op = base(name, OpKind::collective);
+    op.stream = stream;
+    op.collective = c;
+    op.group = group;
+    op.comm_bytes = bytes;
+    op.after = after;
+    ops_.push_back(op);
+  }
+  /// Index the next op will have.
+  int next() const { return static_cast<int>(ops_.size()); }
+  /// The last op waits for the op at `index` (-1: for nothing beyond its stream).
+  void last_waits_for(int index) { ops_.back().after = index < 0 ? 0 : next() - 1 - index; }
+
+ private:
+  Op base(std::string_view name, OpKind kind) const {
+    Op op;
+    op.name = name;
+    op.kind = kind;
+    op.pass = pass_;
+    return op;
+  }
+  std::vector<Op>& ops_;
+  Pass pass_;
+};
+
+struct Shard {
+  std::int64_t tokens;     // T: tokens in TP regions (micro_batch * s / cp)
+  std::int64_t sp_tokens;  // tokens in norm/residual regions (T / tp under sequence parallelism)
+  std::int64_t h, q, kv, f, mlp_out;  // widths on this rank
+  bool sp;
+  int tp;
+};
+
+Shard shard_of(const TransformerSpec& m, const PlanSpec& p, std::int64_t seq_len) {
+  Shard s;
+  s.tokens = local_tokens(p, seq_len);
+  s.sp = p.sequence_parallel && p.tp > 1;
+  s.sp_tokens = s.sp ? s.tokens / p.tp : s.tokens;
+  s.h = m.hidden;
+  s.q = heads_per_rank(m, p) * m.head_dim;
+  s.kv = kv_heads_per_rank(m, p) * m.head_dim;
+  s.f = m.ffn_hidden / p.tp;
+  s.mlp_out = m.mlp == MlpKind::swiglu ? 2 * s.f : s.f;
+  s.tp = p.tp;
+  return s;
+}
+
+// Before a TP region: all-gather the sequence-parallel input, or nothing (the input is replicated).
+void enter_tp_region(ProgramBuilder& b, const Shard& s, std::string_view name) {
+  if (s.sp) b.collective(name, Collective::all_gather, Axis::tp, kAct * double(s.tokens) * s.h, Stream::tp_comm);
+}
+// After a TP region: reduce-scatter to the sequence-parallel layout, or all-reduce.
+void leave_tp_region(ProgramBuilder& b, const Shard& s, std::string_view rs_name, std::string_view ar_name) {
+  if (s.tp == 1) return;
+  b.collective(s.sp ? rs_name : ar_name, s.sp ? Collective::reduce_scatter : Collective::all_reduce, Axis::tp,
+               kAct * double(s.tokens) * s.h, Stream::tp_comm);
+}
+
+double norm_bytes(const Shard& s, bool backward) { return (backward ? 6.0 : 4.0) * kAct / 2 * double(s.sp_tokens) * s.h; }
+
+AttentionShape attention_shape(const TransformerSpec& m, const PlanSpec& p, std::int64_t seq_len) {
+  AttentionShape a;
+  a.batch = p.micro_batch;
+  a.heads_q = heads_per_rank(m, p);
+  a.heads_kv = kv_heads_per_rank(m, p);
+  a.seq_q = seq_len / p.cp;
+  a.seq_kv = seq_len;
+  a.head_dim = m.head_dim;
+  a.pairs = causal_pairs(seq_len, p.cp);
+  return a;
+}
+
+void attention_core(ProgramBuilder& b, const TransformerSpec& m, const PlanSpec& p, std::int64_t seq_len, bool backward) {
+  const AttentionShape a = attention_shape(m, p, seq_len);
+  const double kv_chunk = 2 * kAct * double(p.micro_batch) * (seq_len / p.cp) * a.heads_kv * m.head_dim;  // K and V
+  if (p.cp == 1) return b.attention("attention", a);
+  if (p.cp_algorithm == CpAlgorithm::allgather) {
+    // Llama 3: all-gather K and V (small under GQA), attend locally. Only the local K/V chunk is kept
+    // for backward, which gathers K and V again and reduce-scatters dK, dV (as Transformer Engine's
+    // all-gather context parallelism does).
+    b.collective(backward ? "cp_all_gather_kv_bwd" : "cp_all_gather_kv", Collective::all_gather, Axis::cp,
+                 kv_chunk * p.cp, Stream::cp_comm);
+    b.attention("attention", a);
+    if (backward)
+      b.collective("cp_reduce_scatter_dkv", Collective::reduce_scatter, Axis::cp, kv_chunk * p.cp, Stream::cp_comm);
+    return;
+  }
+  // Ring (Megatron-LM / Transformer Engine): cp steps; the K/V chunk for step i+1 travels while
+  // step i computes. Backward also passes dK/dV around, so twice the bytes per step.
+  const double step_bytes = backward ? 2 * kv_chunk : kv_chunk;
+  const int before = b.next() - 1;  // the op that produced Q, K, V (or the incoming gradient)
+  int received = -1;                // the transfer that brings this step's chunk
+  for (int i = 0; i < p.cp; ++i) {
+    int sent = -1;
+    if (i + 1 < p.cp) {
+      b.collective("cp_ring_send_recv", Collective::send_recv, Axis::cp, step_bytes, Stream::cp_comm);
+      b.last_waits_for(received >= 0 ? received : before);
+      sent = b.next() - 1;
+    }
+    b.attention("attention", a, 1.0 / p.cp);
+    b.last_waits_for(received >= 0 ? received : before);
+    received = sent;
+  }
+}
+
+void forward_layer(ProgramBuilder& b, const TransformerSpec& m, const PlanSpec& p, std::int64_t seq_len, const Shard& s,
+                   bool selective_only) {
+  const double T = double(s.tokens);
+  if (selective_only) {  // selective recomputation redoes the attention core alone
+    attention_core(b, m, p, seq_len, false);
+    return;
+  }
+  b.elementwise("attn_norm", norm_bytes(s, false), 4.0 * s.sp_tokens * s.h);
+  enter_tp_region(b, s, "tp_all_gather_attn");
+  b.linear("qkv_proj", "", "", s.tokens, s.q + 2 * s.kv, s.h);
+  if (m.position == PositionKind::rope) b.elementwise("rope", 2 * kAct * T * (s.q + s.kv), 6.0 * T * (s.q + s.kv));
+  attention_core(b, m, p, seq_len, false);
+  b.linear("out_proj", "", "", s.tokens, s.h, s.q);
+  leave_tp_region(b, s, "tp_reduce_scatter_attn", "tp_all_reduce_attn");
+  b.elementwise("residual_add", 3 * kAct * double(s.sp_tokens) * s.h, double(s.sp_tokens) * s.h);
+  b.elementwise("mlp_norm", norm_bytes(s, false), 4.0 * s.sp_tokens * s.h);
+  enter_tp_region(b, s, "tp_all_gather_mlp");
+  b.linear("fc1", "", "", s.tokens, s.mlp_out, s.h);
+  if (m.mlp == MlpKind::swiglu) b.elementwise("swiglu", 3 * kAct * T * s.f, 4.0 * T * s.f);
+  else b.elementwise("gelu", 2 * kAct * T * s.f, 8.0 * T * s.f);
+  b.linear("fc2", "", "", s.tokens, s.h, s.f);
+  leave_tp_region(b, s, "tp_reduce_scatter_mlp", "tp_all_reduce_mlp");
+  b.elementwise("residual_add", 3 * kAct * double(s.sp_tokens) * s.h, double(s.sp_tokens) * s.h);
+}
+
+// Backward of the GEMM that opens a TP region (QKV or fc1). Under sequence parallelism only the
+// sharded norm output was kept, so it is gathered again for the weight gradient while the data
+// gradient runs; the data gradient's reduction overlaps the weight gradient (Korthikanti et al. 2022).
+void input_grad_linear(ProgramBuilder& b, const Shard& s, std::string_view gather, std::string_view dgrad,
+                       std::string_view wgrad, std::int64_t n, std::string_view rs, std::string_view ar) {
+  const int upstream = b.next() - 1;
+  int gathered = -1;
+  if (s.sp) {
+    b.collective(gather, Collective::all_gather, Axis::tp, kAct * double(s.tokens) * s.h, Stream::tp_comm);
+    b.last_waits_for(-1);
+    gathered = b.next() - 1;
+  }
+  b.gemm(dgrad, s.tokens, s.h, n);
+  b.last_waits_for(upstream);
+  const int dgrad_index = b.next() - 1;
+  b.gemm(wgrad, s.h, n, s.tokens);
+  b.last_waits_for(gathered >= 0 ? gathered : dgrad_index);
+  if (s.tp > 1) {
+    leave_tp_region(b, s, rs, ar);
+    b.last_waits_for(dgrad_index);
+  }
+}
+
+void backward_layer(ProgramBuilder& b, const TransformerSpec& m, const PlanSpec& p, std::int64_t seq_len, const Shard& s) {
+  const double T = double(s.tokens);
+  const double gathered = kAct * T * s.h;
+  // MLP block, in reverse.
+  if (s.sp) b.collective("tp_all_gather_mlp_grad", Collective::all_gather, Axis::tp, gathered, Stream::tp_comm);
+  b.linear("", "fc2_dgrad", "fc2_wgrad", s.tokens, s.h, s.f);
+  if (m.mlp == MlpKind::swiglu) b.elementwise("swiglu_bwd", 5 * kAct * T * s.f, 8.0 * T * s.f);
+  else b.elementwise("gelu_bwd", 3 * kAct * T * s.f, 12.0 * T * s.f);
+  input_grad_linear(b, s, "tp_all_gather_mlp_input", "fc1_dgrad", "fc1_wgrad", s.mlp_out, "tp_reduce_scatter_mlp_grad",
+                    "tp_all_reduce_mlp_grad");
+  b.elementwise("mlp_norm_bwd", norm_bytes(s, true), 8.0 * s.sp_tokens * s.h);
+  b.elementwise("residual_add_bwd", 3 * kAct * double(s.sp_tokens) * s.h, double(s.sp_tokens) * s.h);
+  // Attention block, in reverse.
+  if (s.sp) b.collective("tp_all_gather_attn_grad", Collective::all_gather, Axis::tp, gathered, Stream::tp_comm);
+  b.linear("", "out_proj_dgrad", "out_proj_wgrad", s.tokens, s.h, s.q);
+  attention_core(b, m, p, seq_len, true);
+  if (m.position == PositionKind::rope) b.elementwise("rope_bwd", 2 * kAct * T * (s.q + s.kv), 6.0 * T * (s.q + s.kv));
+  input_grad_linear(b, s, "tp_all_gather_attn_input", "qkv_proj_dgrad", "qkv_proj_wgrad", s.q + 2 * s.kv,
+                    "tp_reduce_scatter_attn_grad", "tp_all_reduce_attn_grad");
+  b.elementwise("attn_norm_bwd", norm_bytes(s, true), 8.0 * s.sp_tokens * s.h);
+  b.elementwise("residual_add_bwd", 3 * kAct * double(s.sp_tokens) * s.h, double(s.sp_tokens) * s.h);
+}
+
+}  // namespace
+
+LayerProgram layer_program(const TransformerSpec& m, const PlanSpec& p, std::int64_t seq_len) {
+  LayerProgram prog;
+  const Shard s = shard_of(m, p, seq_len);
+  ProgramBuilder fwd(prog.forward, Pass::forward);
+  forward_layer(fwd, m, p, seq_len, s, false);
+  if (p.recompute != Recompute::none) {
+    ProgramBuilder re(prog.backward, Pass::recompute);
+    forward_layer(re, m, p, seq_len, s, p.recompute == Recompute::selective);
+  }
+  ProgramBuilder bwd(prog.backward, Pass::backward);
+  backward_layer(bwd, m, p, seq_len, s);
+  return prog;
+}
+
+LayerProgram embedding_program(const TransformerSpec& m, const PlanSpec& p, std::int64_t seq_len) {
+  LayerProgram prog;
+  const Shard s = shard_of(m, p, seq_len);
+  const double T = double(s.tokens);
+  ProgramBuilder fwd(prog.forward, Pass::forward);
+  // Vocab-parallel lookup: each TP rank fills the rows it owns, then a TP reduction combines them.
+  fwd.elementwise("embedding", 2 * kAct * T * s.h, 0, OpKind::embedding);
+  if (m.position == PositionKind::learned) fwd.elementwise("position_add", 3 * kAct * T * s.h, T * s.h);
+  leave_tp_region(fwd, s, "tp_reduce_scatter_embedding", "tp_all_reduce_embedding");
+  ProgramBuilder bwd(prog.backward, Pass::backward);
+  if (s.sp) bwd.collective("tp_all_gather_embedding_grad", Collective::all_gather, Axis::tp, kAct * T * s.h, Stream::tp_comm);
+  // Scatter-add into the FP32 gradient of the table rows this rank owns.
+  bwd.elementwise("embedding_bwd", kAct * T * s.h + 2 * 4.0 * T * s.h, T * s.h, OpKind::embedding);
+  return prog;
+}
+
+LayerProgram output_program(const TransformerSpec& m, const PlanSpec& p, std::int64_t seq_len) {
+  LayerProgram prog;
+  const Shard s = shard_of(m, p, seq_len);
+  const double T = double(s.tokens);
+  const std::int64_t v = padded_vocab(m, p) / p.tp;
+  const double logits = T * double(v);
+  ProgramBuilder fwd(prog.forward, Pass::forward);
+  fwd.elementwise("final_norm", norm_bytes(s, false), 4.0 * s.sp_tokens * s.h);
+  enter_tp_region(fwd, s, "tp_all_gather_output");
+  fwd.linear("output_proj", "", "", s.tokens, v, s.h);
+  // Vocab-parallel cross-entropy: local max and sum of exponentials, two small TP all-reduces.
+  fwd.elementwise("cross_entropy", (kAct + 4.0) * logits, 5.0 * logits, OpKind::loss);
+  if (p.tp > 1) fwd.collective("tp_all_reduce_loss", Collective::all_reduce, Axis::tp, 2 * 4.0 * T, Stream::tp_comm);
+  ProgramBuilder bwd(prog.backward, Pass::backward);
+  bwd.elementwise("cross_entropy_bwd", (4.0 + kAct) * logits, 3.0 * logits, OpKind::loss);
+  bwd.linear("", "output_proj_dgrad", "output_proj_wgrad", s.tokens, v, s.h);
+  leave_tp_region(bwd, s, "tp_reduce_scatter_output_grad", "tp_all_reduce_output_grad");
+  bwd.elementwise("final_norm_bwd", norm_bytes(s, true), 8.0 * s.sp_tokens * s.h);
+  return prog;
+}
+
+Op optimizer_op(double parameters) {
+  Op op;
+  op.name = "adamw";
+  op.kind = OpKind::optimizer;
+  op.pass = Pass::optimizer;
+  // Fused AdamW: read FP32 master, gradient, m, v (16 B); write master, m, v (12 B) and the BF16 copy (2 B).
+  op.bytes = 30.0 * parameters;
+  op.flops = 12.0 * parameters;
+  return op;
+}
+
+double model_flops_per_token(const TransformerSpec& m, std::int64_t seq_len) {
+  const double h = double(m.hidden);
+  const double matrices_per_layer = 2 * h * m.q_dim() + 2 * h * m.kv_dim() + m.mlp_matrices() * h * m.ffn_hidden;
+  const double matrices = m.layers * matrices_per_layer + h * double(m.vocab);
+  // Causal attention: a token at position i attends to i keys, (s+1)/2 on average; QK^T and PV.
+  const double attention = m.layers * 2.0 * m.q_dim() * double(seq_len + 1);
+  return 3.0 * (2.0 * matrices + attention);
+}
+
+double total_flops(const std::vector<Op>& ops, bool model) {
+  double sum = 0;
+  for (const auto& op : ops) sum += model ? op.model_flops : op.flops;
+  return sum;
+}
+
+}  // namespace herd::model

@@ -1,0 +1,90 @@
+// The pending-event set of a simulation: events ordered by (time, priority, insertion sequence),
+// so that events at equal time and priority leave in the order they were pushed, and any run is
+// bit-for-bit reproducible. Cancellation is lazy: a cancelled event stays in the heap as a
+// tombstone until it reaches the front or until tombstones outnumber live events.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "herd/engine/inline_function.hpp"
+#include "herd/engine/time.hpp"
+
+namespace herd::engine {
+
+// Smaller runs first among events at the same time.
+using Priority = std::int32_t;
+
+// What an event does when it fires. Lambdas capturing up to 32 bytes are stored inline.
+using EventCallback = InlineFunction<void(), 32>;
+
+// Names one scheduled event. Stays valid (and harmless) after the event ran or was cancelled:
+// a slot's generation changes when it is released, so an old id never names a newer event.
+struct EventId {
+  static constexpr std::uint32_t kNoSlot = 0xFFFF'FFFFu;
+  std::uint32_t slot = kNoSlot;
+  std::uint32_t generation = 0;
+
+  friend bool operator==(EventId, EventId) = default;
+};
+
+class EventQueue {
+ public:
+  struct Popped {
+    Time time;
+    EventCallback callback;
+  };
+
+  // Adds an event. The queue does not check time against anything: Simulation does.
+  EventId push(Time time, Priority priority, EventCallback callback);
+
+  // Cancels a pending event and drops its callback. Returns false (and does nothing) when the
+  // event already ran, was already cancelled, or `id` is default-constructed.
+  bool cancel(EventId id) noexcept;
+
+  // True while the event is scheduled and neither popped nor cancelled.
+  [[nodiscard]] bool contains(EventId id) const noexcept;
+
+  [[nodiscard]] bool empty() const noexcept { return live_ == 0; }
+  [[nodiscard]] std::size_t size() const noexcept { return live_; }
+
+  // Time of the next live event, kTimeNever when empty. Drops tombstones at the front.
+  [[nodiscard]] Time next_time() noexcept;
+
+  // Removes and returns the next live event. Precondition: !empty() (checked, aborts).
+  Popped pop();
+
+ private:
+  struct Entry {
+    Time time;
+    std::uint64_t sequence;
+    Priority priority;
+    std::uint32_t slot;
+  };
+  struct Slot {
+    EventCallback callback;
+    std::uint32_t generation = 0;
+    bool pending = false;
+  };
+
+  static bool before(const Entry& a, const Entry& b) noexcept {
+    if (a.time != b.time) return a.time < b.time;
+    if (a.priority != b.priority) return a.priority < b.priority;
+    return a.sequence < b.sequence;
+  }
+  void sift_up(std::size_t hole, Entry entry) noexcept;
+  void sift_down(std::size_t hole, Entry entry) noexcept;
+  void remove_front() noexcept;
+  void release_slot(std::uint32_t slot) noexcept;
+  void drop_tombstones() noexcept;
+
+  std::vector<Entry> heap_;  // a 4-ary min-heap: shallower than binary, children share a line
+  std::vector<Slot> slots_;
+  std::vector<std::uint32_t> free_slots_;
+  std::uint64_t next_sequence_ = 0;
+  std::size_t live_ = 0;
+  std::size_t tombstones_ = 0;
+};
+
+}  // namespace herd::engine

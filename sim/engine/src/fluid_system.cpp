@@ -1,0 +1,257 @@
+#include "herd/engine/fluid_system.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+#include <string>
+#include <utility>
+
+#include "herd/engine/check.hpp"
+
+namespace herd::engine {
+namespace {
+
+std::uint32_t index(FluidActivityId id) { return static_cast<std::uint32_t>(id); }
+std::uint32_t index(ActivityId id) { return static_cast<std::uint32_t>(id); }
+
+// Completion times are rounded up to whole nanoseconds, so at its completion event an activity
+// may have done up to 1 ns of work more than it had; 2 ns leaves room for rounding on top.
+constexpr double kRoundingSlackSeconds = 2e-9;
+
+}  // namespace
+
+FluidSystem::FluidSystem(Simulation& simulation, FluidConfig config)
+    : simulation_(simulation), config_(config) {
+  if (!(config.relative_epsilon >= 0 && config.relative_epsilon < 1)) {
+    throw std::invalid_argument("herd::engine: FluidConfig::relative_epsilon " +
+                                std::to_string(config.relative_epsilon) + " must be in [0, 1)");
+  }
+}
+
+FluidSystem::~FluidSystem() {
+  simulation_.cancel(wake_event_);
+  for (const Entry& entry : entries_) {
+    if (entry.state == State::kWaiting) simulation_.cancel(entry.start_event);
+  }
+}
+
+FluidSystem::Entry& FluidSystem::entry_at(FluidActivityId id) {
+  if (!contains(id)) invariant_failure("no live fluid activity with id " + std::to_string(index(id)));
+  return entries_[index(id)];
+}
+
+const FluidSystem::Entry& FluidSystem::entry_at(FluidActivityId id) const {
+  return const_cast<FluidSystem*>(this)->entry_at(id);
+}
+
+bool FluidSystem::contains(FluidActivityId id) const noexcept {
+  return index(id) < entries_.size() && (entries_[index(id)].state == State::kWaiting ||
+                                         entries_[index(id)].state == State::kRunning);
+}
+
+void FluidSystem::set_capacity(ResourceId resource, double capacity) {
+  solver_.set_capacity(resource, capacity);
+  reschedule_wake();
+}
+
+FluidActivityId FluidSystem::start(double work, std::span<const ResourceUse> uses,
+                                   CompletionCallback on_complete, FluidOptions options) {
+  if (!(work >= 0) || !std::isfinite(work)) {
+    throw std::invalid_argument("herd::engine: activity work " + std::to_string(work) +
+                                " must be finite and >= 0");
+  }
+  if (options.start_latency < 0) {
+    throw std::invalid_argument("herd::engine: start latency " +
+                                std::to_string(options.start_latency) + " ns must be >= 0");
+  }
+  solver_.check_activity(uses, options.sharing);
+  std::uint32_t slot;
+  if (free_entries_.empty()) {
+    slot = static_cast<std::uint32_t>(entries_.size());
+    entries_.emplace_back();
+  } else {
+    slot = free_entries_.back();
+    free_entries_.pop_back();
+  }
+  Entry& entry = entries_[slot];
+  entry.on_complete = std::move(on_complete);
+  entry.sharing = options.sharing;
+  entry.work = entry.remaining = work;
+  entry.rate = 0;
+  entry.updated = simulation_.now();
+  ++live_;
+  if (options.start_latency == 0) {
+    begin(slot, uses);
+  } else {
+    entry.state = State::kWaiting;
+    entry.delayed_uses.assign(uses.begin(), uses.end());
+    entry.start_event = simulation_.schedule_after(
+        options.start_latency,
+        [this, slot] {
+          begin(slot, entries_[slot].delayed_uses);
+          entries_[slot].delayed_uses.clear();
+        },
+        config_.event_priority);
+  }
+  return FluidActivityId{slot};
+}
+
+void FluidSystem::begin(std::uint32_t slot, std::span<const ResourceUse> uses) {
+  Entry& entry = entries_[slot];
+  entry.state = State::kRunning;
+  entry.updated = simulation_.now();
+  entry.rate = 0;
+  entry.solver_activity = solver_.add_activity(uses, entry.sharing);
+  const std::uint32_t activity = index(entry.solver_activity);
+  if (activity >= entry_of_activity_.size()) entry_of_activity_.resize(activity + std::size_t{1});
+  entry_of_activity_[activity] = slot;
+  reschedule_wake();
+}
+
+double FluidSystem::cancel(FluidActivityId id) {
+  Entry& entry = entry_at(id);
+  double left = entry.work;
+  if (entry.state == State::kWaiting) {
+    simulation_.cancel(entry.start_event);
+  } else {
+    advance(entry, simulation_.now());
+    left = entry.remaining;
+    completions_.erase(index(id));
+    solver_.remove_activity(entry.solver_activity);
+  }
+  --live_;
+  release(index(id));
+  reschedule_wake();
+  return left;
+}
+
+double FluidSystem::remaining(FluidActivityId id) const {
+  const Entry& entry = entry_at(id);
+  if (entry.state == State::kWaiting) return entry.work;
+  if (std::isinf(entry.rate)) return 0;
+  const double done = entry.rate * to_seconds(simulation_.now() - entry.updated);
+  return std::max(entry.remaining - done, 0.0);
+}
+
+double FluidSystem::rate(FluidActivityId id) {
+  settle();
+  return entry_at(id).rate;
+}
+
+ResourceId FluidSystem::bottleneck(FluidActivityId id) {
+  settle();
+  const Entry& entry = entry_at(id);
+  return entry.state == State::kRunning ? solver_.bottleneck(entry.solver_activity) : kNoResource;
+}
+
+Time FluidSystem::expected_completion(FluidActivityId id) {
+  settle();
+  (void)entry_at(id);
+  return completions_.due(index(id));
+}
+
+// Folds the work done since entry.updated at the rate in effect since then. Rates change only
+// in settle(), which runs at the simulated time of the change, so this is exact.
+void FluidSystem::advance(Entry& entry, Time now) const {
+  if (now == entry.updated) return;
+  const double done = std::isinf(entry.rate) ? entry.remaining
+                                             : entry.rate * to_seconds(now - entry.updated);
+  const double remaining = entry.remaining - done;
+  const double slack = config_.relative_epsilon * entry.work +
+                       (std::isinf(entry.rate) ? 0 : entry.rate * kRoundingSlackSeconds);
+  if (remaining < -slack) {
+    invariant_failure("work not conserved: a fluid activity of " + std::to_string(entry.work) +
+                      " units has " + std::to_string(remaining) + " left at t=" +
+                      std::to_string(now) + " ns (it should have completed earlier)");
+  }
+  entry.remaining = std::max(remaining, 0.0);
+  entry.updated = now;
+}
+
+bool FluidSystem::done(const Entry& entry) const noexcept {
+  return entry.remaining <= config_.relative_epsilon * entry.work;
+}
+
+// Rounded up, so the activity has done all its work by then; at least 1 ns ahead when work is
+// left, so that a completion event always makes progress.
+Time FluidSystem::completion_time(const Entry& entry, Time now) const noexcept {
+  if (done(entry) || std::isinf(entry.rate)) return now;
+  if (!(entry.rate > 0)) return kTimeNever;
+  const double nanoseconds = std::ceil(entry.remaining / entry.rate * 1e9);
+  if (!(nanoseconds < static_cast<double>(kTimeNever - now))) return kTimeNever;
+  return now + std::max<Time>(1, static_cast<Time>(nanoseconds));
+}
+
+void FluidSystem::settle() {
+  if (!solver_.needs_solve()) return;
+  solver_.solve();
+  const Time now = simulation_.now();
+  for (const ActivityId activity : solver_.last_solved()) {
+    const std::uint32_t slot = entry_of_activity_[index(activity)];
+    Entry& entry = entries_[slot];
+    advance(entry, now);
+    entry.rate = solver_.rate(activity);
+    const Time due = completion_time(entry, now);
+    if (due == kTimeNever) {
+      completions_.erase(slot);
+    } else {
+      completions_.set(slot, due);
+    }
+  }
+  reschedule_wake();
+}
+
+void FluidSystem::wake() {
+  wake_event_ = {};
+  wake_time_ = kTimeNever;
+  in_wake_ = true;
+  const Time now = simulation_.now();
+  settle();
+  while (completions_.earliest() <= now) {
+    const std::uint32_t slot = completions_.pop();
+    Entry& entry = entries_[slot];
+    advance(entry, now);
+    if (done(entry)) {
+      complete(slot);  // its callback may start or cancel activities: settle again below
+    } else if (const Time due = completion_time(entry, now); due != kTimeNever) {
+      completions_.set(slot, due);  // rounding left a sliver: due is at least now + 1 ns
+    }
+    settle();
+  }
+  in_wake_ = false;
+  reschedule_wake();
+}
+
+void FluidSystem::complete(std::uint32_t slot) {
+  Entry& entry = entries_[slot];
+  solver_.remove_activity(entry.solver_activity);
+  entry.state = State::kCompleting;
+  CompletionCallback on_complete = std::move(entry.on_complete);
+  --live_;
+  // The slot is released only after the callback, so activities it starts get other ids.
+  if (on_complete) on_complete(FluidActivityId{slot});
+  release(slot);
+}
+
+void FluidSystem::release(std::uint32_t slot) {
+  Entry& entry = entries_[slot];
+  entry.state = State::kFree;
+  entry.on_complete.reset();
+  entry.delayed_uses.clear();
+  entry.start_event = {};
+  free_entries_.push_back(slot);
+}
+
+// One event covers both a pending re-solve (due now) and the earliest completion.
+void FluidSystem::reschedule_wake() {
+  if (in_wake_) return;
+  const Time target = solver_.needs_solve() ? simulation_.now() : completions_.earliest();
+  if (target == wake_time_ && simulation_.is_pending(wake_event_)) return;
+  simulation_.cancel(wake_event_);
+  wake_time_ = target;
+  wake_event_ = {};
+  if (target == kTimeNever) return;
+  wake_event_ = simulation_.schedule_at(target, [this] { wake(); }, config_.event_priority);
+}
+
+}  // namespace herd::engine

@@ -1,0 +1,267 @@
+// Fluid activities against completion times derived by hand.
+#include "herd/engine/fluid_system.hpp"
+
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <functional>
+#include <numeric>
+#include <random>
+#include <stdexcept>
+#include <vector>
+
+#include "child_process.hpp"
+
+using namespace herd::engine;
+
+namespace {
+
+// Records when each activity completed.
+struct Recorder {
+  Simulation* simulation;
+  std::vector<std::pair<FluidActivityId, Time>> completions;
+  CompletionCallback callback() {
+    return [this](FluidActivityId id) { completions.emplace_back(id, simulation->now()); };
+  }
+  Time at(FluidActivityId id) const {
+    for (const auto& [done, when] : completions) {
+      if (done == id) return when;
+    }
+    return kTimeNever;
+  }
+};
+
+std::vector<ResourceUse> over(ResourceId resource) { return {{resource}}; }
+
+}  // namespace
+
+TEST_CASE("S units alone on capacity B finish at S / B", "[fluid_system]") {
+  // 1e9 bytes at 1e8 bytes/s: 10 s.
+  Simulation simulation;
+  FluidSystem fluid(simulation);
+  Recorder recorder{&simulation, {}};
+  const ResourceId link = fluid.add_resource(1e8);
+  const FluidActivityId transfer = fluid.start(1e9, over(link), recorder.callback());
+  CHECK(fluid.rate(transfer) == 1e8);
+  CHECK(fluid.expected_completion(transfer) == 10 * kSecond);
+  simulation.run();
+  CHECK(recorder.at(transfer) == 10 * kSecond);
+  CHECK(fluid.active_count() == 0);
+  CHECK_FALSE(fluid.contains(transfer));
+}
+
+TEST_CASE("two sharing: the first to finish hands its share to the other", "[fluid_system]") {
+  // B = 100, S_a = 100, S_b = 300. Both at B/2 = 50 until a is done: t_a = 2 S_a / B = 2 s.
+  // b has done 100 by then, its 200 left at the full 100: t_b = (S_a + S_b) / B = 4 s.
+  Simulation simulation;
+  FluidSystem fluid(simulation);
+  Recorder recorder{&simulation, {}};
+  const ResourceId link = fluid.add_resource(100);
+  const FluidActivityId a = fluid.start(100, over(link), recorder.callback());
+  const FluidActivityId b = fluid.start(300, over(link), recorder.callback());
+  simulation.run_until(1 * kSecond);
+  CHECK(fluid.remaining(b) == Approx(250));
+  CHECK(fluid.rate(b) == 50);
+  simulation.run();
+  CHECK(recorder.at(a) == 2 * kSecond);
+  CHECK(recorder.at(b) == 4 * kSecond);
+}
+
+TEST_CASE("a start latency delays the work", "[fluid_system]") {
+  // B = 100. b (300 units) starts at 0; a (100 units) at 0 with a 1 s latency. b alone does 100
+  // in [0, 1]; then both at 50: a needs 2 s, done at 3 s; b has 100 left at 3 s, done at 4 s.
+  Simulation simulation;
+  FluidSystem fluid(simulation);
+  Recorder recorder{&simulation, {}};
+  const ResourceId link = fluid.add_resource(100);
+  const FluidActivityId b = fluid.start(300, over(link), recorder.callback());
+  const FluidActivityId a = fluid.start(100, over(link), recorder.callback(), {.start_latency = kSecond});
+  CHECK(fluid.rate(a) == 0);
+  CHECK(fluid.remaining(a) == 100);
+  CHECK(fluid.bottleneck(a) == kNoResource);
+  simulation.run();
+  CHECK(recorder.at(a) == 3 * kSecond);
+  CHECK(recorder.at(b) == 4 * kSecond);
+}
+
+TEST_CASE("completion times are rounded up to the nanosecond", "[fluid_system]") {
+  // 1 unit at 3 units/s: 333,333,333.3 ns, completes at 333,333,334 ns.
+  Simulation simulation;
+  FluidSystem fluid(simulation);
+  Recorder recorder{&simulation, {}};
+  const ResourceId link = fluid.add_resource(3);
+  const FluidActivityId third = fluid.start(1, over(link), recorder.callback());
+  simulation.run();
+  CHECK(recorder.at(third) == 333'333'334);
+}
+
+TEST_CASE("a capacity change keeps the work done so far", "[fluid_system]") {
+  // 100 units at 10/s; at 5 s (50 done) the link goes to 50/s: 50 left / 50 = 1 s, done at 6 s.
+  Simulation simulation;
+  FluidSystem fluid(simulation);
+  Recorder recorder{&simulation, {}};
+  const ResourceId link = fluid.add_resource(10);
+  const FluidActivityId transfer = fluid.start(100, over(link), recorder.callback());
+  simulation.schedule_at(5 * kSecond, [&] { fluid.set_capacity(link, 50); });
+  simulation.run();
+  CHECK(recorder.at(transfer) == 6 * kSecond);
+}
+
+TEST_CASE("cancel returns the work left and skips the callback", "[fluid_system]") {
+  // 100 units at 10/s, cancelled at 3 s: 70 left. The other one then has the link alone.
+  Simulation simulation;
+  FluidSystem fluid(simulation);
+  Recorder recorder{&simulation, {}};
+  const ResourceId link = fluid.add_resource(20);
+  const FluidActivityId doomed = fluid.start(100, over(link), recorder.callback());
+  const FluidActivityId other = fluid.start(100, over(link), recorder.callback());
+  const FluidActivityId never_began = fluid.start(5, over(link), recorder.callback(), {.start_latency = 10 * kSecond});
+  double left = -1;
+  simulation.schedule_at(3 * kSecond, [&] {
+    left = fluid.cancel(doomed);
+    CHECK(fluid.cancel(never_began) == 5);
+  });
+  simulation.run();
+  CHECK(left == Approx(70));
+  CHECK(recorder.at(doomed) == kTimeNever);
+  CHECK(recorder.at(never_began) == kTimeNever);
+  // other: 30 done in [0, 3] at 10/s, then 70 at 20/s = 3.5 s: done at 6.5 s.
+  CHECK(recorder.at(other) == 6'500 * kMillisecond);
+}
+
+TEST_CASE("zero capacity stalls an activity until the capacity returns", "[fluid_system]") {
+  Simulation simulation;
+  FluidSystem fluid(simulation);
+  Recorder recorder{&simulation, {}};
+  const ResourceId link = fluid.add_resource(0);
+  const FluidActivityId stalled = fluid.start(10, over(link), recorder.callback());
+  simulation.run();
+  CHECK(fluid.contains(stalled));
+  CHECK(fluid.expected_completion(stalled) == kTimeNever);
+  CHECK(fluid.bottleneck(stalled) == link);
+  // At t = 2 s the link comes back at 5/s: 10 / 5 = 2 s more.
+  simulation.run_until(2 * kSecond);
+  fluid.set_capacity(link, 5);
+  simulation.run();
+  CHECK(recorder.at(stalled) == 4 * kSecond);
+}
+
+TEST_CASE("zero work and unlimited rates complete without time passing", "[fluid_system]") {
+  Simulation simulation;
+  FluidSystem fluid(simulation);
+  Recorder recorder{&simulation, {}};
+  const ResourceId unlimited = fluid.add_resource(kUnlimited);
+  const FluidActivityId empty = fluid.start(0, over(unlimited), recorder.callback());
+  const FluidActivityId instant = fluid.start(1e12, over(unlimited), recorder.callback());
+  const FluidActivityId latency_only = fluid.start(0, {}, recorder.callback(), {.start_latency = 7});
+  simulation.run();
+  CHECK(recorder.at(empty) == 0);
+  CHECK(recorder.at(instant) == 0);
+  CHECK(recorder.at(latency_only) == 7);
+}
+
+TEST_CASE("callbacks chain activities and simultaneous ones complete in id order",
+          "[fluid_system]") {
+  // Three 100-unit transfers back to back at 100/s: done at 1, 2, 3 s. Two identical flows
+  // started together complete in the same nanosecond, in id order.
+  Simulation simulation;
+  FluidSystem fluid(simulation);
+  const ResourceId link = fluid.add_resource(100);
+  std::vector<Time> chain;
+  int left = 3;
+  std::function<void(FluidActivityId)> next = [&](FluidActivityId) {
+    chain.push_back(simulation.now());
+    if (--left > 0) fluid.start(100, over(link), [&next](FluidActivityId id) { next(id); });
+  };
+  fluid.start(100, over(link), [&next](FluidActivityId id) { next(id); });
+  simulation.run();
+  CHECK(chain == std::vector<Time>{kSecond, 2 * kSecond, 3 * kSecond});
+
+  Recorder recorder{&simulation, {}};
+  const FluidActivityId first = fluid.start(50, over(link), recorder.callback());
+  const FluidActivityId second = fluid.start(50, over(link), recorder.callback());
+  simulation.run();
+  REQUIRE(recorder.completions.size() == 2);
+  CHECK(recorder.completions[0].first == first);
+  CHECK(recorder.completions[1].first == second);
+  CHECK(recorder.completions[0].second == 4 * kSecond);
+  CHECK(recorder.completions[1].second == 4 * kSecond);
+}
+
+TEST_CASE("a busy link finishes all its work at total work / capacity", "[fluid_system]") {
+  // However the link is shared, it is never idle while work is left, so the last completion is
+  // at sum(S_i) / B (each completion rounds up by under 1 ns, hence the small tolerance).
+  Simulation simulation;
+  FluidSystem fluid(simulation);
+  const ResourceId link = fluid.add_resource(1e9);
+  std::mt19937_64 random(11);
+  std::uniform_real_distribution<double> size(1e3, 1e7);
+  std::vector<double> works;
+  Time last = 0;
+  int completed = 0;
+  for (int k = 0; k < 200; ++k) {
+    works.push_back(size(random));
+    FluidOptions options;
+    options.sharing.share_weight = 1 + static_cast<double>(k % 3);
+    fluid.start(works.back(), over(link), [&](FluidActivityId) {
+      last = simulation.now();
+      ++completed;
+    }, options);
+  }
+  simulation.run();
+  const double total = std::accumulate(works.begin(), works.end(), 0.0);
+  CHECK(completed == 200);
+  CHECK(std::abs(last - from_seconds(total / 1e9)) <= 200);
+}
+
+TEST_CASE("tiny and huge amounts terminate", "[fluid_system]") {
+  // A sliver of work still takes a whole nanosecond; work beyond 292 years never completes.
+  Simulation simulation;
+  FluidSystem fluid(simulation);
+  Recorder recorder{&simulation, {}};
+  const ResourceId link = fluid.add_resource(1e-30);
+  const FluidActivityId sliver = fluid.start(1e-45, over(link), recorder.callback());
+  const FluidActivityId endless = fluid.start(1, over(link), recorder.callback());
+  simulation.run();
+  CHECK(recorder.at(sliver) == 1);
+  CHECK(fluid.contains(endless));
+  CHECK(fluid.expected_completion(endless) == kTimeNever);
+}
+
+TEST_CASE("invalid activities throw", "[fluid_system]") {
+  Simulation simulation;
+  FluidSystem fluid(simulation);
+  const ResourceId link = fluid.add_resource(1);
+  CHECK_THROWS_AS(fluid.start(-1, over(link), nullptr), std::invalid_argument);
+  CHECK_THROWS_AS(fluid.start(std::nan(""), over(link), nullptr), std::invalid_argument);
+  CHECK_THROWS_AS(fluid.start(1, over(link), nullptr, {.start_latency = -1}), std::invalid_argument);
+  CHECK_THROWS_AS(fluid.start(1, over(ResourceId{9}), nullptr, {.start_latency = 5}),
+                  std::invalid_argument);
+  CHECK_THROWS_AS(FluidSystem(simulation, {.relative_epsilon = -1}), std::invalid_argument);
+  CHECK(fluid.active_count() == 0);
+  CHECK(simulation.events_pending() == 0);
+}
+
+TEST_CASE("destroying a fluid system cancels its events", "[fluid_system]") {
+  Simulation simulation;
+  {
+    FluidSystem fluid(simulation);
+    const ResourceId link = fluid.add_resource(1);
+    fluid.start(1, over(link), nullptr);
+    fluid.start(1, over(link), nullptr, {.start_latency = 5});
+  }
+  CHECK(simulation.events_pending() == 0);
+  simulation.run();
+}
+
+TEST_CASE("cancelling a finished activity aborts", "[fluid_system]") {
+  const auto outcome = testing::run_in_child([] {
+    Simulation simulation;
+    FluidSystem fluid(simulation);
+    const FluidActivityId done = fluid.start(0, {}, nullptr);
+    simulation.run();
+    fluid.cancel(done);
+  });
+  CHECK(outcome.aborted);
+  CHECK(outcome.stderr_text ==
+        "herd::engine invariant violated: no live fluid activity with id 0\n");
+}
