@@ -6,9 +6,9 @@ namespace herd::model {
 
 /// Default compute efficiencies of a GPU; a calibration profile replaces them (docs/models/compute.md).
 struct ComputeEfficiency {
-  double gemm = 0.8;             ///< fraction of peak for a large, well-shaped GEMM
-  double attention_fwd = 0.6;    ///< fraction of peak, fused causal attention forward
-  double attention_bwd = 0.5;    ///< fraction of peak, fused causal attention backward
+  double gemm = 0.8;             ///< fraction of peak of an 8192^3 BF16 GEMM
+  double attention_fwd = 0.6;    ///< fraction of peak, fused causal attention forward, 8K keys
+  double attention_bwd = 0.5;    ///< fraction of peak, fused causal attention backward, 8K keys
   double hbm = 0.9;              ///< fraction of HBM bandwidth for large element-wise kernels
   double kernel_overhead_s = 4e-6;
   int gemm_tile_m = 128;

@@ -1,0 +1,50 @@
+#pragma once
+// How long a compute op takes on one GPU: a roofline, max(FLOPs / (peak x efficiency(shape)),
+// bytes / (HBM bandwidth x efficiency)), plus a fixed kernel overhead. Efficiencies come from the
+// GPU preset (cited defaults) or a calibration profile. Equations in docs/models/compute.md.
+#include <optional>
+
+#include "herd/model/calibration_profile.hpp"
+#include "herd/model/hardware.hpp"
+#include "herd/model/workload.hpp"
+
+namespace herd::model {
+
+/// Shape of the reference GEMM the preset's `efficiency.gemm` was measured at (8192^3, hardware.md).
+inline constexpr std::int64_t kReferenceGemm = 8192;
+/// Keys per query row at which the preset's attention efficiencies are given (FlashAttention papers, 8K).
+inline constexpr std::int64_t kReferenceAttentionSeq = 8192;
+
+class ComputeCostModel {
+ public:
+  /// `profile` may be null (preset defaults). The model keeps a copy of what it needs.
+  explicit ComputeCostModel(const GpuSpec& gpu, const CalibrationProfile* profile = nullptr);
+
+  /// Seconds for one compute op (collectives cost 0 here: the network model times them).
+  double op_seconds(const Op& op) const;
+
+  /// Fraction of the BF16 peak a GEMM reaches: e_inf x wave(m, n) x k / (k + k_half), where
+  /// wave = tiles / (ceil(tiles / SMs) x SMs) is wave quantisation and e_inf is chosen so that
+  /// the 8192^3 reference reaches the preset's efficiency; corrected by nearby measured shapes.
+  double gemm_efficiency(const GemmShape& shape) const;
+  /// Fraction of peak for fused causal attention: e_inf x s_kv / (s_kv + s_half) (same anchoring).
+  double attention_efficiency(const AttentionShape& shape, bool backward) const;
+  /// True when a calibration profile is in use but this shape is far from every measured one.
+  bool extrapolated(const Op& op) const;
+
+  double peak_flops() const { return peak_; }
+  double hbm_bandwidth() const { return hbm_; }
+
+ private:
+  double parametric_gemm(const GemmShape& s) const;
+  double parametric_attention(std::int64_t seq_kv, bool backward) const;
+
+  double peak_ = 0, hbm_ = 0, hbm_eff_ = 0, overhead_ = 0;
+  int sms_ = 1, tile_m_ = 128, tile_n_ = 256, k_half_ = 128;
+  double gemm_inf_ = 0, att_fwd_inf_ = 0, att_bwd_inf_ = 0, seq_half_ = 256;
+  std::vector<GemmPoint> gemm_points_;
+  std::vector<AttentionPoint> attention_points_;
+  bool calibrated_ = false;
+};
+
+}  // namespace herd::model

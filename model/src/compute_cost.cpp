@@ -1,0 +1,123 @@
+#include "herd/model/compute_cost.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace herd::model {
+
+namespace {
+
+double log_distance(const GemmShape& a, const GemmPoint& b) {
+  const double dm = std::log(double(a.m) / double(b.m)), dn = std::log(double(a.n) / double(b.n)),
+               dk = std::log(double(a.k) / double(b.k));
+  return std::sqrt(dm * dm + dn * dn + dk * dk);
+}
+
+// Measured shapes within a factor of ~2 (log distance < ln 2) correct the parametric model by their
+// measured / predicted ratio, weighted by inverse distance.
+constexpr double kNear = 0.6931471805599453;
+
+}  // namespace
+
+ComputeCostModel::ComputeCostModel(const GpuSpec& gpu, const CalibrationProfile* profile) {
+  const ComputeEfficiency& e = gpu.efficiency;
+  peak_ = gpu.peak_bf16_flops;
+  hbm_ = gpu.hbm_bandwidth;
+  sms_ = std::max(1, gpu.sms);
+  hbm_eff_ = e.hbm;
+  overhead_ = e.kernel_overhead_s;
+  tile_m_ = e.gemm_tile_m;
+  tile_n_ = e.gemm_tile_n;
+  k_half_ = e.gemm_k_half;
+  double gemm_ref = e.gemm, att_fwd = e.attention_fwd, att_bwd = e.attention_bwd;
+  if (profile) {
+    calibrated_ = true;
+    gemm_ref = profile->gemm_efficiency.value_or(gemm_ref);
+    tile_m_ = profile->gemm_tile_m.value_or(tile_m_);
+    tile_n_ = profile->gemm_tile_n.value_or(tile_n_);
+    k_half_ = profile->gemm_k_half.value_or(k_half_);
+    att_fwd = profile->attention_fwd_efficiency.value_or(att_fwd);
+    att_bwd = profile->attention_bwd_efficiency.value_or(att_bwd);
+    seq_half_ = profile->attention_seq_half.value_or(seq_half_);
+    hbm_eff_ = profile->hbm_efficiency.value_or(hbm_eff_);
+    overhead_ = profile->kernel_overhead_s.value_or(overhead_);
+    gemm_points_ = profile->gemm_points;
+    attention_points_ = profile->attention_points;
+  }
+  // Anchor the asymptotes so the reference shapes reproduce the quoted efficiencies.
+  gemm_inf_ = 1.0;
+  gemm_inf_ = gemm_ref / parametric_gemm({kReferenceGemm, kReferenceGemm, kReferenceGemm});
+  att_fwd_inf_ = att_fwd * (kReferenceAttentionSeq + seq_half_) / kReferenceAttentionSeq;
+  att_bwd_inf_ = att_bwd * (kReferenceAttentionSeq + seq_half_) / kReferenceAttentionSeq;
+}
+
+double ComputeCostModel::parametric_gemm(const GemmShape& s) const {
+  const double tiles = std::ceil(double(s.m) / tile_m_) * std::ceil(double(s.n) / tile_n_);
+  const double waves = std::ceil(tiles / sms_);
+  const double wave_eff = tiles / (waves * sms_);
+  const double k_eff = double(s.k) / double(s.k + k_half_);
+  return gemm_inf_ * wave_eff * k_eff;
+}
+
+double ComputeCostModel::parametric_attention(std::int64_t seq_kv, bool backward) const {
+  return (backward ? att_bwd_inf_ : att_fwd_inf_) * double(seq_kv) / (double(seq_kv) + seq_half_);
+}
+
+double ComputeCostModel::gemm_efficiency(const GemmShape& s) const {
+  const double predicted = parametric_gemm(s);
+  double weight_sum = 0, ratio_sum = 0;
+  for (const auto& p : gemm_points_) {
+    const double d = log_distance(s, p);
+    if (d >= kNear) continue;
+    if (d < 1e-9) return std::min(1.0, p.efficiency);
+    const double w = 1.0 / d;
+    weight_sum += w;
+    ratio_sum += w * p.efficiency / parametric_gemm({p.m, p.n, p.k});
+  }
+  const double corrected = weight_sum > 0 ? predicted * ratio_sum / weight_sum : predicted;
+  return std::clamp(corrected, 1e-3, 1.0);
+}
+
+double ComputeCostModel::attention_efficiency(const AttentionShape& a, bool backward) const {
+  const double predicted = parametric_attention(a.seq_kv, backward);
+  double weight_sum = 0, ratio_sum = 0;
+  for (const auto& p : attention_points_) {
+    if (p.backward != backward) continue;
+    const double d = std::fabs(std::log(double(a.seq_kv) / double(p.seq_kv)));
+    if (d >= kNear) continue;
+    if (d < 1e-9) return std::min(1.0, p.efficiency);
+    weight_sum += 1.0 / d;
+    ratio_sum += (1.0 / d) * p.efficiency / parametric_attention(p.seq_kv, backward);
+  }
+  const double corrected = weight_sum > 0 ? predicted * ratio_sum / weight_sum : predicted;
+  return std::clamp(corrected, 1e-3, 1.0);
+}
+
+bool ComputeCostModel::extrapolated(const Op& op) const {
+  if (!calibrated_) return false;
+  if (op.kind == OpKind::gemm) {
+    return std::none_of(gemm_points_.begin(), gemm_points_.end(),
+                        [&](const GemmPoint& p) { return log_distance(op.gemm, p) < kNear; });
+  }
+  if (op.kind == OpKind::attention) {
+    const bool bwd = op.pass == Pass::backward;
+    return std::none_of(attention_points_.begin(), attention_points_.end(), [&](const AttentionPoint& p) {
+      return p.backward == bwd && std::fabs(std::log(double(op.attention.seq_kv) / double(p.seq_kv))) < kNear;
+    });
+  }
+  return false;
+}
+
+double ComputeCostModel::op_seconds(const Op& op) const {
+  if (op.kind == OpKind::collective) return 0;
+  double compute = 0;
+  switch (op.kind) {
+    case OpKind::gemm: compute = op.flops / (peak_ * gemm_efficiency(op.gemm)); break;
+    case OpKind::attention: compute = op.flops / (peak_ * attention_efficiency(op.attention, op.pass == Pass::backward)); break;
+    default: break;  // element-wise work is bound by memory traffic
+  }
+  const double memory = op.bytes / (hbm_ * hbm_eff_);
+  return std::max(compute, memory) + overhead_;
+}
+
+}  // namespace herd::model
