@@ -27,6 +27,7 @@ ChildOutcome run_in_child(Body&& body) {
   std::fflush(stderr);
   const pid_t child = fork();
   if (child == 0) {
+    std::signal(SIGABRT, SIG_DFL);  // not the test framework's crash reporter
     close(pipe_ends[0]);
     dup2(pipe_ends[1], STDERR_FILENO);
     close(pipe_ends[1]);

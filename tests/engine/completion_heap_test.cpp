@@ -41,9 +41,10 @@ TEST_CASE("moving and erasing items keeps the heap ordered", "[completion_heap]"
       due[item] = when;
     }
     if (step % 50 == 0 && !due.empty()) {
-      const auto earliest = std::min_element(due.begin(), due.end(), [](const auto& a, const auto& b) {
-        return std::pair(a.second, a.first) < std::pair(b.second, b.first);
-      });
+      const auto earliest =
+          std::min_element(due.begin(), due.end(), [](const auto& a, const auto& b) {
+            return std::pair(a.second, a.first) < std::pair(b.second, b.first);
+          });
       REQUIRE(heap.earliest() == earliest->second);
       REQUIRE(heap.size() == due.size());
     }

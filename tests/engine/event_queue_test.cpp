@@ -75,8 +75,7 @@ TEST_CASE("a cancelled event never runs and its id goes stale", "[event_queue]")
   CHECK(queue.contains(reused));
 }
 
-TEST_CASE("mass cancellation compacts the heap and keeps the order of survivors",
-          "[event_queue]") {
+TEST_CASE("mass cancellation compacts the heap and keeps the order of survivors", "[event_queue]") {
   EventQueue queue;
   std::vector<EventId> ids;
   std::vector<Time> survivors;

@@ -74,7 +74,8 @@ TEST_CASE("a start latency delays the work", "[fluid_system]") {
   Recorder recorder{&simulation, {}};
   const ResourceId link = fluid.add_resource(100);
   const FluidActivityId b = fluid.start(300, over(link), recorder.callback());
-  const FluidActivityId a = fluid.start(100, over(link), recorder.callback(), {.start_latency = kSecond});
+  const FluidActivityId a =
+      fluid.start(100, over(link), recorder.callback(), {.start_latency = kSecond});
   CHECK(fluid.rate(a) == 0);
   CHECK(fluid.remaining(a) == 100);
   CHECK(fluid.bottleneck(a) == kNoResource);
@@ -114,7 +115,8 @@ TEST_CASE("cancel returns the work left and skips the callback", "[fluid_system]
   const ResourceId link = fluid.add_resource(20);
   const FluidActivityId doomed = fluid.start(100, over(link), recorder.callback());
   const FluidActivityId other = fluid.start(100, over(link), recorder.callback());
-  const FluidActivityId never_began = fluid.start(5, over(link), recorder.callback(), {.start_latency = 10 * kSecond});
+  const FluidActivityId never_began =
+      fluid.start(5, over(link), recorder.callback(), {.start_latency = 10 * kSecond});
   double left = -1;
   simulation.schedule_at(3 * kSecond, [&] {
     left = fluid.cancel(doomed);
@@ -152,7 +154,8 @@ TEST_CASE("zero work and unlimited rates complete without time passing", "[fluid
   const ResourceId unlimited = fluid.add_resource(kUnlimited);
   const FluidActivityId empty = fluid.start(0, over(unlimited), recorder.callback());
   const FluidActivityId instant = fluid.start(1e12, over(unlimited), recorder.callback());
-  const FluidActivityId latency_only = fluid.start(0, {}, recorder.callback(), {.start_latency = 7});
+  const FluidActivityId latency_only =
+      fluid.start(0, {}, recorder.callback(), {.start_latency = 7});
   simulation.run();
   CHECK(recorder.at(empty) == 0);
   CHECK(recorder.at(instant) == 0);
@@ -202,10 +205,13 @@ TEST_CASE("a busy link finishes all its work at total work / capacity", "[fluid_
     works.push_back(size(random));
     FluidOptions options;
     options.sharing.share_weight = 1 + static_cast<double>(k % 3);
-    fluid.start(works.back(), over(link), [&](FluidActivityId) {
-      last = simulation.now();
-      ++completed;
-    }, options);
+    fluid.start(
+        works.back(), over(link),
+        [&](FluidActivityId) {
+          last = simulation.now();
+          ++completed;
+        },
+        options);
   }
   simulation.run();
   const double total = std::accumulate(works.begin(), works.end(), 0.0);
@@ -233,7 +239,8 @@ TEST_CASE("invalid activities throw", "[fluid_system]") {
   const ResourceId link = fluid.add_resource(1);
   CHECK_THROWS_AS(fluid.start(-1, over(link), nullptr), std::invalid_argument);
   CHECK_THROWS_AS(fluid.start(std::nan(""), over(link), nullptr), std::invalid_argument);
-  CHECK_THROWS_AS(fluid.start(1, over(link), nullptr, {.start_latency = -1}), std::invalid_argument);
+  CHECK_THROWS_AS(fluid.start(1, over(link), nullptr, {.start_latency = -1}),
+                  std::invalid_argument);
   CHECK_THROWS_AS(fluid.start(1, over(ResourceId{9}), nullptr, {.start_latency = 5}),
                   std::invalid_argument);
   CHECK_THROWS_AS(FluidSystem(simulation, {.relative_epsilon = -1}), std::invalid_argument);

@@ -50,7 +50,8 @@ TEST_CASE("parking lot: a long flow and one short flow per link", "[max_min_solv
   const ActivityId long_flow =
       solver.add_activity(std::vector<ResourceUse>{{links[0]}, {links[1]}, {links[2]}});
   std::vector<ActivityId> short_flows;
-  for (ResourceId link : links) short_flows.push_back(solver.add_activity(std::vector<ResourceUse>{{link}}));
+  for (ResourceId link : links)
+    short_flows.push_back(solver.add_activity(std::vector<ResourceUse>{{link}}));
   solver.solve();
   CHECK(solver.rate(long_flow) == 0.5);
   CHECK(solver.rate(short_flows[0]) == 0.5);
@@ -68,7 +69,8 @@ TEST_CASE("classic parking lot with equal links gives everyone C/2", "[max_min_s
   for (int k = 0; k < 5; ++k) path.push_back({solver.add_resource(8)});
   const ActivityId long_flow = solver.add_activity(path);
   std::vector<ActivityId> short_flows;
-  for (const ResourceUse& hop : path) short_flows.push_back(solver.add_activity(std::vector<ResourceUse>{hop}));
+  for (const ResourceUse& hop : path)
+    short_flows.push_back(solver.add_activity(std::vector<ResourceUse>{hop}));
   solver.solve();
   CHECK(solver.rate(long_flow) == 4);
   for (ActivityId flow : short_flows) CHECK(solver.rate(flow) == 4);
@@ -78,7 +80,8 @@ TEST_CASE("a ring over four links runs at the slowest link", "[max_min_solver]")
   // One activity models a whole ring collective: rate = min_k C_k = 25.
   MaxMinSolver solver;
   std::vector<ResourceUse> ring;
-  for (double capacity : {100.0, 100.0, 25.0, 100.0}) ring.push_back({solver.add_resource(capacity)});
+  for (double capacity : {100.0, 100.0, 25.0, 100.0})
+    ring.push_back({solver.add_resource(capacity)});
   const ActivityId collective = solver.add_activity(ring);
   solver.solve();
   CHECK(solver.rate(collective) == 25);
@@ -152,7 +155,8 @@ TEST_CASE("zero and infinite capacities, and activities with no resources", "[ma
   const ResourceId unlimited = solver.add_resource(kUnlimited);
   const ActivityId stuck = solver.add_activity(std::vector<ResourceUse>{{dead}, {unlimited}});
   const ActivityId free_running = solver.add_activity(std::vector<ResourceUse>{{unlimited}});
-  const ActivityId bounded = solver.add_activity(std::vector<ResourceUse>{{unlimited}}, {.rate_bound = 5});
+  const ActivityId bounded =
+      solver.add_activity(std::vector<ResourceUse>{{unlimited}}, {.rate_bound = 5});
   const ActivityId nowhere = solver.add_activity({});
   const ActivityId nowhere_bounded = solver.add_activity({}, {.rate_bound = 2});
   solver.solve();
@@ -175,7 +179,8 @@ TEST_CASE("removing an activity gives its share back", "[max_min_solver]") {
   MaxMinSolver solver;
   const ResourceId link = solver.add_resource(9);
   std::vector<ActivityId> flows;
-  for (int k = 0; k < 3; ++k) flows.push_back(solver.add_activity(std::vector<ResourceUse>{{link}}));
+  for (int k = 0; k < 3; ++k)
+    flows.push_back(solver.add_activity(std::vector<ResourceUse>{{link}}));
   solver.solve();
   CHECK(solver.rate(flows[1]) == 3);
   solver.remove_activity(flows[0]);

@@ -32,7 +32,8 @@ std::vector<double> reference_rates(const std::vector<double>& capacities,
     for (std::size_t i = 0; i < n; ++i) {
       if (fixed[i]) continue;
       for (const ResourceUse& use : activities[i].uses) {
-        unfixed_weight[static_cast<std::size_t>(use.resource)] += use.weight * activities[i].sharing.share_weight;
+        unfixed_weight[static_cast<std::size_t>(use.resource)] +=
+            use.weight * activities[i].sharing.share_weight;
       }
     }
     std::vector<double> level(capacities.size(), kUnlimited);
@@ -44,14 +45,17 @@ std::vector<double> reference_rates(const std::vector<double>& capacities,
       }
     }
     for (std::size_t i = 0; i < n; ++i) {
-      if (!fixed[i]) lowest = std::min(lowest, activities[i].sharing.rate_bound / activities[i].sharing.share_weight);
+      if (!fixed[i])
+        lowest =
+            std::min(lowest, activities[i].sharing.rate_bound / activities[i].sharing.share_weight);
     }
     const double tie = lowest * (1 + 1e-12);
     std::vector<std::size_t> fixing;
     for (std::size_t i = 0; i < n; ++i) {
       if (fixed[i]) continue;
-      bool constrained = std::isinf(lowest) ||
-                         activities[i].sharing.rate_bound / activities[i].sharing.share_weight <= tie;
+      bool constrained =
+          std::isinf(lowest) ||
+          activities[i].sharing.rate_bound / activities[i].sharing.share_weight <= tie;
       for (const ResourceUse& use : activities[i].uses) {
         constrained = constrained || level[static_cast<std::size_t>(use.resource)] <= tie;
       }
@@ -60,7 +64,8 @@ std::vector<double> reference_rates(const std::vector<double>& capacities,
     for (std::size_t i : fixing) {
       fixed[i] = true;
       --left;
-      rates[i] = std::min(activities[i].sharing.share_weight * lowest, activities[i].sharing.rate_bound);
+      rates[i] =
+          std::min(activities[i].sharing.share_weight * lowest, activities[i].sharing.rate_bound);
       if (std::isinf(rates[i])) continue;
       for (const ResourceUse& use : activities[i].uses) {
         remaining[static_cast<std::size_t>(use.resource)] -= use.weight * rates[i];
@@ -163,7 +168,8 @@ class RandomProblem {
 
 }  // namespace
 
-TEST_CASE("incremental solves match a from-scratch solve and the reference", "[progressive_filling]") {
+TEST_CASE("incremental solves match a from-scratch solve and the reference",
+          "[progressive_filling]") {
   for (unsigned seed : {1u, 2u, 3u, 4u, 5u}) {
     RandomProblem problem(seed, 40);
     for (int round = 0; round < 150; ++round) {

@@ -36,7 +36,8 @@ TEST_CASE("equal-time events run in insertion order, every time", "[simulation]"
     for (char name = 'a'; name <= 'h'; ++name) {
       simulation.schedule_at(100, [&order, name] { order += name; });
     }
-    simulation.schedule_at(100, [&order] { order += '!'; }, -1);  // lower priority value first
+    simulation.schedule_at(
+        100, [&order] { order += '!'; }, -1);  // lower priority value first
     simulation.run();
     return order;
   };

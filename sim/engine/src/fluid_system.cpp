@@ -36,7 +36,8 @@ FluidSystem::~FluidSystem() {
 }
 
 FluidSystem::Entry& FluidSystem::entry_at(FluidActivityId id) {
-  if (!contains(id)) invariant_failure("no live fluid activity with id " + std::to_string(index(id)));
+  if (!contains(id))
+    invariant_failure("no live fluid activity with id " + std::to_string(index(id)));
   return entries_[index(id)];
 }
 
@@ -152,13 +153,15 @@ Time FluidSystem::expected_completion(FluidActivityId id) {
 
 // Folds the work done since entry.updated at the rate in effect since then. Rates change only
 // in settle(), which runs at the simulated time of the change, so this is exact.
+// An unlimited rate drains everything at once, even over zero time.
 void FluidSystem::advance(Entry& entry, Time now) const {
-  if (now == entry.updated) return;
-  const double done = std::isinf(entry.rate) ? entry.remaining
-                                             : entry.rate * to_seconds(now - entry.updated);
-  const double remaining = entry.remaining - done;
-  const double slack = config_.relative_epsilon * entry.work +
-                       (std::isinf(entry.rate) ? 0 : entry.rate * kRoundingSlackSeconds);
+  if (std::isinf(entry.rate)) entry.remaining = 0;
+  if (now == entry.updated || entry.remaining == 0) {
+    entry.updated = now;
+    return;
+  }
+  const double remaining = entry.remaining - entry.rate * to_seconds(now - entry.updated);
+  const double slack = config_.relative_epsilon * entry.work + entry.rate * kRoundingSlackSeconds;
   if (remaining < -slack) {
     invariant_failure("work not conserved: a fluid activity of " + std::to_string(entry.work) +
                       " units has " + std::to_string(remaining) + " left at t=" +
@@ -251,7 +254,8 @@ void FluidSystem::reschedule_wake() {
   wake_time_ = target;
   wake_event_ = {};
   if (target == kTimeNever) return;
-  wake_event_ = simulation_.schedule_at(target, [this] { wake(); }, config_.event_priority);
+  wake_event_ = simulation_.schedule_at(
+      target, [this] { wake(); }, config_.event_priority);
 }
 
 }  // namespace herd::engine

@@ -1,12 +1,13 @@
 // Problem structure of MaxMinSolver: resources, activities, their incidence, dirty marks.
 // The solve itself is in progressive_filling.cpp.
+#include "herd/engine/max_min_solver.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
 #include <string>
 
 #include "herd/engine/check.hpp"
-#include "herd/engine/max_min_solver.hpp"
 
 namespace herd::engine {
 namespace {
@@ -79,8 +80,7 @@ void MaxMinSolver::set_capacity(ResourceId id, double capacity) {
 
 double MaxMinSolver::capacity(ResourceId id) const { return resource_at(id).capacity; }
 
-void MaxMinSolver::check_activity(std::span<const ResourceUse> uses,
-                                  SharingOptions options) const {
+void MaxMinSolver::check_activity(std::span<const ResourceUse> uses, SharingOptions options) const {
   check_rate_bound(options.rate_bound);
   check_share_weight(options.share_weight);
   for (const ResourceUse& use : uses) {
@@ -131,8 +131,8 @@ ActivityId MaxMinSolver::add_activity(std::span<const ResourceUse> uses, Sharing
   for (const ResourceUse& use : merged_uses_) {
     std::vector<Incidence>& users = resources_[index(use.resource)].users;
     const auto use_index = static_cast<std::uint32_t>(uses_.size());
-    uses_.push_back(Use{index(use.resource), static_cast<std::uint32_t>(users.size()), id,
-                        use.weight});
+    uses_.push_back(
+        Use{index(use.resource), static_cast<std::uint32_t>(users.size()), id, use.weight});
     users.push_back(Incidence{id, use_index, use.weight});
   }
   ++live_activities_;

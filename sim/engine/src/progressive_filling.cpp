@@ -146,7 +146,8 @@ void MaxMinSolver::fill_component() {
       resource.unfixed_weight = 0;
       for (const Incidence& user : resource.users) {
         const Activity& activity = activities_[user.activity];
-        if (activity.fixed_stamp != stamp_) resource.unfixed_weight += user.weight * activity.share_weight;
+        if (activity.fixed_stamp != stamp_)
+          resource.unfixed_weight += user.weight * activity.share_weight;
       }
     }
     const double level = std::max(resource.remaining, 0.0) / resource.unfixed_weight;

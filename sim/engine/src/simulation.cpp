@@ -24,8 +24,8 @@ EventId Simulation::schedule_at(Time time, EventCallback callback, Priority prio
 EventId Simulation::schedule_after(Time delay, EventCallback callback, Priority priority) {
   if (delay < 0) time_went_backwards("event scheduled", now_ + delay, now_);
   if (delay > kTimeNever - now_) {
-    invariant_failure("event scheduled " + std::to_string(delay) + " ns after now=" +
-                      std::to_string(now_) + " ns overflows 64-bit time");
+    invariant_failure("event scheduled " + std::to_string(delay) +
+                      " ns after now=" + std::to_string(now_) + " ns overflows 64-bit time");
   }
   return schedule_at(now_ + delay, std::move(callback), priority);
 }

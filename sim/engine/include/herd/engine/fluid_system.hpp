@@ -31,8 +31,8 @@ enum class FluidActivityId : std::uint32_t {};
 using CompletionCallback = InlineFunction<void(FluidActivityId), 32>;
 
 struct FluidOptions {
-  SharingOptions sharing;  // rate bound (units/s) and share weight
-  Time start_latency = 0;  // ns before the work begins to flow; >= 0
+  SharingOptions sharing{};  // rate bound (units/s) and share weight
+  Time start_latency = 0;    // ns before the work begins to flow; >= 0
 };
 
 struct FluidConfig {

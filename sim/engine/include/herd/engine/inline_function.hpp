@@ -26,9 +26,9 @@ class InlineFunction<R(Args...), Capacity> {
   // Wraps any callable invocable as R(Args...). Throws std::bad_alloc only for a callable that
   // does not fit inline.
   template <class F>
-    requires(!std::same_as<std::remove_cvref_t<F>, InlineFunction> &&
-             std::is_invocable_r_v<R, std::decay_t<F>&, Args...>)
-  InlineFunction(F&& callable) {  // NOLINT(google-explicit-constructor)
+  requires(!std::same_as<std::remove_cvref_t<F>, InlineFunction> &&
+           std::is_invocable_r_v<R, std::decay_t<F>&, Args...>)
+      InlineFunction(F&& callable) {  // NOLINT(google-explicit-constructor)
     using Stored = std::decay_t<F>;
     if constexpr (fits_inline<Stored>) {
       ::new (static_cast<void*>(storage_)) Stored(std::forward<F>(callable));
@@ -63,8 +63,9 @@ class InlineFunction<R(Args...), Capacity> {
 
   // True when a callable of type F would be stored without a heap allocation.
   template <class F>
-  static constexpr bool fits_inline = sizeof(F) <= Capacity && alignof(F) <= alignof(void*) &&
-                                      std::is_nothrow_move_constructible_v<F>;
+  static constexpr bool fits_inline =
+      sizeof(F) <= Capacity &&
+      alignof(F) <= alignof(void*) && std::is_nothrow_move_constructible_v<F>;
 
  private:
   // destroy == nullptr: nothing to do; relocate == nullptr: a byte copy moves the callable.
