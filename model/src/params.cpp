@@ -90,14 +90,15 @@ std::string join_choices(std::string_view choices) {
   return out;
 }
 
+std::size_t common_prefix(std::string_view a, std::string_view b) {
+  std::size_t n = 0;
+  while (n < a.size() && n < b.size() && a[n] == b[n]) ++n;
+  return n;
+}
+
 std::string suggest(std::string_view key, const std::set<std::string>& names) {
-  std::string best;
-  std::size_t best_distance = std::max<std::size_t>(2, key.size() / 3) + 1;
-  for (const auto& n : names) {
-    std::size_t dist = edit_distance(key, n);
-    if (dist < best_distance) best_distance = dist, best = n;
-  }
-  return best;
+  std::vector<std::string> v(names.begin(), names.end());
+  return closest_spelling(key, v);
 }
 
 void check_range(const ParamDecl& d, double v, const std::string& ptr, const json& shown) {
@@ -237,6 +238,18 @@ std::vector<std::string_view> split_choices(std::string_view choices) {
     choices.remove_prefix(bar + 1);
   }
   return out;
+}
+
+std::string closest_spelling(std::string_view word, const std::vector<std::string>& candidates) {
+  // Fewest edits wins; among equals, the longest shared prefix ("tpp" -> "tp", not "pp").
+  std::string best;
+  std::size_t best_distance = std::max<std::size_t>(2, word.size() / 3) + 1, best_prefix = 0;
+  for (const auto& c : candidates) {
+    const std::size_t d = edit_distance(word, c), prefix = common_prefix(word, c);
+    if (d < best_distance || (d == best_distance && !best.empty() && prefix > best_prefix))
+      best_distance = d, best_prefix = prefix, best = c;
+  }
+  return best;
 }
 
 std::size_t edit_distance(std::string_view a, std::string_view b) {

@@ -33,20 +33,12 @@ bool is_preset_slot(const std::string& pointer) {
   return false;
 }
 
-std::string closest_name(std::string_view name, const std::vector<std::string>& names) {
-  std::string best;
-  std::size_t best_distance = std::max<std::size_t>(2, name.size() / 3) + 1;
-  for (const auto& n : names)
-    if (auto d = edit_distance(name, n); d < best_distance) best_distance = d, best = n;
-  return best;
-}
-
 json lookup_preset(PresetKind kind, const json& name, const std::string& pointer) {
   if (!name.is_string()) throw ValueError(pointer, "expected a preset name, got " + name.dump());
   auto found = find_preset(kind, name.get<std::string>());
   if (!found) {
     std::string message = "unknown " + std::string(to_string(kind)) + " preset " + name.dump();
-    const std::string guess = closest_name(name.get<std::string>(), preset_names(kind));
+    const std::string guess = closest_spelling(name.get<std::string>(), preset_names(kind));
     message += guess.empty() ? " (see herd scenario --list)" : " (did you mean \"" + guess + "\"?)";
     throw ValueError(pointer, message);
   }
@@ -201,6 +193,7 @@ Scenario scenario_from_json(json doc, std::string source, std::filesystem::path 
       } catch (const ValueError& e) {
         throw InputError("--set " + o.text, e.pointer(), e.message());
       }
+      s.provenance[pointer_of_path(o.path)] = "--set " + o.text;
     }
     if (doc.contains("preset")) {
       const std::string name = doc["preset"].is_string() ? doc["preset"].get<std::string>() : "";
@@ -233,12 +226,16 @@ Scenario load_scenario(std::string_view file_or_name, std::span<const Override> 
   const std::string name(file_or_name);
   if (find_preset(PresetKind::scenario, name))
     return scenario_from_json(json{{"preset", name}}, "built-in " + name, {}, overrides);
-  if (find_preset(PresetKind::model, name))
-    return scenario_from_json(json{{"preset", kDefaultScenario}, {"model", name}}, "built-in " + name, {}, overrides);
+  if (find_preset(PresetKind::model, name)) {
+    // A bare model runs on the default scenario's cluster with TP 8 and data parallelism over the rest.
+    const json cluster = (*find_preset(PresetKind::scenario, kDefaultScenario))["cluster"];
+    return scenario_from_json(json{{"cluster", cluster}, {"model", name}, {"plan", {{"tp", 8}}}}, "built-in " + name, {},
+                              overrides);
+  }
   std::vector<std::string> known = preset_names(PresetKind::scenario);
   for (auto& m : preset_names(PresetKind::model)) known.push_back(m);
   std::string message = "no such file, built-in scenario or model preset";
-  if (auto guess = closest_name(name, known); !guess.empty()) message += " (did you mean \"" + guess + "\"?)";
+  if (auto guess = closest_spelling(name, known); !guess.empty()) message += " (did you mean \"" + guess + "\"?)";
   throw InputError(name, "", message);
 }
 

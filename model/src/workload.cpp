@@ -334,6 +334,11 @@ LayerProgram output_program(const TransformerSpec& m, const PlanSpec& p, std::in
   bwd.linear("", "output_proj_dgrad", "output_proj_wgrad", s.tokens, v, s.h);
   leave_tp_region(bwd, s, "tp_reduce_scatter_output_grad", "tp_all_reduce_output_grad");
   bwd.elementwise("final_norm_bwd", norm_bytes(s, true), 8.0 * s.sp_tokens * s.h);
+  // Padding rows of the vocabulary are executed but are not model FLOPs.
+  const double useful = double(m.vocab) / double(padded_vocab(m, p));
+  for (auto* ops : {&prog.forward, &prog.backward})
+    for (auto& op : *ops)
+      if (op.kind == OpKind::gemm) op.model_flops *= useful;
   return prog;
 }
 

@@ -76,6 +76,8 @@ std::vector<std::string_view> split_choices(std::string_view choices);
 
 /// Edit distance, for "did you mean" suggestions.
 std::size_t edit_distance(std::string_view a, std::string_view b);
+/// The candidate closest to `word` within a few edits, or "" when none is close.
+std::string closest_spelling(std::string_view word, const std::vector<std::string>& candidates);
 
 /// Renders the table: plain text for `--describe`, Markdown for docs/scenarios.md.
 std::string describe_params(bool markdown);

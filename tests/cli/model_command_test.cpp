@@ -1,0 +1,68 @@
+// `herd model` and `herd scenario` end to end, in-process: exit codes, JSON keys, errors.
+#include <catch2/catch.hpp>
+
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "herd/cli/app.hpp"
+
+namespace {
+struct Result {
+  int code;
+  std::string out, err;
+};
+Result run_herd(std::vector<std::string> args) {
+  std::ostringstream out, err;
+  const int code = herd::cli::run(args, out, err);
+  return {code, out.str(), err.str()};
+}
+}  // namespace
+
+TEST_CASE("herd model --json on the default scenario", "[cli]") {
+  const Result r = run_herd({"model", "--json"});
+  REQUIRE(r.code == 0);
+  const auto j = nlohmann::json::parse(r.out);
+  CHECK(j["parameters"].get<long long>() == 405'853'388'800LL);
+  CHECK(j["model_flops_per_token"].get<double>() == Approx(2.524e12).epsilon(1e-3));
+  CHECK(j["memory"]["stages"].size() == 16);
+  CHECK(j["memory"]["capacity_bytes"].get<double>() == Approx(80.0 * (1ULL << 30)));
+  CHECK(j["fits"].get<bool>());
+  for (const char* key : {"weights", "gradients", "optimizer", "activations", "communication", "transient", "runtime", "total"})
+    CHECK(j["memory"]["stages"][0].contains(key));
+}
+
+TEST_CASE("herd model prints a table naming the largest stage", "[cli]") {
+  const Result r = run_herd({"model", "llama3-405b-8k"});
+  REQUIRE(r.code == 0);
+  CHECK(r.out.find("405,853,388,800") != std::string::npos);
+  CHECK(r.out.find("Fits: largest stage") != std::string::npos);
+}
+
+TEST_CASE("bad input exits 2 with one line on stderr and nothing on stdout", "[cli][errors]") {
+  const Result r = run_herd({"model", "--set", "plan.tp=6", "--set", "plan.dp=170", "--set", "cluster.num_gpus=16320"});
+  CHECK(r.code == 2);
+  CHECK(r.out.empty());
+  CHECK(r.err == "herd: --set plan.tp=6: /plan/tp: 6 does not divide 128 attention heads\n");
+  CHECK(run_herd({"model", "missing.json"}).code == 2);
+  CHECK(run_herd({"frobnicate"}).code == 2);
+  CHECK(run_herd({"model", "--set", "plan.tp"}).code == 2);
+}
+
+TEST_CASE("docs/scenarios.md is generated from the key table and up to date", "[cli][docs]") {
+  const Result r = run_herd({"scenario", "--describe", "--markdown"});
+  REQUIRE(r.code == 0);
+  std::ifstream in(std::string(HERD_SOURCE_DIR) + "/docs/scenarios.md");
+  std::stringstream file;
+  file << in.rdbuf();
+  INFO("regenerate with: build/bin/herd scenario --describe --markdown > docs/scenarios.md");
+  CHECK(file.str() == r.out);
+}
+
+TEST_CASE("herd scenario --list names the presets", "[cli]") {
+  const Result r = run_herd({"scenario", "--list"});
+  REQUIRE(r.code == 0);
+  for (const char* name : {"llama3-405b-16k", "gpt3-175b", "h100-sxm-80gb", "llama3-roce", "dgx-a100-superpod"})
+    CHECK(r.out.find(name) != std::string::npos);
+}

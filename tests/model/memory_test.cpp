@@ -1,0 +1,109 @@
+// Activation memory per layer against Korthikanti et al. 2022 ("Reducing Activation Recomputation
+// in Large Transformer Models", section 4, Table 2), for the GPT layer they analyse: MHA, GeLU 4h
+// MLP, LayerNorm, dropout, unfused attention, 2-byte activations. Per layer, in bytes:
+//   no parallelism:                 s b h (34 + 5 a s / h)
+//   tensor parallel:                s b h (10 + 24 / t + 5 a s / (h t))
+//   tensor + sequence parallel:     s b h (34 / t + 5 a s / (h t))
+//   ... + selective recomputation:  s b h 34 / t
+//   full recomputation:             2 s b h / t (with sequence parallelism)
+#include <catch2/catch.hpp>
+
+#include "herd/model/memory.hpp"
+
+using namespace herd::model;
+
+namespace {
+TransformerSpec gpt_layer() {
+  TransformerSpec m;
+  m.layers = 96;
+  m.hidden = 12288;
+  m.ffn_hidden = 4 * 12288;
+  m.heads = m.kv_heads = 96;
+  m.head_dim = 128;
+  m.vocab = 51200;
+  m.mlp = MlpKind::gelu;
+  m.norm = NormKind::layernorm;
+  m.position = PositionKind::learned;
+  m.bias = true;
+  m.dropout = true;
+  m.seq_len = m.max_position = 2048;
+  return m;
+}
+PlanSpec tensor_parallel(int t, bool sp, Recompute r) {
+  PlanSpec p;
+  p.tp = t;
+  p.sequence_parallel = sp;
+  p.recompute = r;
+  p.flash_attention = false;
+  p.micro_batch = 1;
+  return p;
+}
+}  // namespace
+
+TEST_CASE("activations per layer match Korthikanti et al. 2022", "[memory]") {
+  const TransformerSpec m = gpt_layer();
+  const double s = 2048, b = 1, h = 12288, a = 96, t = 8;
+  const double sbh = s * b * h;
+  CHECK(layer_activations(m, tensor_parallel(1, false, Recompute::none), 2048).total() == Approx(sbh * (34 + 5 * a * s / h)));
+  CHECK(layer_activations(m, tensor_parallel(8, false, Recompute::none), 2048).total() ==
+        Approx(sbh * (10 + 24 / t + 5 * a * s / (h * t))));
+  CHECK(layer_activations(m, tensor_parallel(8, true, Recompute::none), 2048).total() ==
+        Approx(sbh * (34 / t + 5 * a * s / (h * t))));
+  CHECK(layer_activations(m, tensor_parallel(8, true, Recompute::selective), 2048).total() == Approx(sbh * 34 / t));
+  CHECK(layer_activations(m, tensor_parallel(8, true, Recompute::full), 2048).total() == Approx(2 * sbh / t));
+}
+
+TEST_CASE("fused attention keeps no score matrix, only its output and row statistics", "[memory]") {
+  TransformerSpec m = gpt_layer();
+  m.dropout = false;
+  PlanSpec p = tensor_parallel(8, true, Recompute::none);
+  p.flash_attention = true;
+  const double s = 2048, h = 12288, t = 8, heads = 96 / t;
+  // 34/t without the two dropout masks, plus FP32 log-sum-exp per row and head.
+  CHECK(layer_activations(m, p, 2048).total() == Approx(s * h * 32 / t + 4 * s * heads));
+}
+
+TEST_CASE("Llama 3 405B per-layer activations, TP 8 with SP, fused attention, GQA, SwiGLU", "[memory]") {
+  const Scenario sc = default_scenario();
+  // Per token: norms 4h/t, QKV and fc1 inputs 4h/t, fc2 input 2f/t, Q 2q/t, K and V 4 kv_head_dim,
+  // O 2q/t, LSE 4 heads/t, SwiGLU inputs 4f/t, with h = q = 16384, f = 53248, t = 8.
+  const double per_token = 4 * 2048 + 4 * 2048 + 2 * 6656 + 2 * 2048 + 4 * 128 + 2 * 2048 + 4 * 16 + 4 * 6656;
+  CHECK(layer_activations(sc.model, sc.plan, 8192).total() == Approx(per_token * 8192));
+}
+
+TEST_CASE("the three Llama 3 405B configurations of Table 4 fit in 80 GB without recomputation", "[memory]") {
+  for (const char* name : {"llama3-405b-8k", "llama3-405b-16k", "llama3-405b-128k"}) {
+    const Scenario s = load_scenario(name);
+    INFO(name);
+    REQUIRE(s.plan.recompute == Recompute::none);
+    const MemoryReport r = analyse_memory(s);
+    CHECK(r.fits);
+    CHECK(r.stages[static_cast<std::size_t>(r.largest_stage)].total() < 80.0 * (1ULL << 30));
+  }
+}
+
+TEST_CASE("sharding divides optimizer, gradients and weights by the DP x CP group", "[memory]") {
+  std::vector<Override> o{parse_override("plan.dp_sharding=zero1")};
+  const Scenario z1 = default_scenario(o);
+  const Scenario fsdp = default_scenario();
+  o = {parse_override("plan.dp_sharding=zero3")};
+  const Scenario z3 = default_scenario(o);
+  const auto a = analyse_memory(z1).stages[1], b = analyse_memory(fsdp).stages[1], c = analyse_memory(z3).stages[1];
+  const double P = a.parameters, shards = 128;
+  CHECK(a.optimizer == Approx(12 * P / shards));  // FP32 master, Adam m and v
+  CHECK(a.gradients == Approx(4 * P));            // full FP32 accumulation buffer, reduced once per step
+  CHECK(b.gradients == Approx(4 * P / shards));   // reduce-scattered every micro-batch
+  CHECK(b.weights == Approx(2 * P));              // kept unsharded after forward (Llama 3)
+  CHECK(c.weights == Approx(2 * P / shards));
+  CHECK_FALSE(analyse_memory(z1).fits);           // 12.7 GB of FP32 gradients no longer fit
+}
+
+TEST_CASE("recomputation trades activations for compute; more micro-batches in flight cost memory", "[memory]") {
+  std::vector<Override> full{parse_override("plan.recompute=full")};
+  CHECK(analyse_memory(default_scenario(full)).stages[1].activations < 0.2 * analyse_memory(default_scenario()).stages[1].activations);
+  std::vector<Override> gpipe{parse_override("plan.schedule=gpipe"), parse_override("plan.virtual_stages=1"),
+                              parse_override("plan.layer_layout=uniform"), parse_override("model.layers=128")};
+  const auto r = analyse_memory(default_scenario(gpipe));
+  CHECK(r.stages[0].inflight_microbatches == Approx(16));
+  CHECK_FALSE(r.fits);
+}

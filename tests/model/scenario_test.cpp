@@ -1,0 +1,126 @@
+// Loading scenarios: presets, overrides, Hugging Face import, and one-line errors that name the
+// source and the JSON pointer (messages pinned).
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+
+#include "herd/model/error.hpp"
+#include "herd/model/scenario.hpp"
+
+using namespace herd::model;
+using nlohmann::json;
+
+namespace {
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+std::filesystem::path write_temp(const std::string& name, const std::string& text) {
+  const auto path = std::filesystem::temp_directory_path() / ("herd_test_" + name);
+  std::ofstream(path) << text;
+  return path;
+}
+
+std::vector<Override> sets(std::initializer_list<const char*> texts) {
+  std::vector<Override> out;
+  for (const char* t : texts) out.push_back(parse_override(t));
+  return out;
+}
+}  // namespace
+
+TEST_CASE("the default scenario is Llama 3 405B on 16,384 H100 with TP8 CP1 PP16 DP128", "[scenario]") {
+  const Scenario s = default_scenario();
+  CHECK(s.cluster.num_gpus == 16384);
+  CHECK(s.cluster.gpu.peak_bf16_flops == Approx(989e12));
+  CHECK(s.cluster.nic_bandwidth == Approx(50e9));
+  CHECK(s.model.layers == 126);
+  CHECK(s.plan.tp == 8);
+  CHECK(s.plan.cp == 1);
+  CHECK(s.plan.pp == 16);
+  CHECK(s.plan.dp == 128);
+  CHECK(s.plan.microbatches() == 16);
+  CHECK(s.run.batch_schedule.size() == 3);
+  CHECK(s.run.batch_schedule[2].start_tokens == Approx(2.87e12));
+}
+
+TEST_CASE("--set overrides any key and re-validates", "[scenario]") {
+  const Scenario s = default_scenario(sets({"plan.tp=4", "plan.dp=256", "cluster.nic.bandwidth=200 Gbps"}));
+  CHECK(s.plan.tp == 4);
+  CHECK(s.cluster.nic_bandwidth == Approx(25e9));
+  const Scenario m = default_scenario(sets({"model=llama3-70b", "plan.virtual_stages=5", "plan.layer_layout=uniform"}));
+  CHECK(m.model.layers == 80);
+  const Scenario l = default_scenario(sets({"model.seq_len=16384"}));
+  CHECK(l.model.seq_len == 16384);
+  CHECK(l.model.hidden == 16384);
+}
+
+TEST_CASE("presets by name, by object with overrides, and nested GPU presets", "[scenario]") {
+  json doc = {{"cluster", {{"preset", "dgx-h100-superpod"}, {"num_gpus", 64}, {"gpu", "h200-sxm-141gb"}}},
+              {"model", {{"preset", "llama3-8b"}, {"seq_len", 4096}}},
+              {"plan", {{"tp", 8}, {"dp", 8}, {"global_batch", 64}}}};
+  const Scenario s = scenario_from_json(doc, "inline");
+  CHECK(s.cluster.gpu.memory_bytes == Approx(141.0 * (1ULL << 30)));
+  CHECK(s.cluster.nic_bandwidth == Approx(50e9));
+  CHECK(s.model.seq_len == 4096);
+  CHECK(s.model.layers == 32);
+  CHECK(s.source_of("/cluster/gpu/memory") == "preset h200-sxm-141gb");
+  CHECK(s.source_of("/model/layers") == "preset llama3-8b");
+  CHECK(s.source_of("/model/seq_len") == "inline");
+}
+
+TEST_CASE("a Hugging Face config.json imports as a model", "[scenario]") {
+  const auto config = write_temp("config.json", R"({"hidden_size": 4096, "intermediate_size": 14336,
+    "num_attention_heads": 32, "num_key_value_heads": 8, "num_hidden_layers": 32, "vocab_size": 128256,
+    "tie_word_embeddings": false, "hidden_act": "silu", "model_type": "llama"})");
+  json doc = {{"preset", "llama3-8b"}, {"model", {{"hf_config", config.filename().string()}, {"seq_len", 8192}}}};
+  const Scenario s = scenario_from_json(doc, "inline", config.parent_path());
+  CHECK(count_parameters(s.model).total == 8'030'261'248LL);
+}
+
+TEST_CASE("bad input: one line naming the source and the JSON pointer", "[scenario][errors]") {
+  CHECK(error_of([] { default_scenario(sets({"plan.tpp=4"})); }) ==
+        "--set plan.tpp=4: /plan/tpp: unknown key \"tpp\" (did you mean \"tp\"?)");
+  CHECK(error_of([] { default_scenario(sets({"plan.tp=6"})); }) ==
+        "built-in llama3-405b-16k: /plan/dp: tp 6 x cp 1 x pp 16 x dp 128 = 12288 GPUs, but the cluster has 16384");
+  CHECK(error_of([] { default_scenario(sets({"plan.tp=6", "plan.dp=0"})); }) ==
+        "--set plan.dp=0: /plan/dp: must be at least 1, got 0");
+  CHECK(error_of([] { default_scenario(sets({"cluster.nic.bandwidth=400 Gbs"})); }) ==
+        "--set cluster.nic.bandwidth=400 Gbs: /cluster/nic/bandwidth: expected a bandwidth such as \"400 Gbps\" or "
+        "\"50 GB/s\", got \"400 Gbs\"");
+  CHECK(error_of([] { default_scenario(sets({"cluster.gpu.memory=-80 GiB"})); }) ==
+        "--set cluster.gpu.memory=-80 GiB: /cluster/gpu/memory: must be positive, got \"-80 GiB\"");
+  CHECK(error_of([] { default_scenario(sets({"plan.dp_sharding=zero4"})); }) ==
+        "--set plan.dp_sharding=zero4: /plan/dp_sharding: \"zero4\" is not one of none, zero1, fsdp, zero3");
+  CHECK(error_of([] { default_scenario(sets({"model=llama3-450b"})); }) ==
+        "--set model=llama3-450b: /model/preset: unknown model preset \"llama3-450b\" (did you mean \"llama3-405b\"?)");
+  CHECK(error_of([] { default_scenario(sets({"plan.tp"})); }) == "--set plan.tp: expected path=value, e.g. plan.tp=4");
+}
+
+TEST_CASE("bad files: malformed JSON with line and column, unknown keys with the file name", "[scenario][errors]") {
+  const auto broken = write_temp("broken.json", "{\n  \"model\": \"llama3-8b\",\n  \"plan\": {\"tp\": 8,}\n}\n");
+  const std::string e = error_of([&] { load_scenario(broken.string()); });
+  CHECK(e.rfind(broken.string() + ": malformed JSON at line 3, column 20", 0) == 0);
+  const auto unknown = write_temp("unknown.json", R"({"preset": "llama3-405b-16k", "plan": {"shcedule": "1f1b"}})");
+  CHECK(error_of([&] { load_scenario(unknown.string()); }) ==
+        unknown.string() + ": /plan/shcedule: unknown key \"shcedule\" (did you mean \"schedule\"?)");
+  const auto wrong = write_temp("wrong.json", R"({"preset": "llama3-405b-16k", "cluster": {"num_gpus": "many"}})");
+  CHECK(error_of([&] { load_scenario(wrong.string()); }) ==
+        wrong.string() + ": /cluster/num_gpus: expected an integer, got \"many\"");
+  CHECK(error_of([] { load_scenario("no-such-scenario"); }) ==
+        "no-such-scenario: no such file, built-in scenario or model preset");
+  CHECK(error_of([] { load_scenario("llama3-405b-16x"); }) ==
+        "llama3-405b-16x: no such file, built-in scenario or model preset (did you mean \"llama3-405b-16k\"?)");
+}
+
+TEST_CASE("every built-in scenario loads", "[scenario]") {
+  for (const char* name : {"llama3-405b-16k", "llama3-405b-8k", "llama3-405b-128k", "llama3-70b", "llama3-8b"}) {
+    INFO(name);
+    CHECK_NOTHROW(load_scenario(name));
+  }
+}

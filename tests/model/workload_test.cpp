@@ -1,0 +1,116 @@
+// The per-GPU op programs conserve the model's FLOPs: summed over the TP x CP shards, a layer's
+// model FLOPs equal the closed form 6 x (2hq + 2h kv + 3hf) per token + causal attention
+// 6 x q x (s+1) per token (forward QK^T and PV over s(s+1)/2 pairs, backward twice that).
+#include <catch2/catch.hpp>
+
+#include "herd/model/scenario.hpp"
+#include "herd/model/workload.hpp"
+
+using namespace herd::model;
+
+namespace {
+Scenario with(std::initializer_list<const char*> texts) {
+  std::vector<Override> o;
+  for (const char* t : texts) o.push_back(parse_override(t));
+  return default_scenario(o);
+}
+double sum(const std::vector<Op>& ops, bool model, Pass only) {
+  double s = 0;
+  for (const auto& op : ops)
+    if (op.pass == only) s += model ? op.model_flops : op.flops;
+  return s;
+}
+}  // namespace
+
+TEST_CASE("model FLOPs of all shards add up to model_flops_per_token", "[workload]") {
+  for (auto dp : {"plan.dp=128", "plan.dp=64"}) {
+    const Scenario s = with({dp, dp[8] == '6' ? "plan.cp=2" : "plan.cp=1", "plan.global_batch=1024"});
+    const auto& m = s.model;
+    const auto& p = s.plan;
+    INFO(dp);
+    const auto layer = layer_program(m, p, m.seq_len);
+    const auto out = output_program(m, p, m.seq_len);
+    const double per_gpu = m.layers * (total_flops(layer.forward, true) + total_flops(layer.backward, true)) +
+                           total_flops(out.forward, true) + total_flops(out.backward, true);
+    const double tokens = double(p.micro_batch) * double(m.seq_len);
+    CHECK(per_gpu * p.tp * p.cp == Approx(model_flops_per_token(m, m.seq_len) * tokens).epsilon(1e-9));
+  }
+}
+
+TEST_CASE("model FLOPs per token for Llama 3 405B at 8K", "[workload]") {
+  const Scenario s = default_scenario();
+  const double h = 16384, q = 16384, kv = 1024, f = 53248, V = 128256, L = 126, seq = 8192;
+  const double expected = 6 * (L * (2 * h * q + 2 * h * kv + 3 * h * f) + h * V) + 6 * L * q * (seq + 1);
+  CHECK(model_flops_per_token(s.model, 8192) == Approx(expected));
+  CHECK(expected == Approx(2.524e12).epsilon(1e-3));
+}
+
+TEST_CASE("recomputation adds hardware FLOPs, never model FLOPs", "[workload]") {
+  const Scenario none = default_scenario();
+  const Scenario full = with({"plan.recompute=full"});
+  const auto a = layer_program(none.model, none.plan, 8192);
+  const auto b = layer_program(full.model, full.plan, 8192);
+  CHECK(total_flops(b.backward, true) == Approx(total_flops(a.backward, true)));
+  // Full recomputation reruns the whole forward inside backward.
+  CHECK(sum(b.backward, false, Pass::recompute) == Approx(total_flops(a.forward, false)));
+  const Scenario sel = with({"plan.recompute=selective"});
+  const auto c = layer_program(sel.model, sel.plan, 8192);
+  double attention_fwd = 0;
+  for (const auto& op : a.forward)
+    if (op.kind == OpKind::attention) attention_fwd += op.flops;
+  CHECK(sum(c.backward, false, Pass::recompute) == Approx(attention_fwd));
+}
+
+TEST_CASE("attention backward executes 2.5x the forward's FLOPs and counts 2x", "[workload]") {
+  const Scenario s = default_scenario();
+  const auto prog = layer_program(s.model, s.plan, 8192);
+  const Op* fwd = nullptr;
+  const Op* bwd = nullptr;
+  for (const auto& op : prog.forward) if (op.kind == OpKind::attention) fwd = &op;
+  for (const auto& op : prog.backward) if (op.kind == OpKind::attention) bwd = &op;
+  REQUIRE(fwd);
+  REQUIRE(bwd);
+  // 16 query heads x 128 dims x 4 FLOPs x s(s+1)/2 pairs.
+  CHECK(fwd->flops == Approx(4.0 * 128 * 16 * 8192.0 * 8193.0 / 2));
+  CHECK(bwd->flops == Approx(2.5 * fwd->flops));
+  CHECK(bwd->model_flops == Approx(2.0 * fwd->flops));
+}
+
+TEST_CASE("TP and CP collectives carry the closed-form sizes", "[workload]") {
+  const Scenario s = with({"plan.cp=2", "plan.dp=64", "plan.global_batch=1024"});
+  const auto prog = layer_program(s.model, s.plan, 8192);
+  const double T = 8192.0 / 2;  // tokens per CP rank
+  int gathers = 0;
+  for (const auto& op : prog.forward) {
+    if (op.name == "tp_all_gather_attn") {
+      ++gathers;
+      CHECK(op.comm_bytes == Approx(2 * T * 16384));  // BF16 [T, h], the gathered output
+      CHECK(op.group == Axis::tp);
+    }
+    if (op.name == "cp_all_gather_kv") {
+      ++gathers;
+      CHECK(op.comm_bytes == Approx(2 * 2 * T * 2 * 128));  // K and V, one KV head, both CP chunks
+    }
+  }
+  CHECK(gathers == 2);
+}
+
+TEST_CASE("ring context parallelism overlaps each K/V transfer with the previous step", "[workload]") {
+  const Scenario s = with({"plan.cp=4", "plan.dp=32", "plan.global_batch=512", "plan.cp_algorithm=ring"});
+  const auto prog = layer_program(s.model, s.plan, 8192);
+  int steps = 0, transfers = 0;
+  double attention = 0;
+  for (std::size_t i = 0; i < prog.forward.size(); ++i) {
+    const Op& op = prog.forward[i];
+    if (op.kind == OpKind::attention) ++steps, attention += op.flops;
+    if (op.name == "cp_ring_send_recv") {
+      ++transfers;
+      // The step after a transfer waits for it; the step computing meanwhile does not.
+      CHECK(prog.forward[i + 1].kind == OpKind::attention);
+      CHECK(prog.forward[i + 1].after != 1);
+    }
+  }
+  CHECK(steps == 4);
+  CHECK(transfers == 3);
+  CHECK(attention == Approx(4.0 * 128 * 16 * 8192.0 * 8193.0 / 2 / 4));
+}
