@@ -32,17 +32,26 @@ ComputeCostModel::ComputeCostModel(const GpuSpec& gpu, const CalibrationProfile*
   double gemm_ref = e.gemm, att_fwd = e.attention_fwd, att_bwd = e.attention_bwd;
   if (profile) {
     calibrated_ = true;
-    gemm_ref = profile->gemm_efficiency.value_or(gemm_ref);
+    // A profile's efficiencies are fractions of the peaks it states (the device it was measured
+    // on); rescaling them to this GPU's peaks keeps the measured throughput itself.
+    const double flop_scale = profile->peak_flops ? *profile->peak_flops / peak_ : 1.0;
+    const double byte_scale = profile->memory_bandwidth ? *profile->memory_bandwidth / hbm_ : 1.0;
+    if (profile->gemm_efficiency) gemm_ref = *profile->gemm_efficiency * flop_scale;
     tile_m_ = profile->gemm_tile_m.value_or(tile_m_);
     tile_n_ = profile->gemm_tile_n.value_or(tile_n_);
     k_half_ = profile->gemm_k_half.value_or(k_half_);
-    att_fwd = profile->attention_fwd_efficiency.value_or(att_fwd);
-    att_bwd = profile->attention_bwd_efficiency.value_or(att_bwd);
+    sms_ = std::max(1, profile->parallel_units.value_or(sms_));
+    if (profile->attention_fwd_efficiency) att_fwd = *profile->attention_fwd_efficiency * flop_scale;
+    if (profile->attention_bwd_efficiency) att_bwd = *profile->attention_bwd_efficiency * flop_scale;
     seq_half_ = profile->attention_seq_half.value_or(seq_half_);
-    hbm_eff_ = profile->hbm_efficiency.value_or(hbm_eff_);
+    if (profile->hbm_efficiency) hbm_eff_ = *profile->hbm_efficiency * byte_scale;
     overhead_ = profile->kernel_overhead_s.value_or(overhead_);
     gemm_points_ = profile->gemm_points;
     attention_points_ = profile->attention_points;
+    for (auto& p : gemm_points_) p.efficiency *= flop_scale;
+    for (auto& p : attention_points_) p.efficiency *= flop_scale;
+    elementwise_ = profile->elementwise;
+    for (auto& [name, fit] : elementwise_) fit.efficiency *= byte_scale;
   }
   // Anchor the asymptotes so the reference shapes reproduce the quoted efficiencies.
   gemm_inf_ = 1.0;
@@ -93,8 +102,14 @@ double ComputeCostModel::attention_efficiency(const AttentionShape& a, bool back
   return std::clamp(corrected, 1e-3, 1.0);
 }
 
+const ElementwiseFit* ComputeCostModel::elementwise_fit(const Op& op) const {
+  auto it = elementwise_.find(std::string(elementwise_class(op.name)));
+  if (it == elementwise_.end()) it = elementwise_.find("copy");  // the class hbm_efficiency comes from
+  return it == elementwise_.end() ? nullptr : &it->second;
+}
+
 bool ComputeCostModel::extrapolated(const Op& op) const {
-  if (!calibrated_) return false;
+  if (!calibrated_ || op.kind == OpKind::collective) return false;
   if (op.kind == OpKind::gemm) {
     return std::none_of(gemm_points_.begin(), gemm_points_.end(),
                         [&](const GemmPoint& p) { return log_distance(op.gemm, p) < kNear; });
@@ -105,7 +120,8 @@ bool ComputeCostModel::extrapolated(const Op& op) const {
       return p.backward == bwd && std::fabs(std::log(double(op.attention.seq_kv) / double(p.seq_kv))) < kNear;
     });
   }
-  return false;
+  const ElementwiseFit* fit = elementwise_fit(op);
+  return !fit || op.bytes < fit->min_bytes / 2 || op.bytes > fit->max_bytes * 2;
 }
 
 double ComputeCostModel::op_seconds(const Op& op) const {
@@ -116,7 +132,11 @@ double ComputeCostModel::op_seconds(const Op& op) const {
     case OpKind::attention: compute = op.flops / (peak_ * attention_efficiency(op.attention, op.pass == Pass::backward)); break;
     default: break;  // element-wise work is bound by memory traffic
   }
-  const double memory = op.bytes / (hbm_ * hbm_eff_);
+  // Element-wise kernels of a measured class run at their own fitted fraction of the bandwidth.
+  const auto class_fit = op.kind == OpKind::elementwise ? elementwise_.find(std::string(elementwise_class(op.name)))
+                                                        : elementwise_.end();
+  const double efficiency = class_fit != elementwise_.end() ? class_fit->second.efficiency : hbm_eff_;
+  const double memory = op.bytes / (hbm_ * std::min(1.0, efficiency));
   return std::max(compute, memory) + overhead_;
 }
 

@@ -2,7 +2,9 @@
 // How long a compute op takes on one GPU: a roofline, max(FLOPs / (peak x efficiency(shape)),
 // bytes / (HBM bandwidth x efficiency)), plus a fixed kernel overhead. Efficiencies come from the
 // GPU preset (cited defaults) or a calibration profile. Equations in docs/models/compute.md.
+#include <map>
 #include <optional>
+#include <string>
 
 #include "herd/model/calibration_profile.hpp"
 #include "herd/model/hardware.hpp"
@@ -29,7 +31,9 @@ class ComputeCostModel {
   double gemm_efficiency(const GemmShape& shape) const;
   /// Fraction of peak for fused causal attention: e_inf x s_kv / (s_kv + s_half) (same anchoring).
   double attention_efficiency(const AttentionShape& shape, bool backward) const;
-  /// True when a calibration profile is in use but this shape is far from every measured one.
+  /// True when a calibration profile is in use but this shape is far from every measured one
+  /// (GEMM, attention: no measured shape within a factor of 2; element-wise: its class was not
+  /// measured, or the op's bytes lie outside the measured range by more than a factor of 2).
   bool extrapolated(const Op& op) const;
 
   double peak_flops() const { return peak_; }
@@ -38,12 +42,14 @@ class ComputeCostModel {
  private:
   double parametric_gemm(const GemmShape& s) const;
   double parametric_attention(std::int64_t seq_kv, bool backward) const;
+  const ElementwiseFit* elementwise_fit(const Op& op) const;
 
   double peak_ = 0, hbm_ = 0, hbm_eff_ = 0, overhead_ = 0;
   int sms_ = 1, tile_m_ = 128, tile_n_ = 256, k_half_ = 128;
   double gemm_inf_ = 0, att_fwd_inf_ = 0, att_bwd_inf_ = 0, seq_half_ = 256;
   std::vector<GemmPoint> gemm_points_;
   std::vector<AttentionPoint> attention_points_;
+  std::map<std::string, ElementwiseFit> elementwise_;
   bool calibrated_ = false;
 };
 
