@@ -50,6 +50,30 @@ GpuSpec read_gpu(const ParamReader& r) {
   return g;
 }
 
+CollectiveSpec read_collectives(const ParamReader& r) {
+  CollectiveSpec k;
+  using A = CollectiveAlgorithm;
+  using P = CollectiveProtocol;
+  k.algorithm = pick(r, "/cluster/collectives/algorithm",
+                     std::array{std::pair{std::string_view("auto"), A::automatic}, std::pair{std::string_view("ring"), A::ring},
+                                std::pair{std::string_view("tree"), A::tree}, std::pair{std::string_view("nvls"), A::nvls},
+                                std::pair{std::string_view("hierarchical"), A::hierarchical}});
+  k.protocol = pick(r, "/cluster/collectives/protocol",
+                    std::array{std::pair{std::string_view("auto"), P::automatic}, std::pair{std::string_view("ll"), P::ll},
+                               std::pair{std::string_view("ll128"), P::ll128}, std::pair{std::string_view("simple"), P::simple}});
+  if (r.has("/cluster/collectives/channels"))
+    k.channels = as_int(r.integer("/cluster/collectives/channels"), "/cluster/collectives/channels");
+  k.max_channels = as_int(r.integer("/cluster/collectives/max_channels"), "/cluster/collectives/max_channels");
+  k.nvls_channels = as_int(r.integer("/cluster/collectives/nvls_channels"), "/cluster/collectives/nvls_channels");
+  k.nvls_efficiency = r.number("/cluster/collectives/nvls_efficiency");
+  if (r.has("/cluster/collectives/base_latency")) k.base_latency_s = r.number("/cluster/collectives/base_latency");
+  if (r.has("/cluster/collectives/intra_step_latency"))
+    k.intra_step_latency_s = r.number("/cluster/collectives/intra_step_latency");
+  if (r.has("/cluster/collectives/inter_step_latency"))
+    k.inter_step_latency_s = r.number("/cluster/collectives/inter_step_latency");
+  return k;
+}
+
 ClusterSpec read_cluster(const ParamReader& r) {
   ClusterSpec c;
   c.name = r.string("/cluster/name");
@@ -61,6 +85,7 @@ ClusterSpec read_cluster(const ParamReader& r) {
   c.intra_node_bandwidth = r.has("/cluster/intra_node/bandwidth") ? r.number("/cluster/intra_node/bandwidth") : c.gpu.nvlink_bandwidth;
   c.intra_node_latency_s = r.number("/cluster/intra_node/latency");
   c.nvls = r.boolean("/cluster/intra_node/nvls");
+  c.intra_node_efficiency = r.number("/cluster/intra_node/efficiency");
   c.nics_per_node = as_int(r.integer("/cluster/nic/per_node"), "/cluster/nic/per_node");
   c.nic_bandwidth = r.number("/cluster/nic/bandwidth");
   c.nic_efficiency = r.number("/cluster/nic/efficiency");
@@ -81,6 +106,8 @@ ClusterSpec read_cluster(const ParamReader& r) {
   t.switch_radix = as_int(r.integer("/cluster/topology/switch_radix"), "/cluster/topology/switch_radix");
   t.switch_latency_s = r.number("/cluster/topology/switch_latency");
   t.ecmp_flows = as_int(r.integer("/cluster/topology/ecmp_flows"), "/cluster/topology/ecmp_flows");
+  t.ecmp_spread = r.string("/cluster/topology/ecmp_hash") == "spread";
+  c.collectives = read_collectives(r);
   c.storage_bandwidth = r.number("/cluster/storage/bandwidth");
   c.storage_peak_bandwidth = r.number("/cluster/storage/peak_bandwidth");
   if (c.num_gpus > c.gpus_per_node && c.num_gpus % c.gpus_per_node != 0)

@@ -37,6 +37,7 @@ constexpr ParamDecl kParams[] = {
     {"cluster.intra_node.bandwidth", quantity, "null", "Per-GPU bandwidth into the node fabric, each direction; default: the GPU's NVLink bandwidth.", D::bandwidth, positive},
     {"cluster.intra_node.latency", quantity, "\"1 us\"", "One-way latency of a transfer inside the node.", D::time, non_negative},
     {"cluster.intra_node.nvls", boolean, "false", "NVSwitch supports in-switch reduction (NVLink SHARP, NVSwitch gen 3 / H100 and later)."},
+    {"cluster.intra_node.efficiency", number, "0.824", "Fraction of the intra-node bandwidth that collective kernels reach (NCCL src/graph/topo.h: SM90_NVLINK_BW = 20.6 GB/s per 25 GB/s NVLink4 link; Ampere SM80_NVLINK_BW = 20.0).", D::count, fraction},
 
     {"cluster.nic.per_node", integer, "8", "Scale-out NICs per node (DGX H100, Grand Teton: one per GPU).", D::count, at_least_one},
     {"cluster.nic.bandwidth", quantity, "\"400 Gbps\"", "Line rate of one NIC, each direction.", D::bandwidth, positive},
@@ -54,6 +55,17 @@ constexpr ParamDecl kParams[] = {
     {"cluster.topology.switch_radix", integer, "64", "Ports per switch (NDR Quantum-2: 64 x 400 Gb/s).", D::count, at_least_one},
     {"cluster.topology.switch_latency", quantity, "\"1 us\"", "Latency added by each switch hop.", D::time, non_negative},
     {"cluster.topology.ecmp_flows", integer, "1", "Flows a point-to-point transfer is split into for ECMP hashing (Llama 3's collective library: 16).", D::count, at_least_one},
+    {"cluster.topology.ecmp_hash", choice, "\"spread\"", "How the flows of one transfer pick among equal-cost uplinks: spread (consecutive uplinks from a hashed start, as Llama 3's enhanced ECMP over 16 queue pairs intends) or hash (each flow hashed on its own; collisions possible).", D::count, any, "spread|hash"},
+
+    {"cluster.collectives.algorithm", choice, "\"auto\"", "Collective algorithm: auto (NCCL-style choice by size and group shape), ring, tree (double binary tree), nvls (in-switch reduction), hierarchical (intra-node, then inter-node per rail).", D::count, any, "auto|ring|tree|nvls|hierarchical"},
+    {"cluster.collectives.protocol", choice, "\"auto\"", "NCCL protocol: auto, ll (8-byte lines, 4 of data), ll128 (128-byte lines, 120 of data), simple.", D::count, any, "auto|ll|ll128|simple"},
+    {"cluster.collectives.channels", integer, "null", "Channels (rings/trees run in parallel, one SM each); default: NCCL's rule, fewer channels while each would get < 64 B per thread.", D::count, at_least_one},
+    {"cluster.collectives.max_channels", integer, "32", "Channels of a communicator for ring and tree (NCCL MAXCHANNELS = 32; NCCL's DGX H100 init log: 32 coll channels).", D::count, at_least_one},
+    {"cluster.collectives.nvls_channels", integer, "16", "Channels of the NVLS algorithm (NCCL enqueue.cc: \"NVLS should not need more than 16 channels to get peak BW\").", D::count, at_least_one},
+    {"cluster.collectives.nvls_efficiency", number, "0.85", "Fraction of the link-bound rate that in-switch reduction reaches (NCCL src/tuning/nvls.cc nvlsEfficiency: Hopper 0.85, Blackwell 0.74).", D::count, fraction},
+    {"cluster.collectives.base_latency", quantity, "null", "Replaces NCCL's per-call base latency of every algorithm and protocol (default: NCCL tuning.cc baseLat table, e.g. ring Simple 8.4 us).", D::time, non_negative},
+    {"cluster.collectives.intra_step_latency", quantity, "null", "Replaces NCCL's per-step latency over NVLink (default: NCCL tuning.cc hwLat, e.g. ring Simple 3.4 us, LL 0.6 us).", D::time, non_negative},
+    {"cluster.collectives.inter_step_latency", quantity, "null", "Replaces NCCL's per-step latency over the network, before path latency is added (default: NCCL tuning.cc hwLat, e.g. ring Simple 14 us, LL 2.7 us).", D::time, non_negative},
 
     {"cluster.storage.bandwidth", quantity, "\"2 TB/s\"", "Sustained aggregate checkpoint storage bandwidth (Llama 3 Tectonic: 2 TB/s).", D::bandwidth, positive},
     {"cluster.storage.peak_bandwidth", quantity, "\"7 TB/s\"", "Peak aggregate storage bandwidth for bursts (Llama 3 Tectonic: 7 TB/s).", D::bandwidth, positive},

@@ -44,6 +44,23 @@ struct TopologySpec {
   int switch_radix = 64;
   double switch_latency_s = 1e-6;
   int ecmp_flows = 1;
+  bool ecmp_spread = true;  ///< flows of one transfer take consecutive uplinks from a hashed start
+};
+
+enum class CollectiveAlgorithm { automatic, ring, tree, nvls, hierarchical };
+enum class CollectiveProtocol { automatic, ll, ll128, simple };
+
+/// NCCL-style collective settings (`cluster.collectives.*`); negative latencies mean "NCCL's table".
+struct CollectiveSpec {
+  CollectiveAlgorithm algorithm = CollectiveAlgorithm::automatic;
+  CollectiveProtocol protocol = CollectiveProtocol::automatic;
+  int channels = 0;              ///< 0: chosen per call by size
+  int max_channels = 32;
+  int nvls_channels = 16;
+  double nvls_efficiency = 0.85;
+  double base_latency_s = -1;
+  double intra_step_latency_s = -1;
+  double inter_step_latency_s = -1;
 };
 
 struct ClusterSpec {
@@ -55,12 +72,14 @@ struct ClusterSpec {
   bool nvswitch = true;              ///< intra-node fabric is an NVSwitch (else PCIe)
   double intra_node_bandwidth = 0;   ///< bytes/s per GPU, each direction
   double intra_node_latency_s = 0;
+  double intra_node_efficiency = 1;  ///< fraction of intra_node_bandwidth collective kernels reach
   bool nvls = false;                 ///< in-switch reduction (NVLink SHARP)
   int nics_per_node = 8;
   double nic_bandwidth = 0;          ///< bytes/s per NIC, each direction
   double nic_efficiency = 1;
   double nic_latency_s = 0;
   TopologySpec topology;
+  CollectiveSpec collectives;
   double storage_bandwidth = 0;      ///< bytes/s, sustained, aggregate
   double storage_peak_bandwidth = 0; ///< bytes/s, aggregate
 

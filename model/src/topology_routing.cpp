@@ -1,0 +1,113 @@
+// Up/down routing on the folded Clos: a transfer climbs only as high as the lowest common
+// ancestor of its two NICs, and the only choice is the spine plane, made per ECMP flow.
+#include <algorithm>
+#include <stdexcept>
+#include <string>
+
+#include "herd/model/topology.hpp"
+
+namespace herd::model {
+
+namespace {
+
+// SplitMix64 finaliser: a fixed, well-mixed hash so that plane choices are deterministic and
+// independent of the platform.
+std::uint64_t mix(std::uint64_t x) {
+  x += 0x9E37'79B9'7F4A'7C15ull;
+  x = (x ^ (x >> 30)) * 0xBF58'476D'1CE4'E5B9ull;
+  x = (x ^ (x >> 27)) * 0x94D0'49BB'1331'11EBull;
+  return x ^ (x >> 31);
+}
+
+void require_gpu(int gpu, int gpus) {
+  if (gpu < 0 || gpu >= gpus)
+    throw std::out_of_range("herd::model::Topology: GPU " + std::to_string(gpu) + " is not among the " +
+                            std::to_string(gpus) + " GPUs of the cluster");
+}
+
+}  // namespace
+
+int Topology::plane(int src_nic, int dst_nic, int flow) const {
+  const std::uint64_t pair = mix((static_cast<std::uint64_t>(src_nic) << 32) | static_cast<std::uint32_t>(dst_nic));
+  const auto planes = static_cast<std::uint64_t>(planes_);
+  if (ecmp_spread_) return static_cast<int>((pair + static_cast<std::uint64_t>(flow)) % planes);
+  return static_cast<int>(mix(pair ^ (static_cast<std::uint64_t>(flow) * 0xD6E8'FEB8'6659'FD93ull)) % planes);
+}
+
+// NIC to NIC through the switch tiers (the NICs are different).
+void Topology::nic_path(int src_nic, int dst_nic, int flow, std::vector<LinkId>& out) const {
+  const int la = leaf_of_nic(src_nic), lb = leaf_of_nic(dst_nic);
+  out.push_back(nic_up_[static_cast<std::size_t>(src_nic)]);
+  if (la != lb) {
+    const int k = plane(src_nic, dst_nic, flow);
+    const int pa = pod_of_leaf(la), pb = pod_of_leaf(lb);
+    out.push_back(leaf_up_[static_cast<std::size_t>(la * planes_ + k)]);
+    if (pa != pb) {
+      out.push_back(spine_up_[static_cast<std::size_t>(pa * planes_ + k)]);
+      out.push_back(spine_down_[static_cast<std::size_t>(pb * planes_ + k)]);
+    }
+    out.push_back(leaf_down_[static_cast<std::size_t>(lb * planes_ + k)]);
+  }
+  out.push_back(nic_down_[static_cast<std::size_t>(dst_nic)]);
+}
+
+std::vector<LinkId> Topology::path(int src_gpu, int dst_gpu, int flow) const {
+  require_gpu(src_gpu, gpus_);
+  require_gpu(dst_gpu, gpus_);
+  std::vector<LinkId> out;
+  if (src_gpu == dst_gpu) return out;
+  const auto s = static_cast<std::size_t>(src_gpu), d = static_cast<std::size_t>(dst_gpu);
+  if (node_of(src_gpu) == node_of(dst_gpu)) {
+    out = {gpu_up_[s], gpu_down_[d]};
+    return out;
+  }
+  out.push_back(gpu_to_nic_[s]);
+  nic_path(nic_of(src_gpu), nic_of(dst_gpu), flow, out);
+  out.push_back(nic_to_gpu_[d]);
+  return out;
+}
+
+void Topology::route(int src_gpu, int dst_gpu, std::vector<LinkShare>& out) const {
+  require_gpu(src_gpu, gpus_);
+  require_gpu(dst_gpu, gpus_);
+  if (src_gpu == dst_gpu) return;
+  const int la = leaf_of_nic(nic_of(src_gpu)), lb = leaf_of_nic(nic_of(dst_gpu));
+  if (node_of(src_gpu) == node_of(dst_gpu) || la == lb || planes_ <= 1) {
+    for (const LinkId id : path(src_gpu, dst_gpu, 0)) out.push_back(LinkShare{id, 1.0});
+    return;
+  }
+  // Flows share the links below the leaves and differ in their plane: count flows per plane.
+  const int src_nic = nic_of(src_gpu), dst_nic = nic_of(dst_gpu);
+  std::vector<int> flows_on(static_cast<std::size_t>(planes_), 0);
+  for (int f = 0; f < ecmp_flows_; ++f) ++flows_on[static_cast<std::size_t>(plane(src_nic, dst_nic, f))];
+  const auto s = static_cast<std::size_t>(src_gpu), d = static_cast<std::size_t>(dst_gpu);
+  out.push_back(LinkShare{gpu_to_nic_[s], 1.0});
+  out.push_back(LinkShare{nic_up_[static_cast<std::size_t>(src_nic)], 1.0});
+  const int pa = pod_of_leaf(la), pb = pod_of_leaf(lb);
+  for (int k = 0; k < planes_; ++k) {
+    const int n = flows_on[static_cast<std::size_t>(k)];
+    if (n == 0) continue;
+    const double share = static_cast<double>(n) / ecmp_flows_;
+    out.push_back(LinkShare{leaf_up_[static_cast<std::size_t>(la * planes_ + k)], share});
+    if (pa != pb) {
+      out.push_back(LinkShare{spine_up_[static_cast<std::size_t>(pa * planes_ + k)], share});
+      out.push_back(LinkShare{spine_down_[static_cast<std::size_t>(pb * planes_ + k)], share});
+    }
+    out.push_back(LinkShare{leaf_down_[static_cast<std::size_t>(lb * planes_ + k)], share});
+  }
+  out.push_back(LinkShare{nic_down_[static_cast<std::size_t>(dst_nic)], 1.0});
+  out.push_back(LinkShare{nic_to_gpu_[d], 1.0});
+}
+
+int Topology::equal_cost_paths(int src_gpu, int dst_gpu) const {
+  if (src_gpu == dst_gpu || node_of(src_gpu) == node_of(dst_gpu)) return 1;
+  return leaf_of_nic(nic_of(src_gpu)) == leaf_of_nic(nic_of(dst_gpu)) ? 1 : std::max(1, planes_);
+}
+
+double Topology::latency_s(int src_gpu, int dst_gpu) const {
+  double total = 0;
+  for (const LinkId id : path(src_gpu, dst_gpu, 0)) total += links_[id].latency_s;
+  return total;
+}
+
+}  // namespace herd::model
