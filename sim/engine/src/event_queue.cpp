@@ -3,11 +3,11 @@
 #include <utility>
 
 #include "herd/engine/check.hpp"
+#include "quaternary_heap.hpp"
 
 namespace herd::engine {
 namespace {
 
-constexpr std::size_t kArity = 4;
 // Below this many tombstones a rebuild costs more than it saves.
 constexpr std::size_t kMinTombstonesToCompact = 64;
 
@@ -25,8 +25,11 @@ EventId EventQueue::push(Time time, Priority priority, EventCallback callback) {
   Slot& s = slots_[slot];
   s.callback = std::move(callback);
   s.pending = true;
-  heap_.emplace_back();
-  sift_up(heap_.size() - 1, Entry{time, next_sequence_++, priority, slot});
+  // 48 bits of sequence: 2.8e14 events, years of simulation at tens of millions per second.
+  if (next_sequence_ >> 48 != 0) invariant_failure("more than 2^48 events scheduled in one queue");
+  const auto biased_priority =
+      static_cast<std::uint64_t>(static_cast<std::uint16_t>(priority) ^ 0x8000u);
+  quaternary_heap::push(heap_, Entry{time, biased_priority << 48 | next_sequence_++, slot}, before);
   ++live_;
   return EventId{slot, s.generation};
 }
@@ -74,39 +77,7 @@ EventQueue::Popped EventQueue::pop() {
 
 void EventQueue::release_slot(std::uint32_t slot) noexcept { free_slots_.push_back(slot); }
 
-void EventQueue::remove_front() noexcept {
-  const Entry last = heap_.back();
-  heap_.pop_back();
-  if (!heap_.empty()) sift_down(0, last);
-}
-
-// Hole-based sifting: move parents/children into the hole and write the entry once.
-void EventQueue::sift_up(std::size_t hole, Entry entry) noexcept {
-  while (hole > 0) {
-    const std::size_t parent = (hole - 1) / kArity;
-    if (!before(entry, heap_[parent])) break;
-    heap_[hole] = heap_[parent];
-    hole = parent;
-  }
-  heap_[hole] = entry;
-}
-
-void EventQueue::sift_down(std::size_t hole, Entry entry) noexcept {
-  const std::size_t size = heap_.size();
-  while (true) {
-    const std::size_t first_child = hole * kArity + 1;
-    if (first_child >= size) break;
-    const std::size_t last_child = first_child + kArity < size ? first_child + kArity : size;
-    std::size_t best = first_child;
-    for (std::size_t child = first_child + 1; child < last_child; ++child) {
-      if (before(heap_[child], heap_[best])) best = child;
-    }
-    if (!before(heap_[best], entry)) break;
-    heap_[hole] = heap_[best];
-    hole = best;
-  }
-  heap_[hole] = entry;
-}
+void EventQueue::remove_front() noexcept { quaternary_heap::pop(heap_, before); }
 
 // Removing tombstones keeps the heap within twice the live count, so a caller that keeps
 // rescheduling one event (as FluidSystem does) cannot grow memory without bound.
@@ -121,8 +92,7 @@ void EventQueue::drop_tombstones() noexcept {
   }
   heap_.resize(kept);
   tombstones_ = 0;
-  if (kept < 2) return;
-  for (std::size_t i = (kept - 2) / kArity + 1; i-- > 0;) sift_down(i, heap_[i]);
+  quaternary_heap::make(heap_, before);
 }
 
 }  // namespace herd::engine

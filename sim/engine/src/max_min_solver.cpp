@@ -40,15 +40,11 @@ std::uint32_t index(ActivityId id) { return static_cast<std::uint32_t>(id); }
 
 }  // namespace
 
-MaxMinSolver::Resource& MaxMinSolver::resource_at(ResourceId id) {
+std::uint32_t MaxMinSolver::checked_index(ResourceId id) const {
   if (index(id) >= resources_.size()) {
     invariant_failure("unknown resource id " + std::to_string(index(id)));
   }
-  return resources_[index(id)];
-}
-
-const MaxMinSolver::Resource& MaxMinSolver::resource_at(ResourceId id) const {
-  return const_cast<MaxMinSolver*>(this)->resource_at(id);
+  return index(id);
 }
 
 MaxMinSolver::Activity& MaxMinSolver::activity_at(ActivityId id) {
@@ -67,18 +63,24 @@ bool MaxMinSolver::contains(ActivityId id) const noexcept {
 ResourceId MaxMinSolver::add_resource(double capacity) {
   check_capacity(capacity);
   resources_.emplace_back().capacity = capacity;
+  users_.emplace_back();
+  resource_dirty_.push_back(0);
   return ResourceId{static_cast<std::uint32_t>(resources_.size() - 1)};
 }
 
 void MaxMinSolver::set_capacity(ResourceId id, double capacity) {
   check_capacity(capacity);
-  Resource& resource = resource_at(id);
+  Resource& resource = resources_[checked_index(id)];
   if (resource.capacity == capacity) return;
   resource.capacity = capacity;
+  const std::vector<Incidence>& users = users_[index(id)];
+  if (users.size() == 1) activities_[users[0].activity].sole_limit_stale = true;
   mark_resource_dirty(index(id));
 }
 
-double MaxMinSolver::capacity(ResourceId id) const { return resource_at(id).capacity; }
+double MaxMinSolver::capacity(ResourceId id) const {
+  return resources_[checked_index(id)].capacity;
+}
 
 void MaxMinSolver::check_activity(std::span<const ResourceUse> uses, SharingOptions options) const {
   check_rate_bound(options.rate_bound);
@@ -128,12 +130,17 @@ ActivityId MaxMinSolver::add_activity(std::span<const ResourceUse> uses, Sharing
   activity.rate = 0;
   activity.bottleneck = kNoResource;
   activity.live = true;
+  activity.sole_limit_stale = true;
   for (const ResourceUse& use : merged_uses_) {
-    std::vector<Incidence>& users = resources_[index(use.resource)].users;
+    std::vector<Incidence>& users = users_[index(use.resource)];
+    if (users.size() == 1) {
+      uses_[users[0].use].sole_user = false;
+      activities_[users[0].activity].sole_limit_stale = true;
+    }
     const auto use_index = static_cast<std::uint32_t>(uses_.size());
-    uses_.push_back(
-        Use{index(use.resource), static_cast<std::uint32_t>(users.size()), id, use.weight});
-    users.push_back(Incidence{id, use_index, use.weight});
+    uses_.push_back(Use{index(use.resource), static_cast<std::uint32_t>(users.size()), id,
+                        users.empty(), use.weight});
+    users.push_back(Incidence{id, use_index, use.weight * options.share_weight});
   }
   ++live_activities_;
   mark_dirty(id);
@@ -144,15 +151,19 @@ void MaxMinSolver::remove_activity(ActivityId id) {
   Activity& activity = activity_at(id);
   for (std::uint32_t u = activity.first_use; u < activity.first_use + activity.use_count; ++u) {
     Use& use = uses_[u];
-    Resource& resource = resources_[use.resource];
+    std::vector<Incidence>& users = users_[use.resource];
     // Swap-remove the incidence and repoint the use of the incidence that moved into its place.
-    const Incidence moved = resource.users.back();
-    resource.users[use.position] = moved;
+    const Incidence moved = users.back();
+    users[use.position] = moved;
     uses_[moved.use].position = use.position;
-    resource.users.pop_back();
+    users.pop_back();
+    if (users.size() == 1) {
+      uses_[users[0].use].sole_user = true;
+      activities_[users[0].activity].sole_limit_stale = true;
+    }
     use.activity = kDeadUse;
     // The activities left on this resource may gain rate, and its component may split.
-    if (std::isfinite(resource.capacity)) mark_resource_dirty(use.resource);
+    if (std::isfinite(resources_[use.resource].capacity)) mark_resource_dirty(use.resource);
   }
   dead_uses_ += activity.use_count;
   activity.live = false;
@@ -175,6 +186,9 @@ void MaxMinSolver::set_share_weight(ActivityId id, double share_weight) {
   Activity& activity = activity_at(id);
   if (activity.share_weight == share_weight) return;
   activity.share_weight = share_weight;
+  for (const Use& use : uses_of(activity)) {
+    users_[use.resource][use.position].weighted_share = use.weight * share_weight;
+  }
   mark_dirty(index(id));
 }
 
@@ -184,8 +198,8 @@ ResourceId MaxMinSolver::bottleneck(ActivityId id) const { return activity_at(id
 
 double MaxMinSolver::load(ResourceId id) const {
   double load = 0;
-  for (const Incidence& user : resource_at(id).users) {
-    load += user.weight * activities_[user.activity].rate;
+  for (const Incidence& user : users_[checked_index(id)]) {
+    load += uses_[user.use].weight * activities_[user.activity].rate;
   }
   return load;
 }
@@ -197,8 +211,8 @@ void MaxMinSolver::mark_dirty(std::uint32_t activity) {
 }
 
 void MaxMinSolver::mark_resource_dirty(std::uint32_t resource) {
-  if (resources_[resource].dirty) return;
-  resources_[resource].dirty = true;
+  if (resource_dirty_[resource] != 0) return;
+  resource_dirty_[resource] = 1;
   dirty_resources_.push_back(resource);
 }
 
@@ -211,7 +225,7 @@ void MaxMinSolver::compact_uses() {
     if (use.activity == kDeadUse) continue;
     Activity& activity = activities_[use.activity];
     if (activity.first_use == u) activity.first_use = static_cast<std::uint32_t>(kept);
-    resources_[use.resource].users[use.position].use = static_cast<std::uint32_t>(kept);
+    users_[use.resource][use.position].use = static_cast<std::uint32_t>(kept);
     uses_[kept++] = use;
   }
   uses_.resize(kept);

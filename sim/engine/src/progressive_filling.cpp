@@ -2,28 +2,30 @@
 // progressive filling on each.
 //
 // Progressive filling raises a common level lambda; unfixed activity i runs at phi_i * lambda.
-// Resource j saturates at lambda_j = remaining_j / sum(w_ij * phi_i over unfixed i), a bound at
-// b_i / phi_i. The smallest candidate is the bottleneck: its activities are fixed, their use is
-// subtracted from their other resources, and the filling goes on. Fixing activities only ever
-// raises the other candidates (remaining and the weight sum both drop, and the remaining share
-// per unit weight was at least lambda), so a heap entry is a lower bound of its resource's
-// current level. Entries are therefore refreshed lazily: a popped entry whose level has risen
-// goes back in with the new level; one that has not is the true minimum.
+// Resource j saturates at lambda_j = remaining_j / sum(w_ij * phi_i over unfixed i), activity
+// i's own limit (its bound) at b_i / phi_i. The smallest candidate is the bottleneck: its
+// activities are fixed, their use is subtracted from their other resources, and the filling
+// goes on. Fixing activities only ever raises the other candidates (remaining and the divisor
+// both drop, and the remaining share per unit weight was at least lambda), so a heap entry is a
+// lower bound of its resource's current level. Entries are therefore refreshed lazily: a popped
+// entry whose level has risen goes back in with the new level; one that has not is the true
+// minimum.
 #include <algorithm>
 #include <cmath>
 
 #include "herd/engine/max_min_solver.hpp"
+#include "quaternary_heap.hpp"
 
 namespace herd::engine {
 namespace {
 
-// Min-heap order on (level, id): ties broken by id keep the solve deterministic, and putting
-// resources (ids without kBoundTag) first names the saturated resource as the bottleneck when
-// a bound and a resource give the same rate.
-struct HigherLevel {
+// Heap order on (level, id): ties broken by id keep the solve deterministic, and putting
+// resources (ids without kOwnLimitTag) first names the saturated resource as the bottleneck
+// when a bound and a resource give the same rate. Branch-free, as ties are common.
+struct LowerLevel {
   template <class Level>
   bool operator()(const Level& a, const Level& b) const noexcept {
-    return a.level != b.level ? a.level > b.level : a.id > b.id;
+    return (a.level < b.level) | ((a.level == b.level) & (a.id < b.id));
   }
 };
 
@@ -35,7 +37,7 @@ void MaxMinSolver::solve() {
   if (!needs_solve()) return;
   next_stamp();
   for (const std::uint32_t resource : dirty_resources_) {
-    resources_[resource].dirty = false;
+    resource_dirty_[resource] = 0;
     solve_component_of_resource(resource);
   }
   for (const std::uint32_t activity : dirty_activities_) {
@@ -63,80 +65,113 @@ void MaxMinSolver::next_stamp() {
 
 void MaxMinSolver::solve_component_of_activity(std::uint32_t seed) {
   if (activities_[seed].visit_stamp == stamp_) return;
-  activities_[seed].visit_stamp = stamp_;
-  component_activities_.assign(1, seed);
-  component_resources_.clear();
+  component_activities_.clear();
+  levels_.clear();
+  visit_activity(seed);
   collect_component();
   fill_component();
 }
 
+// A finite resource belongs to the component of any of its users; an unlimited one links
+// nobody, so each of its users may head a separate component.
 void MaxMinSolver::solve_component_of_resource(std::uint32_t seed) {
-  Resource& resource = resources_[seed];
-  if (!std::isfinite(resource.capacity)) {
-    // An unlimited resource links nobody: each of its users may head a separate component.
-    for (const Incidence& user : resource.users) solve_component_of_activity(user.activity);
+  const std::vector<Incidence>& users = users_[seed];
+  if (std::isfinite(resources_[seed].capacity)) {
+    if (!users.empty()) solve_component_of_activity(users.front().activity);
     return;
   }
-  if (resource.visit_stamp == stamp_ || resource.users.empty()) return;
-  resource.visit_stamp = stamp_;
-  component_activities_.clear();
-  component_resources_.assign(1, seed);
-  for (const Incidence& user : resource.users) {
-    if (activities_[user.activity].visit_stamp == stamp_) continue;
-    activities_[user.activity].visit_stamp = stamp_;
-    component_activities_.push_back(user.activity);
-  }
-  collect_component();
-  fill_component();
+  for (const Incidence& user : users) solve_component_of_activity(user.activity);
 }
 
-// Breadth-first over activity -> finite resource -> activity, using component_activities_ as
-// the queue.
+// A resource with a single user never changes level until that user is fixed, so it acts as a
+// bound on the user: it is folded into the user's "sole limit" instead of taking a heap entry,
+// and the solve never reads its user list nor updates its state. Links used by one transfer
+// (NIC ports, hops of one ring) are common, and this keeps the work to the resources that are
+// really shared. The sole limit is cached across solves: recomputing it reads every such
+// resource, which is most of the memory traffic of a component made of long rings.
+void MaxMinSolver::visit_activity(std::uint32_t a) {
+  Activity& activity = activities_[a];
+  activity.visit_stamp = stamp_;
+  component_activities_.push_back(a);
+  if (!activity.sole_limit_stale) return;
+  activity.sole_limit_stale = false;
+  activity.sole_limit = kUnlimited;
+  activity.sole_limit_resource = kNoResource;
+  for (const Use& use : uses_of(activity)) {
+    if (!use.sole_user) continue;
+    const double limit = resources_[use.resource].capacity / use.weight;
+    if (limit < activity.sole_limit) {
+      activity.sole_limit = limit;
+      activity.sole_limit_resource = ResourceId{use.resource};
+    }
+  }
+}
+
+// Breadth-first over activity -> shared finite resource -> activity, using
+// component_activities_ as the queue.
 void MaxMinSolver::collect_component() {
   for (std::size_t next = 0; next < component_activities_.size(); ++next) {
-    for (const Use& use : uses_of(activities_[component_activities_[next]])) {
-      Resource& resource = resources_[use.resource];
-      if (resource.visit_stamp == stamp_ || !std::isfinite(resource.capacity)) continue;
-      resource.visit_stamp = stamp_;
-      component_resources_.push_back(use.resource);
-      for (const Incidence& user : resource.users) {
-        if (activities_[user.activity].visit_stamp == stamp_) continue;
-        activities_[user.activity].visit_stamp = stamp_;
-        component_activities_.push_back(user.activity);
+    const Activity& activity = activities_[component_activities_[next]];
+    last_stats_.resource_uses += activity.use_count;
+    for (const Use& use : uses_of(activity)) {
+      if (use.sole_user) continue;
+      const Resource& resource = resources_[use.resource];
+      if (resource.visit_stamp != stamp_ && std::isfinite(resource.capacity)) {
+        visit_shared_resource(use.resource);
       }
     }
   }
 }
 
-void MaxMinSolver::fill_component() {
-  levels_.clear();
-  std::size_t uses_in_component = 0;
-  for (const std::uint32_t r : component_resources_) {
-    Resource& resource = resources_[r];
-    resource.remaining = resource.capacity;
-    resource.unfixed_weight = 0;
-    for (const Incidence& user : resource.users) {
-      resource.unfixed_weight += user.weight * activities_[user.activity].share_weight;
-    }
-    resource.unfixed_count = static_cast<std::uint32_t>(resource.users.size());
-    uses_in_component += resource.users.size();
-    levels_.push_back(Level{resource.capacity / resource.unfixed_weight, r});
+void MaxMinSolver::visit_shared_resource(std::uint32_t r) {
+  Resource& resource = resources_[r];
+  resource.visit_stamp = stamp_;
+  const std::vector<Incidence>& users = users_[r];
+  double unfixed_weight = 0;
+  for (const Incidence& user : users) {
+    if (activities_[user.activity].visit_stamp != stamp_) visit_activity(user.activity);
+    unfixed_weight += user.weighted_share;
   }
+  resource.remaining = resource.capacity;
+  resource.unfixed_weight = unfixed_weight;
+  resource.unfixed_count = static_cast<std::uint32_t>(users.size());
+  levels_.push_back(Level{resource.capacity / unfixed_weight, r});
+}
+
+void MaxMinSolver::fill_component() {
   for (const std::uint32_t a : component_activities_) {
     const Activity& activity = activities_[a];
-    if (std::isfinite(activity.rate_bound)) {
-      levels_.push_back(Level{activity.rate_bound / activity.share_weight, kBoundTag | a});
+    const double own_limit = std::min(activity.rate_bound, activity.sole_limit);
+    if (std::isfinite(own_limit)) {
+      levels_.push_back(Level{own_limit / activity.share_weight, kOwnLimitTag | a});
     }
   }
-  std::make_heap(levels_.begin(), levels_.end(), HigherLevel{});
-
-  while (!levels_.empty()) {
-    std::pop_heap(levels_.begin(), levels_.end(), HigherLevel{});
-    const Level candidate = levels_.back();
-    levels_.pop_back();
-    if ((candidate.id & kBoundTag) != 0) {
-      const std::uint32_t a = candidate.id & ~kBoundTag;
-      if (activities_[a].fixed_stamp != stamp_) fix(a, activities_[a].rate_bound, kNoResource);
+  // Initial candidates are sorted once and consumed in order; the few whose level has risen
+  // by the time they come up go to a small heap. Sorting is cheaper than popping every entry
+  // off a heap, and entries of resources whose users are all fixed are skipped in O(1).
+  std::sort(levels_.begin(), levels_.end(), LowerLevel{});
+  raised_levels_.clear();
+  std::size_t next_sorted = 0;
+  while (true) {
+    Level candidate;
+    if (next_sorted < levels_.size() &&
+        (raised_levels_.empty() || LowerLevel{}(levels_[next_sorted], raised_levels_.front()))) {
+      candidate = levels_[next_sorted++];
+    } else if (!raised_levels_.empty()) {
+      candidate = raised_levels_.front();
+      quaternary_heap::pop(raised_levels_, LowerLevel{});
+    } else {
+      break;
+    }
+    if ((candidate.id & kOwnLimitTag) != 0) {
+      const std::uint32_t a = candidate.id & ~kOwnLimitTag;
+      Activity& activity = activities_[a];
+      if (activity.fixed_stamp != stamp_) {
+        // At a tie, name the resource rather than the bound as the bottleneck.
+        const bool resource_limited = activity.sole_limit <= activity.rate_bound;
+        fix(a, resource_limited ? activity.sole_limit : activity.rate_bound,
+            resource_limited ? activity.sole_limit_resource : kNoResource);
+      }
       continue;
     }
     Resource& resource = resources_[candidate.id];
@@ -144,19 +179,18 @@ void MaxMinSolver::fill_component() {
     if (!(resource.unfixed_weight > 0)) {
       // Subtraction drift on wildly different weights; recount rather than divide by ~0.
       resource.unfixed_weight = 0;
-      for (const Incidence& user : resource.users) {
-        const Activity& activity = activities_[user.activity];
-        if (activity.fixed_stamp != stamp_)
-          resource.unfixed_weight += user.weight * activity.share_weight;
+      for (const Incidence& user : users_[candidate.id]) {
+        if (activities_[user.activity].fixed_stamp != stamp_) {
+          resource.unfixed_weight += user.weighted_share;
+        }
       }
     }
     const double level = std::max(resource.remaining, 0.0) / resource.unfixed_weight;
     if (level > candidate.level) {
-      levels_.push_back(Level{level, candidate.id});
-      std::push_heap(levels_.begin(), levels_.end(), HigherLevel{});
+      quaternary_heap::push(raised_levels_, Level{level, candidate.id}, LowerLevel{});
       continue;
     }
-    for (const Incidence& user : resource.users) {
+    for (const Incidence& user : users_[candidate.id]) {
       Activity& activity = activities_[user.activity];
       if (activity.fixed_stamp != stamp_) {
         fix(user.activity, activity.share_weight * level, ResourceId{candidate.id});
@@ -165,16 +199,16 @@ void MaxMinSolver::fill_component() {
   }
   // Whatever is left touches only unlimited resources and has no bound.
   for (const std::uint32_t a : component_activities_) {
-    if (activities_[a].fixed_stamp != stamp_) {
-      activities_[a].fixed_stamp = stamp_;
-      activities_[a].rate = kUnlimited;
-      activities_[a].bottleneck = kNoResource;
+    Activity& activity = activities_[a];
+    if (activity.fixed_stamp != stamp_) {
+      activity.fixed_stamp = stamp_;
+      activity.rate = kUnlimited;
+      activity.bottleneck = kNoResource;
     }
     last_solved_.push_back(ActivityId{a});
   }
   ++last_stats_.components;
   last_stats_.activities += component_activities_.size();
-  last_stats_.resource_uses += uses_in_component;
 }
 
 void MaxMinSolver::fix(std::uint32_t a, double rate, ResourceId bottleneck) {
@@ -183,6 +217,7 @@ void MaxMinSolver::fix(std::uint32_t a, double rate, ResourceId bottleneck) {
   activity.rate = rate;
   activity.bottleneck = bottleneck;
   for (const Use& use : uses_of(activity)) {
+    if (use.sole_user) continue;
     Resource& resource = resources_[use.resource];
     if (!std::isfinite(resource.capacity)) continue;
     resource.remaining -= use.weight * rate;

@@ -13,8 +13,9 @@
 
 namespace herd::engine {
 
-// Smaller runs first among events at the same time.
-using Priority = std::int32_t;
+// Smaller runs first among events at the same time. 16 bits, so that priority and insertion
+// sequence pack into one 64-bit ordering key.
+using Priority = std::int16_t;
 
 // What an event does when it fires. Lambdas capturing up to 32 bytes are stored inline.
 using EventCallback = InlineFunction<void(), 32>;
@@ -58,8 +59,7 @@ class EventQueue {
  private:
   struct Entry {
     Time time;
-    std::uint64_t sequence;
-    Priority priority;
+    std::uint64_t order;  // biased priority in the top 16 bits, insertion sequence below
     std::uint32_t slot;
   };
   struct Slot {
@@ -68,13 +68,10 @@ class EventQueue {
     bool pending = false;
   };
 
+  // Branch-free: equal times are common and would make a branchy comparison mispredict.
   static bool before(const Entry& a, const Entry& b) noexcept {
-    if (a.time != b.time) return a.time < b.time;
-    if (a.priority != b.priority) return a.priority < b.priority;
-    return a.sequence < b.sequence;
+    return (a.time < b.time) | ((a.time == b.time) & (a.order < b.order));
   }
-  void sift_up(std::size_t hole, Entry entry) noexcept;
-  void sift_down(std::size_t hole, Entry entry) noexcept;
   void remove_front() noexcept;
   void release_slot(std::uint32_t slot) noexcept;
   void drop_tombstones() noexcept;

@@ -94,26 +94,26 @@ class MaxMinSolver {
   [[nodiscard]] std::size_t resource_count() const noexcept { return resources_.size(); }
 
  private:
-  struct Incidence {  // one activity using a resource; lives in Resource::users
+  struct Incidence {  // one activity using a resource; lives in users_[resource]
     std::uint32_t activity;
-    std::uint32_t use;  // index into uses_
-    double weight;
+    std::uint32_t use;      // index into uses_
+    double weighted_share;  // w_ij * phi_i, what the activity adds to the resource's level divisor
   };
   struct Use {  // one resource used by an activity; lives in uses_
     std::uint32_t resource;
-    std::uint32_t position;  // index into resources_[resource].users
+    std::uint32_t position;  // index into users_[resource]
     std::uint32_t activity;  // kDeadUse once the activity is removed
+    bool sole_user;          // the activity is the resource's only user
     double weight;
   };
+  // 32 bytes, two to a cache line: the solve's random accesses mostly land here.
   struct Resource {
-    std::vector<Incidence> users;
     double capacity = 0;
     // Progressive-filling state, meaningful during a solve only.
     double remaining = 0;
     double unfixed_weight = 0;  // sum of w_ij * phi_i over activities not yet fixed
     std::uint32_t unfixed_count = 0;
     std::uint32_t visit_stamp = 0;
-    bool dirty = false;
   };
   struct Activity {
     std::uint32_t first_use = 0;
@@ -122,21 +122,25 @@ class MaxMinSolver {
     double share_weight = 1.0;
     double rate = 0;
     ResourceId bottleneck = kNoResource;
+    // min(capacity / weight) over the finite resources this activity alone uses, cached until
+    // one of them gains a user, loses one or changes capacity.
+    ResourceId sole_limit_resource = kNoResource;
+    double sole_limit = kUnlimited;
     std::uint32_t visit_stamp = 0;
     std::uint32_t fixed_stamp = 0;
     bool live = false;
     bool dirty = false;
+    bool sole_limit_stale = true;
   };
   struct Level {  // a candidate fair share in the progressive-filling heap
     double level;
-    std::uint32_t id;  // a resource, or kBoundTag | activity for a rate bound
+    std::uint32_t id;  // a resource, or kOwnLimitTag | activity for an activity's own limit
   };
 
   static constexpr std::uint32_t kDeadUse = 0xFFFF'FFFFu;
-  static constexpr std::uint32_t kBoundTag = 0x8000'0000u;
+  static constexpr std::uint32_t kOwnLimitTag = 0x8000'0000u;
 
-  Resource& resource_at(ResourceId id);
-  const Resource& resource_at(ResourceId id) const;
+  std::uint32_t checked_index(ResourceId id) const;
   Activity& activity_at(ActivityId id);
   const Activity& activity_at(ActivityId id) const;
   std::span<const Use> uses_of(const Activity& activity) const noexcept {
@@ -150,11 +154,15 @@ class MaxMinSolver {
   void next_stamp();
   void solve_component_of_activity(std::uint32_t seed);
   void solve_component_of_resource(std::uint32_t seed);
+  void visit_activity(std::uint32_t activity);
+  void visit_shared_resource(std::uint32_t resource);
   void collect_component();
   void fill_component();
   void fix(std::uint32_t activity, double rate, ResourceId bottleneck);
 
   std::vector<Resource> resources_;
+  std::vector<std::vector<Incidence>> users_;  // per resource
+  std::vector<std::uint8_t> resource_dirty_;   // per resource
   std::vector<Activity> activities_;
   std::vector<Use> uses_;
   std::size_t dead_uses_ = 0;
@@ -166,8 +174,8 @@ class MaxMinSolver {
   // Scratch reused by every solve, so that a solve allocates only while these grow.
   std::uint32_t stamp_ = 0;
   std::vector<std::uint32_t> component_activities_;
-  std::vector<std::uint32_t> component_resources_;
-  std::vector<Level> levels_;
+  std::vector<Level> levels_;         // initial candidates, sorted
+  std::vector<Level> raised_levels_;  // candidates whose level rose: a heap
   std::vector<ResourceUse> merged_uses_;
   std::vector<ActivityId> last_solved_;
   SolveStats last_stats_;
