@@ -44,20 +44,12 @@ LayerActivations layer_activations(const TransformerSpec& m, const PlanSpec& p, 
   return a;
 }
 
-namespace {
-
-struct StageParams {
-  double layer = 0;    // one layer on one TP rank
-  double embedding = 0;
-  double output = 0;   // output projection + final norm on one TP rank
-};
-
-StageParams params_per_rank(const TransformerSpec& m, const PlanSpec& p) {
+ShardParameters shard_parameters(const TransformerSpec& m, const PlanSpec& p) {
   const double h = double(m.hidden);
   const double q = double(heads_per_rank(m, p)) * m.head_dim;
   const double kv = double(kv_heads_per_rank(m, p)) * m.head_dim;
   const double f = double(m.ffn_hidden) / p.tp;
-  StageParams sp;
+  ShardParameters sp;
   sp.layer = 2 * h * q + 2 * h * kv + m.mlp_matrices() * h * f + 2.0 * m.norm_params();
   if (m.bias) sp.layer += q + 2 * kv + h + (m.mlp_matrices() - 1) * f + h;
   const double vocab_rows = double(padded_vocab(m, p)) / p.tp;
@@ -66,8 +58,6 @@ StageParams params_per_rank(const TransformerSpec& m, const PlanSpec& p) {
   sp.output = (m.tied_embeddings && p.pp == 1 ? 0 : vocab_rows * h) + m.norm_params();
   return sp;
 }
-
-}  // namespace
 
 MemoryReport analyse_memory(const Scenario& s) {
   const auto& m = s.model;
@@ -82,7 +72,7 @@ MemoryReport analyse_memory(const Scenario& s) {
   const double vocab_rows = double(padded_vocab(m, p)) / p.tp;
   const LayerActivations layer_act = layer_activations(m, p, seq);
   report.per_layer_activation_bytes = layer_act.total();
-  const StageParams params = params_per_rank(m, p);
+  const ShardParameters params = shard_parameters(m, p);
   const auto chunks = layout_chunks(m, p);
   const double shards = p.gradient_group();
 

@@ -25,6 +25,15 @@ struct LayerActivations {
 
 LayerActivations layer_activations(const TransformerSpec& m, const PlanSpec& p, std::int64_t seq_len);
 
+/// Parameters one GPU holds after TP (before DP sharding): per layer, for the embedding, and for
+/// the output projection with the final norm.
+struct ShardParameters {
+  double layer = 0;
+  double embedding = 0;
+  double output = 0;
+};
+ShardParameters shard_parameters(const TransformerSpec& m, const PlanSpec& p);
+
 struct StageMemory {
   int stage = 0;                ///< pipeline rank
   int layers = 0;

@@ -1,0 +1,76 @@
+// herd simulate: one training step on the whole cluster — step time, MFU, where the time goes.
+#include <cstdio>
+#include <ostream>
+
+#include "commands.hpp"
+#include "herd/model/io.hpp"
+#include "herd/model/units.hpp"
+#include "herd/sim/step/step_simulation.hpp"
+#include "herd/sim/step/trace_export.hpp"
+
+namespace herd::cli {
+
+namespace {
+
+struct SimulateCommand {
+  ScenarioOptions options;
+  bool json = false;
+  bool per_rank = false;
+  std::string trace;
+};
+
+void print_text(std::ostream& out, const model::Scenario& s, const sim::StepReport& r) {
+  using model::format_time;
+  const auto& p = s.plan;
+  char line[256];
+  out << s.name << "\n  from " << s.source << "\n";
+  std::snprintf(line, sizeof line, "  TP %d · CP %d · PP %d (V %d, %s) · DP %d (%s) · %lld micro-batches of %d · %d GPUs\n\n",
+                p.tp, p.cp, p.pp, p.virtual_stages, std::string(model::to_string(p.schedule)).c_str(), p.dp,
+                std::string(model::to_string(p.dp_sharding)).c_str(), static_cast<long long>(p.microbatches()),
+                p.micro_batch, p.gpus());
+  out << line;
+  std::snprintf(line, sizeof line,
+                "Step time      %s\nTokens/s       %s\nTFLOP/s/GPU    %.1f (model)\nMFU            %.1f%%\nHFU            %.1f%%\n",
+                format_time(r.step_time_s).c_str(), model::format_count(r.tokens_per_s).c_str(), r.tflops_per_gpu,
+                100 * r.mfu, 100 * r.hfu);
+  out << line;
+  const auto& b = r.breakdown;
+  out << "\nWhere the time goes (stage " << r.critical_stage << ", which finishes last)\n";
+  const std::pair<const char*, double> parts[] = {
+      {"compute", b.compute_s},           {"optimizer", b.optimizer_s},   {"exposed TP comm", b.exposed_tp_s},
+      {"exposed CP comm", b.exposed_cp_s}, {"exposed PP comm", b.exposed_pp_s}, {"exposed DP comm", b.exposed_dp_s},
+      {"pipeline bubble", b.bubble_s},     {"other", b.other_s}};
+  for (const auto& [name, t] : parts) {
+    std::snprintf(line, sizeof line, "  %-18s %10s  %5.1f%%\n", name, format_time(t).c_str(), 100 * t / r.step_time_s);
+    out << line;
+  }
+  out << "\nBottleneck     " << r.bottleneck << "\n";
+  const auto& worst = r.memory.stages[static_cast<std::size_t>(r.memory.largest_stage)];
+  std::snprintf(line, sizeof line, "Memory         %s: stage %d needs %.1f of %.1f GiB\n", r.fits ? "fits" : "DOES NOT FIT",
+                worst.stage, worst.total() / double(1ULL << 30), r.memory.capacity_bytes / double(1ULL << 30));
+  out << line;
+}
+
+}  // namespace
+
+Action add_simulate_command(CLI::App& app) {
+  auto state = std::make_shared<SimulateCommand>();
+  auto* cmd = app.add_subcommand("simulate", "Simulate one training step: step time, MFU, breakdown, memory");
+  state->options.add_to(*cmd);
+  cmd->add_flag("--json", state->json, "Print the report as JSON (schema in docs/cli.md)");
+  cmd->add_flag("--per-rank", state->per_rank, "Simulate every GPU instead of one per pipeline stage");
+  cmd->add_option("--trace", state->trace, "Write a Chrome/Perfetto trace of the step to FILE");
+  return [state](Streams io) {
+    const model::Scenario s = state->options.load();
+    sim::StepOptions opt;
+    opt.per_rank = state->per_rank;
+    opt.trace = !state->trace.empty();
+    const sim::StepReport r = sim::simulate_step(s, opt);
+    if (!state->trace.empty()) model::write_file_atomically(state->trace, sim::chrome_trace_json(r));
+    if (state->json) io.out << sim::step_report_json(r).dump(2) << "\n";
+    else print_text(io.out, s, r);
+    return kExitOk;
+  };
+}
+
+}  // namespace herd::cli

@@ -1,0 +1,80 @@
+#pragma once
+// Lowering a plan into what each pipeline stage runs in one training step: for every piece of work
+// (forward, backward, weight gradient of a model chunk for one micro-batch) the ops on one GPU with
+// their streams, dependencies and uncontended durations, including the pipeline sends and receives
+// and the data-parallel gathers and reductions around them; and the per-rank order of that work.
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "herd/model/compute_cost.hpp"
+#include "herd/model/pipeline.hpp"
+#include "herd/model/scenario.hpp"
+#include "herd/model/workload.hpp"
+
+namespace herd::sim {
+
+/// Who takes part in a collective: one of the plan's axes, or DP x CP (gradient reduction).
+enum class CommGroup : std::uint8_t { tp, cp, pp, dp, dp_cp };
+
+enum class StepOpKind : std::uint8_t {
+  compute,     ///< runs on the compute stream for `seconds` (longer while communication overlaps)
+  collective,  ///< a collective over `group` on `stream`
+  send,        ///< pipeline send of `bytes` to the stage holding chunk `peer_chunk` (asynchronous)
+  recv,        ///< wait until the matching send from chunk `peer_chunk` has arrived
+  wait_start,  ///< wait until op `dep` of the stage's step_start program has finished
+  drain,       ///< wait until every communication this rank issued has finished
+};
+
+struct StepOp {
+  const model::Op* op = nullptr;  ///< description (shape, FLOPs, name); shared, owned by the StepPlan
+  StepOpKind kind = StepOpKind::compute;
+  model::Stream stream = model::Stream::compute;
+  CommGroup group = CommGroup::tp;
+  double seconds = 0;   ///< compute: uncontended duration on this GPU
+  double bytes = 0;     ///< collective (nccl-tests size) or send
+  int dep = -1;         ///< index in the same work program of an op that must finish first (-1: none)
+  int peer_chunk = -1;  ///< send/recv: the chunk on the other side
+};
+
+/// The ops of one piece of work (or of the step's start or end).
+struct WorkProgram {
+  std::vector<StepOp> ops;
+  double model_flops = 0;     ///< counted for MFU
+  double hardware_flops = 0;  ///< executed
+};
+
+/// Everything one pipeline stage runs in a step.
+struct StageProgram {
+  int stage = 0;
+  std::vector<model::ScheduledWork> order;
+  std::vector<WorkProgram> forward;        ///< by virtual chunk
+  std::vector<WorkProgram> backward;       ///< by virtual chunk, micro-batches that do not sync gradients
+  std::vector<WorkProgram> backward_sync;  ///< by virtual chunk, the micro-batch(es) that reduce gradients
+  std::vector<WorkProgram> weight_grad;    ///< zero-bubble W work, by virtual chunk (sync variant in backward_sync)
+  WorkProgram step_start;                  ///< parameter gathers issued when the step begins
+  WorkProgram step_end;                    ///< after the last work: wait for gradients, optimizer, parameter gather
+  std::vector<int> chunk_index;            ///< virtual chunk -> global chunk index
+  /// Which micro-batch's backward (or W) of a chunk reduces gradients; -1 = every micro-batch.
+  int sync_microbatch = -1;
+};
+
+/// The lowered step for the whole plan: one StageProgram per pipeline stage.
+struct StepPlan {
+  std::vector<StageProgram> stages;
+  std::vector<model::Chunk> chunks;
+  double activation_bytes = 0;           ///< pipeline send size per micro-batch
+  double model_flops_per_step = 0;       ///< whole cluster
+  double hardware_flops_per_step = 0;    ///< whole cluster
+  double tokens_per_step = 0;
+  std::vector<std::unique_ptr<model::Op>> op_storage;               ///< ops referenced by StepOp::op
+  std::vector<std::unique_ptr<std::vector<model::Op>>> op_tables;    ///< op templates referenced by StepOp::op
+};
+
+/// Lowers `s`; `cost` gives compute durations. Pure function of its inputs (re-entrant).
+StepPlan lower_step(const model::Scenario& s, const model::ComputeCostModel& cost);
+
+/// Group size of a CommGroup under the plan.
+int group_size(const model::PlanSpec& p, CommGroup g);
+
+}  // namespace herd::sim

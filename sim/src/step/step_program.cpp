@@ -1,0 +1,325 @@
+#include "herd/sim/step/step_program.hpp"
+
+#include <algorithm>
+
+#include "herd/model/memory.hpp"
+
+namespace herd::sim {
+
+using model::Collective;
+using model::Op;
+using model::Stream;
+
+int group_size(const model::PlanSpec& p, CommGroup g) {
+  switch (g) {
+    case CommGroup::tp: return p.tp;
+    case CommGroup::cp: return p.cp;
+    case CommGroup::pp: return p.pp;
+    case CommGroup::dp: return p.dp;
+    case CommGroup::dp_cp: return p.gradient_group();
+  }
+  return 1;
+}
+
+namespace {
+
+// Op templates shared by every program (owned by the StepPlan), with their uncontended durations.
+struct Template {
+  const std::vector<Op>* ops = nullptr;
+  std::vector<double> seconds;
+};
+
+Template costed(std::vector<Op> ops, const model::ComputeCostModel& cost, StepPlan& plan) {
+  plan.op_tables.push_back(std::make_unique<std::vector<Op>>(std::move(ops)));
+  Template t;
+  t.ops = plan.op_tables.back().get();
+  for (const auto& op : *t.ops) t.seconds.push_back(cost.op_seconds(op));
+  return t;
+}
+
+// One piece of a chunk's work: a template and the parameters it touches.
+struct Part {
+  const Template* t;
+  double parameters;
+};
+
+struct Lowering {
+  const model::Scenario& s;
+  const model::ComputeCostModel& cost;
+  StepPlan& plan;
+  model::ShardParameters params;
+  Template layer_fwd{}, layer_bwd{}, emb_fwd{}, emb_bwd{}, out_fwd{}, out_bwd{};
+  // Zero-bubble: backward without weight gradients (B) and weight gradients only (W).
+  Template layer_b{}, layer_w{}, emb_b{}, emb_w{}, out_b{}, out_w{};
+  int shards = 1;  // DP x CP
+
+  // A descriptor for ops the lowering adds (pipeline, data-parallel, optimizer).
+  const Op* describe(std::string_view name, model::OpKind kind, double bytes = 0, Collective c = Collective::send_recv) {
+    auto op = std::make_unique<Op>();
+    op->name = name;
+    op->kind = kind;
+    op->comm_bytes = bytes;
+    op->collective = c;
+    plan.op_storage.push_back(std::move(op));
+    return plan.op_storage.back().get();
+  }
+
+  static void append(WorkProgram& w, const Template& t) {
+    const int base = static_cast<int>(w.ops.size());
+    for (std::size_t i = 0; i < t.ops->size(); ++i) {
+      const Op& op = (*t.ops)[i];
+      StepOp so;
+      so.op = &op;
+      so.stream = op.stream;
+      so.dep = op.after > 0 ? std::max(-1, base + static_cast<int>(i) - op.after) : -1;
+      if (op.kind == model::OpKind::collective) {
+        so.kind = StepOpKind::collective;
+        so.group = op.group == model::Axis::cp ? CommGroup::cp : CommGroup::tp;
+        so.bytes = op.comm_bytes;
+      } else {
+        so.seconds = t.seconds[i];
+      }
+      w.model_flops += op.model_flops;
+      w.hardware_flops += op.flops;
+      w.ops.push_back(so);
+    }
+  }
+
+  void collective(WorkProgram& w, const Op* d, CommGroup g, double bytes, int dep) {
+    StepOp so;
+    so.op = d;
+    so.kind = StepOpKind::collective;
+    so.stream = Stream::dp_comm;
+    so.group = g;
+    so.bytes = bytes;
+    so.dep = dep;
+    w.ops.push_back(so);
+  }
+  int last(const WorkProgram& w) const { return static_cast<int>(w.ops.size()) - 1; }
+  static int last_compute(const WorkProgram& w) {
+    for (int i = static_cast<int>(w.ops.size()) - 1; i >= 0; --i)
+      if (w.ops[static_cast<std::size_t>(i)].kind == StepOpKind::compute) return i;
+    return -1;
+  }
+
+  bool sharded_params() const { return s.plan.shards_parameters() && shards > 1; }
+
+  // Gradient reduction of `parameters` after the backward just appended.
+  void reduce_gradients(WorkProgram& w, double parameters) {
+    if (shards == 1 || parameters <= 0) return;
+    const double bytes = s.plan.grad_bytes * parameters;
+    if (s.plan.dp_sharding == model::DpSharding::none)
+      collective(w, describe("dp_all_reduce_grads", model::OpKind::collective, bytes, Collective::all_reduce),
+                 CommGroup::dp_cp, bytes, last(w));
+    else
+      collective(w, describe("dp_reduce_scatter_grads", model::OpKind::collective, bytes, Collective::reduce_scatter),
+                 CommGroup::dp_cp, bytes, last(w));
+  }
+
+  // Appends the parts in order. ZeRO-3 gathers each part's parameters one part ahead (issued
+  // before the previous part runs, so the gather overlaps it); the part's first op waits for it.
+  void emit(WorkProgram& w, const std::vector<Part>& parts, bool gather, bool reduce) {
+    int next_gather = -1;
+    for (std::size_t i = 0; i < parts.size(); ++i) {
+      int gathered = next_gather;
+      if (gather && i == 0) gathered = gather_params(w, parts[i].parameters);
+      if (gather && i + 1 < parts.size()) next_gather = gather_params(w, parts[i + 1].parameters);
+      const int first = static_cast<int>(w.ops.size());
+      append(w, *parts[i].t);
+      if (gathered >= 0 && first < static_cast<int>(w.ops.size())) w.ops[static_cast<std::size_t>(first)].dep = gathered;
+      if (reduce) reduce_gradients(w, parts[i].parameters);
+    }
+  }
+
+  int gather_params(WorkProgram& w, double parameters) {
+    const double bytes = 2.0 * parameters;
+    collective(w, describe("dp_all_gather_params", model::OpKind::collective, bytes, Collective::all_gather),
+               CommGroup::dp_cp, bytes, -1);
+    return last(w);
+  }
+
+  void recv(WorkProgram& w, int peer) {
+    StepOp so;
+    so.op = describe("pp_recv", model::OpKind::collective);
+    so.kind = StepOpKind::recv;
+    so.stream = Stream::pp_comm;
+    so.peer_chunk = peer;
+    w.ops.push_back(so);
+  }
+  void send(WorkProgram& w, int peer) {
+    StepOp so;
+    so.op = describe("pp_send", model::OpKind::collective, plan.activation_bytes);
+    so.kind = StepOpKind::send;
+    so.stream = Stream::pp_comm;
+    so.peer_chunk = peer;
+    so.bytes = plan.activation_bytes;
+    so.dep = last_compute(w);  // the activation (or its gradient), not the gradient reduction after it
+    w.ops.push_back(so);
+  }
+
+  WorkProgram forward(const model::Chunk& c, int start_gather) {
+    WorkProgram w;
+    const int chunks = static_cast<int>(plan.chunks.size());
+    if (c.index > 0) recv(w, c.index - 1);
+    if (start_gather >= 0) {
+      StepOp wait;
+      wait.op = describe("wait_parameters", model::OpKind::collective);
+      wait.kind = StepOpKind::wait_start;
+      wait.dep = start_gather;
+      w.ops.push_back(wait);
+    }
+    std::vector<Part> parts;
+    if (c.embedding) parts.push_back({&emb_fwd, params.embedding});
+    for (int l = 0; l < c.layers; ++l) parts.push_back({&layer_fwd, params.layer});
+    if (c.output) parts.push_back({&out_fwd, params.output});
+    emit(w, parts, sharded_params(), false);
+    if (c.index + 1 < chunks) send(w, c.index + 1);
+    return w;
+  }
+
+  enum class Half { both, input, weight };
+
+  // Backward of a chunk (last layer first). `sync` reduces gradients after each part; `half` picks
+  // the zero-bubble split: input gradients (B) or weight gradients (W) alone.
+  WorkProgram backward(const model::Chunk& c, bool sync, Half half) {
+    WorkProgram w;
+    const int chunks = static_cast<int>(plan.chunks.size());
+    const bool input = half != Half::weight;
+    if (input && c.index + 1 < chunks) recv(w, c.index + 1);
+    auto pick = [&](const Template& full, const Template& b, const Template& wg) {
+      return half == Half::both ? &full : half == Half::input ? &b : &wg;
+    };
+    std::vector<Part> parts;
+    if (c.output) parts.push_back({pick(out_bwd, out_b, out_w), params.output});
+    for (int l = 0; l < c.layers; ++l) parts.push_back({pick(layer_bwd, layer_b, layer_w), params.layer});
+    if (c.embedding) parts.push_back({pick(emb_bwd, emb_b, emb_w), params.embedding});
+    emit(w, parts, sharded_params() && input, sync && half != Half::input);
+    if (input && c.index > 0) send(w, c.index - 1);
+    return w;
+  }
+
+  static bool is_wgrad(const Op& op) {
+    return op.kind == model::OpKind::gemm && op.name.size() > 6 && op.name.substr(op.name.size() - 6) == "_wgrad";
+  }
+  // The ops of a backward template that are (or are not) weight-gradient GEMMs, chained in order.
+  Template split(const Template& t, bool wgrad) {
+    std::vector<Op> ops;
+    for (const auto& op : *t.ops) {
+      if (is_wgrad(op) != wgrad) continue;
+      ops.push_back(op);
+      ops.back().after = 1;
+    }
+    return costed(std::move(ops), cost, plan);
+  }
+};
+
+}  // namespace
+
+StepPlan lower_step(const model::Scenario& s, const model::ComputeCostModel& cost) {
+  StepPlan plan;
+  const auto& m = s.model;
+  const auto& p = s.plan;
+  const std::int64_t seq = m.seq_len;
+  plan.chunks = model::layout_chunks(m, p);
+  const double T = double(model::local_tokens(p, seq));
+  const bool sp = p.sequence_parallel && p.tp > 1;
+  plan.activation_bytes = 2.0 * (sp ? T / p.tp : T) * double(m.hidden);
+  plan.tokens_per_step = double(p.global_batch) * double(seq);
+  plan.model_flops_per_step = model::model_flops_per_token(m, seq) * plan.tokens_per_step;
+
+  Lowering low{s, cost, plan, model::shard_parameters(m, p)};
+  low.shards = p.gradient_group();
+  const auto layer = model::layer_program(m, p, seq);
+  const auto emb = model::embedding_program(m, p, seq);
+  const auto out = model::output_program(m, p, seq);
+  low.layer_fwd = costed(layer.forward, cost, plan);
+  low.layer_bwd = costed(layer.backward, cost, plan);
+  low.emb_fwd = costed(emb.forward, cost, plan);
+  low.emb_bwd = costed(emb.backward, cost, plan);
+  low.out_fwd = costed(out.forward, cost, plan);
+  low.out_bwd = costed(out.backward, cost, plan);
+  const bool zero_bubble = p.schedule == model::Schedule::zero_bubble;
+  if (zero_bubble) {
+    low.layer_b = low.split(low.layer_bwd, false);
+    low.layer_w = low.split(low.layer_bwd, true);
+    low.emb_b = low.split(low.emb_bwd, false);
+    low.emb_w = low.split(low.emb_bwd, true);
+    low.out_b = low.split(low.out_bwd, false);
+    low.out_w = low.split(low.out_bwd, true);
+  }
+  const bool per_microbatch = p.grad_sync == model::GradSync::per_microbatch;
+  const int microbatches = static_cast<int>(p.microbatches());
+
+  for (int r = 0; r < p.pp; ++r) {
+    StageProgram st;
+    st.stage = r;
+    st.order = model::pipeline_order(p, r);
+    st.sync_microbatch = per_microbatch ? -1 : microbatches - 1;
+    st.chunk_index.assign(static_cast<std::size_t>(p.virtual_stages), -1);
+    double stage_params = 0;
+    std::vector<int> start_gather(static_cast<std::size_t>(p.virtual_stages), -1);
+    for (const auto& c : plan.chunks) {
+      if (c.rank != r) continue;
+      st.chunk_index[static_cast<std::size_t>(c.virtual_index)] = c.index;
+      const double chunk_params = c.layers * low.params.layer + (c.embedding ? low.params.embedding : 0) +
+                                  (c.output ? low.params.output : 0);
+      stage_params += chunk_params;
+      // FSDP as Llama 3 runs it: each chunk's parameters are gathered once, at the start of the
+      // step, and kept until the optimizer step.
+      if (p.dp_sharding == model::DpSharding::fsdp && low.shards > 1) {
+        low.collective(st.step_start,
+                       low.describe("dp_all_gather_params", model::OpKind::collective, 2.0 * chunk_params, Collective::all_gather),
+                       CommGroup::dp_cp, 2.0 * chunk_params, -1);
+        start_gather[static_cast<std::size_t>(c.virtual_index)] = low.last(st.step_start);
+      }
+    }
+    for (int v = 0; v < p.virtual_stages; ++v) {
+      const model::Chunk& c = plan.chunks[static_cast<std::size_t>(st.chunk_index[static_cast<std::size_t>(v)])];
+      st.forward.push_back(low.forward(c, start_gather[static_cast<std::size_t>(v)]));
+      using Half = Lowering::Half;
+      if (zero_bubble) {
+        st.backward.push_back(low.backward(c, false, Half::input));
+        st.weight_grad.push_back(low.backward(c, false, Half::weight));
+        st.backward_sync.push_back(low.backward(c, true, Half::weight));  // W work that also reduces
+      } else {
+        st.backward.push_back(low.backward(c, false, Half::both));
+        st.backward_sync.push_back(low.backward(c, true, Half::both));
+      }
+    }
+    // End of step: every gradient reduced, then the optimizer on the local shard, then (ZeRO-1) the
+    // updated parameters gathered back (Megatron-LM's distributed optimizer).
+    StepOp drain;
+    drain.op = low.describe("wait_gradients", model::OpKind::collective);
+    drain.kind = StepOpKind::drain;
+    st.step_end.ops.push_back(drain);
+    const double local = p.shards_optimizer() ? stage_params / low.shards : stage_params;
+    auto optimizer = std::make_unique<Op>(model::optimizer_op(local));
+    StepOp opt;
+    opt.op = optimizer.get();
+    opt.seconds = cost.op_seconds(*optimizer);
+    opt.dep = 0;
+    plan.op_storage.push_back(std::move(optimizer));
+    st.step_end.ops.push_back(opt);
+    st.step_end.hardware_flops = opt.op->flops;
+    if (p.dp_sharding == model::DpSharding::zero1 && low.shards > 1)
+      low.collective(st.step_end,
+                     low.describe("dp_all_gather_params", model::OpKind::collective, 2.0 * stage_params, Collective::all_gather),
+                     CommGroup::dp_cp, 2.0 * stage_params, 1);
+    plan.stages.push_back(std::move(st));
+  }
+  // Hardware FLOPs executed in the step, all GPUs.
+  const double copies = double(p.tp) * p.cp * p.dp;
+  for (const auto& st : plan.stages) {
+    double per_gpu = st.step_end.hardware_flops;
+    for (const auto& w : st.order) {
+      const auto v = static_cast<std::size_t>(w.virtual_index);
+      if (w.work == model::Work::forward) per_gpu += st.forward[v].hardware_flops;
+      else if (w.work == model::Work::backward) per_gpu += st.backward[v].hardware_flops;
+      else per_gpu += st.weight_grad[v].hardware_flops;
+    }
+    plan.hardware_flops_per_step += per_gpu * copies;
+  }
+  return plan;
+}
+
+}  // namespace herd::sim

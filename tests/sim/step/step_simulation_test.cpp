@@ -1,0 +1,144 @@
+// One training step, simulated: closed forms for compute-only pipelines, the breakdown adds up,
+// symmetric and per-rank modes agree, and a straggler slows the step.
+#include <catch2/catch.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include "herd/sim/step/closed_form_comm.hpp"
+#include "herd/sim/step/step_simulation.hpp"
+#include "herd/sim/step/trace_export.hpp"
+
+using namespace herd;
+using model::Override;
+using model::parse_override;
+
+namespace {
+model::Scenario scenario(std::initializer_list<const char*> texts, const char* base = "llama3-8b") {
+  std::vector<Override> o;
+  for (const char* t : texts) o.push_back(parse_override(t));
+  return model::load_scenario(base, o);
+}
+
+// Compute seconds of one program on one GPU, from the lowering itself.
+double compute_seconds(const sim::WorkProgram& w) {
+  double t = 0;
+  for (const auto& op : w.ops) t += op.seconds;
+  return t;
+}
+}  // namespace
+
+TEST_CASE("free communication and no pipeline: MFU equals the compute efficiency", "[step]") {
+  // MFU = model FLOPs per GPU / (sum of compute op times x peak) when nothing else takes time.
+  const auto s = scenario({"cluster.num_gpus=8", "plan.dp=8", "plan.global_batch=16"});
+  sim::ClosedFormComm free_network(s, 0.0);
+  const auto r = sim::simulate_step(s, {}, &free_network);
+  const auto& st = r.plan->stages.front();
+  double busy = compute_seconds(st.step_end);
+  for (const auto& w : st.order)
+    busy += compute_seconds(w.work == model::Work::forward ? st.forward[0] : st.backward_sync[0]);
+  const double efficiency = r.model_flops_per_step / 8 / busy / s.cluster.gpu.peak_bf16_flops;
+  CHECK(r.step_time_s == Approx(busy).epsilon(1e-6));
+  CHECK(r.mfu == Approx(efficiency).epsilon(1e-6));
+  CHECK(r.breakdown.bubble_s == Approx(0).margin(1e-9));
+}
+
+TEST_CASE("compute-only pipeline: the bubble is (p - 1)/(V M) of the work", "[step]") {
+  // With a tiny vocabulary every stage does the same work t per micro-batch and chunk, and the
+  // step takes (M V + p - 1) t / V (Narayanan et al. SC'21; arXiv:2407.21783 section 3.3.2).
+  for (auto [v, m] : std::vector<std::pair<int, int>>{{1, 8}, {1, 16}, {2, 8}, {4, 8}}) {
+    INFO("V " << v << ", M " << m);
+    const std::string vs = "plan.virtual_stages=" + std::to_string(v);
+    const std::string batch = "plan.global_batch=" + std::to_string(m);
+    const auto s = scenario({"cluster.num_gpus=4", "plan.pp=4", "plan.dp=1", "model.vocab=128", vs.c_str(),
+                             batch.c_str(), v > 1 ? "plan.schedule=interleaved" : "plan.schedule=1f1b"});
+    sim::ClosedFormComm free_network(s, 0.0);
+    const auto r = sim::simulate_step(s, {}, &free_network);
+    const auto& mid = r.plan->stages[1];
+    const double per_chunk = compute_seconds(mid.forward[0]) + compute_seconds(mid.backward_sync[0]);
+    const double expected = (m * v + 4 - 1) * per_chunk;
+    CHECK(r.step_time_s == Approx(expected).epsilon(0.02));
+    CHECK(r.breakdown.bubble_s / r.step_time_s == Approx(3.0 / (m * v + 3)).epsilon(0.05));
+  }
+}
+
+TEST_CASE("more micro-batches and more virtual stages shrink the bubble", "[step]") {
+  double previous = 1;
+  for (const char* batch : {"plan.global_batch=4", "plan.global_batch=8", "plan.global_batch=32"}) {
+    const auto s = scenario({"cluster.num_gpus=4", "plan.pp=4", "plan.dp=1", batch});
+    const auto r = sim::simulate_step(s);
+    const double fraction = r.breakdown.bubble_s / r.step_time_s;
+    CHECK(fraction < previous);
+    previous = fraction;
+  }
+}
+
+TEST_CASE("the breakdown adds up to the step time and names a bottleneck", "[step]") {
+  const auto r = sim::simulate_step(model::default_scenario());
+  CHECK(r.breakdown.total() == Approx(r.step_time_s).epsilon(1e-9));
+  CHECK(r.mfu > 0.1);
+  CHECK(r.mfu < 0.9);
+  CHECK(r.hfu >= r.mfu);
+  CHECK(r.tokens_per_s == Approx(r.tokens_per_step / r.step_time_s));
+  CHECK(r.tflops_per_gpu == Approx(r.mfu * 989).epsilon(1e-9));
+  CHECK_FALSE(r.bottleneck.empty());
+  CHECK(r.fits);
+}
+
+TEST_CASE("recomputation costs time and raises HFU above MFU", "[step]") {
+  const auto base = scenario({"cluster.num_gpus=16", "plan.tp=2", "plan.pp=2", "plan.dp=4", "plan.global_batch=32", "plan.dp_sharding=zero1"});
+  const auto full = scenario({"cluster.num_gpus=16", "plan.tp=2", "plan.pp=2", "plan.dp=4", "plan.global_batch=32",
+                              "plan.recompute=full", "plan.dp_sharding=zero1"});
+  const auto a = sim::simulate_step(base), b = sim::simulate_step(full);
+  CHECK(b.step_time_s > 1.2 * a.step_time_s);
+  CHECK(b.hfu > 1.25 * b.mfu);
+}
+
+TEST_CASE("per-rank mode matches symmetric mode, and a straggler slows everyone", "[step]") {
+  const auto s = scenario({"cluster.num_gpus=32", "plan.tp=2", "plan.pp=4", "plan.dp=4", "plan.global_batch=32", "plan.dp_sharding=zero1"});
+  sim::StepOptions per_rank;
+  per_rank.per_rank = true;
+  const auto sym = sim::simulate_step(s);
+  const auto all = sim::simulate_step(s, per_rank);
+  CHECK(all.simulated_ranks == 32);
+  CHECK(all.step_time_s == Approx(sym.step_time_s).epsilon(1e-9));
+  // Rank 6 (tp 0, pp 3, dp 0) sits on the last stage, which carries the output layer and sets the
+  // pipeline's pace; 20% slower there slows the step. Rank 5 (stage 2) has slack: a little.
+  per_rank.slow_ranks = {{6, 0.2}};
+  const auto slow = sim::simulate_step(s, per_rank);
+  CHECK(slow.step_time_s > 1.1 * sym.step_time_s);
+  CHECK(slow.critical_stage == 0);
+  per_rank.slow_ranks = {{5, 0.2}};
+  const auto slack = sim::simulate_step(s, per_rank);
+  CHECK(slack.step_time_s > sym.step_time_s);
+  CHECK(slack.step_time_s < slow.step_time_s);
+}
+
+TEST_CASE("same scenario, same result", "[step]") {
+  const auto s = model::default_scenario();
+  const auto a = sim::simulate_step(s), b = sim::simulate_step(s);
+  CHECK(a.step_time_s == b.step_time_s);
+  CHECK(a.events == b.events);
+  CHECK(a.breakdown.bubble_s == b.breakdown.bubble_s);
+}
+
+TEST_CASE("the trace loads as Chrome trace JSON and agrees with the report", "[step][trace]") {
+  const auto s = scenario({"cluster.num_gpus=16", "plan.tp=2", "plan.pp=2", "plan.dp=4", "plan.global_batch=16"});
+  sim::StepOptions opt;
+  opt.trace = true;
+  const auto r = sim::simulate_step(s, opt);
+  const auto doc = nlohmann::json::parse(sim::chrome_trace_json(r));
+  REQUIRE(doc.contains("traceEvents"));
+  double last_end = 0, compute = 0;
+  int spans = 0;
+  for (const auto& e : doc["traceEvents"]) {
+    if (e["ph"] != "X") continue;
+    ++spans;
+    const double end = (e["ts"].get<double>() + e["dur"].get<double>()) * 1e-6;
+    last_end = std::max(last_end, end);
+    if (e["pid"] == r.critical_rank && e["tid"] == 0 && e["args"]["pass"] != "optimizer") compute += e["dur"].get<double>() * 1e-6;
+    CHECK(e["args"].contains("kind"));
+  }
+  CHECK(spans > 100);
+  CHECK(last_end == Approx(r.step_time_s).epsilon(1e-6));
+  CHECK(compute == Approx(r.breakdown.compute_s).epsilon(1e-6));
+}
