@@ -30,6 +30,7 @@ struct ScenarioOptions {
 Action add_model_command(CLI::App& app);
 Action add_scenario_command(CLI::App& app);
 Action add_simulate_command(CLI::App& app);
+Action add_train_command(CLI::App& app);
 
 /// Text table helpers shared by commands.
 std::string pad(std::string text, std::size_t width, bool right = false);

@@ -14,6 +14,9 @@ constexpr ParamDecl kParams[] = {
     {"run.batch_schedule[].seq_len", integer, "null", "Sequence length in this phase; default: model.seq_len.", D::count, at_least_one},
     {"run.batch_schedule[].global_batch", integer, "null", "Sequences per step in this phase; default: the plan's.", D::count, at_least_one},
     {"run.batch_schedule[].set", object, "{}", "Scenario overrides for this phase, as `--set` paths to values ({\"plan.dp\": 64}), e.g. a different plan."},
+    {"run.window", quantity, "null", "Simulate this much wall-clock time instead of training to run.tokens (e.g. \"54 d\", the Llama 3 reliability snapshot).", D::time, positive},
+    {"run.trials", integer, "1000", "Monte Carlo trials of the run (herd train --trials).", D::count, at_least_one},
+    {"run.seed", integer, "1", "Seed of the Monte Carlo trials; the same seed gives the same result on any number of threads (herd train --seed).", D::count, non_negative},
 };
 }  // namespace
 

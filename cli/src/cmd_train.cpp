@@ -1,0 +1,190 @@
+// herd train: how long the whole run takes and what failures, checkpoints and restarts cost,
+// Monte Carlo over failure histories (model and defaults: docs/models/reliability.md).
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <optional>
+#include <ostream>
+
+#include "commands.hpp"
+#include "herd/model/error.hpp"
+#include "herd/model/io.hpp"
+#include "herd/model/units.hpp"
+#include "herd/sim/run/report_json.hpp"
+#include "herd/sim/run/run_simulation.hpp"
+
+namespace herd::cli {
+
+namespace {
+
+namespace run = sim::run;
+
+struct TrainCommand {
+  ScenarioOptions options;
+  std::optional<int> trials;
+  std::optional<std::uint64_t> seed;
+  bool json = false;
+  std::string timeline;
+  std::vector<std::string> compare;
+};
+
+// Where each phase's step time comes from. The step simulation replaces the roofline source here.
+run::StepTimeSource step_time_source(const model::Scenario& s) {
+  return run::prefer_given_step_time(s, run::roofline_step_time_source());
+}
+
+std::string fixed(double v, int decimals) {
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
+  return buf;
+}
+
+// Durations with a unit that keeps 3 significant digits readable ("6.35 min", "37.4 d").
+std::string duration(double s) {
+  static constexpr std::pair<double, const char*> kUnits[] = {{86400, "d"}, {3600, "h"}, {60, "min"}, {1, "s"}, {1e-3, "ms"}};
+  if (!std::isfinite(s)) return "none";
+  for (const auto& [size, unit] : kUnits)
+    if (s >= 2 * size || size == 1e-3) {
+      const double v = s / size;
+      return fixed(v, v < 10 ? 2 : v < 100 ? 1 : 0) + " " + unit;
+    }
+  return "0 s";
+}
+
+std::string percent(double v) { return fixed(100.0 * v, 1) + "%"; }
+std::string days(double s) { return fixed(s / 86400.0, 2) + " d"; }
+std::string hours(double s) { return fixed(s / 3600.0, 1) + " h"; }
+
+// Progress on stderr, only once a run has taken more than a second, at most twice a second.
+run::Progress stderr_progress(std::ostream& err) {
+  using clock = std::chrono::steady_clock;
+  auto start = std::make_shared<clock::time_point>(clock::now());
+  auto last = std::make_shared<clock::time_point>(clock::now());
+  return [&err, start, last](std::string_view what, int done, int total) {
+    const auto now = clock::now();
+    if (now - *start < std::chrono::seconds(1) || (now - *last < std::chrono::milliseconds(500) && done < total)) return;
+    *last = now;
+    err << "herd train: " << what << " " << done << "/" << total << "\n";
+  };
+}
+
+void print_report(std::ostream& out, const run::RunReport& r) {
+  using model::format_bytes, model::format_count;
+  out << r.name << "\n";
+  out << "Step time   " << r.step_time_source << "\n";
+  out << "  " << pad("phase", 6) << pad("from tokens", 13, true) << pad("seq", 8, true) << pad("batch", 8, true)
+      << pad("tokens/step", 13, true) << pad("step time", 11, true) << pad("GPUs", 8, true) << "\n";
+  for (std::size_t i = 0; i < r.phases.size(); ++i) {
+    const auto& p = r.phases[i];
+    out << "  " << pad(std::to_string(i), 6) << pad(format_count(p.start_tokens), 13, true)
+        << pad(std::to_string(p.seq_len), 8, true) << pad(std::to_string(p.global_batch), 8, true)
+        << pad(format_count(p.tokens_per_step()), 13, true) << pad(duration(p.step_time_s), 11, true)
+        << pad(group_digits(p.gpus), 8, true) << "\n";
+  }
+  out << "Run         ";
+  if (r.window_s > 0) out << "window " << days(r.window_s);
+  if (r.token_budget > 0) out << (r.window_s > 0 ? ", " : "") << format_count(r.token_budget) << " tokens (failure-free " << days(r.ideal_s) << ")";
+  out << "; " << r.trials << " trials, seed " << r.seed << "\n";
+  const auto& e = r.elapsed_s;
+  out << "Time to train            mean " << days(e.mean) << " · p10 " << days(e.p10) << " · p50 " << days(e.p50)
+      << " · p90 " << days(e.p90) << (r.unfinished_trials ? " (" + std::to_string(r.unfinished_trials) + " trials unfinished)" : "")
+      << "\n";
+  if (r.window_s > 0) out << "Tokens trained           mean " << format_count(r.tokens.mean) << "\n";
+  const auto& ett = r.effective_training_time;
+  out << "Effective training time  " << percent(ett.mean) << " (p10 " << percent(ett.p10) << ", p90 " << percent(ett.p90) << ")\n";
+  out << "GPU-hours                " << format_count(r.gpu_hours) << " (" << group_digits(static_cast<long long>(r.allocated_gpus))
+      << " GPUs)\n";
+  out << "Interruptions            unexpected " << fixed(r.unexpected, 1) << " ± " << fixed(r.unexpected_stderr, 1)
+      << " · planned " << fixed(r.planned, 1) << " · during recovery " << fixed(r.during_recovery, 1) << "\n ";
+  for (const auto& c : r.by_category) out << "  " << c.name << " " << fixed(c.mean, 1);
+  const auto& l = r.lost;
+  out << "\nTime lost per run        lost work " << hours(l.lost_work) << " · checkpoint stalls " << hours(l.checkpoint_stalls)
+      << " · detection " << hours(l.detection) << " · restarts " << hours(l.restart) << "\n"
+      << "                         checkpoint loads " << hours(l.checkpoint_load) << " · spare waits " << hours(l.spare_wait)
+      << " · planned " << hours(l.planned) << " · fewer replicas " << hours(l.degraded) << "\n";
+  out << "Checkpoint               " << format_bytes(r.checkpoint.total_bytes) << " (" << format_bytes(r.checkpoint.per_gpu_bytes)
+      << " per GPU), " << (r.checkpoint_mode == run::CheckpointMode::async ? "async" : "sync") << ": write "
+      << duration(r.checkpoint.write_s) << ", stall " << duration(r.checkpoint.stall_s) << ", load "
+      << duration(r.checkpoint.load_s) << "; recovery " << duration(r.recovery_s) << "\n";
+  out << "Checkpoint interval      " << duration(r.checkpoint_interval_s) << (r.interval_given ? " (given)" : " (simulated optimum)")
+      << " · simulated optimum " << duration(r.optimal_interval_s) << " · Young " << duration(r.young_interval_s)
+      << " · Daly " << duration(r.daly_interval_s) << " · MTBF " << duration(r.mtbf_s) << "\n";
+}
+
+void print_comparison(std::ostream& out, const run::RunReport& a, const run::RunReport& b) {
+  auto row = [&](const std::string& what, const std::string& x, const std::string& y) {
+    out << pad(what, 26) << pad(x, 18, true) << pad(y, 18, true) << "\n";
+  };
+  row("", "A", "B");
+  row("scenario", a.name.substr(0, 17), b.name.substr(0, 17));
+  row("time to train (mean)", days(a.elapsed_s.mean), days(b.elapsed_s.mean));
+  row("time to train (p10)", days(a.elapsed_s.p10), days(b.elapsed_s.p10));
+  row("time to train (p90)", days(a.elapsed_s.p90), days(b.elapsed_s.p90));
+  row("failure-free", days(a.ideal_s), days(b.ideal_s));
+  row("effective training time", percent(a.effective_training_time.mean), percent(b.effective_training_time.mean));
+  row("GPU-hours", model::format_count(a.gpu_hours), model::format_count(b.gpu_hours));
+  row("unexpected interruptions", fixed(a.unexpected, 1), fixed(b.unexpected, 1));
+  row("planned interruptions", fixed(a.planned, 1), fixed(b.planned, 1));
+  row("time lost", hours(a.lost.total()), hours(b.lost.total()));
+  row("checkpoint interval", duration(a.checkpoint_interval_s), duration(b.checkpoint_interval_s));
+  row("checkpoint stall", duration(a.checkpoint.stall_s), duration(b.checkpoint.stall_s));
+}
+
+struct Analysis {
+  run::RunReport report;
+  std::optional<run::RunSimulation> simulation;
+};
+
+Analysis analyse(const model::Scenario& s, const TrainCommand& cmd, const run::Progress& progress) {
+  Analysis a;
+  a.simulation.emplace(s, step_time_source(s));
+  const auto settings = run::monte_carlo_settings(s);
+  a.report = a.simulation->run(cmd.trials.value_or(settings.trials), cmd.seed.value_or(settings.seed), progress);
+  return a;
+}
+
+int execute(const TrainCommand& cmd, Streams io) {
+  const auto progress = stderr_progress(io.err);
+  if (!cmd.compare.empty()) {
+    std::vector<model::Override> overrides;
+    for (const auto& s : cmd.options.sets) overrides.push_back(model::parse_override(s));
+    const model::Scenario a = model::load_scenario(cmd.compare[0], overrides);
+    const model::Scenario b = model::load_scenario(cmd.compare[1], overrides);
+    const Analysis ra = analyse(a, cmd, progress), rb = analyse(b, cmd, progress);
+    if (cmd.json)
+      io.out << nlohmann::json{{"a", run::run_report_json(ra.report)}, {"b", run::run_report_json(rb.report)}}.dump(2) << "\n";
+    else
+      print_comparison(io.out, ra.report, rb.report);
+    return kExitOk;
+  }
+  const model::Scenario s = cmd.options.load();
+  const Analysis a = analyse(s, cmd, progress);
+  if (!cmd.timeline.empty()) {
+    const auto timeline = a.simulation->timeline(a.report.seed, 0, a.report.checkpoint_interval_s);
+    model::write_file_atomically(cmd.timeline, run::timeline_chrome_json(timeline, s.name + " (trial 0)"));
+  }
+  if (cmd.json) io.out << run::run_report_json(a.report).dump(2) << "\n";
+  else print_report(io.out, a.report);
+  return kExitOk;
+}
+
+}  // namespace
+
+Action add_train_command(CLI::App& app) {
+  auto state = std::make_shared<TrainCommand>();
+  auto* cmd = app.add_subcommand("train", "Time-to-train, failures, checkpoints, restarts and goodput of the whole run");
+  state->options.add_to(*cmd);
+  cmd->add_option("--trials", state->trials, "Monte Carlo trials (default: run.trials, 1000)")->check(CLI::Range(1, 100'000'000));
+  cmd->add_option("--seed", state->seed, "Seed of the trials (default: run.seed, 1); same seed, same result");
+  cmd->add_flag("--json", state->json, "Print the report as JSON (schema in docs/models/reliability.md)");
+  cmd->add_option("--timeline", state->timeline,
+                  "Write trial 0's events (phases, checkpoints, failures, restarts) as Chrome trace JSON");
+  cmd->add_option("--compare", state->compare, "Two scenarios side by side (--set applies to both)")->expected(2);
+  return [state](Streams io) {
+    if (!state->compare.empty() && (!state->options.scenario.empty() || !state->timeline.empty()))
+      throw model::InputError("--compare", "", "takes the two scenarios itself; give no SCENARIO and no --timeline with it");
+    return execute(*state, io);
+  };
+}
+
+}  // namespace herd::cli
