@@ -1,0 +1,33 @@
+// Fitting real figures: the published H100 measurements (hardware.md: an 8192^3 BF16 cuBLAS
+// product at 790-800 TFLOP/s, a large copy at 3.0 TB/s) give the efficiencies the H100 preset
+// quotes: 795 / 989 = 0.804 of peak and 3.0 / 3.35 = 0.896 of HBM bandwidth.
+#include <catch2/catch.hpp>
+
+#include "herd/calibrate/fit.hpp"
+
+using namespace herd;
+using namespace herd::calibrate;
+
+TEST_CASE("published H100 figures reproduce the H100 preset's efficiencies", "[calibrate][fit]") {
+  const MeasurementSet s =
+      load_measurements(std::string(HERD_SOURCE_DIR) + "/tests/data/calibration/h100-published.json");
+  const FitResult r = fit({s});
+  const auto& p = r.profile;
+  // One GEMM shape: the preset's tiles and k_half are kept and the point itself is the reference.
+  CHECK(*p.gemm_efficiency == Approx(795.0 / 989.0).epsilon(1e-6));
+  CHECK(*p.hbm_efficiency == Approx(3.0 / 3.35).epsilon(1e-6));
+  const auto preset = matching_gpu_preset(s.device.name);
+  REQUIRE(preset);
+  CHECK(preset->name == "H100 SXM5 80GB");
+  CHECK(*p.gemm_efficiency == Approx(preset->efficiency.gemm).epsilon(0.01));
+  CHECK(*p.hbm_efficiency == Approx(preset->efficiency.hbm).epsilon(0.01));
+  CHECK(*p.gemm_tile_m == preset->efficiency.gemm_tile_m);
+  CHECK(*p.gemm_k_half == preset->efficiency.gemm_k_half);
+}
+
+TEST_CASE("device names find their GPU preset", "[calibrate][fit]") {
+  CHECK(matching_gpu_preset("NVIDIA A100-SXM4-40GB")->name == "A100 SXM4 40GB");
+  CHECK(matching_gpu_preset("NVIDIA A100-SXM4-80GB")->name == "A100 SXM4 80GB");
+  CHECK(matching_gpu_preset("NVIDIA H200")->name == "H200 SXM 141GB");
+  CHECK_FALSE(matching_gpu_preset("Intel(R) Xeon(R) Processor (2 threads)"));
+}
