@@ -62,8 +62,8 @@ Action add_simulate_command(CLI::App& app) {
   cmd->add_option("--trace", state->trace, "Write a Chrome/Perfetto trace of the step to FILE");
   return [state](Streams io) {
     const model::Scenario s = state->options.load();
-    sim::StepOptions opt;
-    opt.per_rank = state->per_rank;
+    sim::StepOptions opt = sim::step_options_for(s);
+    opt.per_rank = opt.per_rank || state->per_rank;
     opt.trace = !state->trace.empty();
     const sim::StepReport r = sim::simulate_step(s, opt);
     if (!state->trace.empty()) model::write_file_atomically(state->trace, sim::chrome_trace_json(r));

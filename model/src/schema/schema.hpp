@@ -12,5 +12,6 @@ std::span<const ParamDecl> model();
 std::span<const ParamDecl> plan();
 std::span<const ParamDecl> run();
 std::span<const ParamDecl> reliability();
+std::span<const ParamDecl> whatif();
 
 }  // namespace herd::model::schema

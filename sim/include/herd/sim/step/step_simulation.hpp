@@ -72,6 +72,10 @@ struct StepReport {
   std::shared_ptr<const StepPlan> plan;  ///< the lowered step; owns the ops the trace points to
 };
 
+/// The what-ifs a scenario asks for (`whatif.*`): stragglers switch on per-rank mode.
+/// Throws model::InputError for a rank outside the job.
+StepOptions step_options_for(const model::Scenario& s);
+
 /// Simulates one step. `comm` may be null: the closed-form (uncontended) model is used then.
 /// Re-entrant: no shared state; many may run at once on different threads.
 StepReport simulate_step(const model::Scenario& s, const StepOptions& options = {}, CommModel* comm = nullptr);
