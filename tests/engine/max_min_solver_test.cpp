@@ -149,6 +149,44 @@ TEST_CASE("a rate bound caps an activity and frees capacity for others", "[max_m
   CHECK(solver.rate(b) == 5);
 }
 
+TEST_CASE("a bound equal to the fair share names the resource", "[max_min_solver]") {
+  // a bounded at 5 and b share C = 10: both 5, and both the bound and the link bind a. The
+  // saturated link is the more useful answer to "what limits a".
+  MaxMinSolver solver;
+  const ResourceId link = solver.add_resource(10);
+  const ActivityId a = solver.add_activity(std::vector<ResourceUse>{{link}}, {.rate_bound = 5});
+  solver.add_activity(std::vector<ResourceUse>{{link}});
+  solver.solve();
+  CHECK(solver.rate(a) == 5);
+  CHECK(solver.bottleneck(a) == link);
+}
+
+TEST_CASE("a resource that gains and loses a second user", "[max_min_solver]") {
+  // a alone on a 6-link (C = 6) and a 10-link: a = 6, limited by the 6-link it has to itself.
+  // b joins on the 6-link: 3 each. b leaves: back to 6. The 6-link shrinks to 2: a = 2.
+  MaxMinSolver solver;
+  const ResourceId narrow = solver.add_resource(6);
+  const ResourceId wide = solver.add_resource(10);
+  const ActivityId a = solver.add_activity(std::vector<ResourceUse>{{narrow}, {wide}});
+  solver.solve();
+  CHECK(solver.rate(a) == 6);
+  CHECK(solver.bottleneck(a) == narrow);
+  const ActivityId b = solver.add_activity(std::vector<ResourceUse>{{narrow}});
+  solver.solve();
+  CHECK(solver.rate(a) == 3);
+  CHECK(solver.rate(b) == 3);
+  solver.remove_activity(b);
+  solver.solve();
+  CHECK(solver.rate(a) == 6);
+  solver.set_capacity(narrow, 2);
+  solver.solve();
+  CHECK(solver.rate(a) == 2);
+  solver.set_capacity(wide, 1);
+  solver.solve();
+  CHECK(solver.rate(a) == 1);
+  CHECK(solver.bottleneck(a) == wide);
+}
+
 TEST_CASE("zero and infinite capacities, and activities with no resources", "[max_min_solver]") {
   MaxMinSolver solver;
   const ResourceId dead = solver.add_resource(0);

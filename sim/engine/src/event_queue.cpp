@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "free_slots.hpp"
 #include "herd/engine/check.hpp"
 #include "quaternary_heap.hpp"
 
@@ -14,14 +15,7 @@ constexpr std::size_t kMinTombstonesToCompact = 64;
 }  // namespace
 
 EventId EventQueue::push(Time time, Priority priority, EventCallback callback) {
-  std::uint32_t slot;
-  if (free_slots_.empty()) {
-    slot = static_cast<std::uint32_t>(slots_.size());
-    slots_.emplace_back();
-  } else {
-    slot = free_slots_.back();
-    free_slots_.pop_back();
-  }
+  const std::uint32_t slot = acquire_slot(slots_, free_slots_);
   Slot& s = slots_[slot];
   s.callback = std::move(callback);
   s.pending = true;
@@ -29,7 +23,8 @@ EventId EventQueue::push(Time time, Priority priority, EventCallback callback) {
   if (next_sequence_ >> 48 != 0) invariant_failure("more than 2^48 events scheduled in one queue");
   const auto biased_priority =
       static_cast<std::uint64_t>(static_cast<std::uint16_t>(priority) ^ 0x8000u);
-  quaternary_heap::push(heap_, Entry{time, biased_priority << 48 | next_sequence_++, slot}, before);
+  quaternary_heap::push(heap_, Entry{time, biased_priority << 48 | next_sequence_++, slot},
+                        RunsBefore{});
   ++live_;
   return EventId{slot, s.generation};
 }
@@ -77,7 +72,7 @@ EventQueue::Popped EventQueue::pop() {
 
 void EventQueue::release_slot(std::uint32_t slot) noexcept { free_slots_.push_back(slot); }
 
-void EventQueue::remove_front() noexcept { quaternary_heap::pop(heap_, before); }
+void EventQueue::remove_front() noexcept { quaternary_heap::pop(heap_, RunsBefore{}); }
 
 // Removing tombstones keeps the heap within twice the live count, so a caller that keeps
 // rescheduling one event (as FluidSystem does) cannot grow memory without bound.
@@ -92,7 +87,7 @@ void EventQueue::drop_tombstones() noexcept {
   }
   heap_.resize(kept);
   tombstones_ = 0;
-  quaternary_heap::make(heap_, before);
+  quaternary_heap::make(heap_, RunsBefore{});
 }
 
 }  // namespace herd::engine

@@ -6,6 +6,7 @@
 #include <string>
 #include <utility>
 
+#include "free_slots.hpp"
 #include "herd/engine/check.hpp"
 
 namespace herd::engine {
@@ -66,14 +67,7 @@ FluidActivityId FluidSystem::start(double work, std::span<const ResourceUse> use
                                 std::to_string(options.start_latency) + " ns must be >= 0");
   }
   solver_.check_activity(uses, options.sharing);
-  std::uint32_t slot;
-  if (free_entries_.empty()) {
-    slot = static_cast<std::uint32_t>(entries_.size());
-    entries_.emplace_back();
-  } else {
-    slot = free_entries_.back();
-    free_entries_.pop_back();
-  }
+  const std::uint32_t slot = acquire_slot(entries_, free_entries_);
   Entry& entry = entries_[slot];
   entry.on_complete = std::move(on_complete);
   entry.sharing = options.sharing;

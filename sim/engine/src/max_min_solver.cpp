@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "free_slots.hpp"
 #include "herd/engine/check.hpp"
 
 namespace herd::engine {
@@ -62,7 +63,7 @@ bool MaxMinSolver::contains(ActivityId id) const noexcept {
 
 ResourceId MaxMinSolver::add_resource(double capacity) {
   check_capacity(capacity);
-  resources_.emplace_back().capacity = capacity;
+  resources_.emplace_back().capacity = capacity + 0.0;  // + 0.0 turns -0 into +0
   users_.emplace_back();
   resource_dirty_.push_back(0);
   return ResourceId{static_cast<std::uint32_t>(resources_.size() - 1)};
@@ -72,7 +73,7 @@ void MaxMinSolver::set_capacity(ResourceId id, double capacity) {
   check_capacity(capacity);
   Resource& resource = resources_[checked_index(id)];
   if (resource.capacity == capacity) return;
-  resource.capacity = capacity;
+  resource.capacity = capacity + 0.0;
   const std::vector<Incidence>& users = users_[index(id)];
   if (users.size() == 1) activities_[users[0].activity].sole_limit_stale = true;
   mark_resource_dirty(index(id));
@@ -114,18 +115,11 @@ ActivityId MaxMinSolver::add_activity(std::span<const ResourceUse> uses, Sharing
   }
   merged_uses_.resize(merged);
 
-  std::uint32_t id;
-  if (free_activities_.empty()) {
-    id = static_cast<std::uint32_t>(activities_.size());
-    activities_.emplace_back();
-  } else {
-    id = free_activities_.back();
-    free_activities_.pop_back();
-  }
+  const std::uint32_t id = acquire_slot(activities_, free_activities_);
   Activity& activity = activities_[id];
   activity.first_use = static_cast<std::uint32_t>(uses_.size());
   activity.use_count = static_cast<std::uint32_t>(merged);
-  activity.rate_bound = options.rate_bound;
+  activity.rate_bound = options.rate_bound + 0.0;  // + 0.0 turns -0 into +0
   activity.share_weight = options.share_weight;
   activity.rate = 0;
   activity.bottleneck = kNoResource;
@@ -177,7 +171,7 @@ void MaxMinSolver::set_rate_bound(ActivityId id, double rate_bound) {
   check_rate_bound(rate_bound);
   Activity& activity = activity_at(id);
   if (activity.rate_bound == rate_bound) return;
-  activity.rate_bound = rate_bound;
+  activity.rate_bound = rate_bound + 0.0;
   mark_dirty(index(id));
 }
 

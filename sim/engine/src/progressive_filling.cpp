@@ -11,23 +11,19 @@
 // entry whose level has risen goes back in with the new level; one that has not is the true
 // minimum.
 #include <algorithm>
+#include <bit>
 #include <cmath>
+#include <cstdint>
 
 #include "herd/engine/max_min_solver.hpp"
-#include "quaternary_heap.hpp"
 
 namespace herd::engine {
 namespace {
 
-// Heap order on (level, id): ties broken by id keep the solve deterministic, and putting
-// resources (ids without kOwnLimitTag) first names the saturated resource as the bottleneck
-// when a bound and a resource give the same rate. Branch-free, as ties are common.
-struct LowerLevel {
-  template <class Level>
-  bool operator()(const Level& a, const Level& b) const noexcept {
-    return (a.level < b.level) | ((a.level == b.level) & (a.id < b.id));
-  }
-};
+// Levels are >= +0 (never -0 or NaN), and the bits of non-negative doubles order like the
+// numbers, so the radix heap can key on them.
+std::uint64_t key_of(double level) noexcept { return std::bit_cast<std::uint64_t>(level); }
+double level_of(std::uint64_t key) noexcept { return std::bit_cast<double>(key); }
 
 }  // namespace
 
@@ -66,7 +62,7 @@ void MaxMinSolver::next_stamp() {
 void MaxMinSolver::solve_component_of_activity(std::uint32_t seed) {
   if (activities_[seed].visit_stamp == stamp_) return;
   component_activities_.clear();
-  levels_.clear();
+  candidates_.clear();
   visit_activity(seed);
   collect_component();
   fill_component();
@@ -135,7 +131,7 @@ void MaxMinSolver::visit_shared_resource(std::uint32_t r) {
   resource.remaining = resource.capacity;
   resource.unfixed_weight = unfixed_weight;
   resource.unfixed_count = static_cast<std::uint32_t>(users.size());
-  levels_.push_back(Level{resource.capacity / unfixed_weight, r});
+  candidates_.push(key_of(resource.capacity / unfixed_weight), r);
 }
 
 void MaxMinSolver::fill_component() {
@@ -143,26 +139,13 @@ void MaxMinSolver::fill_component() {
     const Activity& activity = activities_[a];
     const double own_limit = std::min(activity.rate_bound, activity.sole_limit);
     if (std::isfinite(own_limit)) {
-      levels_.push_back(Level{own_limit / activity.share_weight, kOwnLimitTag | a});
+      candidates_.push(key_of(own_limit / activity.share_weight), kOwnLimitTag | a);
     }
   }
-  // Initial candidates are sorted once and consumed in order; the few whose level has risen
-  // by the time they come up go to a small heap. Sorting is cheaper than popping every entry
-  // off a heap, and entries of resources whose users are all fixed are skipped in O(1).
-  std::sort(levels_.begin(), levels_.end(), LowerLevel{});
-  raised_levels_.clear();
-  std::size_t next_sorted = 0;
-  while (true) {
-    Level candidate;
-    if (next_sorted < levels_.size() &&
-        (raised_levels_.empty() || LowerLevel{}(levels_[next_sorted], raised_levels_.front()))) {
-      candidate = levels_[next_sorted++];
-    } else if (!raised_levels_.empty()) {
-      candidate = raised_levels_.front();
-      quaternary_heap::pop(raised_levels_, LowerLevel{});
-    } else {
-      break;
-    }
+  // Candidates leave in level order; at equal levels resources come before own limits (tagged
+  // late), so a resource rather than a bound is named the bottleneck at a tie.
+  while (!candidates_.empty()) {
+    const detail::MonotoneRadixHeap::Entry candidate = candidates_.pop();
     if ((candidate.id & kOwnLimitTag) != 0) {
       const std::uint32_t a = candidate.id & ~kOwnLimitTag;
       Activity& activity = activities_[a];
@@ -185,9 +168,11 @@ void MaxMinSolver::fill_component() {
         }
       }
     }
-    const double level = std::max(resource.remaining, 0.0) / resource.unfixed_weight;
-    if (level > candidate.level) {
-      quaternary_heap::push(raised_levels_, Level{level, candidate.id}, LowerLevel{});
+    // Not std::max(remaining, 0.0): that keeps a -0, whose bits would sort last.
+    const double level =
+        (resource.remaining > 0 ? resource.remaining : 0.0) / resource.unfixed_weight;
+    if (level > level_of(candidate.key)) {
+      candidates_.push(key_of(level), candidate.id);
       continue;
     }
     for (const Incidence& user : users_[candidate.id]) {

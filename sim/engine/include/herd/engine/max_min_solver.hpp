@@ -24,6 +24,8 @@
 #include <span>
 #include <vector>
 
+#include "herd/engine/detail/monotone_radix_heap.hpp"
+
 namespace herd::engine {
 
 enum class ResourceId : std::uint32_t {};
@@ -132,13 +134,9 @@ class MaxMinSolver {
     bool dirty = false;
     bool sole_limit_stale = true;
   };
-  struct Level {  // a candidate fair share in the progressive-filling heap
-    double level;
-    std::uint32_t id;  // a resource, or kOwnLimitTag | activity for an activity's own limit
-  };
 
   static constexpr std::uint32_t kDeadUse = 0xFFFF'FFFFu;
-  static constexpr std::uint32_t kOwnLimitTag = 0x8000'0000u;
+  static constexpr std::uint32_t kOwnLimitTag = detail::MonotoneRadixHeap::kLateBit;
 
   std::uint32_t checked_index(ResourceId id) const;
   Activity& activity_at(ActivityId id);
@@ -174,8 +172,8 @@ class MaxMinSolver {
   // Scratch reused by every solve, so that a solve allocates only while these grow.
   std::uint32_t stamp_ = 0;
   std::vector<std::uint32_t> component_activities_;
-  std::vector<Level> levels_;         // initial candidates, sorted
-  std::vector<Level> raised_levels_;  // candidates whose level rose: a heap
+  // Candidate levels: a resource id, or kOwnLimitTag | activity for an activity's own limit.
+  detail::MonotoneRadixHeap candidates_;
   std::vector<ResourceUse> merged_uses_;
   std::vector<ActivityId> last_solved_;
   SolveStats last_stats_;
