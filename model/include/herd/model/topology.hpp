@@ -114,6 +114,9 @@ class Topology {
   void route(int src_gpu, int dst_gpu, std::vector<LinkShare>& out) const;
   /// The links of flow `flow` (0 <= flow < ecmp_flows) of that transfer, in order.
   [[nodiscard]] std::vector<LinkId> path(int src_gpu, int dst_gpu, int flow = 0) const;
+  /// A GPU's port into its node switch, and back.
+  [[nodiscard]] LinkId gpu_up_link(int gpu) const { return gpu_up_.at(static_cast<std::size_t>(gpu)); }
+  [[nodiscard]] LinkId gpu_down_link(int gpu) const { return gpu_down_.at(static_cast<std::size_t>(gpu)); }
   /// Number of distinct equal-cost paths between the two GPUs.
   [[nodiscard]] int equal_cost_paths(int src_gpu, int dst_gpu) const;
   /// One-way latency of the path (sum of link latencies), seconds.

@@ -1,0 +1,69 @@
+#pragma once
+// Choosing and costing a collective for one group: the NCCL-style choice of algorithm, protocol
+// and channel count, the resulting traffic per slot, and the time it takes with no other traffic
+// (latency + bytes / the rate its most loaded slot allows). The network simulation runs the
+// same plan as one fluid activity; the planner and calibration can call estimate() directly.
+#include <span>
+#include <vector>
+
+#include "herd/sim/collective/collective.hpp"
+#include "herd/sim/collective/nccl_tuning.hpp"
+#include "herd/sim/collective/patterns.hpp"
+#include "herd/sim/network/fabric.hpp"
+
+namespace herd::sim {
+
+struct CollectivePlan {
+  CollectiveOp op = CollectiveOp::all_reduce;
+  Algorithm algorithm = Algorithm::ring;
+  Protocol protocol = Protocol::simple;
+  int channels = 1;
+  double bytes = 0;
+  double latency_s = 0;            ///< before data flows
+  double algbw_cap = 0;            ///< protocol ceiling, bytes/s of `bytes`; +inf if none
+  std::vector<SlotLoad> loads;     ///< bytes per slot per byte of `bytes`, protocol overhead included
+  double uncontended_algbw = 0;    ///< min(algbw_cap, capacity / load over the slots), bytes/s
+  SlotId uncontended_bottleneck = kNoSlot;  ///< kNoSlot: the protocol ceiling (or nothing) limits it
+  [[nodiscard]] double uncontended_time_s() const;
+};
+
+struct CollectiveEstimate {
+  Algorithm algorithm = Algorithm::ring;
+  Protocol protocol = Protocol::simple;
+  int channels = 1;
+  double time_s = 0;
+  double algbw = 0;   ///< bytes / time_s
+  double busbw = 0;   ///< algbw x bus_factor
+  SlotId bottleneck = kNoSlot;
+};
+
+class CollectiveModel {
+ public:
+  /// `fabric` must outlive the model.
+  explicit CollectiveModel(const Fabric& fabric);
+
+  /// The plan NCCL would run: forced settings from `options`, else from `cluster.collectives.*`,
+  /// else the (algorithm, protocol) pair with the smallest uncontended time. Throws
+  /// model::ValueError (pointer /cluster/collectives/...) when a forced setting cannot run this
+  /// op on this group, std::invalid_argument for a bad group or size.
+  [[nodiscard]] CollectivePlan plan(CollectiveOp op, std::span<const int> group, double bytes,
+                                    const CollectiveOptions& options = {});
+  /// Time with no other traffic, as plan() would run it.
+  [[nodiscard]] CollectiveEstimate estimate(CollectiveOp op, std::span<const int> group, double bytes,
+                                            const CollectiveOptions& options = {});
+  /// Every candidate NCCL would weigh, each with its uncontended time (for reports and tests).
+  [[nodiscard]] std::vector<CollectiveEstimate> candidates(CollectiveOp op, std::span<const int> group, double bytes);
+
+  [[nodiscard]] const Fabric& fabric() const noexcept { return fabric_; }
+  [[nodiscard]] const NcclTuning& tuning() const noexcept { return tuning_; }
+
+ private:
+  CollectivePlan build(CollectiveOp op, Algorithm algorithm, Protocol protocol, int channels_forced,
+                       std::span<const int> group, const GroupShape& shape, double bytes, int root);
+
+  const Fabric& fabric_;
+  NcclTuning tuning_;
+  TrafficBuilder traffic_;
+};
+
+}  // namespace herd::sim

@@ -1,0 +1,96 @@
+#pragma once
+// The static part of the network model: the topology graph, where each rank runs, and the
+// shared resources ("slots") that flows compete for. A slot is one directed link or, when the
+// routing loads the parallel links of a bundle evenly (spread ECMP over every plane), the whole
+// bundle at the sum of its members' capacity: the same constraints with far fewer of them.
+// Unlimited links (GPU to its NIC) have no slot.
+//
+// A Fabric is immutable after construction and can be shared by any number of simulations
+// running on different threads (planner sweeps).
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "herd/model/placement.hpp"
+#include "herd/model/scenario.hpp"
+#include "herd/model/topology.hpp"
+
+namespace herd::sim {
+
+using SlotId = std::uint32_t;
+inline constexpr SlotId kNoSlot = 0xFFFF'FFFFu;
+
+struct SlotLoad {
+  SlotId slot;
+  double weight;  ///< bytes crossing the slot per byte of the operation's size
+};
+
+class TrafficBuilder;
+
+struct FabricOptions {
+  /// Let a bundle stand for its links where routing loads them evenly (same answers, fewer
+  /// constraints); false keeps every link its own slot (for checks).
+  bool bundle_links = true;
+};
+
+class Fabric {
+ public:
+  /// Builds the topology of the cluster and the layout of the plan. Throws model::ValueError
+  /// (pointer into /cluster or /plan) for a fabric or layout that cannot be built.
+  Fabric(const model::ClusterSpec& cluster, const model::PlanSpec& plan, FabricOptions options = {});
+  explicit Fabric(const model::Scenario& scenario, FabricOptions options = {})
+      : Fabric(scenario.cluster, scenario.plan, options) {}
+
+  [[nodiscard]] const model::ClusterSpec& cluster() const noexcept { return cluster_; }
+  [[nodiscard]] const model::Topology& topology() const noexcept { return topology_; }
+  [[nodiscard]] const model::RankLayout& layout() const noexcept { return layout_; }
+
+  [[nodiscard]] std::size_t slot_count() const noexcept { return capacity_.size(); }
+  [[nodiscard]] SlotId slot_of(model::LinkId link) const { return slot_of_link_.at(link); }
+  [[nodiscard]] double slot_capacity(SlotId slot) const { return capacity_.at(slot); }  ///< bytes/s
+  [[nodiscard]] bool slot_is_bundle(SlotId slot) const { return slot >= topology_.links().size(); }
+  [[nodiscard]] bool bundled() const noexcept { return bundled_; }
+  /// The link's name, or the bundle's ("ToR 6 uplinks (16 x 50.0 GB/s)").
+  [[nodiscard]] std::string slot_name(SlotId slot) const;
+
+  /// Adds `weight` x (share of the bytes) to every slot the transfer from GPU `src` to GPU `dst`
+  /// crosses (ECMP flows included). Nothing for src == dst.
+  void add_gpu_route(int src_gpu, int dst_gpu, double weight, TrafficBuilder& out) const;
+  void add_route(int src_rank, int dst_rank, double weight, TrafficBuilder& out) const {
+    add_gpu_route(layout_.gpu(src_rank), layout_.gpu(dst_rank), weight, out);
+  }
+  /// One-way latency between two ranks' GPUs (switch hops, NIC, NVLink), seconds.
+  [[nodiscard]] double latency_s(int src_rank, int dst_rank) const {
+    return topology_.latency_s(layout_.gpu(src_rank), layout_.gpu(dst_rank));
+  }
+  /// Hopper-class GPU (FP8 tensor cores): selects NCCL's per-architecture constants.
+  [[nodiscard]] bool hopper_class() const noexcept { return cluster_.gpu.peak_fp8_flops > 0; }
+
+ private:
+  model::ClusterSpec cluster_;
+  model::Topology topology_;
+  model::RankLayout layout_;
+  std::vector<SlotId> slot_of_link_;
+  std::vector<double> capacity_;
+  bool bundled_ = false;
+};
+
+/// Accumulates slot loads (dense scratch over every slot of a fabric, cleared by take()).
+/// One per thread of work; reuse it across many collectives to avoid reallocation.
+class TrafficBuilder {
+ public:
+  explicit TrafficBuilder(std::size_t slots) : weight_(slots, 0.0) {}
+  void add(SlotId slot, double weight);
+  /// The loads added since the last take(), sorted by slot; leaves the builder empty.
+  std::vector<SlotLoad> take();
+  [[nodiscard]] bool empty() const noexcept { return touched_.empty(); }
+  std::vector<model::LinkShare>& route_scratch() noexcept { return route_; }
+
+ private:
+  std::vector<double> weight_;
+  std::vector<SlotId> touched_;
+  std::vector<model::LinkShare> route_;
+};
+
+}  // namespace herd::sim

@@ -1,0 +1,118 @@
+// The NCCL-style choice: every applicable (algorithm, protocol) pair is costed as latency +
+// bytes / bandwidth and the cheapest wins (NCCL's ncclTopoGetAlgoTime and getAlgoInfo), except
+// that bandwidth comes from the links the pattern loads rather than from NCCL's tables.
+#include "herd/sim/collective/collective_model.hpp"
+
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+#include <string>
+
+namespace herd::sim {
+
+namespace {
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+constexpr Algorithm kAlgorithms[] = {Algorithm::nvls, Algorithm::ring, Algorithm::tree, Algorithm::hierarchical,
+                                     Algorithm::direct};
+constexpr Protocol kProtocols[] = {Protocol::ll, Protocol::ll128, Protocol::simple};
+
+}  // namespace
+
+double CollectivePlan::uncontended_time_s() const {
+  return latency_s + (bytes > 0 ? bytes / uncontended_algbw : 0.0);  // x / inf = 0: nothing limits it
+}
+
+CollectiveModel::CollectiveModel(const Fabric& fabric)
+    : fabric_(fabric), tuning_(fabric), traffic_(fabric.slot_count()) {}
+
+CollectivePlan CollectiveModel::build(CollectiveOp op, Algorithm a, Protocol p, int channels_forced,
+                                      std::span<const int> group, const GroupShape& shape, double bytes, int root) {
+  CollectivePlan plan;
+  plan.op = op;
+  plan.algorithm = a;
+  plan.protocol = p;
+  plan.bytes = bytes;
+  plan.channels = channels_forced > 0 ? channels_forced : tuning_.channels(a, p, shape, bytes);
+  if (shape.ranks <= 1) {
+    plan.algbw_cap = kInf;
+    plan.uncontended_algbw = kInf;
+    return plan;
+  }
+  const int nvls_channels = a == Algorithm::nvls ? plan.channels : tuning_.channels(Algorithm::nvls, p, shape, bytes);
+  add_pattern(fabric_, op, a, group, shape, root, tuning_.nvls_scale(nvls_channels), traffic_);
+  plan.loads = traffic_.take();
+  const ProtocolCost cost = tuning_.protocol_cost(op, a, p, shape, bytes, plan.channels);
+  plan.algbw_cap = cost.algbw_cap;
+  plan.latency_s = tuning_.latency_s(op, a, p, shape, bytes, plan.channels);
+  plan.uncontended_algbw = cost.algbw_cap;
+  for (SlotLoad& load : plan.loads) {
+    load.weight *= cost.load_scale;
+    const double rate = fabric_.slot_capacity(load.slot) / load.weight;
+    if (rate < plan.uncontended_algbw) {
+      plan.uncontended_algbw = rate;
+      plan.uncontended_bottleneck = load.slot;
+    }
+  }
+  return plan;
+}
+
+CollectivePlan CollectiveModel::plan(CollectiveOp op, std::span<const int> group, double bytes,
+                                     const CollectiveOptions& options) {
+  if (!(bytes >= 0) || !std::isfinite(bytes))
+    throw std::invalid_argument("herd::sim: collective size " + std::to_string(bytes) + " bytes must be finite and >= 0");
+  const GroupShape shape = shape_of(fabric_, group);
+  const model::CollectiveSpec& spec = fabric_.cluster().collectives;
+  // Forced settings apply where they can; like NCCL, an algorithm that cannot run this op on
+  // this group falls back to the automatic choice.
+  const Algorithm forced_a = options.algorithm != Algorithm::automatic ? options.algorithm : from_model(spec.algorithm);
+  const Protocol forced_p = options.protocol != Protocol::automatic ? options.protocol : from_model(spec.protocol);
+  const int forced_channels = options.channels > 0 ? options.channels : spec.channels;
+  const bool algorithm_forced = forced_a != Algorithm::automatic && algorithm_applies(fabric_, op, forced_a, shape);
+
+  CollectivePlan best;
+  bool found = false;
+  for (const Algorithm a : kAlgorithms) {
+    if (algorithm_forced ? a != forced_a : !algorithm_applies(fabric_, op, a, shape)) continue;
+    const bool protocol_forced = forced_p != Protocol::automatic && tuning_.enabled(a, forced_p);
+    for (const Protocol p : kProtocols) {
+      if (protocol_forced ? p != forced_p : !tuning_.enabled(a, p)) continue;
+      CollectivePlan candidate = build(op, a, p, forced_channels, group, shape, bytes, options.root);
+      if (!found || candidate.uncontended_time_s() < best.uncontended_time_s()) {
+        best = std::move(candidate);
+        found = true;
+      }
+    }
+  }
+  if (!found)  // a single rank: nothing applies, nothing moves
+    return build(op, Algorithm::ring, Protocol::simple, forced_channels, group, shape, bytes, options.root);
+  return best;
+}
+
+CollectiveEstimate CollectiveModel::estimate(CollectiveOp op, std::span<const int> group, double bytes,
+                                             const CollectiveOptions& options) {
+  const CollectivePlan p = plan(op, group, bytes, options);
+  CollectiveEstimate e{p.algorithm, p.protocol, p.channels, p.uncontended_time_s(), 0, 0, p.uncontended_bottleneck};
+  e.algbw = e.time_s > 0 ? bytes / e.time_s : kInf;
+  e.busbw = e.algbw * bus_factor(op, static_cast<int>(group.size()));
+  return e;
+}
+
+std::vector<CollectiveEstimate> CollectiveModel::candidates(CollectiveOp op, std::span<const int> group, double bytes) {
+  const GroupShape shape = shape_of(fabric_, group);
+  std::vector<CollectiveEstimate> out;
+  for (const Algorithm a : kAlgorithms) {
+    if (!algorithm_applies(fabric_, op, a, shape)) continue;
+    for (const Protocol p : kProtocols) {
+      if (!tuning_.enabled(a, p)) continue;
+      const CollectivePlan c = build(op, a, p, 0, group, shape, bytes, 0);
+      CollectiveEstimate e{a, p, c.channels, c.uncontended_time_s(), 0, 0, c.uncontended_bottleneck};
+      e.algbw = e.time_s > 0 ? bytes / e.time_s : kInf;
+      e.busbw = e.algbw * bus_factor(op, shape.ranks);
+      out.push_back(e);
+    }
+  }
+  return out;
+}
+
+}  // namespace herd::sim

@@ -1,0 +1,65 @@
+// Slots: links, or whole bundles where routing spreads evenly over a bundle's links.
+#include "herd/sim/network/fabric.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace herd::sim {
+
+Fabric::Fabric(const model::ClusterSpec& cluster, const model::PlanSpec& plan, FabricOptions options)
+    : cluster_(cluster), topology_(cluster), layout_(plan, cluster) {
+  const auto links = topology_.links();
+  const bool bundle = options.bundle_links && topology_.bundles_are_uniform();
+  bundled_ = bundle;
+  capacity_.reserve(links.size() + static_cast<std::size_t>(bundle ? topology_.num_bundles() : 0));
+  slot_of_link_.assign(links.size(), kNoSlot);
+  for (model::LinkId id = 0; id < links.size(); ++id) capacity_.push_back(links[id].capacity);
+  if (bundle) {
+    for (model::BundleId b = 0; b < static_cast<model::BundleId>(topology_.num_bundles()); ++b) {
+      double sum = 0;
+      for (const model::LinkId id : topology_.bundle_links(b)) sum += links[id].capacity;
+      capacity_.push_back(sum);
+    }
+  }
+  for (model::LinkId id = 0; id < links.size(); ++id) {
+    if (!std::isfinite(links[id].capacity)) continue;
+    slot_of_link_[id] = (bundle && links[id].bundle != model::kNoBundle)
+                            ? static_cast<SlotId>(links.size() + links[id].bundle)
+                            : static_cast<SlotId>(id);
+  }
+}
+
+std::string Fabric::slot_name(SlotId slot) const {
+  const auto links = topology_.links().size();
+  if (slot < links) return topology_.link_name(slot);
+  return topology_.bundle_name(static_cast<model::BundleId>(slot - links));
+}
+
+void Fabric::add_gpu_route(int src_gpu, int dst_gpu, double weight, TrafficBuilder& out) const {
+  auto& shares = out.route_scratch();
+  shares.clear();
+  topology_.route(src_gpu, dst_gpu, shares);
+  for (const auto& share : shares) {
+    const SlotId slot = slot_of_link_[share.link];
+    if (slot != kNoSlot) out.add(slot, weight * share.fraction);
+  }
+}
+
+void TrafficBuilder::add(SlotId slot, double weight) {
+  if (weight_[slot] == 0) touched_.push_back(slot);
+  weight_[slot] += weight;
+}
+
+std::vector<SlotLoad> TrafficBuilder::take() {
+  std::sort(touched_.begin(), touched_.end());
+  std::vector<SlotLoad> loads;
+  loads.reserve(touched_.size());
+  for (const SlotId slot : touched_) {
+    if (weight_[slot] > 0) loads.push_back(SlotLoad{slot, weight_[slot]});
+    weight_[slot] = 0;
+  }
+  touched_.clear();
+  return loads;
+}
+
+}  // namespace herd::sim
