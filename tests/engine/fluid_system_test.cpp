@@ -8,6 +8,7 @@
 #include <numeric>
 #include <random>
 #include <stdexcept>
+#include <thread>
 #include <vector>
 
 #include "child_process.hpp"
@@ -379,4 +380,36 @@ TEST_CASE("completion times match a from-scratch fluid simulation", "[fluid_syst
       CHECK(std::abs(static_cast<double>(finished[i]) - expected[i] * 1e9) <= 10);
     }
   }
+}
+
+TEST_CASE("simulations on parallel threads give the same results as serial ones",
+          "[fluid_system]") {
+  // No global state: independent Simulation/FluidSystem pairs on different threads must not
+  // interfere, so a parallel sweep is byte-identical to a serial one.
+  auto run = [](unsigned seed) {
+    Simulation simulation;
+    FluidSystem fluid(simulation);
+    std::vector<ResourceId> links;
+    for (int j = 0; j < 8; ++j) links.push_back(fluid.add_resource(1e9 + 1e8 * j));
+    std::mt19937_64 random(seed);
+    std::vector<Time> finished;
+    for (int i = 0; i < 200; ++i) {
+      const std::vector<ResourceUse> uses{{links[random() % 8]}, {links[random() % 8]}};
+      fluid.start(
+          1e4 + static_cast<double>(random() % 1'000'000), uses,
+          [&finished, &simulation](FluidActivityId) { finished.push_back(simulation.now()); },
+          {.start_latency = static_cast<Time>(random() % 1'000'000)});
+    }
+    simulation.run();
+    return finished;
+  };
+  std::vector<std::vector<Time>> serial, parallel(4);
+  for (unsigned seed = 0; seed < 4; ++seed) serial.push_back(run(seed));
+  std::vector<std::thread> threads;
+  for (unsigned seed = 0; seed < 4; ++seed) {
+    threads.emplace_back([&parallel, &run, seed] { parallel[seed] = run(seed); });
+  }
+  for (std::thread& thread : threads) thread.join();
+  CHECK(parallel == serial);
+  CHECK(serial[0].size() == 200);
 }

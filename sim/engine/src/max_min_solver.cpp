@@ -63,6 +63,8 @@ bool MaxMinSolver::contains(ActivityId id) const noexcept {
 
 ResourceId MaxMinSolver::add_resource(double capacity) {
   check_capacity(capacity);
+  // Ids share 31 bits with a tag in the solve's candidate queue.
+  if (resources_.size() >= kOwnLimitTag) invariant_failure("more than 2^31 resources");
   resources_.emplace_back().capacity = capacity + 0.0;  // + 0.0 turns -0 into +0
   users_.emplace_back();
   resource_dirty_.push_back(0);
@@ -115,6 +117,7 @@ ActivityId MaxMinSolver::add_activity(std::span<const ResourceUse> uses, Sharing
   }
   merged_uses_.resize(merged);
 
+  if (live_activities_ >= kOwnLimitTag) invariant_failure("more than 2^31 activities");
   const std::uint32_t id = acquire_slot(activities_, free_activities_);
   Activity& activity = activities_[id];
   activity.first_use = static_cast<std::uint32_t>(uses_.size());

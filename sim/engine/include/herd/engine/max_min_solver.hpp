@@ -15,7 +15,8 @@
 // two activities are connected when they share a resource of finite capacity.
 //
 // Ids are small indices; the id of a removed activity may be reused by a later add_activity().
-// Using an id that names no live activity or resource aborts (always-on check).
+// Using an id that names no live activity or resource, or going past 2^31 resources or live
+// activities, aborts (always-on check).
 #pragma once
 
 #include <cstddef>
