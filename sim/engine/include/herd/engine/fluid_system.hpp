@@ -67,13 +67,17 @@ class FluidSystem {
 
   [[nodiscard]] bool contains(FluidActivityId activity) const noexcept;
   [[nodiscard]] std::size_t active_count() const noexcept { return live_; }
+
+  // The queries below abort, like cancel(), on an id that is not live; an id is no longer live
+  // inside its own completion callback.
   // Work left at now() (the initial work while in start latency).
   [[nodiscard]] double remaining(FluidActivityId activity) const;
   // Current rate in units/s (0 while in start latency); re-solves first if needed.
   [[nodiscard]] double rate(FluidActivityId activity);
   // The resource limiting the activity (kNoResource: its bound, nothing, or still in latency).
   [[nodiscard]] ResourceId bottleneck(FluidActivityId activity);
-  // When the activity will complete at current rates (ns), kTimeNever if never at these rates.
+  // When the activity will complete at current rates (ns); kTimeNever if never at these rates
+  // or while in start latency.
   [[nodiscard]] Time expected_completion(FluidActivityId activity);
 
   // Re-solves now if anything changed; normally done by the wake event.
