@@ -28,6 +28,7 @@ struct ScenarioOptions {
 };
 
 Action add_model_command(CLI::App& app);
+Action add_collective_command(CLI::App& app);
 Action add_scenario_command(CLI::App& app);
 Action add_simulate_command(CLI::App& app);
 Action add_train_command(CLI::App& app);

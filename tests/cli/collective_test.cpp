@@ -1,0 +1,66 @@
+// `herd collective` end to end, in-process: nccl-tests columns, concurrent groups, JSON, errors.
+#include <catch2/catch.hpp>
+
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "herd/cli/app.hpp"
+
+namespace {
+struct Result {
+  int code;
+  std::string out, err;
+};
+Result run_herd(std::vector<std::string> args) {
+  std::ostringstream out, err;
+  const int code = herd::cli::run(args, out, err);
+  return {code, out.str(), err.str()};
+}
+}  // namespace
+
+TEST_CASE("herd collective: one DP group of the 16K plan, nccl-tests columns", "[cli][collective]") {
+  const Result r = run_herd({"collective", "--op", "all_gather", "--group", "dp", "--bytes", "1GiB"});
+  REQUIRE(r.code == 0);
+  for (const char* column : {"size", "count", "type", "time(us)", "algbw(GB/s)", "busbw(GB/s)", "bottleneck"})
+    CHECK(r.out.find(column) != std::string::npos);
+  CHECK(r.out.find("1 of 128 groups of 128 ranks") != std::string::npos);
+  CHECK(r.out.find("1073741824") != std::string::npos);
+  CHECK(r.out.find("268435456") != std::string::npos);  // floats
+  CHECK(r.out.find("NIC") != std::string::npos);
+}
+
+TEST_CASE("herd collective --concurrent --json runs all 128 DP groups", "[cli][collective]") {
+  const Result r = run_herd({"collective", "--op", "all_gather", "--group", "dp", "--bytes", "1GiB", "--concurrent", "--json"});
+  REQUIRE(r.code == 0);
+  const auto j = nlohmann::json::parse(r.out);
+  CHECK(j["groups_concurrent"] == 128);
+  CHECK(j["ranks_per_group"] == 128);
+  REQUIRE(j["results"].size() == 1);
+  const auto& row = j["results"][0];
+  CHECK(row["algorithm"] == "ring");
+  CHECK(row["busbw_gbs"].get<double>() > 35);
+  CHECK(row["busbw_gbs"].get<double>() < 47);
+  CHECK(row["bottleneck"].get<std::string>().find("NIC") == 0);
+}
+
+TEST_CASE("herd collective --sweep doubles sizes; --set forces the algorithm", "[cli][collective]") {
+  const Result r = run_herd({"collective", "--op", "all_reduce", "--group", "tp", "--sweep", "1MiB:8MiB", "--json", "--set",
+                             "cluster.collectives.algorithm=ring"});
+  REQUIRE(r.code == 0);
+  const auto j = nlohmann::json::parse(r.out);
+  REQUIRE(j["results"].size() == 4);
+  CHECK(j["results"][3]["bytes"].get<double>() == 8.0 * 1024 * 1024);
+  for (const auto& row : j["results"]) CHECK(row["algorithm"] == "ring");
+}
+
+TEST_CASE("herd collective: explicit ranks and bad options", "[cli][collective][errors]") {
+  CHECK(run_herd({"collective", "--group", "0-7", "--bytes", "64MiB"}).code == 0);
+  const Result op = run_herd({"collective", "--op", "allsum"});
+  CHECK(op.code == 2);
+  CHECK(op.out.empty());
+  CHECK(op.err.find("herd: --op: unknown collective \"allsum\"") == 0);
+  CHECK(run_herd({"collective", "--group", "0-99999"}).code == 2);
+  CHECK(run_herd({"collective", "--bytes", "lots"}).code == 2);
+  CHECK(run_herd({"collective", "--sweep", "8B"}).code == 2);
+}
