@@ -111,12 +111,13 @@ void print_report(std::ostream& out, const run::RunReport& r) {
       << " · Daly " << duration(r.daly_interval_s) << " · MTBF " << duration(r.mtbf_s) << "\n";
 }
 
-void print_comparison(std::ostream& out, const run::RunReport& a, const run::RunReport& b) {
+void print_comparison(std::ostream& out, const std::vector<std::string>& names, const run::RunReport& a,
+                      const run::RunReport& b) {
   auto row = [&](const std::string& what, const std::string& x, const std::string& y) {
     out << pad(what, 26) << pad(x, 18, true) << pad(y, 18, true) << "\n";
   };
+  out << "A: " << names[0] << " (" << a.name << ")\nB: " << names[1] << " (" << b.name << ")\n\n";
   row("", "A", "B");
-  row("scenario", a.name.substr(0, 17), b.name.substr(0, 17));
   row("time to train (mean)", days(a.elapsed_s.mean), days(b.elapsed_s.mean));
   row("time to train (p10)", days(a.elapsed_s.p10), days(b.elapsed_s.p10));
   row("time to train (p90)", days(a.elapsed_s.p90), days(b.elapsed_s.p90));
@@ -154,7 +155,7 @@ int execute(const TrainCommand& cmd, Streams io) {
     if (cmd.json)
       io.out << nlohmann::json{{"a", run::run_report_json(ra.report)}, {"b", run::run_report_json(rb.report)}}.dump(2) << "\n";
     else
-      print_comparison(io.out, ra.report, rb.report);
+      print_comparison(io.out, cmd.compare, ra.report, rb.report);
     return kExitOk;
   }
   const model::Scenario s = cmd.options.load();

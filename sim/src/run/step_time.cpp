@@ -27,15 +27,19 @@ StepTimeSource roofline_step_time_source() {
 }
 
 StepTimeSource prefer_given_step_time(const model::Scenario& base, StepTimeSource fallback) {
-  if (!(base.run.step_time_s > 0)) return fallback;
   const double given = base.run.step_time_s;
+  bool phase_gives = false;
+  for (const auto& ph : base.run.batch_schedule) phase_gives |= ph.set.is_object() && ph.set.contains("run.step_time");
+  if (!(given > 0) && !phase_gives) return fallback;
   const double base_flops_per_gpu = model_flops_per_step(base) / base.plan.gpus();
-  StepTimeFn fn = [given, base_flops_per_gpu](const model::Scenario& phase) {
-    if (phase.run.step_time_s != given) return phase.run.step_time_s;  // the phase gives its own
+  StepTimeFn fn = [given, base_flops_per_gpu, next = fallback.step_time](const model::Scenario& phase) {
+    if (phase.run.step_time_s > 0 && phase.run.step_time_s != given) return phase.run.step_time_s;  // the phase's own
+    if (!(given > 0)) return next(phase);
     // Same GPUs at the same speed: time scales with the FLOPs each GPU does per step.
     return given * (model_flops_per_step(phase) / phase.plan.gpus()) / base_flops_per_gpu;
   };
-  return {fn, "run.step_time (given; other phases scaled by model FLOPs per GPU per step)"};
+  if (given > 0) return {fn, "run.step_time (given; other phases scaled by model FLOPs per GPU per step)"};
+  return {fn, "run.step_time of the phases that give one, else " + fallback.name};
 }
 
 }  // namespace herd::sim::run

@@ -24,10 +24,10 @@ struct StepTimeSource {
 double roofline_step_time(const model::Scenario& phase);
 StepTimeSource roofline_step_time_source();
 
-/// `run.step_time` when the scenario gives one, else `fallback`. A given step time is the time of
-/// the scenario's own plan (model.seq_len, plan.global_batch); a phase that does not set its own
-/// (`run.batch_schedule[].set` {"run.step_time": ...}) gets it scaled by its model FLOPs per step
-/// per GPU.
+/// Given step times first, then `fallback`. A phase's own (`run.batch_schedule[].set`
+/// {"run.step_time": ...}) is used as is; `run.step_time` is the time of the scenario's own plan
+/// (model.seq_len, plan.global_batch), and a phase without its own gets it scaled by its model
+/// FLOPs per step per GPU. Returns `fallback` itself when nothing is given.
 StepTimeSource prefer_given_step_time(const model::Scenario& base, StepTimeSource fallback);
 
 }  // namespace herd::sim::run
