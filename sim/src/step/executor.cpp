@@ -129,8 +129,7 @@ class Executor {
         case StepOpKind::compute:
           if (r.computing) return;
           if (!dep_done(r, ref)) return block(r, wait_for(in.prog->ops[static_cast<std::size_t>(op.dep)].stream));
-          start_compute(r, ref);
-          ++r.next_op;
+          r.next_op = start_compute(r, ref) + 1;
           continue;
         case StepOpKind::collective:
         case StepOpKind::send: {
@@ -205,13 +204,19 @@ class Executor {
 
   double rate(const RankState& r) const { return std::max(0.05, 1.0 - r.comm_sm) / r.slowdown; }
 
-  void start_compute(RankState& r, OpRef ref) {
+  // Starts op `ref` (and, unless tracing, the run of compute ops it heads); returns the last index.
+  int start_compute(RankState& r, OpRef ref) {
     close_wait(r);
+    const WorkProgram& w = *at(r, ref).prog;
+    const int last = opt_.trace ? ref.op : w.run_end[static_cast<std::size_t>(ref.op)];
     r.computing = true;
     r.compute_op = ref;
-    r.compute_remaining_s = op_of(r, ref).seconds;
+    r.compute_last = last;
+    r.compute_remaining_s = 0;
+    for (int i = ref.op; i <= last; ++i) r.compute_remaining_s += w.ops[static_cast<std::size_t>(i)].seconds;
     r.compute_since = r.compute_start = sim_.now();
     schedule_compute(r);
+    return last;
   }
   void schedule_compute(RankState& r) {
     const engine::Time dt = engine::from_seconds_ceil(r.compute_remaining_s / rate(r));
@@ -240,7 +245,7 @@ class Executor {
     else r.spent.compute_s += busy;
     record(r, ref, model::Stream::compute, r.compute_start);
     r.computing = false;
-    complete(r, ref);
+    for (int i = ref.op; i <= r.compute_last; ++i) complete(r, OpRef{ref.inst, i});
     drive(r);
   }
 

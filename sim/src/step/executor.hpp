@@ -40,6 +40,7 @@ struct RankState {
   // compute stream
   bool computing = false;
   OpRef compute_op;
+  int compute_last = 0;  ///< last op of the run in flight
   engine::EventId compute_event;
   double compute_remaining_s = 0;  ///< uncontended seconds still to run
   engine::Time compute_since = 0, compute_start = 0;

@@ -213,6 +213,27 @@ struct Lowering {
   }
 };
 
+// Marks runs of compute ops that can execute as one activity (fewer events; same times).
+void find_runs(WorkProgram& w) {
+  const int n = static_cast<int>(w.ops.size());
+  std::vector<int> waited_by(static_cast<std::size_t>(n), 0);
+  for (int i = 0; i < n; ++i) {
+    const StepOp& op = w.ops[static_cast<std::size_t>(i)];
+    if (op.dep >= 0 && op.kind != StepOpKind::wait_start && op.dep != i - 1) ++waited_by[static_cast<std::size_t>(op.dep)];
+    if (op.dep >= 0 && op.kind != StepOpKind::wait_start && op.dep == i - 1 && op.kind != StepOpKind::compute)
+      ++waited_by[static_cast<std::size_t>(op.dep)];
+  }
+  w.run_end.assign(static_cast<std::size_t>(n), 0);
+  for (int i = n - 1; i >= 0; --i) {
+    w.run_end[static_cast<std::size_t>(i)] = i;
+    const StepOp& op = w.ops[static_cast<std::size_t>(i)];
+    if (op.kind != StepOpKind::compute || i + 1 >= n || waited_by[static_cast<std::size_t>(i)] > 0) continue;
+    const StepOp& next = w.ops[static_cast<std::size_t>(i + 1)];
+    if (next.kind == StepOpKind::compute && (next.dep == i || next.dep < 0) && next.op->pass == op.op->pass)
+      w.run_end[static_cast<std::size_t>(i)] = w.run_end[static_cast<std::size_t>(i + 1)];
+  }
+}
+
 }  // namespace
 
 StepPlan lower_step(const model::Scenario& s, const model::ComputeCostModel& cost) {
@@ -306,6 +327,12 @@ StepPlan lower_step(const model::Scenario& s, const model::ComputeCostModel& cos
                      low.describe("dp_all_gather_params", model::OpKind::collective, 2.0 * stage_params, Collective::all_gather),
                      CommGroup::dp_cp, 2.0 * stage_params, 1);
     plan.stages.push_back(std::move(st));
+  }
+  for (auto& st : plan.stages) {
+    for (auto* programs : {&st.forward, &st.backward, &st.backward_sync, &st.weight_grad})
+      for (auto& w : *programs) find_runs(w);
+    find_runs(st.step_start);
+    find_runs(st.step_end);
   }
   // Hardware FLOPs executed in the step, all GPUs.
   const double copies = double(p.tp) * p.cp * p.dp;

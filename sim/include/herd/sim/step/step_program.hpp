@@ -40,6 +40,9 @@ struct StepOp {
 /// The ops of one piece of work (or of the step's start or end).
 struct WorkProgram {
   std::vector<StepOp> ops;
+  /// For a compute op i: the last op of the run of compute ops starting at i that only wait for
+  /// their predecessor and that nothing else waits for, so they can run as one activity.
+  std::vector<std::int32_t> run_end;
   double model_flops = 0;     ///< counted for MFU
   double hardware_flops = 0;  ///< executed
 };
