@@ -11,6 +11,7 @@
 #include "herd/engine/check.hpp"
 #include "herd/model/pipeline.hpp"
 #include "herd/sim/step/closed_form_comm.hpp"
+#include "herd/sim/step/fabric_comm.hpp"
 #include "step_layout.hpp"
 #include "step_report.hpp"
 
@@ -46,8 +47,9 @@ std::uint64_t arrival_key(int sender_chunk, int microbatch, bool backward) {
 
 class Executor {
  public:
-  Executor(const model::Scenario& s, const StepPlan& plan, const StepOptions& opt, CommModel& comm)
-      : s_(s), plan_(plan), opt_(opt), comm_(comm), layout_(s.plan) {
+  Executor(engine::Simulation& sim, const model::Scenario& s, const StepPlan& plan, const StepOptions& opt,
+           CommModel& comm)
+      : s_(s), plan_(plan), opt_(opt), comm_(comm), layout_(s.plan), sim_(sim) {
     const int count = opt.per_rank ? s.plan.gpus() : s.plan.pp;
     ranks_.resize(static_cast<std::size_t>(count));
     for (int i = 0; i < count; ++i) {
@@ -376,7 +378,7 @@ class Executor {
   const StepOptions& opt_;
   CommModel& comm_;
   RankLayout layout_;
-  engine::Simulation sim_;
+  engine::Simulation& sim_;
   std::vector<RankState> ranks_;
   std::unordered_map<std::uint64_t, Meeting> meetings_;
   std::vector<std::vector<std::pair<int, int>>> finished_meetings_;
@@ -390,12 +392,13 @@ namespace herd::sim {
 StepReport simulate_step(const model::Scenario& s, const StepOptions& options, CommModel* comm) {
   const model::ComputeCostModel cost(s.cluster.gpu, options.calibration);
   auto plan = std::make_shared<const StepPlan>(lower_step(s, cost));
+  engine::Simulation sim;
   std::unique_ptr<CommModel> fallback;
   if (!comm) {
-    fallback = std::make_unique<ClosedFormComm>(s);
+    fallback = std::make_unique<FabricComm>(sim, s, *plan);
     comm = fallback.get();
   }
-  detail::Executor executor(s, *plan, options, *comm);
+  detail::Executor executor(sim, s, *plan, options, *comm);
   executor.run();
   StepReport report = detail::assemble_report(s, *plan, executor.ranks(), std::move(executor.trace()),
                                               executor.events(), options.per_rank);

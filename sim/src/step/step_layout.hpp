@@ -1,5 +1,6 @@
 #pragma once
 // Rank coordinates under the plan's rank order (innermost first), for per-rank simulation.
+#include <algorithm>
 #include <array>
 #include <vector>
 
@@ -39,6 +40,7 @@ class RankLayout {
         for (int i = 0; i < degree_[static_cast<std::size_t>(a)]; ++i) next.push_back(m + i * stride_[static_cast<std::size_t>(a)]);
       members.swap(next);
     }
+    std::sort(members.begin(), members.end());  // communicators order their ranks as the job does
     return members;
   }
 

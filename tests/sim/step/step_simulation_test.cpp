@@ -100,7 +100,15 @@ TEST_CASE("per-rank mode matches symmetric mode, and a straggler slows everyone"
   const auto sym = sim::simulate_step(s);
   const auto all = sim::simulate_step(s, per_rank);
   CHECK(all.simulated_ranks == 32);
-  CHECK(all.step_time_s == Approx(sym.step_time_s).epsilon(1e-9));
+  // Per-rank mode runs every pipeline transfer and every TP/CP group in the network; symmetric mode
+  // runs one representative of those (all DP groups), so links shared between copies of pipeline
+  // traffic can make per-rank mode slightly slower.
+  CHECK(all.step_time_s == Approx(sym.step_time_s).epsilon(0.01));
+  CHECK(all.step_time_s >= sym.step_time_s * (1 - 1e-9));
+  sim::ClosedFormComm closed(s);
+  sim::ClosedFormComm closed_per_rank(s);
+  CHECK(sim::simulate_step(s, per_rank, &closed_per_rank).step_time_s ==
+        Approx(sim::simulate_step(s, {}, &closed).step_time_s).epsilon(1e-12));
   // Rank 6 (tp 0, pp 3, dp 0) sits on the last stage, which carries the output layer and sets the
   // pipeline's pace; 20% slower there slows the step. Rank 5 (stage 2) has slack: a little.
   per_rank.slow_ranks = {{6, 0.2}};
