@@ -139,7 +139,8 @@ class Trial {
       ++missing_nodes_;
       return now;
     }
-    nodes_ready_at_ = std::max(nodes_ready_at_, returns_.top());  // wait mode requires repair_s > 0
+    if (returns_.empty()) return horizon_;  // nothing comes back (no repair): wait until the end
+    nodes_ready_at_ = std::max(nodes_ready_at_, returns_.top());
     returns_.pop();
     return nodes_ready_at_;
   }
