@@ -39,9 +39,15 @@ CollectivePlan CollectiveModel::build(CollectiveOp op, Algorithm a, Protocol p, 
     plan.uncontended_algbw = kInf;
     return plan;
   }
-  const int nvls_channels = a == Algorithm::nvls ? plan.channels : tuning_.channels(Algorithm::nvls, p, shape, bytes);
-  add_pattern(fabric_, op, a, group, shape, root, tuning_.nvls_scale(nvls_channels), traffic_);
-  plan.loads = traffic_.take();
+  // Protocols of one algorithm share its pattern (they scale it): build it once per call.
+  if (!pattern_valid_ || pattern_algorithm_ != a) {
+    const int nvls_channels = a == Algorithm::nvls ? plan.channels : tuning_.channels(Algorithm::nvls, p, shape, bytes);
+    add_pattern(fabric_, op, a, group, shape, root, tuning_.nvls_scale(nvls_channels), traffic_);
+    pattern_ = traffic_.take();
+    pattern_algorithm_ = a;
+    pattern_valid_ = true;
+  }
+  plan.loads = pattern_;
   const ProtocolCost cost = tuning_.protocol_cost(op, a, p, shape, bytes, plan.channels);
   plan.algbw_cap = cost.algbw_cap;
   plan.latency_s = tuning_.latency_s(op, a, p, shape, bytes, plan.channels);
@@ -62,6 +68,7 @@ CollectivePlan CollectiveModel::plan(CollectiveOp op, std::span<const int> group
   if (!(bytes >= 0) || !std::isfinite(bytes))
     throw std::invalid_argument("herd::sim: collective size " + std::to_string(bytes) + " bytes must be finite and >= 0");
   const GroupShape shape = shape_of(fabric_, group);
+  pattern_valid_ = false;
   const model::CollectiveSpec& spec = fabric_.cluster().collectives;
   // Forced settings apply where they can; like NCCL, an algorithm that cannot run this op on
   // this group falls back to the automatic choice.
@@ -100,6 +107,7 @@ CollectiveEstimate CollectiveModel::estimate(CollectiveOp op, std::span<const in
 
 std::vector<CollectiveEstimate> CollectiveModel::candidates(CollectiveOp op, std::span<const int> group, double bytes) {
   const GroupShape shape = shape_of(fabric_, group);
+  pattern_valid_ = false;
   std::vector<CollectiveEstimate> out;
   for (const Algorithm a : kAlgorithms) {
     if (!algorithm_applies(fabric_, op, a, shape)) continue;

@@ -37,6 +37,7 @@ struct CollectiveEstimate {
   SlotId bottleneck = kNoSlot;
 };
 
+/// Holds scratch buffers: one per thread (the Fabric it reads may be shared).
 class CollectiveModel {
  public:
   /// `fabric` must outlive the model.
@@ -64,6 +65,9 @@ class CollectiveModel {
   const Fabric& fabric_;
   NcclTuning tuning_;
   TrafficBuilder traffic_;
+  std::vector<SlotLoad> pattern_;  // of pattern_algorithm_, for the group of the current call
+  Algorithm pattern_algorithm_ = Algorithm::automatic;
+  bool pattern_valid_ = false;
 };
 
 }  // namespace herd::sim
