@@ -17,6 +17,12 @@ constexpr Algorithm kAlgorithms[] = {Algorithm::nvls, Algorithm::ring, Algorithm
                                      Algorithm::direct};
 constexpr Protocol kProtocols[] = {Protocol::ll, Protocol::ll128, Protocol::simple};
 
+// Whether NCCL itself would weigh this algorithm: its hierarchical algorithm is the NVLS tree,
+// for all-reduce on NVLS nodes only. Forcing can still pick hierarchical elsewhere.
+bool nccl_candidate(const Fabric& fabric, CollectiveOp op, Algorithm a) {
+  return a != Algorithm::hierarchical || (op == CollectiveOp::all_reduce && fabric.topology().nvls());
+}
+
 }  // namespace
 
 double CollectivePlan::uncontended_time_s() const {
@@ -80,7 +86,9 @@ CollectivePlan CollectiveModel::plan(CollectiveOp op, std::span<const int> group
   CollectivePlan best;
   bool found = false;
   for (const Algorithm a : kAlgorithms) {
-    if (algorithm_forced ? a != forced_a : !algorithm_applies(fabric_, op, a, shape)) continue;
+    if (algorithm_forced ? a != forced_a
+                         : !algorithm_applies(fabric_, op, a, shape) || !nccl_candidate(fabric_, op, a))
+      continue;
     const bool protocol_forced = forced_p != Protocol::automatic && tuning_.enabled(a, forced_p);
     for (const Protocol p : kProtocols) {
       if (protocol_forced ? p != forced_p : !tuning_.enabled(a, p)) continue;
@@ -110,7 +118,7 @@ std::vector<CollectiveEstimate> CollectiveModel::candidates(CollectiveOp op, std
   pattern_valid_ = false;
   std::vector<CollectiveEstimate> out;
   for (const Algorithm a : kAlgorithms) {
-    if (!algorithm_applies(fabric_, op, a, shape)) continue;
+    if (!algorithm_applies(fabric_, op, a, shape) || !nccl_candidate(fabric_, op, a)) continue;
     for (const Protocol p : kProtocols) {
       if (!tuning_.enabled(a, p)) continue;
       const CollectivePlan c = build(op, a, p, 0, group, shape, bytes, 0);

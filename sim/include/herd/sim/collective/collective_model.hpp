@@ -53,6 +53,7 @@ class CollectiveModel {
   [[nodiscard]] CollectiveEstimate estimate(CollectiveOp op, std::span<const int> group, double bytes,
                                             const CollectiveOptions& options = {});
   /// Every candidate NCCL would weigh, each with its uncontended time (for reports and tests).
+  /// The hierarchical algorithm is NCCL's NVLS tree: a candidate for all-reduce on NVLS nodes.
   [[nodiscard]] std::vector<CollectiveEstimate> candidates(CollectiveOp op, std::span<const int> group, double bytes);
 
   [[nodiscard]] const Fabric& fabric() const noexcept { return fabric_; }
