@@ -23,6 +23,20 @@ void validate(const LayerDims& d, const std::string& where) {
     throw model::ValueError(where, "key/value heads must divide query heads (" + d.label() + ")");
 }
 
+LayerDims attention_layer(const model::AttentionShape& a) {
+  if (a.seq_q != a.seq_kv) throw model::ValueError("/shape", "the backends run whole causal sequences (seq_q = seq_kv)");
+  LayerDims d;
+  d.batch = a.batch;
+  d.seq = a.seq_kv;
+  d.hidden = 1;
+  d.heads_q = a.heads_q;
+  d.heads_kv = a.heads_kv;
+  d.head_dim = a.head_dim;
+  d.ffn = 1;
+  validate(d, "/shape");
+  return d;
+}
+
 LayerDims shard_dims(const model::TransformerSpec& m, const model::PlanSpec& p, std::int64_t seq_len) {
   if (m.mlp != model::MlpKind::swiglu || m.norm != model::NormKind::rmsnorm || m.position != model::PositionKind::rope)
     throw model::ValueError("/model", m.name + " is not a Llama-style layer (SwiGLU, RMSNorm, RoPE), which the backends run");

@@ -27,7 +27,7 @@ std::vector<LayerDims> sweep_layers(const model::TransformerSpec& m, const model
     model::PlanSpec shard = p;
     shard.tp = tp;
     for (double f : seq_fractions) {
-      const auto seq = std::max<std::int64_t>(64, std::llround(double(seq_len) * f / 64.0) * 64);
+      const auto seq = std::max<std::int64_t>(16, std::llround(double(seq_len) * f / 16.0) * 16);
       const LayerDims d = shard_dims(m, shard, seq);
       const bool seen = std::any_of(out.begin(), out.end(), [&](const LayerDims& o) { return o.label() == d.label(); });
       if (!seen) out.push_back(d);

@@ -3,6 +3,7 @@
 #include <ostream>
 
 #include "commands.hpp"
+#include "herd/model/calibration_profile.hpp"
 #include "herd/model/memory.hpp"
 #include "herd/model/units.hpp"
 #include "herd/model/workload.hpp"
@@ -15,7 +16,23 @@ namespace {
 struct ModelCommand {
   ScenarioOptions options;
   bool json = false;
+  std::string calibration;
 };
+
+// The profile the scenario's predictions would use (--calibration, else the scenario's key), as
+// one line of text and a JSON object; this command's own figures do not depend on it.
+nlohmann::json calibration_json(const model::Scenario& s, const std::optional<model::CalibrationProfile>& p) {
+  if (!p) return nullptr;
+  return {{"file", p->source}, {"device", p->gpu_name}, {"backend", p->backend},
+          {"warning", model::profile_mismatch(*p, s.cluster.gpu)}};
+}
+
+void print_calibration(std::ostream& out, const nlohmann::json& c) {
+  if (c.is_null()) return;
+  out << "Calibration " << c["file"].get<std::string>() << ": measured on " << c["device"].get<std::string>() << " ("
+      << c["backend"].get<std::string>() << "); compute predictions use its fitted efficiencies\n";
+  if (!c["warning"].get<std::string>().empty()) out << "            warning: " << c["warning"].get<std::string>() << "\n";
+}
 
 std::string gib(double bytes) {
   char buf[32];
@@ -78,11 +95,20 @@ Action add_model_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("model", "Parameters, FLOPs per token and memory per pipeline stage for a plan");
   state->options.add_to(*cmd);
   cmd->add_flag("--json", state->json, "Print the analysis as JSON (schema in docs/cli.md)");
+  cmd->add_option("--calibration", state->calibration,
+                  "Calibration profile from herd-calibrate (default: the scenario's `calibration` key)");
   return [state](Streams io) {
     const model::Scenario s = state->options.load();
     const model::MemoryReport mem = model::analyse_memory(s);
-    if (state->json) io.out << model_report_json(s, mem).dump(2) << "\n";
-    else print_text(io.out, s, mem);
+    const nlohmann::json calibration = calibration_json(s, model::profile_for(s, state->calibration));
+    if (state->json) {
+      nlohmann::json report = model_report_json(s, mem);
+      if (!calibration.is_null()) report["calibration"] = calibration;
+      io.out << report.dump(2) << "\n";
+    } else {
+      print_text(io.out, s, mem);
+      print_calibration(io.out, calibration);
+    }
     return kExitOk;
   };
 }

@@ -32,10 +32,11 @@ const json& array_at(const json& obj, const char* key, const std::string& ptr) {
 }
 
 template <typename T>
-void read_optional(const json& obj, const char* key, std::optional<T>& out, const std::string& ptr) {
+void read_optional(const json& obj, const char* key, std::optional<T>& out, const std::string& ptr, bool zero_ok = false) {
   const json& v = member(obj, key);
   if (v.is_null()) return;
-  if (!v.is_number() || !(v.get<double>() > 0)) throw ValueError(ptr + "/" + key, "expected a positive number, got " + v.dump());
+  if (!v.is_number() || !(v.get<double>() > 0 || (zero_ok && v.get<double>() == 0)))
+    throw ValueError(ptr + "/" + key, std::string("expected a ") + (zero_ok ? "non-negative" : "positive") + " number, got " + v.dump());
   out = v.get<T>();
 }
 
@@ -171,7 +172,7 @@ CalibrationProfile calibration_profile_from_json(const json& doc) {
   if (!member(compute, "gemm").is_null()) read_gemm(compute["gemm"], p);
   if (!member(compute, "attention").is_null()) read_attention(compute["attention"], p);
   if (!member(compute, "hbm").is_null()) read_optional(compute["hbm"], "efficiency", p.hbm_efficiency, "/compute/hbm");
-  read_optional(compute, "kernel_overhead_s", p.kernel_overhead_s, "/compute");
+  read_optional(compute, "kernel_overhead_s", p.kernel_overhead_s, "/compute", true);
   const json& elementwise = member(compute, "elementwise");
   expect_object(elementwise, "/compute/elementwise");
   if (elementwise.is_object())

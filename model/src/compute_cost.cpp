@@ -136,7 +136,7 @@ double ComputeCostModel::op_seconds(const Op& op) const {
   const auto class_fit = op.kind == OpKind::elementwise ? elementwise_.find(std::string(elementwise_class(op.name)))
                                                         : elementwise_.end();
   const double efficiency = class_fit != elementwise_.end() ? class_fit->second.efficiency : hbm_eff_;
-  const double memory = op.bytes / (hbm_ * std::min(1.0, efficiency));
+  const double memory = op.bytes / (hbm_ * efficiency);
   return std::max(compute, memory) + overhead_;
 }
 

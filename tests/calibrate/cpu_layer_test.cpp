@@ -1,71 +1,26 @@
-// The CPU reference layer: its backward is the derivative of its forward. With the loss
-// L = sum(y * R) for a fixed random R (so dL/dy = R), every gradient the backward returns must
-// equal the central difference (L(p + e) - L(p - e)) / 2e, computed here in double precision.
+// The CPU reference layer: its backward is the derivative of its forward (central differences in
+// double precision), attention's closed form at position 0, causality, float against double.
 #include <catch2/catch.hpp>
 
 #include <cmath>
-#include <numeric>
 
 #include "herd/calibrate/cpu_layer.hpp"
+#include "herd/calibrate/self_test.hpp"
 
 using namespace herd::calibrate;
 using cpu::Layer;
 
 namespace {
-
-LayerDims tiny() {
-  LayerDims d;
-  d.batch = 2;
-  d.seq = 5;
-  d.hidden = 12;
-  d.heads_q = 4;
-  d.heads_kv = 2;
-  d.head_dim = 4;
-  d.ffn = 10;
-  d.rope_theta = 10000;  // angles that vary visibly over 5 positions
-  return d;
-}
-
-double loss(Layer<double>& layer, const std::vector<double>& x, const std::vector<double>& r) {
-  std::vector<double> y(x.size());
-  layer.forward(x.data(), y.data());
-  return std::inner_product(y.begin(), y.end(), r.begin(), 0.0);
-}
-
-// Checks every `stride`-th element of `values` against central differences of the loss.
-void check_gradient(Layer<double>& layer, std::vector<double>& values, const std::vector<double>& analytic,
-                    const std::vector<double>& x, const std::vector<double>& r, std::size_t stride, const char* what) {
-  constexpr double step = 1e-6;
-  for (std::size_t i = 0; i < values.size(); i += stride) {
-    const double saved = values[i];
-    values[i] = saved + step;
-    const double up = loss(layer, x, r);
-    values[i] = saved - step;
-    const double down = loss(layer, x, r);
-    values[i] = saved;
-    const double numeric = (up - down) / (2 * step);
-    INFO(what << "[" << i << "]: analytic " << analytic[i] << ", numeric " << numeric);
-    CHECK(std::fabs(analytic[i] - numeric) <= 1e-6 * std::max(1.0, std::fabs(numeric)));
-  }
-}
-
+LayerDims tiny() { return small_check_layer(); }
 }  // namespace
 
 TEST_CASE("layer backward matches finite differences of the forward", "[calibrate][cpu]") {
-  const LayerDims d = tiny();
-  const auto n = static_cast<std::size_t>(d.tokens() * d.hidden);
-  Layer<double> layer(d, cpu::random_params<double>(d, 11));
-  std::vector<double> x = cpu::random_values<double>(n, 12), r = cpu::random_values<double>(n, 13);
-  std::vector<double> y(n), dx(n);
-  layer.forward(x.data(), y.data());
-  layer.backward(x.data(), r.data(), dx.data());
-  const cpu::LayerParams<double> grads = layer.gradients();
-
-  check_gradient(layer, x, dx, x, r, 1, "dx");
-  auto params = layer.params().tensors();
-  auto analytic = const_cast<cpu::LayerParams<double>&>(grads).tensors();
-  const char* names[] = {"attn_norm", "qkv", "out", "mlp_norm", "fc1", "fc2"};
-  for (std::size_t t = 0; t < params.size(); ++t) check_gradient(layer, *params[t], *analytic[t], x, r, 7, names[t]);
+  // cpu_gradient_check: L = sum(y * R), dL/dy = R; every element of dx and every 3rd element of
+  // each parameter against (L(p + e) - L(p - e)) / 2e with e = 1e-6, to 1e-6 relative.
+  for (const Check& c : cpu_gradient_check(tiny(), 11, 3)) {
+    INFO(c.what << ": error " << c.error);
+    CHECK(c.error <= 1e-6);
+  }
 }
 
 TEST_CASE("attention at position 0 returns its own value row; later tokens never change earlier outputs",

@@ -2,12 +2,12 @@
 // The CPU measurement backend: the reference layer's kernels (FP32, oneTBB) timed op by op and
 // as a whole layer, so the pipeline measure -> fit -> profile -> prediction runs without a GPU.
 //
-// Its peaks are measured by the backend itself when it starts (a CPU has no datasheet figure that
-// this code could trust): peak_flops is the best of `probe_runs` FP32 products of size
-// peak_gemm_size^3 through the backend's own GEMM, and memory_bandwidth the best of
-// `probe_runs` copies moving bandwidth_probe_bytes (read + written). Efficiencies of a CPU profile
-// are therefore fractions of what this code reaches on a cache-friendly square product and a
-// streaming copy, not of a hardware limit.
+// Its peaks are measured by the backend itself (a CPU has no datasheet figure this code could
+// trust): peak_flops is the best FP32 throughput its own GEMM reaches in the run (`probe_runs`
+// products of size peak_gemm_size^3 at start-up, then every GEMM measured), memory_bandwidth the
+// best copy throughput (bytes read + written; `probe_runs` copies of bandwidth_probe_bytes, then
+// every copy measured). Efficiencies of a CPU profile are therefore fractions of the best this
+// code reached on that machine, never above 1, not fractions of a hardware limit.
 #include <cstdint>
 
 #include "herd/calibrate/backend.hpp"

@@ -7,6 +7,7 @@
 
 #include "herd/model/architecture.hpp"
 #include "herd/model/plan.hpp"
+#include "herd/model/workload.hpp"
 
 namespace herd::calibrate {
 
@@ -43,5 +44,9 @@ model::PlanSpec single_rank_plan(const LayerDims& d);
 /// Throws ValueError (pointer `where`) unless every dimension is positive, head_dim is even and
 /// heads_kv divides heads_q.
 void validate(const LayerDims& d, const std::string& where);
+
+/// The (attention-only) layer an attention op runs on: its batch, sequence and heads; hidden and
+/// ffn 1. Throws ValueError ("/shape") unless seq_q = seq_kv (whole causal sequences) and valid.
+LayerDims attention_layer(const model::AttentionShape& a);
 
 }  // namespace herd::calibrate

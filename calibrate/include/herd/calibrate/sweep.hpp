@@ -16,8 +16,8 @@ namespace herd::calibrate {
 std::string_view gemm_layout(std::string_view op_name);
 
 /// The layers to take ops from: the shard of `m` under `p` at every TP degree in `tps` that divides
-/// the heads and MLP width, for every sequence length seq_len x fraction (rounded to a multiple of 64
-/// and at least 64; duplicates dropped). Throws model::ValueError when none is valid.
+/// the heads and MLP width, for every sequence length seq_len x fraction (rounded to a multiple of 16
+/// and at least 16; duplicates dropped). Throws model::ValueError when none is valid.
 std::vector<LayerDims> sweep_layers(const model::TransformerSpec& m, const model::PlanSpec& p, const std::vector<int>& tps,
                                     std::int64_t seq_len, const std::vector<double>& seq_fractions);
 

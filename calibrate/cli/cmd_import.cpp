@@ -1,0 +1,56 @@
+// herd-calibrate import-nccl-tests / import-kineto: measurements users already have, as raw records.
+#include <memory>
+#include <ostream>
+
+#include "commands.hpp"
+#include "herd/calibrate/cli.hpp"
+#include "herd/calibrate/import.hpp"
+
+namespace herd::calibrate::cli {
+
+namespace {
+struct ImportCommand {
+  std::vector<std::string> inputs;
+  std::string collective, output;
+};
+}  // namespace
+
+Action add_import_nccl_tests_command(CLI::App& app) {
+  auto c = std::make_shared<ImportCommand>();
+  auto* cmd = app.add_subcommand("import-nccl-tests", "Read nccl-tests output (all_reduce_perf etc., as printed)");
+  cmd->add_option("files", c->inputs, "nccl-tests output files")->required()->check(CLI::ExistingFile);
+  cmd->add_option("--collective", c->collective,
+                  "all_reduce, all_gather, reduce_scatter, broadcast, reduce, send_recv or all_to_all (default: "
+                  "from the output or the file name)")
+      ->check(CLI::IsMember({"all_reduce", "all_gather", "reduce_scatter", "broadcast", "reduce", "send_recv", "all_to_all"}));
+  cmd->add_option("-o,--output", c->output, "Raw measurement file to write")->required();
+  return [c](Streams io) {
+    MeasurementSet all;
+    for (const auto& file : c->inputs) {
+      MeasurementSet s = import_nccl_tests_file(file, c->collective);
+      if (all.records.empty()) all.device = s.device;
+      all.device.devices = std::max(all.device.devices, s.device.devices);
+      for (auto& r : s.records) all.records.push_back(std::move(r));
+      for (auto& n : s.notes) all.notes.push_back(std::move(n));
+    }
+    save_measurements(all, c->output);
+    io.out << "wrote " << all.records.size() << " collective records to " << c->output << "\n";
+    return kExitOk;
+  };
+}
+
+Action add_import_kineto_command(CLI::App& app) {
+  auto c = std::make_shared<ImportCommand>();
+  auto* cmd = app.add_subcommand("import-kineto", "Read a PyTorch profiler trace (record_shapes=True): GEMM and attention kernels");
+  cmd->add_option("trace", c->inputs, "Chrome trace JSON written by torch.profiler")->required()->expected(1)->check(CLI::ExistingFile);
+  cmd->add_option("-o,--output", c->output, "Raw measurement file to write")->required();
+  return [c](Streams io) {
+    const MeasurementSet s = import_kineto_file(c->inputs.front());
+    save_measurements(s, c->output);
+    io.out << "wrote " << s.records.size() << " records from " << c->inputs.front() << " to " << c->output << "\n";
+    for (const auto& n : s.notes) io.err << "herd-calibrate: " << n << "\n";
+    return kExitOk;
+  };
+}
+
+}  // namespace herd::calibrate::cli

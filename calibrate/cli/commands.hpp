@@ -1,0 +1,27 @@
+#pragma once
+// herd-calibrate's commands: each registers itself on the CLI11 app and returns what to run.
+#include <functional>
+#include <iosfwd>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+namespace herd::calibrate::cli {
+
+struct Streams {
+  std::ostream& out;
+  std::ostream& err;
+};
+
+using Action = std::function<int(Streams)>;
+
+/// "cuda" when this build has the CUDA backend and a GPU is visible, else "cpu".
+std::string default_backend();
+
+Action add_measure_command(CLI::App& app);
+Action add_import_nccl_tests_command(CLI::App& app);
+Action add_import_kineto_command(CLI::App& app);
+Action add_fit_command(CLI::App& app);
+Action add_self_test_command(CLI::App& app);
+
+}  // namespace herd::calibrate::cli

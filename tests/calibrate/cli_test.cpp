@@ -1,0 +1,143 @@
+// herd-calibrate end to end on the CPU backend: measure -> fit -> profile -> prediction, and
+// `herd model --calibration`. Timing itself is never asserted; what is checked is that the
+// profile makes the cost model predict what was measured. At a measured GEMM or attention shape
+// the fitted efficiency is FLOPs / (peak x (t - overhead)), so the op costs
+//   max(t - overhead, bytes / (bandwidth x hbm efficiency)) + overhead
+// (shapes measured more than once: the geometric mean of t - overhead), and an element-wise op
+// costs overhead + bytes / (bandwidth x its class's efficiency).
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <filesystem>
+#include <map>
+#include <sstream>
+#include <unistd.h>
+
+#include "herd/calibrate/cli.hpp"
+#include "herd/calibrate/fit.hpp"
+#include "herd/cli/app.hpp"
+#include "herd/model/compute_cost.hpp"
+#include "herd/model/io.hpp"
+
+using namespace herd;
+using namespace herd::calibrate;
+
+namespace {
+
+struct Run {
+  int code;
+  std::string out, err;
+};
+
+Run calibrate_cli(const std::vector<std::string>& args) {
+  std::ostringstream out, err;
+  const int code = run_calibrate(args, out, err);
+  return {code, out.str(), err.str()};
+}
+
+std::filesystem::path scratch_dir(const std::string& name) {
+  const auto dir = std::filesystem::temp_directory_path() / ("herd-calibrate-" + name + "-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
+std::string data(const std::string& name) { return std::string(HERD_SOURCE_DIR) + "/tests/data/calibration/" + name; }
+
+// The cost model's price of one op, computed from the measurements and the profile as the header says.
+double expected_seconds(const model::Op& op, const MeasurementSet& raw, const model::CalibrationProfile& p) {
+  const double o = *p.kernel_overhead_s;
+  const double memory = op.bytes / (*p.memory_bandwidth * *p.hbm_efficiency);
+  if (op.kind == model::OpKind::elementwise) {
+    const auto& cls = p.elementwise.at(std::string(model::elementwise_class(op.name)));
+    return o + op.bytes / (*p.memory_bandwidth * cls.efficiency);
+  }
+  double log_sum = 0;
+  int count = 0;
+  for (const Record& r : raw.records) {
+    const bool same = op.kind == model::OpKind::gemm
+                          ? r.kind == RecordKind::gemm && r.gemm.m == op.gemm.m && r.gemm.n == op.gemm.n && r.gemm.k == op.gemm.k
+                          : r.kind == RecordKind::attention && r.attention.seq_kv == op.attention.seq_kv &&
+                                (r.pass == "backward") == (op.pass == model::Pass::backward);
+    if (same) log_sum += std::log(std::max(r.median_s - o, 0.1 * r.median_s)), ++count;
+  }
+  REQUIRE(count > 0);
+  return std::max(std::exp(log_sum / count), memory) + o;
+}
+
+}  // namespace
+
+TEST_CASE("measure, fit and predict on the CPU backend", "[calibrate][cli]") {
+  const auto dir = scratch_dir("e2e");
+  const std::string raw = (dir / "raw.json").string(), comm = (dir / "comm.json").string();
+  const std::string profile = (dir / "profile.json").string(), report = (dir / "report.json").string();
+  const Run measured = calibrate_cli({"measure", "--backend", "cpu", "--model", "llama3-8b:1", "--set", "model.hidden=64",
+                                      "--set", "model.ffn_hidden=96", "--set", "model.heads=4", "--set", "model.kv_heads=2",
+                                      "--set", "model.head_dim=16", "--seq", "64", "--seq-fractions", "1,0.5", "--warmup", "1",
+                                      "--reps", "3", "--copy-bytes", "65536,1048576", "-o", raw});
+  INFO(measured.err);
+  REQUIRE(measured.code == kExitOk);
+  const MeasurementSet set = load_measurements(raw);
+  CHECK(set.device.backend == "cpu");
+  CHECK(set.device.peak_flops > 0);
+  std::map<RecordKind, int> kinds;
+  for (const Record& r : set.records) {
+    ++kinds[r.kind];
+    CHECK(r.times_s.size() == 3);
+    CHECK(r.median_s > 0);
+  }
+  CHECK(kinds[RecordKind::layer] == 2);
+  CHECK(kinds[RecordKind::attention] == 4);  // forward and backward at 64 and 32 tokens
+  CHECK(kinds[RecordKind::gemm] >= 12);
+
+  REQUIRE(calibrate_cli({"import-nccl-tests", data("dgx-h100-nvls-all-reduce.txt"), "-o", comm}).code == kExitOk);
+  const Run fitted = calibrate_cli({"fit", raw, comm, "-o", profile, "--report", report});
+  INFO(fitted.out << fitted.err);
+  REQUIRE(fitted.code == kExitOk);
+  CHECK_THAT(fitted.out, Catch::Contains("Whole layer forward + backward"));
+  const model::CalibrationProfile p = model::load_calibration_profile(profile);
+  CHECK(p.backend == "cpu");
+  CHECK(p.collectives.count("all_reduce/intra_node") == 1);  // compute from one file, collectives from the other
+  REQUIRE(p.kernel_overhead_s);
+  REQUIRE(p.hbm_efficiency);
+
+  // The profile makes the prediction of each measured layer what its measured ops say.
+  const model::GpuSpec device = measured_gpu_spec(set.device);
+  const model::ComputeCostModel calibrated(device, &p), preset(device);
+  for (const Record& r : set.records) {
+    if (r.kind != RecordKind::layer) continue;
+    const LayerDims& d = r.layer;
+    const auto program = model::layer_program(single_rank_model(d), single_rank_plan(d), d.seq);
+    double expected = 0;
+    for (const auto* ops : {&program.forward, &program.backward})
+      for (const model::Op& op : *ops) expected += expected_seconds(op, set, p);
+    INFO(d.label());
+    int outside = -1;
+    CHECK(predicted_layer_seconds(calibrated, d, &outside) == Approx(expected).epsilon(1e-9));
+    CHECK(outside == 0);
+    CHECK(std::fabs(predicted_layer_seconds(preset, d) / expected - 1) > 0.01);  // the profile changed it
+  }
+
+  std::ostringstream out, err;
+  CHECK(cli::run({"model", "llama3-8b", "--calibration", profile}, out, err) == cli::kExitOk);
+  CHECK_THAT(out.str(), Catch::Contains("Calibration " + profile));
+  CHECK_THAT(out.str(), Catch::Contains("measured on a CPU"));
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("bad input: one line naming the file and pointer, exit 2, nothing written", "[calibrate][cli]") {
+  const auto dir = scratch_dir("bad-input");
+  const std::string bad = (dir / "bad.json").string(), profile = (dir / "profile.json").string();
+  model::write_file_atomically(bad, R"({"format": "herd-measurements", "version": 1, "device": {"name": "x"},
+    "records": [{"kind": "gemm", "op": "g", "shape": {"m": 1, "n": 0, "k": 1}, "median_s": 1}]})");
+  const Run r = calibrate_cli({"fit", bad, "-o", profile});
+  CHECK(r.code == kExitBadInput);
+  CHECK(r.err == "herd-calibrate: " + bad + ": /records/0/shape/n: expected a positive integer, got 0\n");
+  CHECK_FALSE(std::filesystem::exists(profile));
+  const Run unknown = calibrate_cli({"measure", "--backend", "cpu", "--model", "llama3-8b:3", "-o", profile});
+  CHECK(unknown.code == kExitBadInput);
+  CHECK_THAT(unknown.err, Catch::Contains("--model llama3-8b:3"));
+  CHECK_FALSE(std::filesystem::exists(profile));
+  CHECK(calibrate_cli({"self-test", "--backend", "cpu"}).code == kExitOk);
+  std::filesystem::remove_all(dir);
+}
