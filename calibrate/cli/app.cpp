@@ -34,6 +34,7 @@ int run_calibrate(const std::vector<std::string>& args, std::ostream& out, std::
   add(cli::add_import_kineto_command);
   add(cli::add_fit_command);
   add(cli::add_self_test_command);
+  add(cli::add_compare_command);
 
   std::vector<std::string> reversed(args.rbegin(), args.rend());
   try {

@@ -69,18 +69,31 @@ void print_summary(std::ostream& out, const FitResult& r) {
     std::snprintf(line, sizeof line, "  %-34s %6d  %7.3f  %7.3f\n", s.op_class.c_str(), s.points, s.rms_log_residual,
                   s.max_abs_log_residual),
         out << line;
-  if (!r.layers.empty()) {
-    out << "\nWhole layer forward + backward     measured   predicted: preset       calibrated   (ops outside the data)\n";
-    for (const auto& l : r.layers)
-      std::snprintf(line, sizeof line, "  %-30s %9.3f ms  %9.3f ms %7s  %9.3f ms %7s  (%d)\n", l.label.c_str(), l.measured_s * 1e3,
-                    l.default_s * 1e3, pct(l.default_s, l.measured_s).c_str(), l.calibrated_s * 1e3,
-                    pct(l.calibrated_s, l.measured_s).c_str(), l.extrapolated_ops),
-          out << line;
-  }
+  if (!r.layers.empty()) out << "\n", print_layer_checks(out, r.layers);
   for (const auto& w : r.warnings) out << "warning: " << w << "\n";
 }
 
 }  // namespace
+
+void print_layer_checks(std::ostream& out, const std::vector<LayerCheck>& layers) {
+  out << "Whole layer forward + backward     measured   predicted: preset       calibrated   (ops outside the data)\n";
+  char line[256];
+  for (const auto& l : layers) {
+    std::snprintf(line, sizeof line, "  %-30s %9.3f ms  %9.3f ms %7s  %9.3f ms %7s  (%d)\n", l.label.c_str(), l.measured_s * 1e3,
+                  l.default_s * 1e3, pct(l.default_s, l.measured_s).c_str(), l.calibrated_s * 1e3,
+                  pct(l.calibrated_s, l.measured_s).c_str(), l.extrapolated_ops);
+    out << line;
+  }
+}
+
+model::GpuSpec gpu_preset(const std::string& name) {
+  const model::Override gpu = model::parse_override("cluster.gpu=" + name);
+  try {
+    return model::default_scenario({&gpu, 1}).cluster.gpu;
+  } catch (const model::InputError& e) {
+    throw model::InputError("--gpu-preset " + name, "", e.message());
+  }
+}
 
 Action add_fit_command(CLI::App& app) {
   auto c = std::make_shared<FitCommand>();
@@ -94,10 +107,7 @@ Action add_fit_command(CLI::App& app) {
     std::vector<MeasurementSet> sets;
     for (const auto& f : c->inputs) sets.push_back(load_measurements(f));
     FitOptions options;
-    if (!c->gpu_preset.empty()) {
-      const model::Override gpu = model::parse_override("cluster.gpu=" + c->gpu_preset);
-      options.baseline = model::default_scenario({&gpu, 1}).cluster.gpu;
-    }
+    if (!c->gpu_preset.empty()) options.baseline = gpu_preset(c->gpu_preset);
     FitResult r;
     try {
       r = fit(sets, options);

@@ -3,8 +3,11 @@
 #include <functional>
 #include <iosfwd>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
+
+#include "herd/calibrate/fit.hpp"
 
 namespace herd::calibrate::cli {
 
@@ -23,5 +26,11 @@ Action add_import_nccl_tests_command(CLI::App& app);
 Action add_import_kineto_command(CLI::App& app);
 Action add_fit_command(CLI::App& app);
 Action add_self_test_command(CLI::App& app);
+Action add_compare_command(CLI::App& app);
+
+/// The whole-layer table: measured, predicted with the preset, predicted with the profile.
+void print_layer_checks(std::ostream& out, const std::vector<LayerCheck>& layers);
+/// A GPU preset by name (throws model::InputError naming --gpu-preset when unknown).
+model::GpuSpec gpu_preset(const std::string& name);
 
 }  // namespace herd::calibrate::cli

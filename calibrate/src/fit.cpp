@@ -168,18 +168,16 @@ FitResult fit(const std::vector<MeasurementSet>& sets, const FitOptions& options
   p.peak_flops = device.peak_flops;
   p.memory_bandwidth = device.memory_bandwidth;
   if (device.parallel_units > 0) p.parallel_units = device.parallel_units;
-  const model::GpuSpec baseline = options.baseline ? *options.baseline
-                                  : matching_gpu_preset(device.name).value_or(measured_gpu_spec(device));
+  const model::GpuSpec baseline = options.baseline ? *options.baseline : baseline_gpu(device);
   const int units = device.parallel_units > 0 ? device.parallel_units : baseline.sms;
 
   // 1. Element-wise kernels give the bandwidth efficiencies and the per-kernel overhead.
   std::vector<ElementwiseSample> samples;
-  std::vector<const Record*> elementwise, gemms, attentions, layers;
+  std::vector<const Record*> elementwise, gemms, attentions;
   for (const auto& r : cs->records) {
     if (r.kind == RecordKind::elementwise && r.bytes > 0) elementwise.push_back(&r), samples.push_back({r.op, r.bytes, r.median_s});
     if (r.kind == RecordKind::gemm) gemms.push_back(&r);
     if (r.kind == RecordKind::attention) attentions.push_back(&r);
-    if (r.kind == RecordKind::layer) layers.push_back(&r);
   }
   double overhead = baseline.efficiency.kernel_overhead_s;
   if (!samples.empty()) {
@@ -276,33 +274,15 @@ FitResult fit(const std::vector<MeasurementSet>& sets, const FitOptions& options
     summarise(out, group == &gemms ? "gemm" : "attention", first);
   }
   // 4. Whole layers: before (preset efficiencies) and after (this profile).
-  const model::ComputeCostModel before(baseline), after(baseline, &p);
-  for (const Record* r : layers) {
-    LayerCheck c{r->layer.label(), r->median_s, predicted_layer_seconds(before, r->layer), 0, 0};
-    c.calibrated_s = predicted_layer_seconds(after, r->layer, &c.extrapolated_ops);
-    out.layers.push_back(c);
+  out.layers = check_layers({*cs}, baseline, p);
+  for (const LayerCheck& c : out.layers)
     p.report["validation"]["layers"].push_back({{"layer", c.label},
                                                 {"measured_s", c.measured_s},
                                                 {"predicted_default_s", c.default_s},
                                                 {"predicted_calibrated_s", c.calibrated_s},
                                                 {"extrapolated_ops", c.extrapolated_ops}});
-  }
   p.report["validation"]["baseline_gpu"] = baseline.name;
   return finish(out);
-}
-
-double predicted_layer_seconds(const model::ComputeCostModel& cost, const LayerDims& d, int* extrapolated_ops) {
-  const auto program = model::layer_program(single_rank_model(d), single_rank_plan(d), d.seq);
-  double total = 0;
-  int outside = 0;
-  for (const auto* ops : {&program.forward, &program.backward})
-    for (const model::Op& op : *ops) {
-      if (op.kind == model::OpKind::collective) continue;
-      total += cost.op_seconds(op);
-      outside += cost.extrapolated(op) ? 1 : 0;
-    }
-  if (extrapolated_ops) *extrapolated_ops = outside;
-  return total;
 }
 
 }  // namespace herd::calibrate

@@ -292,6 +292,7 @@ std::set<std::string> model_tokens(const std::string& name) {
 }  // namespace
 
 std::string profile_mismatch(const CalibrationProfile& profile, const GpuSpec& gpu) {
+  if (profile.gpu_name == gpu.name) return "";
   const std::string where = profile.source.empty() ? "the calibration profile" : profile.source;
   if (profile.backend == "cpu")
     return where + " was measured on a CPU (" + profile.gpu_name + "), not on " + gpu.name +

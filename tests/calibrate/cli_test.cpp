@@ -118,6 +118,11 @@ TEST_CASE("measure, fit and predict on the CPU backend", "[calibrate][cli]") {
     CHECK(std::fabs(predicted_layer_seconds(preset, d) / expected - 1) > 0.01);  // the profile changed it
   }
 
+  const Run compared = calibrate_cli({"compare", profile, raw});
+  CHECK(compared.code == kExitOk);
+  CHECK_THAT(compared.out, Catch::Contains("b1 s64 h64 q4 kv2 d16 f96"));
+  CHECK_THAT(compared.out, Catch::Contains("b1 s32 h64 q4 kv2 d16 f96"));
+
   std::ostringstream out, err;
   CHECK(cli::run({"model", "llama3-8b", "--calibration", profile}, out, err) == cli::kExitOk);
   CHECK_THAT(out.str(), Catch::Contains("Calibration " + profile));

@@ -109,8 +109,17 @@ std::optional<model::GpuSpec> matching_gpu_preset(const std::string& device_name
 /// The measured device as a GpuSpec (peaks from `d`, default efficiencies).
 model::GpuSpec measured_gpu_spec(const DeviceInfo& d);
 
+/// The "before calibration" GPU for a device: the matching preset, else measured_gpu_spec.
+model::GpuSpec baseline_gpu(const DeviceInfo& device);
+
 /// Seconds the cost model predicts for a whole layer forward + backward: its compute ops one
-/// after another (no collectives: the layer measured is a single-rank shard).
+/// after another (no collectives: the layer measured is a single-rank shard). Counts the ops
+/// outside the calibrated domain into `extrapolated_ops` when given.
 double predicted_layer_seconds(const model::ComputeCostModel& cost, const LayerDims& d, int* extrapolated_ops = nullptr);
+
+/// Every layer record of `sets`, measured, predicted with `baseline`'s own efficiencies, and
+/// predicted with `profile` (which need not come from these sets: a held-out check).
+std::vector<LayerCheck> check_layers(const std::vector<MeasurementSet>& sets, const model::GpuSpec& baseline,
+                                     const model::CalibrationProfile& profile);
 
 }  // namespace herd::calibrate
