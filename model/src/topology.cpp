@@ -138,8 +138,9 @@ void Topology::build(const ClusterSpec& c, const Shape& s) {
   first_spine_vertex_ = first_leaf_vertex_ + static_cast<VertexId>(leaves_);
   first_core_vertex_ = first_spine_vertex_ + static_cast<VertexId>(pods_ * planes_);
   const VertexId vertices = first_core_vertex_ + static_cast<VertexId>(core ? planes_ : 0);
-  graph_ = TopologyGraph(vertices);
-  auto name_vertex = [&](VertexId v, VertexKind kind, VertexId first) { graph_[v] = TopologyVertex{kind, v - first}; };
+  // Vertices are added one by one: assigning a whole adjacency_list trips a false
+  // -Wmaybe-uninitialized inside Boost's copy under GCC 12.
+  auto name_vertex = [&](VertexId v, VertexKind kind, VertexId first) { boost::add_vertex(TopologyVertex{kind, v - first}, graph_); };
   for (VertexId v = 0; v < vertices; ++v) {
     if (v < first_switch_vertex_) name_vertex(v, VertexKind::gpu, 0);
     else if (v < first_nic_vertex_) name_vertex(v, VertexKind::node_switch, first_switch_vertex_);
