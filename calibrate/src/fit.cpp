@@ -81,6 +81,16 @@ void summarise(FitResult& out, const std::string& op_class, std::size_t first) {
   out.summary.push_back(s);
 }
 
+// Compute records of every set (compute_set has checked they share one device).
+std::vector<Record> compute_records(const std::vector<MeasurementSet>& sets) {
+  std::vector<Record> out;
+  for (const auto& s : sets)
+    for (const auto& r : s.records)
+      if (is_compute(r)) out.push_back(r);
+  return out;
+}
+
+// The first set with compute records; throws when another set's compute records come from another device.
 const MeasurementSet* compute_set(const std::vector<MeasurementSet>& sets) {
   const MeasurementSet* found = nullptr;
   for (const auto& s : sets) {
@@ -174,7 +184,8 @@ FitResult fit(const std::vector<MeasurementSet>& sets, const FitOptions& options
   // 1. Element-wise kernels give the bandwidth efficiencies and the per-kernel overhead.
   std::vector<ElementwiseSample> samples;
   std::vector<const Record*> elementwise, gemms, attentions;
-  for (const auto& r : cs->records) {
+  const std::vector<Record> records = compute_records(sets);  // the pointers below point into it
+  for (const Record& r : records) {
     if (r.kind == RecordKind::elementwise && r.bytes > 0) elementwise.push_back(&r), samples.push_back({r.op, r.bytes, r.median_s});
     if (r.kind == RecordKind::gemm) gemms.push_back(&r);
     if (r.kind == RecordKind::attention) attentions.push_back(&r);
@@ -274,7 +285,7 @@ FitResult fit(const std::vector<MeasurementSet>& sets, const FitOptions& options
     summarise(out, group == &gemms ? "gemm" : "attention", first);
   }
   // 4. Whole layers: before (preset efficiencies) and after (this profile).
-  out.layers = check_layers({*cs}, baseline, p);
+  out.layers = check_layers(sets, baseline, p);
   for (const LayerCheck& c : out.layers)
     p.report["validation"]["layers"].push_back({{"layer", c.label},
                                                 {"measured_s", c.measured_s},

@@ -126,3 +126,24 @@ TEST_CASE("under-determined GEMM data keeps the preset's tiles and k_half", "[ca
   CHECK(f.reference == Approx(0.8).epsilon(1e-12));
   CHECK_THROWS_AS(fit_gemm_model({}, 132, preset), model::ValueError);
 }
+
+TEST_CASE("records of several files from one device are fitted together", "[calibrate][fit]") {
+  const MeasurementSet set = load_measurements(data("synthetic-gpu.json"));
+  MeasurementSet odd = set, even = set;
+  odd.records.clear();
+  even.records.clear();
+  for (std::size_t i = 0; i < set.records.size(); ++i) (i % 2 ? odd : even).records.push_back(set.records[i]);
+  // The same points in another order: equal up to the order of floating-point sums.
+  const model::CalibrationProfile whole = fit({set}).profile, split = fit({even, odd}).profile;
+  CHECK(*split.gemm_efficiency == Approx(*whole.gemm_efficiency).epsilon(1e-9));
+  CHECK(*split.gemm_k_half == *whole.gemm_k_half);
+  CHECK(*split.attention_bwd_efficiency == Approx(*whole.attention_bwd_efficiency).epsilon(1e-9));
+  CHECK(*split.kernel_overhead_s == Approx(*whole.kernel_overhead_s).epsilon(1e-9));
+  CHECK(split.gemm_points.size() == whole.gemm_points.size());
+  CHECK(split.elementwise.at("rope").efficiency == Approx(whole.elementwise.at("rope").efficiency).epsilon(1e-9));
+  CHECK(split.collectives.at("all_reduce/intra_node").bandwidth ==
+        Approx(whole.collectives.at("all_reduce/intra_node").bandwidth).epsilon(1e-12));
+  MeasurementSet other = odd;
+  other.device.name = "Another GPU";
+  CHECK_THROWS_WITH(fit({even, other}), Catch::Contains("cannot make one profile"));
+}
