@@ -17,6 +17,8 @@ namespace herd::sim {
 
 namespace {
 
+constexpr int kMaxAllToAllRanks = 4096;
+
 bool reduction_family(CollectiveOp op) {
   return op == CollectiveOp::all_reduce || op == CollectiveOp::all_gather || op == CollectiveOp::reduce_scatter;
 }
@@ -221,6 +223,10 @@ void add_pattern(const Fabric& f, CollectiveOp op, Algorithm algorithm, std::spa
       if (op == CollectiveOp::send_recv) {
         add_simple_ring(f, group, 1.0, out);
       } else {
+        // n (n - 1) routed pairs: bounded so that a whole-cluster all-to-all fails fast.
+        if (s.ranks > kMaxAllToAllRanks)
+          throw std::invalid_argument("herd::sim: all-to-all over " + std::to_string(s.ranks) + " ranks; at most " +
+                                      std::to_string(kMaxAllToAllRanks) + " are modelled (one route per pair)");
         for (const int a : group)
           for (const int b : group)
             if (a != b) f.add_route(a, b, 1.0 / n, out);

@@ -31,7 +31,8 @@ GroupShape shape_of(const Fabric& fabric, std::span<const int> group);
 
 /// Adds the pattern of `algorithm` for `op` over the group to `out`; `nvls_scale` multiplies
 /// the loads of in-switch reduction (1 / its efficiency). `root` indexes `group` (broadcast,
-/// reduce). Throws std::invalid_argument when the algorithm cannot run this op on this group.
+/// reduce). Throws std::invalid_argument when the algorithm cannot run this op on this group,
+/// or for an all-to-all over more than 4,096 ranks (one route per ordered pair).
 void add_pattern(const Fabric& fabric, CollectiveOp op, Algorithm algorithm, std::span<const int> group,
                  const GroupShape& shape, int root, double nvls_scale, TrafficBuilder& out);
 
