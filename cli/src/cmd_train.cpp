@@ -7,6 +7,7 @@
 #include <ostream>
 
 #include "commands.hpp"
+#include "herd/sim/step/step_simulation.hpp"
 #include "herd/model/error.hpp"
 #include "herd/model/io.hpp"
 #include "herd/model/units.hpp"
@@ -28,9 +29,11 @@ struct TrainCommand {
   std::vector<std::string> compare;
 };
 
-// Where each phase's step time comes from. The step simulation replaces the roofline source here.
+// Where each phase's step time comes from: a step time the scenario gives, else `herd simulate`.
 run::StepTimeSource step_time_source(const model::Scenario& s) {
-  return run::prefer_given_step_time(s, run::roofline_step_time_source());
+  return run::prefer_given_step_time(
+      s, run::StepTimeSource{[](const model::Scenario& phase) { return sim::simulate_step(phase).step_time_s; },
+                             "herd simulate"});
 }
 
 std::string fixed(double v, int decimals) {

@@ -61,7 +61,7 @@ ComputeCostModel::ComputeCostModel(const GpuSpec& gpu, const CalibrationProfile*
 }
 
 double ComputeCostModel::parametric_gemm(const GemmShape& s) const {
-  const double tiles = std::ceil(double(s.m) / tile_m_) * std::ceil(double(s.n) / tile_n_);
+  const double tiles = std::ceil(double(s.m) / tile_m_) * std::ceil(double(s.n) / tile_n_) * double(std::max<std::int64_t>(1, s.batch));
   const double waves = std::ceil(tiles / sms_);
   const double wave_eff = tiles / (waves * sms_);
   const double k_eff = double(s.k) / double(s.k + k_half_);

@@ -5,6 +5,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <tuple>
 #include <utility>
 
 namespace herd::model {
@@ -105,11 +106,13 @@ std::string with_unit(double value, const char* unit) {
   return buf;
 }
 
+// Picks the first unit whose threshold the value reaches; `steps` holds (threshold, divisor, unit).
 template <std::size_t N>
-std::string scaled(double value, const std::array<std::pair<double, const char*>, N>& steps) {
-  for (const auto& [factor, unit] : steps)
-    if (std::fabs(value) >= factor) return with_unit(value / factor, unit);
-  return with_unit(value / steps.back().first, steps.back().second);
+std::string scaled(double value, const std::array<std::tuple<double, double, const char*>, N>& steps) {
+  for (const auto& [threshold, divisor, unit] : steps)
+    if (std::fabs(value) >= threshold) return with_unit(value / divisor, unit);
+  const auto& [threshold, divisor, unit] = steps.back();
+  return with_unit(value / divisor, unit);
 }
 
 }  // namespace
@@ -159,33 +162,35 @@ std::optional<double> parse_quantity(std::string_view text, Dimension d) {
 }
 
 std::string format_bytes(double bytes) {
-  static constexpr std::array<std::pair<double, const char*>, 5> steps{
-      {{kTi, "TiB"}, {kGi, "GiB"}, {kMi, "MiB"}, {kKi, "KiB"}, {1, "B"}}};
+  static constexpr std::array<std::tuple<double, double, const char*>, 5> steps{
+      {{kTi, kTi, "TiB"}, {kGi, kGi, "GiB"}, {kMi, kMi, "MiB"}, {kKi, kKi, "KiB"}, {1, 1, "B"}}};
   return scaled(bytes, steps);
 }
 
 std::string format_bandwidth(double bytes_per_s) {
-  static constexpr std::array<std::pair<double, const char*>, 4> steps{
-      {{1e12, "TB/s"}, {1e9, "GB/s"}, {1e6, "MB/s"}, {1, "B/s"}}};
+  static constexpr std::array<std::tuple<double, double, const char*>, 4> steps{
+      {{1e12, 1e12, "TB/s"}, {1e9, 1e9, "GB/s"}, {1e6, 1e6, "MB/s"}, {1, 1, "B/s"}}};
   return scaled(bytes_per_s, steps);
 }
 
 std::string format_time(double s) {
-  static constexpr std::array<std::pair<double, const char*>, 7> steps{
-      {{86400 * 2, "d"}, {3600 * 2, "h"}, {60 * 2, "min"}, {1, "s"}, {1e-3, "ms"}, {1e-6, "us"}, {1e-9, "ns"}}};
+  // Days from 2 d, hours from 2 h, minutes from 2 min: "90 min" reads better than "1.50 h".
+  static constexpr std::array<std::tuple<double, double, const char*>, 7> steps{
+      {{2 * 86400.0, 86400.0, "d"}, {2 * 3600.0, 3600.0, "h"}, {120.0, 60.0, "min"}, {1, 1, "s"},
+       {1e-3, 1e-3, "ms"}, {1e-6, 1e-6, "us"}, {1e-9, 1e-9, "ns"}}};
   if (s == 0) return "0 s";
   return scaled(s, steps);
 }
 
 std::string format_flop_rate(double f) {
-  static constexpr std::array<std::pair<double, const char*>, 4> steps{
-      {{1e15, "PFLOP/s"}, {1e12, "TFLOP/s"}, {1e9, "GFLOP/s"}, {1, "FLOP/s"}}};
+  static constexpr std::array<std::tuple<double, double, const char*>, 4> steps{
+      {{1e15, 1e15, "PFLOP/s"}, {1e12, 1e12, "TFLOP/s"}, {1e9, 1e9, "GFLOP/s"}, {1, 1, "FLOP/s"}}};
   return scaled(f, steps);
 }
 
 std::string format_count(double c) {
-  static constexpr std::array<std::pair<double, const char*>, 5> steps{
-      {{1e12, "T"}, {1e9, "G"}, {1e6, "M"}, {1e3, "k"}, {1, ""}}};
+  static constexpr std::array<std::tuple<double, double, const char*>, 5> steps{
+      {{1e12, 1e12, "T"}, {1e9, 1e9, "G"}, {1e6, 1e6, "M"}, {1e3, 1e3, "k"}, {1, 1, ""}}};
   return scaled(c, steps);
 }
 

@@ -68,13 +68,40 @@ class ProgramBuilder {
  public:
   ProgramBuilder(std::vector<Op>& ops, Pass pass) : ops_(ops), pass_(pass) {}
 
-  void gemm(std::string_view name, std::int64_t m, std::int64_t n, std::int64_t k) {
+  void gemm(std::string_view name, std::int64_t m, std::int64_t n, std::int64_t k, std::int64_t batch = 1) {
     Op op = base(name, OpKind::gemm);
-    op.gemm = {m, n, k};
-    op.flops = 2.0 * m * n * k;
+    op.gemm = {m, n, k, batch};
+    op.flops = 2.0 * m * n * k * double(batch);
     op.model_flops = pass_ == Pass::recompute ? 0 : op.flops;
-    op.bytes = kAct * (double(m) * k + double(k) * n + double(m) * n);
+    op.bytes = kAct * (double(m) * k + double(k) * n + double(m) * n) * double(batch);
     ops_.push_back(op);
+  }
+  // Attention without a fused kernel (Megatron-LM before FlashAttention): batched QK^T over every
+  // (query, key) pair, masked softmax with dropout as a memory-bound pass over the scores, then PV;
+  // backward: dV, dP, the softmax/dropout backward, dQ, dK. Executed FLOPs cover all s_q x s_kv
+  // pairs; model FLOPs keep the causal convention of the fused op.
+  void unfused_attention(const AttentionShape& a, double fraction, bool dropout) {
+    const double causal_fwd = 4.0 * double(a.head_dim) * a.pairs * a.heads_q * double(a.batch) * fraction;
+    const std::int64_t keys = static_cast<std::int64_t>(double(a.seq_kv) * fraction);
+    const std::int64_t products = std::int64_t(a.heads_q) * a.batch;
+    const double scores = double(products) * double(a.seq_q) * double(keys);
+    const std::size_t first = ops_.size();
+    double model_share = 0;
+    if (pass_ == Pass::backward) {
+      gemm("attention_dv", keys, a.head_dim, a.seq_q, products);
+      gemm("attention_dprobs", a.seq_q, keys, a.head_dim, products);
+      elementwise("softmax_dropout_bwd", (dropout ? 7.0 : 6.0) * scores, 4.0 * scores);
+      gemm("attention_dq", a.seq_q, a.head_dim, keys, products);
+      gemm("attention_dk", keys, a.head_dim, a.seq_q, products);
+      model_share = 2.0 * causal_fwd / 4;
+    } else {
+      gemm("attention_scores", a.seq_q, keys, a.head_dim, products);
+      elementwise("softmax_dropout", (dropout ? 7.0 : 4.0) * scores, 5.0 * scores);
+      gemm("attention_context", a.seq_q, a.head_dim, keys, products);
+      model_share = causal_fwd / 2;
+    }
+    for (std::size_t i = first; i < ops_.size(); ++i)
+      if (ops_[i].kind == OpKind::gemm) ops_[i].model_flops = pass_ == Pass::recompute ? 0 : model_share;
   }
   // Forward GEMM y[m,n] = x[m,k] W[k,n]; its backward is dx = dy W^T and dW = x^T dy.
   void linear(std::string_view fwd, std::string_view dgrad, std::string_view wgrad, std::int64_t m, std::int64_t n,
@@ -120,6 +147,8 @@ class ProgramBuilder {
   int next() const { return static_cast<int>(ops_.size()); }
   /// The last op waits for the op at `index` (-1: for nothing beyond its stream).
   void last_waits_for(int index) { ops_.back().after = index < 0 ? 0 : next() - 1 - index; }
+  /// The op at `at` waits for the op at `index` (-1: for nothing beyond its stream).
+  void waits_for(int at, int index) { ops_[static_cast<std::size_t>(at)].after = index < 0 ? 0 : at - index; }
 
  private:
   Op base(std::string_view name, OpKind kind) const {
@@ -166,6 +195,12 @@ void leave_tp_region(ProgramBuilder& b, const Shard& s, std::string_view rs_name
                kAct * double(s.tokens) * s.h, Stream::tp_comm);
 }
 
+// Residual add (read both, write one); with dropout fused in (Megatron's bias_dropout_add), its
+// 1-byte mask is written in forward and read in backward.
+double residual_bytes(const TransformerSpec& m, const Shard& s) {
+  return (3 * kAct + (m.dropout ? 1.0 : 0.0)) * double(s.sp_tokens) * s.h;
+}
+
 double norm_bytes(const Shard& s, bool backward) { return (backward ? 6.0 : 4.0) * kAct / 2 * double(s.sp_tokens) * s.h; }
 
 AttentionShape attention_shape(const TransformerSpec& m, const PlanSpec& p, std::int64_t seq_len) {
@@ -180,17 +215,23 @@ AttentionShape attention_shape(const TransformerSpec& m, const PlanSpec& p, std:
   return a;
 }
 
+// The attention kernel(s) for one step of the core: fused, or the unfused sequence.
+void attend(ProgramBuilder& b, const TransformerSpec& m, const PlanSpec& p, const AttentionShape& a, double fraction = 1.0) {
+  if (p.flash_attention) b.attention("attention", a, fraction);
+  else b.unfused_attention(a, fraction, m.dropout);
+}
+
 void attention_core(ProgramBuilder& b, const TransformerSpec& m, const PlanSpec& p, std::int64_t seq_len, bool backward) {
   const AttentionShape a = attention_shape(m, p, seq_len);
   const double kv_chunk = 2 * kAct * double(p.micro_batch) * (seq_len / p.cp) * a.heads_kv * m.head_dim;  // K and V
-  if (p.cp == 1) return b.attention("attention", a);
+  if (p.cp == 1) return attend(b, m, p, a);
   if (p.cp_algorithm == CpAlgorithm::allgather) {
     // Llama 3: all-gather K and V (small under GQA), attend locally. Only the local K/V chunk is kept
     // for backward, which gathers K and V again and reduce-scatters dK, dV (as Transformer Engine's
     // all-gather context parallelism does).
     b.collective(backward ? "cp_all_gather_kv_bwd" : "cp_all_gather_kv", Collective::all_gather, Axis::cp,
                  kv_chunk * p.cp, Stream::cp_comm);
-    b.attention("attention", a);
+    attend(b, m, p, a);
     if (backward)
       b.collective("cp_reduce_scatter_dkv", Collective::reduce_scatter, Axis::cp, kv_chunk * p.cp, Stream::cp_comm);
     return;
@@ -207,8 +248,9 @@ void attention_core(ProgramBuilder& b, const TransformerSpec& m, const PlanSpec&
       b.last_waits_for(received >= 0 ? received : before);
       sent = b.next() - 1;
     }
-    b.attention("attention", a, 1.0 / p.cp);
-    b.last_waits_for(received >= 0 ? received : before);
+    const int step_start = b.next();
+    attend(b, m, p, a, 1.0 / p.cp);
+    b.waits_for(step_start, received >= 0 ? received : before);
     received = sent;
   }
 }
@@ -227,7 +269,7 @@ void forward_layer(ProgramBuilder& b, const TransformerSpec& m, const PlanSpec& 
   attention_core(b, m, p, seq_len, false);
   b.linear("out_proj", "", "", s.tokens, s.h, s.q);
   leave_tp_region(b, s, "tp_reduce_scatter_attn", "tp_all_reduce_attn");
-  b.elementwise("residual_add", 3 * kAct * double(s.sp_tokens) * s.h, double(s.sp_tokens) * s.h);
+  b.elementwise("residual_add", residual_bytes(m, s), double(s.sp_tokens) * s.h);
   b.elementwise("mlp_norm", norm_bytes(s, false), 4.0 * s.sp_tokens * s.h);
   enter_tp_region(b, s, "tp_all_gather_mlp");
   b.linear("fc1", "", "", s.tokens, s.mlp_out, s.h);
@@ -235,7 +277,7 @@ void forward_layer(ProgramBuilder& b, const TransformerSpec& m, const PlanSpec& 
   else b.elementwise("gelu", 2 * kAct * T * s.f, 8.0 * T * s.f);
   b.linear("fc2", "", "", s.tokens, s.h, s.f);
   leave_tp_region(b, s, "tp_reduce_scatter_mlp", "tp_all_reduce_mlp");
-  b.elementwise("residual_add", 3 * kAct * double(s.sp_tokens) * s.h, double(s.sp_tokens) * s.h);
+  b.elementwise("residual_add", residual_bytes(m, s), double(s.sp_tokens) * s.h);
 }
 
 // Backward of the GEMM that opens a TP region (QKV or fc1). Under sequence parallelism only the
@@ -272,7 +314,7 @@ void backward_layer(ProgramBuilder& b, const TransformerSpec& m, const PlanSpec&
   input_grad_linear(b, s, "tp_all_gather_mlp_input", "fc1_dgrad", "fc1_wgrad", s.mlp_out, "tp_reduce_scatter_mlp_grad",
                     "tp_all_reduce_mlp_grad");
   b.elementwise("mlp_norm_bwd", norm_bytes(s, true), 8.0 * s.sp_tokens * s.h);
-  b.elementwise("residual_add_bwd", 3 * kAct * double(s.sp_tokens) * s.h, double(s.sp_tokens) * s.h);
+  b.elementwise("residual_add_bwd", residual_bytes(m, s), double(s.sp_tokens) * s.h);
   // Attention block, in reverse.
   if (s.sp) b.collective("tp_all_gather_attn_grad", Collective::all_gather, Axis::tp, gathered, Stream::tp_comm);
   b.linear("", "out_proj_dgrad", "out_proj_wgrad", s.tokens, s.h, s.q);
@@ -281,7 +323,7 @@ void backward_layer(ProgramBuilder& b, const TransformerSpec& m, const PlanSpec&
   input_grad_linear(b, s, "tp_all_gather_attn_input", "qkv_proj_dgrad", "qkv_proj_wgrad", s.q + 2 * s.kv,
                     "tp_reduce_scatter_attn_grad", "tp_all_reduce_attn_grad");
   b.elementwise("attn_norm_bwd", norm_bytes(s, true), 8.0 * s.sp_tokens * s.h);
-  b.elementwise("residual_add_bwd", 3 * kAct * double(s.sp_tokens) * s.h, double(s.sp_tokens) * s.h);
+  b.elementwise("residual_add_bwd", residual_bytes(m, s), double(s.sp_tokens) * s.h);
 }
 
 }  // namespace

@@ -5,22 +5,11 @@
 
 #include <nlohmann/json.hpp>
 
-#include "herd/cli/app.hpp"
+#include "run_herd.hpp"
 
-namespace {
-struct Result {
-  int code;
-  std::string out, err;
-};
-Result run_herd(std::vector<std::string> args) {
-  std::ostringstream out, err;
-  const int code = herd::cli::run(args, out, err);
-  return {code, out.str(), err.str()};
-}
-}  // namespace
 
 TEST_CASE("herd collective: one DP group of the 16K plan, nccl-tests columns", "[cli][collective]") {
-  const Result r = run_herd({"collective", "--op", "all_gather", "--group", "dp", "--bytes", "1GiB"});
+  const HerdRun r = run_herd({"collective", "--op", "all_gather", "--group", "dp", "--bytes", "1GiB"});
   REQUIRE(r.code == 0);
   for (const char* column : {"size", "count", "type", "time(us)", "algbw(GB/s)", "busbw(GB/s)", "bottleneck"})
     CHECK(r.out.find(column) != std::string::npos);
@@ -31,7 +20,7 @@ TEST_CASE("herd collective: one DP group of the 16K plan, nccl-tests columns", "
 }
 
 TEST_CASE("herd collective --concurrent --json runs all 128 DP groups", "[cli][collective]") {
-  const Result r = run_herd({"collective", "--op", "all_gather", "--group", "dp", "--bytes", "1GiB", "--concurrent", "--json"});
+  const HerdRun r = run_herd({"collective", "--op", "all_gather", "--group", "dp", "--bytes", "1GiB", "--concurrent", "--json"});
   REQUIRE(r.code == 0);
   const auto j = nlohmann::json::parse(r.out);
   CHECK(j["groups_concurrent"] == 128);
@@ -45,7 +34,7 @@ TEST_CASE("herd collective --concurrent --json runs all 128 DP groups", "[cli][c
 }
 
 TEST_CASE("herd collective --sweep doubles sizes; --set forces the algorithm", "[cli][collective]") {
-  const Result r = run_herd({"collective", "--op", "all_reduce", "--group", "tp", "--sweep", "1MiB:8MiB", "--json", "--set",
+  const HerdRun r = run_herd({"collective", "--op", "all_reduce", "--group", "tp", "--sweep", "1MiB:8MiB", "--json", "--set",
                              "cluster.collectives.algorithm=ring"});
   REQUIRE(r.code == 0);
   const auto j = nlohmann::json::parse(r.out);
@@ -56,7 +45,7 @@ TEST_CASE("herd collective --sweep doubles sizes; --set forces the algorithm", "
 
 TEST_CASE("herd collective: explicit ranks and bad options", "[cli][collective][errors]") {
   CHECK(run_herd({"collective", "--group", "0-7", "--bytes", "64MiB"}).code == 0);
-  const Result op = run_herd({"collective", "--op", "allsum"});
+  const HerdRun op = run_herd({"collective", "--op", "allsum"});
   CHECK(op.code == 2);
   CHECK(op.out.empty());
   CHECK(op.err.find("herd: --op: unknown collective \"allsum\"") == 0);

@@ -6,22 +6,11 @@
 
 #include <nlohmann/json.hpp>
 
-#include "herd/cli/app.hpp"
+#include "run_herd.hpp"
 
-namespace {
-struct Result {
-  int code;
-  std::string out, err;
-};
-Result run_herd(std::vector<std::string> args) {
-  std::ostringstream out, err;
-  const int code = herd::cli::run(args, out, err);
-  return {code, out.str(), err.str()};
-}
-}  // namespace
 
 TEST_CASE("herd model --json on the default scenario", "[cli]") {
-  const Result r = run_herd({"model", "--json"});
+  const HerdRun r = run_herd({"model", "--json"});
   REQUIRE(r.code == 0);
   const auto j = nlohmann::json::parse(r.out);
   CHECK(j["parameters"].get<long long>() == 405'853'388'800LL);
@@ -34,14 +23,14 @@ TEST_CASE("herd model --json on the default scenario", "[cli]") {
 }
 
 TEST_CASE("herd model prints a table naming the largest stage", "[cli]") {
-  const Result r = run_herd({"model", "llama3-405b-8k"});
+  const HerdRun r = run_herd({"model", "llama3-405b-8k"});
   REQUIRE(r.code == 0);
   CHECK(r.out.find("405,853,388,800") != std::string::npos);
   CHECK(r.out.find("Fits: largest stage") != std::string::npos);
 }
 
 TEST_CASE("bad input exits 2 with one line on stderr and nothing on stdout", "[cli][errors]") {
-  const Result r = run_herd({"model", "--set", "plan.tp=6", "--set", "plan.dp=170", "--set", "cluster.num_gpus=16320"});
+  const HerdRun r = run_herd({"model", "--set", "plan.tp=6", "--set", "plan.dp=170", "--set", "cluster.num_gpus=16320"});
   CHECK(r.code == 2);
   CHECK(r.out.empty());
   CHECK(r.err == "herd: --set plan.tp=6: /plan/tp: 6 does not divide 128 attention heads\n");
@@ -51,7 +40,7 @@ TEST_CASE("bad input exits 2 with one line on stderr and nothing on stdout", "[c
 }
 
 TEST_CASE("docs/scenarios.md is generated from the key table and up to date", "[cli][docs]") {
-  const Result r = run_herd({"scenario", "--describe", "--markdown"});
+  const HerdRun r = run_herd({"scenario", "--describe", "--markdown"});
   REQUIRE(r.code == 0);
   std::ifstream in(std::string(HERD_SOURCE_DIR) + "/docs/scenarios.md");
   std::stringstream file;
@@ -61,7 +50,7 @@ TEST_CASE("docs/scenarios.md is generated from the key table and up to date", "[
 }
 
 TEST_CASE("herd scenario --list names the presets", "[cli]") {
-  const Result r = run_herd({"scenario", "--list"});
+  const HerdRun r = run_herd({"scenario", "--list"});
   REQUIRE(r.code == 0);
   for (const char* name : {"llama3-405b-16k", "gpt3-175b", "h100-sxm-80gb", "llama3-roce", "dgx-a100-superpod"})
     CHECK(r.out.find(name) != std::string::npos);

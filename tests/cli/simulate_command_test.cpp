@@ -7,22 +7,13 @@
 
 #include <nlohmann/json.hpp>
 
-#include "herd/cli/app.hpp"
+#include "run_herd.hpp"
 
-namespace {
-int run_herd(std::vector<std::string> args, std::string* out = nullptr, std::string* err = nullptr) {
-  std::ostringstream o, e;
-  const int code = herd::cli::run(args, o, e);
-  if (out) *out = o.str();
-  if (err) *err = e.str();
-  return code;
-}
-}  // namespace
 
 TEST_CASE("herd simulate --json carries the documented keys", "[cli][simulate]") {
-  std::string out;
-  REQUIRE(run_herd({"simulate", "--json"}, &out) == 0);
-  const auto j = nlohmann::json::parse(out);
+  const HerdRun r = run_herd({"simulate", "--json"});
+  REQUIRE(r.code == 0);
+  const auto j = nlohmann::json::parse(r.out);
   for (const char* key : {"step_time_s", "tokens_per_s", "tflops_per_gpu", "mfu", "hfu", "breakdown", "memory", "fits"})
     CHECK(j.contains(key));
   double parts = 0;
@@ -34,7 +25,7 @@ TEST_CASE("herd simulate --trace writes a Chrome trace atomically", "[cli][simul
   const auto path = std::filesystem::temp_directory_path() / "herd_cli_trace.json";
   std::filesystem::remove(path);
   REQUIRE(run_herd({"simulate", "llama3-8b", "--set", "cluster.num_gpus=16", "--set", "plan.dp=16", "--set",
-                    "plan.global_batch=16", "--trace", path.string()}) == 0);
+                    "plan.global_batch=16", "--trace", path.string()}).code == 0);
   std::ifstream in(path);
   const auto doc = nlohmann::json::parse(in);
   CHECK(doc["traceEvents"].size() > 100);
@@ -44,10 +35,10 @@ TEST_CASE("herd simulate --trace writes a Chrome trace atomically", "[cli][simul
 TEST_CASE("herd simulate rejects bad what-ifs and writes nothing", "[cli][simulate][errors]") {
   const auto path = std::filesystem::temp_directory_path() / "herd_cli_bad_trace.json";
   std::filesystem::remove(path);
-  std::string out, err;
-  CHECK(run_herd({"simulate", "--set", "whatif.stragglers=[{\"rank\": -1, \"slowdown\": 0.1}]", "--trace", path.string()},
-                 &out, &err) == 2);
-  CHECK(out.empty());
-  CHECK(err.find("/whatif/stragglers/0/rank: must not be negative") != std::string::npos);
+  const HerdRun r =
+      run_herd({"simulate", "--set", "whatif.stragglers=[{\"rank\": -1, \"slowdown\": 0.1}]", "--trace", path.string()});
+  CHECK(r.code == 2);
+  CHECK(r.out.empty());
+  CHECK(r.err.find("/whatif/stragglers/0/rank: must not be negative") != std::string::npos);
   CHECK_FALSE(std::filesystem::exists(path));
 }

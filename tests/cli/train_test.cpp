@@ -7,22 +7,11 @@
 
 #include <nlohmann/json.hpp>
 
-#include "herd/cli/app.hpp"
+#include "run_herd.hpp"
 
-namespace {
-struct Result {
-  int code;
-  std::string out, err;
-};
-Result run_herd(std::vector<std::string> args) {
-  std::ostringstream out, err;
-  const int code = herd::cli::run(args, out, err);
-  return {code, out.str(), err.str()};
-}
-}  // namespace
 
 TEST_CASE("herd train --json has the documented keys", "[cli][train]") {
-  const Result r = run_herd({"train", "--trials", "16", "--json", "--set", "reliability.checkpoint.interval=5 min"});
+  const HerdRun r = run_herd({"train", "--trials", "16", "--json", "--set", "reliability.checkpoint.interval=5 min"});
   REQUIRE(r.code == 0);
   const auto j = nlohmann::json::parse(r.out);
   for (const char* k : {"mean", "p10", "p50", "p90"}) {
@@ -39,12 +28,12 @@ TEST_CASE("herd train --json has the documented keys", "[cli][train]") {
   CHECK(j["optimal_checkpoint_interval_s"].get<double>() > 0);
   CHECK(j["young_interval_s"].get<double>() > 0);
   CHECK(j["phases"].size() == 3);
-  CHECK(j["step_time_source"].get<std::string>().rfind("roofline", 0) == 0);
+  CHECK(j["step_time_source"] == "herd simulate");
   CHECK(j["trials"] == 16);
 }
 
 TEST_CASE("herd train prints a table and says where step times come from", "[cli][train]") {
-  const Result r = run_herd({"train", "--trials", "8", "--set", "run.step_time=6.5 s"});
+  const HerdRun r = run_herd({"train", "--trials", "8", "--set", "run.step_time=6.5 s"});
   REQUIRE(r.code == 0);
   CHECK(r.out.find("run.step_time (given") != std::string::npos);
   CHECK(r.out.find("Effective training time") != std::string::npos);
@@ -60,7 +49,7 @@ TEST_CASE("herd train: same seed, same answer; another seed, another", "[cli][tr
 TEST_CASE("herd train --timeline writes Chrome trace JSON", "[cli][train]") {
   const auto path = std::filesystem::path(HERD_BINARY_DIR) / "train_test_timeline.json";
   std::filesystem::remove(path);
-  const Result r = run_herd({"train", "--trials", "4", "--timeline", path.string(), "--set", "run.window=3 d",
+  const HerdRun r = run_herd({"train", "--trials", "4", "--timeline", path.string(), "--set", "run.window=3 d",
                              "--set", "run.tokens=null"});
   REQUIRE(r.code == 0);
   std::ifstream in(path);
@@ -72,13 +61,13 @@ TEST_CASE("herd train --timeline writes Chrome trace JSON", "[cli][train]") {
 
 TEST_CASE("herd train --compare puts two runs side by side", "[cli][train]") {
   // The 8K-GPU scenario has no run section: --set gives both the same budget.
-  const Result r = run_herd({"train", "--trials", "4", "--compare", "llama3-405b-16k", "llama3-405b-8k", "--json",
+  const HerdRun r = run_herd({"train", "--trials", "4", "--compare", "llama3-405b-16k", "llama3-405b-8k", "--json",
                              "--set", "run.tokens=15.6T"});
   REQUIRE(r.code == 0);
   const auto j = nlohmann::json::parse(r.out);
   CHECK(j["a"]["gpus"] == 16384);
   CHECK(j["b"]["gpus"] == 8192);
-  const Result text = run_herd({"train", "--trials", "4", "--compare", "llama3-405b-16k", "llama3-405b-8k", "--set",
+  const HerdRun text = run_herd({"train", "--trials", "4", "--compare", "llama3-405b-16k", "llama3-405b-8k", "--set",
                                 "run.tokens=15.6T"});
   REQUIRE(text.code == 0);
   CHECK(text.out.find("time to train (mean)") != std::string::npos);
@@ -87,14 +76,14 @@ TEST_CASE("herd train --compare puts two runs side by side", "[cli][train]") {
 TEST_CASE("herd train: bad input exits 2 naming the key, and writes nothing", "[cli][train]") {
   const auto path = std::filesystem::path(HERD_BINARY_DIR) / "train_test_bad.json";
   std::filesystem::remove(path);
-  const Result r = run_herd({"train", "--timeline", path.string(), "--set", "reliability.failures.cosmic.multiplier=2"});
+  const HerdRun r = run_herd({"train", "--timeline", path.string(), "--set", "reliability.failures.cosmic.multiplier=2"});
   CHECK(r.code == 2);
   CHECK(r.err == "herd: built-in llama3-405b-16k: /reliability/failures/cosmic/rate: is required for a new failure class\n");
   CHECK_FALSE(std::filesystem::exists(path));
-  const Result unit = run_herd({"train", "--set", "reliability.restart_time=5 parsecs"});
+  const HerdRun unit = run_herd({"train", "--set", "reliability.restart_time=5 parsecs"});
   CHECK(unit.code == 2);
   CHECK(unit.err.find("/reliability/restart_time") != std::string::npos);
-  const Result neither = run_herd({"train", "--set", "run.tokens=null"});
+  const HerdRun neither = run_herd({"train", "--set", "run.tokens=null"});
   CHECK(neither.code == 2);
   CHECK(neither.err.find("give run.tokens") != std::string::npos);
 }

@@ -49,7 +49,7 @@ TEST_CASE("the default scenario is Llama 3 405B on 16,384 H100 with TP8 CP1 PP16
   CHECK(s.run.batch_schedule[2].start_tokens == Approx(2.87e12));
 }
 
-TEST_CASE("--set overrides any key and re-validates", "[scenario]") {
+TEST_CASE("overrides given with --set reach any key and are validated again", "[scenario]") {
   const Scenario s = default_scenario(sets({"plan.tp=4", "plan.dp=256", "cluster.nic.bandwidth=200 Gbps"}));
   CHECK(s.plan.tp == 4);
   CHECK(s.cluster.nic_bandwidth == Approx(25e9));

@@ -35,6 +35,9 @@ TEST_CASE("sizes, durations, FLOP rates, counts, rates", "[units]") {
 TEST_CASE("formatting picks a readable unit", "[units]") {
   CHECK(herd::model::format_bytes(80.0 * (1ULL << 30)) == "80.0 GiB");
   CHECK(herd::model::format_time(13e-6) == "13.0 us");
+  CHECK(herd::model::format_time(3 * 3600.0) == "3.00 h");
+  CHECK(herd::model::format_time(76 * 86400.0) == "76.0 d");
+  CHECK(herd::model::format_time(90.0) == "90.0 s");
   CHECK(herd::model::format_bandwidth(50e9) == "50.0 GB/s");
   CHECK(herd::model::format_flop_rate(400e12) == "400 TFLOP/s");
 }

@@ -107,9 +107,17 @@ class Executor {
 
   bool dep_done(RankState& r, OpRef ref) {
     const StepOp& op = op_of(r, ref);
-    if (op.dep < 0) return true;
-    if (op.kind == StepOpKind::wait_start) return r.inst.front().done[static_cast<std::size_t>(op.dep)] != 0;
-    return at(r, ref).done[static_cast<std::size_t>(op.dep)] != 0;
+    if (op.kind == StepOpKind::wait_start) return op.dep < 0 || r.inst.front().done[static_cast<std::size_t>(op.dep)] != 0;
+    const auto& done = at(r, ref).done;
+    return (op.dep < 0 || done[static_cast<std::size_t>(op.dep)] != 0) &&
+           (op.dep2 < 0 || done[static_cast<std::size_t>(op.dep2)] != 0);
+  }
+  // The op a blocked op waits for (its first unfinished dependency).
+  int pending_dep(RankState& r, OpRef ref) {
+    const StepOp& op = op_of(r, ref);
+    const auto& done = at(r, ref).done;
+    if (op.dep >= 0 && done[static_cast<std::size_t>(op.dep)] == 0) return op.dep;
+    return op.dep2;
   }
 
   // The driver: issue ops of the current program until one must wait.
@@ -130,7 +138,7 @@ class Executor {
       switch (op.kind) {
         case StepOpKind::compute:
           if (r.computing) return;
-          if (!dep_done(r, ref)) return block(r, wait_for(in.prog->ops[static_cast<std::size_t>(op.dep)].stream));
+          if (!dep_done(r, ref)) return block(r, wait_for(in.prog->ops[static_cast<std::size_t>(pending_dep(r, ref))].stream));
           r.next_op = start_compute(r, ref) + 1;
           continue;
         case StepOpKind::collective:

@@ -93,11 +93,15 @@ FabricComm::Prepared& FabricComm::prepare_collective(model::Collective op, CommG
   p->inside_node = std::all_of(groups.front().begin(), groups.front().end(),
                                [&](int r) { return layout.node(r) == layout.node(groups.front().front()); });
   std::map<SlotId, double> summed;
+  CollectiveOptions same;  // the first group decides algorithm, protocol and channels for all
   for (std::size_t i = 0; i < groups.size(); ++i) {
-    const CollectivePlan plan = model_.plan(op_of(op), groups[i], bytes);
+    const CollectivePlan plan = model_.plan(op_of(op), groups[i], bytes, same);
     if (i == 0) {
       p->seconds = plan.uncontended_time_s();
       p->channels = plan.channels;
+      same.algorithm = plan.algorithm;
+      same.protocol = plan.protocol;
+      same.channels = plan.channels;
     }
     p->latency_s = std::max(p->latency_s, plan.latency_s);
     p->rate_bound = std::min(p->rate_bound, plan.algbw_cap);
@@ -124,22 +128,45 @@ FabricComm::Prepared& FabricComm::prepare_transfer(int from_stage, int to_stage,
 }
 
 void FabricComm::finalize() {
-  std::map<SlotId, std::set<int>> users;
-  for (const auto& [key, p] : prepared_)
-    if (!p->inside_node)
-      for (const auto& l : p->loads) users[l.slot].insert(p->user);
+  // Per link: the users (stage, stream) that may load it, and the most each can put on it — one
+  // operation at a time per user, at most at that operation's own rate bound.
+  struct Load {
+    std::map<int, double> peak_by_user;
+  };
+  std::map<SlotId, Load> links;
   for (auto& [key, p] : prepared_) {
+    if (p->inside_node) continue;
+    for (const auto& l : p->loads) links[l.slot].peak_by_user[p->user];
+  }
+  for (auto& [key, p] : prepared_) {
+    if (p->inside_node) continue;
     for (const auto& l : p->loads) {
-      if (l.weight <= 0) continue;
-      if (users[l.slot].size() > 1) {
-        if (resource_of_slot_.size() <= l.slot) resource_of_slot_.resize(l.slot + 1, engine::kNoResource);
-        auto& r = resource_of_slot_[l.slot];
-        if (r == engine::kNoResource) r = fluid_.add_resource(fabric_->slot_capacity(l.slot));
-        p->uses.push_back({r, l.weight});
-      } else {
-        const double bound = fabric_->slot_capacity(l.slot) / l.weight;
-        if (bound < p->rate_bound) p->rate_bound = bound, p->bound_name = fabric_->slot_name(l.slot);
-      }
+      if (l.weight <= 0 || links[l.slot].peak_by_user.size() > 1) continue;
+      const double bound = fabric_->slot_capacity(l.slot) / l.weight;
+      if (bound < p->rate_bound) p->rate_bound = bound, p->bound_name = fabric_->slot_name(l.slot);
+    }
+  }
+  for (auto& [key, p] : prepared_) {
+    if (p->inside_node) continue;
+    for (const auto& l : p->loads) {
+      double& peak = links[l.slot].peak_by_user[p->user];
+      peak = std::max(peak, l.weight * p->rate_bound);
+    }
+  }
+  // A shared link whose users together can never fill it never binds: max-min fairness is the
+  // same without it, so only links that can saturate become constraints.
+  for (auto& [key, p] : prepared_) {
+    if (p->inside_node) continue;
+    for (const auto& l : p->loads) {
+      const Load& link = links[l.slot];
+      if (l.weight <= 0 || link.peak_by_user.size() < 2) continue;
+      double most = 0;
+      for (const auto& [user, peak] : link.peak_by_user) most += peak;
+      if (most <= fabric_->slot_capacity(l.slot) * (1 - 1e-9)) continue;
+      if (resource_of_slot_.size() <= l.slot) resource_of_slot_.resize(l.slot + 1, engine::kNoResource);
+      auto& r = resource_of_slot_[l.slot];
+      if (r == engine::kNoResource) r = fluid_.add_resource(fabric_->slot_capacity(l.slot));
+      p->uses.push_back({r, l.weight});
     }
   }
 }
@@ -164,7 +191,7 @@ void FabricComm::launch(Prepared& p, engine::EventCallback done) {
     parked_.push_back(std::move(done));
   }
   engine::FluidOptions options;
-  options.start_latency = p.latency_s;
+  options.start_latency = engine::from_seconds_ceil(p.latency_s);
   options.sharing.rate_bound = p.rate_bound;
   fluid_.start(p.bytes, p.uses, [this, id](engine::FluidActivityId) {
     engine::EventCallback cb = std::move(parked_[id]);

@@ -120,15 +120,27 @@ struct Lowering {
   // before the previous part runs, so the gather overlaps it); the part's first op waits for it.
   void emit(WorkProgram& w, const std::vector<Part>& parts, bool gather, bool reduce) {
     int next_gather = -1;
+    int part_end = -1;  // last op of the previous part (before any gather or reduction after it)
     for (std::size_t i = 0; i < parts.size(); ++i) {
       int gathered = next_gather;
       if (gather && i == 0) gathered = gather_params(w, parts[i].parameters);
       if (gather && i + 1 < parts.size()) next_gather = gather_params(w, parts[i + 1].parameters);
       const int first = static_cast<int>(w.ops.size());
       append(w, *parts[i].t);
-      if (gathered >= 0 && first < static_cast<int>(w.ops.size())) w.ops[static_cast<std::size_t>(first)].dep = gathered;
+      if (first == static_cast<int>(w.ops.size())) continue;
+      StepOp& head = w.ops[static_cast<std::size_t>(first)];
+      // The part's first op follows the previous part, not the data-parallel op placed between them.
+      if (part_end >= 0 && head.dep == first - 1 && first - 1 != part_end) head.dep = part_end;
+      if (gathered >= 0) first_compute(w, first).dep2 = gathered;
+      part_end = last(w);
       if (reduce) reduce_gradients(w, parts[i].parameters);
     }
+  }
+
+  static StepOp& first_compute(WorkProgram& w, int from) {
+    for (std::size_t i = static_cast<std::size_t>(from); i < w.ops.size(); ++i)
+      if (w.ops[i].kind == StepOpKind::compute) return w.ops[i];
+    return w.ops[static_cast<std::size_t>(from)];
   }
 
   int gather_params(WorkProgram& w, double parameters) {
@@ -222,6 +234,7 @@ void find_runs(WorkProgram& w) {
     if (op.dep >= 0 && op.kind != StepOpKind::wait_start && op.dep != i - 1) ++waited_by[static_cast<std::size_t>(op.dep)];
     if (op.dep >= 0 && op.kind != StepOpKind::wait_start && op.dep == i - 1 && op.kind != StepOpKind::compute)
       ++waited_by[static_cast<std::size_t>(op.dep)];
+    if (op.dep2 >= 0) ++waited_by[static_cast<std::size_t>(op.dep2)];
   }
   w.run_end.assign(static_cast<std::size_t>(n), 0);
   for (int i = n - 1; i >= 0; --i) {
@@ -229,7 +242,7 @@ void find_runs(WorkProgram& w) {
     const StepOp& op = w.ops[static_cast<std::size_t>(i)];
     if (op.kind != StepOpKind::compute || i + 1 >= n || waited_by[static_cast<std::size_t>(i)] > 0) continue;
     const StepOp& next = w.ops[static_cast<std::size_t>(i + 1)];
-    if (next.kind == StepOpKind::compute && (next.dep == i || next.dep < 0) && next.op->pass == op.op->pass)
+    if (next.kind == StepOpKind::compute && (next.dep == i || next.dep < 0) && next.dep2 < 0 && next.op->pass == op.op->pass)
       w.run_end[static_cast<std::size_t>(i)] = w.run_end[static_cast<std::size_t>(i + 1)];
   }
 }

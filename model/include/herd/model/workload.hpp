@@ -24,6 +24,7 @@ std::string_view to_string(Stream);
 
 struct GemmShape {
   std::int64_t m = 0, n = 0, k = 0;  ///< output m x n, reduction k
+  std::int64_t batch = 1;            ///< independent products of this shape (batched GEMM)
 };
 
 struct AttentionShape {

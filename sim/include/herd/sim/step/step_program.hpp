@@ -34,6 +34,7 @@ struct StepOp {
   double seconds = 0;   ///< compute: uncontended duration on this GPU
   double bytes = 0;     ///< collective (nccl-tests size) or send
   int dep = -1;         ///< index in the same work program of an op that must finish first (-1: none)
+  int dep2 = -1;        ///< a second such op (ZeRO-3: the gathered parameters)
   int peer_chunk = -1;  ///< send/recv: the chunk on the other side
 };
 
