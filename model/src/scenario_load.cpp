@@ -121,12 +121,22 @@ void apply_override(json& doc, const Override& o) {
     } else {
       throw ValueError(pointer, "is not an object, cannot set \"" + key + "\" in it");
     }
+    // Naming another preset for a slot starts that slot afresh from it.
+    if (dot == std::string_view::npos && key == "preset" && is_preset_slot(pointer)) {
+      *node = json{{"preset", o.value}};
+      return;
+    }
     pointer += "/" + key;
     node = child;
     if (dot == std::string_view::npos) break;
     rest.remove_prefix(dot + 1);
   }
   *node = o.value;
+}
+
+void erase_provenance_under(Provenance& prov, const std::string& pointer) {
+  const std::string prefix = pointer + "/";
+  for (auto it = prov.lower_bound(prefix); it != prov.end() && it->first.rfind(prefix, 0) == 0;) it = prov.erase(it);
 }
 
 std::string pointer_of_path(std::string_view dotted) {
@@ -187,14 +197,19 @@ Scenario scenario_from_json(json doc, std::string source, std::filesystem::path 
   s.base_dir = std::move(base_dir);
   try {
     if (!doc.is_object()) throw ValueError("", "a scenario must be a JSON object");
-    for (const auto& o : overrides) {
+    auto apply = [&](const Override& o) {
       try {
         apply_override(doc, o);
       } catch (const ValueError& e) {
         throw InputError("--set " + o.text, e.pointer(), e.message());
       }
+      erase_provenance_under(s.provenance, pointer_of_path(o.path));
       s.provenance[pointer_of_path(o.path)] = "--set " + o.text;
-    }
+    };
+    // A different base scenario first; then presets are expanded so that overrides can reach keys
+    // that only a preset holds (an element of a preset's list); then presets named by overrides.
+    for (const auto& o : overrides)
+      if (o.path == "preset") apply(o);
     if (doc.contains("preset")) {
       const std::string name = doc["preset"].is_string() ? doc["preset"].get<std::string>() : "";
       json base = lookup_preset(PresetKind::scenario, doc["preset"], "/preset");
@@ -202,6 +217,9 @@ Scenario scenario_from_json(json doc, std::string source, std::filesystem::path 
       doc.erase("preset");
       doc = merge(base, doc, "built-in " + name, "", s.provenance);
     }
+    expand_slots(doc, s.base_dir, s.provenance);
+    for (const auto& o : overrides)
+      if (o.path != "preset") apply(o);
     expand_slots(doc, s.base_dir, s.provenance);
     for (const auto& o : overrides) s.provenance[pointer_of_path(o.path)] = "--set " + o.text;
     validate_against_schema(doc);

@@ -124,3 +124,16 @@ TEST_CASE("every built-in scenario loads", "[scenario]") {
     CHECK_NOTHROW(load_scenario(name));
   }
 }
+
+TEST_CASE("overrides reach into what presets provide, and naming a preset starts afresh", "[scenario]") {
+  // The batch schedule comes from the built-in scenario, not from the user's document.
+  const Scenario s = default_scenario(sets({"run.batch_schedule.1.seq_len=4096", "cluster.gpu=h200-sxm-141gb"}));
+  CHECK(s.run.batch_schedule[1].seq_len == 4096);
+  CHECK(s.cluster.gpu.memory_bytes == Approx(141.0 * (1ULL << 30)));
+  CHECK(s.source_of("/cluster/gpu/memory") == "preset h200-sxm-141gb");
+  const Scenario m = default_scenario(sets({"model.preset=llama3-70b", "plan.layer_layout=uniform", "plan.virtual_stages=5"}));
+  CHECK(m.model.layers == 80);
+  CHECK(m.model.hidden == 8192);
+  CHECK(error_of([] { default_scenario(sets({"run.batch_schedule.7.seq_len=4096"})); }) ==
+        "--set run.batch_schedule.7.seq_len=4096: /run/batch_schedule: has no element \"7\"");
+}
