@@ -81,6 +81,10 @@ int NcclTuning::channels(Algorithm algorithm, Protocol protocol, const GroupShap
   long long threshold = kThreadThreshold[p];
   if (algorithm == Algorithm::ring && protocol == Protocol::ll) threshold *= shape.ranks;
   int nc = spec_.max_channels;
+  // A group with one rank per node talks only through that rank's NIC: NCCL starts from 2 channels
+  // per NIC (search.cc) and its init log reports "2 coll channels" for such communicators
+  // (NVIDIA/nccl-tests#133), where full nodes on NVLink get up to MAXCHANNELS.
+  if (shape.nodes > 1 && shape.max_per_node == 1) nc = std::min(nc, 2);
   while (nc > 1 && bytes < static_cast<double>(nc) * kThreads[p] * static_cast<double>(threshold)) --nc;
   return nc;
 }
