@@ -100,7 +100,8 @@ class CudaBackend : public MeasurementBackend {
 
  private:
   void measure_gemm(Record& r, const TimingPolicy& policy, cudaStream_t s) {
-    const auto [m, nn, k] = r.gemm;
+    if (r.gemm.batch > 1) throw model::ValueError("/shape/batch", "the CUDA backend measures single (unbatched) GEMMs");
+    const std::int64_t m = r.gemm.m, nn = r.gemm.n, k = r.gemm.k;
     const std::string_view layout = gemm_layout(r.op);
     auto a = random_buffer(m * k, 1, s), b = random_buffer(k * nn, 2, s);
     DeviceBuffer<bf16> c(n(m * nn));

@@ -140,7 +140,8 @@ void CpuBackend::measure(Record& r, const TimingPolicy& policy) {
   const std::uint64_t seed = options_.seed;
   switch (r.kind) {
     case RecordKind::gemm: {
-      const auto [m, n, k] = r.gemm;
+      if (r.gemm.batch > 1) throw model::ValueError("/shape/batch", "the CPU backend measures single (unbatched) GEMMs");
+      const std::int64_t m = r.gemm.m, n = r.gemm.n, k = r.gemm.k;
       const std::string_view layout = gemm_layout(r.op);
       const auto a = random_values<float>(sz(m * k), seed), b = random_values<float>(sz(k * n), seed + 1);
       std::vector<float> c(sz(m * n));

@@ -60,7 +60,11 @@ LayerDims layer_from(const json& j, const std::string& ptr) {
 
 json shape_json(const Record& r) {
   switch (r.kind) {
-    case RecordKind::gemm: return {{"m", r.gemm.m}, {"n", r.gemm.n}, {"k", r.gemm.k}};
+    case RecordKind::gemm: {
+      json g{{"m", r.gemm.m}, {"n", r.gemm.n}, {"k", r.gemm.k}};
+      if (r.gemm.batch > 1) g["batch"] = r.gemm.batch;
+      return g;
+    }
     case RecordKind::attention: {
       const auto& a = r.attention;
       return {{"batch", a.batch},   {"heads_q", a.heads_q},   {"heads_kv", a.heads_kv}, {"seq_q", a.seq_q},
@@ -78,7 +82,10 @@ json shape_json(const Record& r) {
 
 void read_shape(const json& s, const std::string& ptr, Record& r) {
   switch (r.kind) {
-    case RecordKind::gemm: r.gemm = {count(s, "m", ptr), count(s, "n", ptr), count(s, "k", ptr)}; break;
+    case RecordKind::gemm:
+      r.gemm = {count(s, "m", ptr), count(s, "n", ptr), count(s, "k", ptr),
+                s.contains("batch") ? count(s, "batch", ptr) : 1};
+      break;
     case RecordKind::attention: {
       auto& a = r.attention;
       a.batch = count(s, "batch", ptr);

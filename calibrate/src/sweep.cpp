@@ -82,7 +82,7 @@ std::vector<Record> plan_records(const SweepPlan& plan) {
           case model::OpKind::gemm:
             r.kind = RecordKind::gemm;
             r.gemm = op.gemm;
-            add_once(std::move(r), std::string(gemm_layout(op.name)), op.gemm.m, op.gemm.n, op.gemm.k, 0, 0);
+            add_once(std::move(r), std::string(gemm_layout(op.name)), op.gemm.m, op.gemm.n, op.gemm.k, op.gemm.batch, 0);
             break;
           case model::OpKind::attention: {
             r.kind = RecordKind::attention;

@@ -48,6 +48,9 @@ ComputeCostModel::ComputeCostModel(const GpuSpec& gpu, const CalibrationProfile*
     overhead_ = profile->kernel_overhead_s.value_or(overhead_);
     gemm_points_ = profile->gemm_points;
     attention_points_ = profile->attention_points;
+    // The cap on efficiency is the profile's peak: a measured device faster than this preset
+    // keeps its throughput.
+    max_efficiency_ = std::max(1.0, flop_scale);
     for (auto& p : gemm_points_) p.efficiency *= flop_scale;
     for (auto& p : attention_points_) p.efficiency *= flop_scale;
     elementwise_ = profile->elementwise;
@@ -78,13 +81,13 @@ double ComputeCostModel::gemm_efficiency(const GemmShape& s) const {
   for (const auto& p : gemm_points_) {
     const double d = log_distance(s, p);
     if (d >= kNear) continue;
-    if (d < 1e-9) return std::min(1.0, p.efficiency);
+    if (d < 1e-9) return std::min(max_efficiency_, p.efficiency);
     const double w = 1.0 / d;
     weight_sum += w;
     ratio_sum += w * p.efficiency / parametric_gemm({p.m, p.n, p.k});
   }
   const double corrected = weight_sum > 0 ? predicted * ratio_sum / weight_sum : predicted;
-  return std::clamp(corrected, 1e-3, 1.0);
+  return std::clamp(corrected, 1e-3, max_efficiency_);
 }
 
 double ComputeCostModel::attention_efficiency(const AttentionShape& a, bool backward) const {
@@ -94,12 +97,12 @@ double ComputeCostModel::attention_efficiency(const AttentionShape& a, bool back
     if (p.backward != backward) continue;
     const double d = std::fabs(std::log(double(a.seq_kv) / double(p.seq_kv)));
     if (d >= kNear) continue;
-    if (d < 1e-9) return std::min(1.0, p.efficiency);
+    if (d < 1e-9) return std::min(max_efficiency_, p.efficiency);
     weight_sum += 1.0 / d;
     ratio_sum += (1.0 / d) * p.efficiency / parametric_attention(p.seq_kv, backward);
   }
   const double corrected = weight_sum > 0 ? predicted * ratio_sum / weight_sum : predicted;
-  return std::clamp(corrected, 1e-3, 1.0);
+  return std::clamp(corrected, 1e-3, max_efficiency_);
 }
 
 const ElementwiseFit* ComputeCostModel::elementwise_fit(const Op& op) const {

@@ -47,6 +47,7 @@ class ComputeCostModel {
   double peak_ = 0, hbm_ = 0, hbm_eff_ = 0, overhead_ = 0;
   int sms_ = 1, tile_m_ = 128, tile_n_ = 256, k_half_ = 128;
   double gemm_inf_ = 0, att_fwd_inf_ = 0, att_bwd_inf_ = 0, seq_half_ = 256;
+  double max_efficiency_ = 1;  ///< of this GPU's peak; a profile's peak over it raises it
   std::vector<GemmPoint> gemm_points_;
   std::vector<AttentionPoint> attention_points_;
   std::map<std::string, ElementwiseFit> elementwise_;
