@@ -48,7 +48,7 @@ struct FabricComm::Prepared {
 FabricComm::FabricComm(engine::Simulation& sim, const model::Scenario& s, const StepPlan& plan,
                        std::shared_ptr<const Fabric> fabric)
     : s_(s), sim_(sim), fabric_(fabric ? std::move(fabric) : std::make_shared<const Fabric>(s)), model_(*fabric_),
-      fluid_(sim), sms_(std::max(1, s.cluster.gpu.sms)) {
+      fluid_(sim), traffic_(fabric_->slot_count()), sms_(std::max(1, s.cluster.gpu.sms)) {
   // Prepare every collective and transfer the step will run, then find the contended links.
   for (const auto& st : plan.stages) {
     auto visit = [&](const WorkProgram& w) {
@@ -69,15 +69,20 @@ FabricComm::FabricComm(engine::Simulation& sim, const model::Scenario& s, const 
 
 FabricComm::~FabricComm() = default;
 
-std::vector<std::vector<int>> FabricComm::groups_of(CommGroup g, int stage) const {
+const std::vector<std::vector<int>>& FabricComm::groups_of(CommGroup g, int stage) {
+  const auto key = std::pair{static_cast<int>(g), stage};
+  if (auto it = groups_.find(key); it != groups_.end()) return it->second;
+  // One pass over the ranks fills the groups of this kind for every stage.
   const detail::RankLayout layout(s_.plan);
-  std::vector<std::vector<int>> groups;
+  std::vector<std::vector<std::vector<int>>> by_stage(static_cast<std::size_t>(s_.plan.pp));
   for (int rank = 0; rank < s_.plan.gpus(); ++rank) {
-    if (layout.stage_of(rank) != stage || layout.group_base(rank, g) != rank) continue;
-    groups.push_back(layout.group_members(rank, g));
-    if (!every_group(g)) break;  // a representative
+    auto& groups = by_stage[static_cast<std::size_t>(layout.stage_of(rank))];
+    if (layout.group_base(rank, g) != rank || (!every_group(g) && !groups.empty())) continue;
+    groups.push_back(layout.group_members(rank, g));  // every DP group; one representative otherwise
   }
-  return groups;
+  for (int st = 0; st < s_.plan.pp; ++st)
+    groups_.emplace(std::pair{static_cast<int>(g), st}, std::move(by_stage[static_cast<std::size_t>(st)]));
+  return groups_.at(key);
 }
 
 FabricComm::Prepared& FabricComm::prepare_collective(model::Collective op, CommGroup g, int stage, double bytes) {
@@ -88,11 +93,10 @@ FabricComm::Prepared& FabricComm::prepare_collective(model::Collective op, CommG
   const int stream = g == CommGroup::tp ? 0 : g == CommGroup::cp ? 1 : 3;
   p->user = user_of(stage, stream);
   p->bytes = bytes;
-  const auto groups = groups_of(g, stage);
+  const auto& groups = groups_of(g, stage);
   const auto& layout = fabric_->layout();
   p->inside_node = std::all_of(groups.front().begin(), groups.front().end(),
                                [&](int r) { return layout.node(r) == layout.node(groups.front().front()); });
-  std::map<SlotId, double> summed;
   CollectiveOptions same;  // the first group decides algorithm, protocol and channels for all
   for (std::size_t i = 0; i < groups.size(); ++i) {
     const CollectivePlan plan = model_.plan(op_of(op), groups[i], bytes, same);
@@ -105,9 +109,10 @@ FabricComm::Prepared& FabricComm::prepare_collective(model::Collective op, CommG
     }
     p->latency_s = std::max(p->latency_s, plan.latency_s);
     p->rate_bound = std::min(p->rate_bound, plan.algbw_cap);
-    for (const auto& l : plan.loads) summed[l.slot] += l.weight;
+    for (const auto& l : plan.loads) traffic_.add(l.slot, l.weight);
+    if (p->inside_node) break;  // nothing of it reaches the network: the representative's time is enough
   }
-  for (const auto& [slot, w] : summed) p->loads.push_back({slot, w});
+  p->loads = traffic_.take();
   return *prepared_.emplace(key, std::move(p)).first->second;
 }
 
@@ -120,49 +125,50 @@ FabricComm::Prepared& FabricComm::prepare_transfer(int from_stage, int to_stage,
   p->bytes = bytes;
   const detail::RankLayout layout(s_.plan);
   const int from = layout.with_stage(0, from_stage), to = layout.with_stage(0, to_stage);
-  TrafficBuilder traffic(fabric_->slot_count());
-  fabric_->add_route(from, to, 1.0, traffic);
-  p->loads = traffic.take();
+  fabric_->add_route(from, to, 1.0, traffic_);
+  p->loads = traffic_.take();
   p->latency_s = fabric_->latency_s(from, to);
   return *prepared_.emplace(key, std::move(p)).first->second;
 }
 
 void FabricComm::finalize() {
-  // Per link: the users (stage, stream) that may load it, and the most each can put on it — one
-  // operation at a time per user, at most at that operation's own rate bound.
-  struct Load {
-    std::map<int, double> peak_by_user;
-  };
-  std::map<SlotId, Load> links;
-  for (auto& [key, p] : prepared_) {
+  // Which users (stage, stream) may load each link. A user runs one operation at a time, so a link
+  // only one user loads is never contended: it becomes part of that operation's rate bound.
+  constexpr int kNone = -1, kMany = -2;
+  std::vector<int> user_of_slot(fabric_->slot_count(), kNone);
+  for (const auto& [key, p] : prepared_) {
     if (p->inside_node) continue;
-    for (const auto& l : p->loads) links[l.slot].peak_by_user[p->user];
+    for (const auto& l : p->loads) {
+      int& u = user_of_slot[l.slot];
+      u = u == kNone || u == p->user ? p->user : kMany;
+    }
   }
   for (auto& [key, p] : prepared_) {
     if (p->inside_node) continue;
     for (const auto& l : p->loads) {
-      if (l.weight <= 0 || links[l.slot].peak_by_user.size() > 1) continue;
+      if (l.weight <= 0 || user_of_slot[l.slot] == kMany) continue;
       const double bound = fabric_->slot_capacity(l.slot) / l.weight;
       if (bound < p->rate_bound) p->rate_bound = bound, p->bound_name = fabric_->slot_name(l.slot);
     }
   }
-  for (auto& [key, p] : prepared_) {
+  // On a shared link, the most each user can put on it is its largest weight x rate bound; when
+  // those together cannot fill the link it never binds and max-min fairness is the same without it.
+  std::map<std::pair<SlotId, int>, double> peak;
+  for (const auto& [key, p] : prepared_) {
     if (p->inside_node) continue;
-    for (const auto& l : p->loads) {
-      double& peak = links[l.slot].peak_by_user[p->user];
-      peak = std::max(peak, l.weight * p->rate_bound);
-    }
+    for (const auto& l : p->loads)
+      if (user_of_slot[l.slot] == kMany) {
+        double& v = peak[{l.slot, p->user}];
+        v = std::max(v, l.weight * p->rate_bound);
+      }
   }
-  // A shared link whose users together can never fill it never binds: max-min fairness is the
-  // same without it, so only links that can saturate become constraints.
+  std::vector<double> most(fabric_->slot_count(), 0.0);
+  for (const auto& [slot_user, v] : peak) most[slot_user.first] += v;
   for (auto& [key, p] : prepared_) {
     if (p->inside_node) continue;
     for (const auto& l : p->loads) {
-      const Load& link = links[l.slot];
-      if (l.weight <= 0 || link.peak_by_user.size() < 2) continue;
-      double most = 0;
-      for (const auto& [user, peak] : link.peak_by_user) most += peak;
-      if (most <= fabric_->slot_capacity(l.slot) * (1 - 1e-9)) continue;
+      if (l.weight <= 0 || user_of_slot[l.slot] != kMany) continue;
+      if (most[l.slot] <= fabric_->slot_capacity(l.slot) * (1 - 1e-9)) continue;
       if (resource_of_slot_.size() <= l.slot) resource_of_slot_.resize(l.slot + 1, engine::kNoResource);
       auto& r = resource_of_slot_[l.slot];
       if (r == engine::kNoResource) r = fluid_.add_resource(fabric_->slot_capacity(l.slot));
@@ -205,19 +211,11 @@ void FabricComm::start(engine::Simulation& sim, const CollectiveCall& call, engi
     sim.schedule_after(0, std::move(done));
     return;
   }
-  if (!call.ranks.empty()) {  // per-rank mode: this group alone, through the network
-    if (!per_rank_) per_rank_ = std::make_unique<Network>(sim_, fabric_);
-    const auto& layout = fabric_->layout();
-    const bool inside = std::all_of(call.ranks.begin(), call.ranks.end(),
-                                    [&](int r) { return layout.node(r) == layout.node(call.ranks.front()); });
-    if (inside) {
-      sim.schedule_after(engine::from_seconds_ceil(prepare_collective(call.op, call.group, call.stage, call.bytes).seconds),
-                         std::move(done));
-      return;
-    }
-    auto shared = std::make_shared<engine::EventCallback>(std::move(done));
-    per_rank_->start_collective({op_of(call.op), {call.ranks}, call.bytes, {}},
-                                [shared](const CollectiveResult&) { (*shared)(); });
+  if (!call.ranks.empty()) {
+    // Per-rank mode (stragglers): each group's collective takes its uncontended time on the real
+    // topology, as NCCL would choose it; contention between groups is what symmetric mode is for.
+    sim.schedule_after(engine::from_seconds_ceil(prepare_collective(call.op, call.group, call.stage, call.bytes).seconds),
+                       std::move(done));
     return;
   }
   Prepared& p = prepare_collective(call.op, call.group, call.stage, call.bytes);
@@ -228,11 +226,14 @@ void FabricComm::start(engine::Simulation& sim, const CollectiveCall& call, engi
   launch(p, std::move(done));
 }
 
-void FabricComm::transfer(engine::Simulation&, const TransferCall& call, engine::EventCallback done) {
-  if (call.from_rank >= 0) {
-    if (!per_rank_) per_rank_ = std::make_unique<Network>(sim_, fabric_);
-    auto shared = std::make_shared<engine::EventCallback>(std::move(done));
-    per_rank_->send(call.from_rank, call.to_rank, call.bytes, [shared](const TransferResult&) { (*shared)(); });
+void FabricComm::transfer(engine::Simulation& sim, const TransferCall& call, engine::EventCallback done) {
+  if (call.from_rank >= 0) {  // per-rank mode: the transfer alone on its route
+    const Prepared& p = prepare_transfer(call.from_stage, call.to_stage, call.bytes);
+    double bound = std::numeric_limits<double>::infinity();
+    for (const auto& l : p.loads)
+      if (l.weight > 0) bound = std::min(bound, fabric_->slot_capacity(l.slot) / l.weight);
+    const double seconds = p.latency_s + (std::isfinite(bound) ? call.bytes / bound : 0.0);
+    sim.schedule_after(engine::from_seconds_ceil(seconds), std::move(done));
     return;
   }
   launch(prepare_transfer(call.from_stage, call.to_stage, call.bytes), std::move(done));

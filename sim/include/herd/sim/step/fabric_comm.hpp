@@ -10,7 +10,8 @@
 // that only one stream of one stage ever uses cannot be contended: they become a rate bound
 // instead of a constraint, which keeps the max-min problem small. A collective inside one
 // NVSwitch node takes its uncontended time (nothing else crosses those links).
-// Per-rank mode runs every group on its own through sim::Network.
+// Per-rank mode (stragglers) gives each group's collective and each transfer its uncontended
+// time on the real topology.
 #include <map>
 #include <memory>
 #include <tuple>
@@ -45,14 +46,15 @@ class FabricComm final : public CommModel {
   Prepared& prepare_transfer(int from_stage, int to_stage, double bytes);
   void finalize();  // splits contended links from exclusive ones
   void launch(Prepared& p, engine::EventCallback done);
-  std::vector<std::vector<int>> groups_of(CommGroup g, int stage) const;
+  const std::vector<std::vector<int>>& groups_of(CommGroup g, int stage);
 
   const model::Scenario& s_;
   engine::Simulation& sim_;
   std::shared_ptr<const Fabric> fabric_;
   CollectiveModel model_;
   engine::FluidSystem fluid_;
-  std::unique_ptr<Network> per_rank_;  // per-rank mode
+  TrafficBuilder traffic_;
+  std::map<std::pair<int, int>, std::vector<std::vector<int>>> groups_;
   std::map<Key, std::unique_ptr<Prepared>> prepared_;
   std::vector<engine::ResourceId> resource_of_slot_;
   std::vector<engine::EventCallback> parked_;
