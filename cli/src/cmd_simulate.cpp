@@ -3,6 +3,7 @@
 #include <ostream>
 
 #include "commands.hpp"
+#include "herd/model/calibration_profile.hpp"
 #include "herd/model/io.hpp"
 #include "herd/model/units.hpp"
 #include "herd/sim/step/step_simulation.hpp"
@@ -17,6 +18,7 @@ struct SimulateCommand {
   bool json = false;
   bool per_rank = false;
   std::string trace;
+  std::string calibration;
 };
 
 void print_text(std::ostream& out, const model::Scenario& s, const sim::StepReport& r) {
@@ -60,10 +62,18 @@ Action add_simulate_command(CLI::App& app) {
   cmd->add_flag("--json", state->json, "Print the report as JSON (schema in docs/cli.md)");
   cmd->add_flag("--per-rank", state->per_rank, "Simulate every GPU instead of one per pipeline stage");
   cmd->add_option("--trace", state->trace, "Write a Chrome/Perfetto trace of the step to FILE");
+  cmd->add_option("--calibration", state->calibration,
+                  "Calibration profile from herd-calibrate (default: the scenario's `calibration` key)");
   return [state](Streams io) {
     const model::Scenario s = state->options.load();
     sim::StepOptions opt = sim::step_options_for(s);
     opt.per_rank = opt.per_rank || state->per_rank;
+    const std::optional<model::CalibrationProfile> profile = model::profile_for(s, state->calibration);
+    if (profile) {
+      opt.calibration = &*profile;
+      if (const std::string w = model::profile_mismatch(*profile, s.cluster.gpu); !w.empty())
+        io.err << "herd: warning: " << w << "\n";
+    }
     opt.trace = !state->trace.empty();
     const sim::StepReport r = sim::simulate_step(s, opt);
     if (!state->trace.empty()) model::write_file_atomically(state->trace, sim::chrome_trace_json(r));

@@ -7,6 +7,7 @@
 #include <ostream>
 
 #include "commands.hpp"
+#include "herd/model/calibration_profile.hpp"
 #include "herd/sim/step/step_simulation.hpp"
 #include "herd/model/error.hpp"
 #include "herd/model/io.hpp"
@@ -27,13 +28,20 @@ struct TrainCommand {
   bool json = false;
   std::string timeline;
   std::vector<std::string> compare;
+  std::string calibration;
 };
 
-// Where each phase's step time comes from: a step time the scenario gives, else `herd simulate`.
-run::StepTimeSource step_time_source(const model::Scenario& s) {
+// Where each phase's step time comes from: a step time the scenario gives, else `herd simulate`
+// (with the calibration profile, when there is one).
+run::StepTimeSource step_time_source(const model::Scenario& s, const std::string& calibration) {
+  auto profile = std::make_shared<const std::optional<model::CalibrationProfile>>(model::profile_for(s, calibration));
   return run::prefer_given_step_time(
-      s, run::StepTimeSource{[](const model::Scenario& phase) { return sim::simulate_step(phase).step_time_s; },
-                             "herd simulate"});
+      s, run::StepTimeSource{[profile](const model::Scenario& phase) {
+                               sim::StepOptions opt;
+                               opt.calibration = *profile ? &**profile : nullptr;
+                               return sim::simulate_step(phase, opt).step_time_s;
+                             },
+                             *profile ? "herd simulate, calibrated" : "herd simulate"});
 }
 
 std::string fixed(double v, int decimals) {
@@ -141,7 +149,7 @@ struct Analysis {
 
 Analysis analyse(const model::Scenario& s, const TrainCommand& cmd, const run::Progress& progress) {
   Analysis a;
-  a.simulation.emplace(s, step_time_source(s));
+  a.simulation.emplace(s, step_time_source(s, cmd.calibration));
   const auto settings = run::monte_carlo_settings(s);
   a.report = a.simulation->run(cmd.trials.value_or(settings.trials), cmd.seed.value_or(settings.seed), progress);
   return a;
@@ -183,6 +191,8 @@ Action add_train_command(CLI::App& app) {
   cmd->add_flag("--json", state->json, "Print the report as JSON (schema in docs/models/reliability.md)");
   cmd->add_option("--timeline", state->timeline,
                   "Write trial 0's events (phases, checkpoints, failures, restarts) as Chrome trace JSON");
+  cmd->add_option("--calibration", state->calibration,
+                  "Calibration profile from herd-calibrate for the simulated step times (default: the scenario's)");
   cmd->add_option("--compare", state->compare, "Two scenarios side by side (--set applies to both)")->expected(2);
   return [state](Streams io) {
     if (!state->compare.empty() && (!state->options.scenario.empty() || !state->timeline.empty()))
