@@ -108,6 +108,14 @@ ClusterSpec read_cluster(const ParamReader& r) {
   t.ecmp_flows = as_int(r.integer("/cluster/topology/ecmp_flows"), "/cluster/topology/ecmp_flows");
   t.ecmp_spread = r.string("/cluster/topology/ecmp_hash") == "spread";
   c.collectives = read_collectives(r);
+  const auto degraded = r.raw("/whatif/degraded_nics");
+  const int nics = c.num_nodes() * c.nics_per_node;
+  for (std::size_t i = 0; i < degraded.size(); ++i) {
+    const std::string at = "/whatif/degraded_nics/" + std::to_string(i);
+    const long long nic = r.integer(at + "/nic");
+    if (nic >= nics) throw ValueError(at + "/nic", "NIC " + std::to_string(nic) + " is outside the cluster's " + std::to_string(nics) + " NICs");
+    c.degraded_nics.emplace_back(static_cast<int>(nic), r.number(at + "/bandwidth"));
+  }
   c.storage_bandwidth = r.number("/cluster/storage/bandwidth");
   c.storage_peak_bandwidth = r.number("/cluster/storage/peak_bandwidth");
   if (c.num_gpus > c.gpus_per_node && c.num_gpus % c.gpus_per_node != 0)

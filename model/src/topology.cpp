@@ -165,10 +165,14 @@ void Topology::build(const ClusterSpec& c, const Shape& s) {
   }
   // NIC ports: the NIC's measured efficiency applies where its traffic starts and ends.
   const double nic_capacity = c.nic_bandwidth * c.nic_efficiency;
+  std::vector<double> nic_factor(static_cast<std::size_t>(nics), 1.0);
+  for (const auto& [nic, factor] : c.degraded_nics)
+    if (nic >= 0 && nic < nics) nic_factor[static_cast<std::size_t>(nic)] = factor;  // what-if: a degraded NIC
   for (int n = 0; n < nics; ++n) {
     const VertexId leaf = first_leaf_vertex_ + static_cast<VertexId>(leaf_of_nic(n));
-    nic_up_.push_back(add_link(nic_vertex(n), leaf, LinkKind::nic_up, c.nic_bandwidth, nic_capacity, t.switch_latency_s));
-    nic_down_.push_back(add_link(leaf, nic_vertex(n), LinkKind::nic_down, c.nic_bandwidth, nic_capacity, 0));
+    const double capacity = nic_capacity * nic_factor[static_cast<std::size_t>(n)];
+    nic_up_.push_back(add_link(nic_vertex(n), leaf, LinkKind::nic_up, c.nic_bandwidth, capacity, t.switch_latency_s));
+    nic_down_.push_back(add_link(leaf, nic_vertex(n), LinkKind::nic_down, c.nic_bandwidth, capacity, 0));
   }
   // Switch-to-switch links run at line rate; bundles group the parallel links of one leaf or pod.
   bundle_links_.assign(static_cast<std::size_t>(2 * leaves_ + (core ? 2 * pods_ : 0)), {});

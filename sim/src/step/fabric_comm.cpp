@@ -212,10 +212,14 @@ void FabricComm::start(engine::Simulation& sim, const CollectiveCall& call, engi
     return;
   }
   if (!call.ranks.empty()) {
-    // Per-rank mode (stragglers): each group's collective takes its uncontended time on the real
-    // topology, as NCCL would choose it; contention between groups is what symmetric mode is for.
-    sim.schedule_after(engine::from_seconds_ceil(prepare_collective(call.op, call.group, call.stage, call.bytes).seconds),
-                       std::move(done));
+    // Per-rank mode (what-ifs): each group's collective takes its uncontended time on the real
+    // topology (a degraded NIC shows in its own groups), as NCCL would choose it; contention between
+    // groups is what symmetric mode is for.
+    const auto key = std::tuple{static_cast<int>(call.op), call.bytes, call.ranks.front(), static_cast<int>(call.group)};
+    auto it = group_seconds_.find(key);
+    if (it == group_seconds_.end())
+      it = group_seconds_.emplace(key, model_.estimate(op_of(call.op), call.ranks, call.bytes).time_s).first;
+    sim.schedule_after(engine::from_seconds_ceil(it->second), std::move(done));
     return;
   }
   Prepared& p = prepare_collective(call.op, call.group, call.stage, call.bytes);
@@ -227,12 +231,18 @@ void FabricComm::start(engine::Simulation& sim, const CollectiveCall& call, engi
 }
 
 void FabricComm::transfer(engine::Simulation& sim, const TransferCall& call, engine::EventCallback done) {
-  if (call.from_rank >= 0) {  // per-rank mode: the transfer alone on its route
-    const Prepared& p = prepare_transfer(call.from_stage, call.to_stage, call.bytes);
-    double bound = std::numeric_limits<double>::infinity();
-    for (const auto& l : p.loads)
-      if (l.weight > 0) bound = std::min(bound, fabric_->slot_capacity(l.slot) / l.weight);
-    const double seconds = p.latency_s + (std::isfinite(bound) ? call.bytes / bound : 0.0);
+  if (call.from_rank >= 0) {  // per-rank mode: the transfer alone on its own route
+    auto it = routes_.find({call.from_rank, call.to_rank});
+    if (it == routes_.end()) {
+      fabric_->add_route(call.from_rank, call.to_rank, 1.0, traffic_);
+      double bound = std::numeric_limits<double>::infinity();
+      for (const auto& l : traffic_.take())
+        if (l.weight > 0) bound = std::min(bound, fabric_->slot_capacity(l.slot) / l.weight);
+      it = routes_.emplace(std::pair{call.from_rank, call.to_rank},
+                           std::pair{fabric_->latency_s(call.from_rank, call.to_rank), bound}).first;
+    }
+    const auto [latency, bound] = it->second;
+    const double seconds = latency + (std::isfinite(bound) ? call.bytes / bound : 0.0);
     sim.schedule_after(engine::from_seconds_ceil(seconds), std::move(done));
     return;
   }

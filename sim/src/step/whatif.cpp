@@ -14,7 +14,7 @@ StepOptions step_options_for(const model::Scenario& s) {
       s.fail(at + "/rank", "rank " + std::to_string(rank) + " is outside the job's " + std::to_string(s.plan.gpus()) + " GPUs");
     opt.slow_ranks.emplace_back(static_cast<int>(rank), r.number(at + "/slowdown"));
   }
-  opt.per_rank = !opt.slow_ranks.empty();
+  opt.per_rank = !opt.slow_ranks.empty() || !s.cluster.degraded_nics.empty();
   return opt;
 }
 

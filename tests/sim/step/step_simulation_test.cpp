@@ -150,3 +150,15 @@ TEST_CASE("the trace loads as Chrome trace JSON and agrees with the report", "[s
   CHECK(last_end == Approx(r.step_time_s).epsilon(1e-6));
   CHECK(compute == Approx(r.breakdown.compute_s).epsilon(1e-6));
 }
+
+TEST_CASE("a degraded NIC slows the step its data-parallel group shares", "[step]") {
+  // ZeRO-3 on 64 GPUs gathers and reduces over all of them every layer; one NIC at a quarter of its
+  // bandwidth makes every such ring four times slower on that hop.
+  const auto healthy = scenario({"cluster.num_gpus=64", "plan.dp=64", "plan.global_batch=128"});
+  const auto degraded = scenario({"cluster.num_gpus=64", "plan.dp=64", "plan.global_batch=128",
+                                  "whatif.degraded_nics=[{\"nic\": 9, \"bandwidth\": 0.25}]"});
+  const auto opt = sim::step_options_for(degraded);
+  CHECK(opt.per_rank);
+  const auto a = sim::simulate_step(healthy), b = sim::simulate_step(degraded, opt);
+  CHECK(b.step_time_s > 1.1 * a.step_time_s);
+}

@@ -1,6 +1,8 @@
 #pragma once
 // Hardware descriptions read from a scenario's `cluster` section. All quantities in SI units.
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace herd::model {
 
@@ -80,6 +82,8 @@ struct ClusterSpec {
   double nic_latency_s = 0;
   TopologySpec topology;
   CollectiveSpec collectives;
+  /// What-if: NICs running below their line rate, as (NIC index, fraction of bandwidth left).
+  std::vector<std::pair<int, double>> degraded_nics;
   double storage_bandwidth = 0;      ///< bytes/s, sustained, aggregate
   double storage_peak_bandwidth = 0; ///< bytes/s, aggregate
 

@@ -60,6 +60,8 @@ class FabricComm final : public CommModel {
   std::vector<engine::EventCallback> parked_;
   std::vector<std::uint32_t> free_;
   std::map<std::string, double> bottleneck_time_;
+  std::map<std::tuple<int, double, int, int>, double> group_seconds_;  // per-rank mode, by group
+  std::map<std::pair<int, int>, std::pair<double, double>> routes_;    // per-rank mode: latency, rate bound
   int sms_ = 132;
 };
 
