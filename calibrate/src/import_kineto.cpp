@@ -11,6 +11,7 @@
 #include "herd/calibrate/fit.hpp"
 #include "herd/calibrate/import.hpp"
 #include "herd/model/error.hpp"
+#include "herd/model/io.hpp"
 #include "herd/model/workload.hpp"
 #include "json_fields.hpp"
 
@@ -152,19 +153,9 @@ MeasurementSet import_kineto_trace(const json& trace) {
 }
 
 MeasurementSet import_kineto_file(const std::filesystem::path& file) {
-  std::ifstream in(file);
-  if (!in) throw model::InputError(file.string(), "", "cannot read the trace");
-  std::stringstream text;
-  text << in.rdbuf();
-  try {
-    MeasurementSet set = import_kineto_trace(json::parse(text.str()));
-    set.source = file.string();
-    return set;
-  } catch (const json::parse_error& e) {
-    throw model::InputError(file.string(), "", std::string("malformed JSON: ") + e.what());
-  } catch (const model::ValueError& e) {
-    throw model::InputError(file.string(), e.pointer(), e.message());
-  }
+  MeasurementSet set = model::parse_json_file(file, "trace", import_kineto_trace);
+  set.source = file.string();
+  return set;
 }
 
 }  // namespace herd::calibrate

@@ -11,6 +11,7 @@
 
 #include "herd/calibrate/import.hpp"
 #include "herd/model/error.hpp"
+#include "herd/model/io.hpp"
 
 namespace herd::calibrate {
 
@@ -143,12 +144,9 @@ MeasurementSet import_nccl_tests(std::string_view text, const std::string& sourc
 }
 
 MeasurementSet import_nccl_tests_file(const std::filesystem::path& file, const std::string& collective) {
-  std::ifstream in(file);
-  if (!in) throw model::InputError(file.string(), "", "cannot read the nccl-tests output");
-  std::stringstream text;
-  text << in.rdbuf();
+  const std::string text = model::read_text_file(file, "nccl-tests output");
   try {
-    MeasurementSet set = import_nccl_tests(text.str(), file.filename().string(), collective);
+    MeasurementSet set = import_nccl_tests(text, file.filename().string(), collective);
     set.source = file.string();
     return set;
   } catch (const model::ValueError& e) {

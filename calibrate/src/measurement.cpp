@@ -213,19 +213,9 @@ MeasurementSet measurements_from_json(const json& doc) {
 }
 
 MeasurementSet load_measurements(const std::filesystem::path& file) {
-  std::ifstream in(file);
-  if (!in) throw model::InputError(file.string(), "", "cannot read the measurement file");
-  std::stringstream text;
-  text << in.rdbuf();
-  try {
-    MeasurementSet set = measurements_from_json(json::parse(text.str()));
-    set.source = file.string();
-    return set;
-  } catch (const json::parse_error& e) {
-    throw model::InputError(file.string(), "", std::string("malformed JSON: ") + e.what());
-  } catch (const model::ValueError& e) {
-    throw model::InputError(file.string(), e.pointer(), e.message());
-  }
+  MeasurementSet set = model::parse_json_file(file, "measurement file", measurements_from_json);
+  set.source = file.string();
+  return set;
 }
 
 void save_measurements(const MeasurementSet& set, const std::filesystem::path& file) {

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "herd/model/error.hpp"
+#include "herd/model/io.hpp"
 #include "herd/model/hardware.hpp"
 #include "herd/model/scenario.hpp"
 
@@ -193,21 +194,9 @@ CalibrationProfile calibration_profile_from_json(const json& doc) {
 }
 
 CalibrationProfile load_calibration_profile(const std::filesystem::path& file) {
-  std::ifstream in(file);
-  if (!in) throw InputError(file.string(), "", "cannot read the calibration profile");
-  std::stringstream text;
-  text << in.rdbuf();
-  try {
-    CalibrationProfile p = calibration_profile_from_json(json::parse(text.str()));
-    p.source = file.string();
-    return p;
-  } catch (const json::parse_error& e) {
-    throw InputError(file.string(), "", std::string("malformed JSON: ") + e.what());
-  } catch (const ValueError& e) {
-    throw InputError(file.string(), e.pointer(), e.message());
-  } catch (const json::exception& e) {  // a value of the wrong type deep inside
-    throw InputError(file.string(), "", std::string("invalid profile: ") + e.what());
-  }
+  CalibrationProfile p = parse_json_file(file, "calibration profile", calibration_profile_from_json);
+  p.source = file.string();
+  return p;
 }
 
 json to_json(const CalibrationProfile& p) {

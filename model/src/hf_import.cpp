@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "herd/model/error.hpp"
+#include "herd/model/io.hpp"
 
 namespace herd::model {
 
@@ -62,21 +63,8 @@ json model_from_hf_config(const json& config, const std::string& name) {
 }
 
 json import_hf_config(const std::filesystem::path& file) {
-  std::ifstream in(file);
-  if (!in) throw InputError(file.string(), "", "cannot read the Hugging Face config");
-  std::stringstream text;
-  text << in.rdbuf();
-  json config;
-  try {
-    config = json::parse(text.str());
-  } catch (const json::parse_error& e) {
-    throw InputError(file.string(), "", std::string("malformed JSON: ") + e.what());
-  }
-  try {
-    return model_from_hf_config(config, file.parent_path().filename().string());
-  } catch (const ValueError& e) {
-    throw InputError(file.string(), e.pointer(), e.message());
-  }
+  return parse_json_file(file, "Hugging Face config",
+                         [&](const json& config) { return model_from_hf_config(config, file.parent_path().filename().string()); });
 }
 
 }  // namespace herd::model

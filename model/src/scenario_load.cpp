@@ -6,6 +6,7 @@
 
 #include "herd/model/error.hpp"
 #include "herd/model/hf_import.hpp"
+#include "herd/model/io.hpp"
 #include "herd/model/params.hpp"
 #include "herd/model/presets.hpp"
 #include "herd/model/scenario.hpp"
@@ -145,23 +146,6 @@ std::string pointer_of_path(std::string_view dotted) {
   return "/" + p;
 }
 
-json parse_json_text(const std::string& text, const std::string& source) {
-  try {
-    return json::parse(text);
-  } catch (const json::parse_error& e) {
-    // Byte offset -> line and column for a readable message.
-    std::size_t line = 1, column = 1;
-    for (std::size_t i = 0; i + 1 < e.byte && i < text.size(); ++i) {
-      if (text[i] == '\n') ++line, column = 1;
-      else ++column;
-    }
-    std::string what = e.what();
-    if (auto pos = what.find("syntax error"); pos != std::string::npos) what = what.substr(pos);
-    throw InputError(source, "", "malformed JSON at line " + std::to_string(line) + ", column " +
-                                     std::to_string(column) + ": " + what);
-  }
-}
-
 }  // namespace
 
 Override parse_override(std::string_view text) {
@@ -235,11 +219,8 @@ Scenario load_scenario(std::string_view file_or_name, std::span<const Override> 
   const std::filesystem::path path{std::string(file_or_name)};
   std::error_code ec;
   if (std::filesystem::is_regular_file(path, ec)) {
-    std::ifstream in(path);
-    std::stringstream text;
-    text << in.rdbuf();
-    if (!in) throw InputError(path.string(), "", "cannot read the file");
-    return scenario_from_json(parse_json_text(text.str(), path.string()), path.string(), path.parent_path(), overrides);
+    return scenario_from_json(parse_json(read_text_file(path, "file"), path.string()), path.string(), path.parent_path(),
+                              overrides);
   }
   const std::string name(file_or_name);
   if (find_preset(PresetKind::scenario, name))
