@@ -1,5 +1,6 @@
 // NCCL's latency and protocol model (src/graph/tuning.cc, NVIDIA/nccl commit b6475625, unless
-// a line says otherwise). Units: microseconds and GB/s as in NCCL, converted at the boundary.
+// a line says otherwise) and its pipeline model for NVLS (src/tuning/pipeline_model of later
+// releases). Units: microseconds and GB/s as in NCCL, converted at the boundary.
 #include "herd/sim/collective/nccl_tuning.hpp"
 
 #include <algorithm>
@@ -40,6 +41,14 @@ constexpr double kTreeCorrection[3][23] = {
     {1.0, 1.0, 1.0, 1.0, 1.0, .9, .8, .8, .8, .7, .6, .6, .6, .6, .6, .6, .8, .9, .9, .9, .9, 1.0, 1.0},
     {.9, .9, .9, .9, .9, .9, .9, .8, .7, .6, .6, .5, .5, .5, .5, .6, .7, .8, .7, .7, .8, .9, .9},
 };
+
+// NCCL's Simple buffer per connection, DEFAULT_BUFFSIZE = 4 MiB (src/init.cc), split into
+// NCCL_STEPS = 8 slots (src/include/device.h): one 512 KiB step is the nominal chunk of every
+// algorithm but the ring (coll_sizes.h ncclGetChunkSteps / ncclGetChunkSize: chunkSteps 1), and
+// the pipeline model's slice (pipeline_model.h ncclTuningPipelineComputeChunkSize, lines 74-87,
+// and ncclTuningPipelineComputeSliceSize, lines 51-72; NVIDIA/nccl commit 10354992).
+constexpr double kSimpleBufferBytes = 4.0 * 1024 * 1024;
+constexpr double kNcclSteps = 8;
 
 // Threads per channel (NCCL device.h: SIMPLE and LL 512, LL128 640) and bytes per thread below
 // which NCCL drops a channel (comm.h: LL 8 x ranks for rings, LL128 8, Simple 64).
@@ -162,6 +171,25 @@ double NcclTuning::nvls_scale(int channels) const {
   return 1.0 / (spec_.nvls_efficiency * channel_share);
 }
 
+// NCCL's pipeline model (src/tuning/pipeline_model/pipeline_model.cc pipelineModel, lines 16-30,
+// commit 623aa029): a channel's time is T_first + (slices - 1) x T_delay, where the first slice
+// crosses all `steps` of the algorithm, T_first = steps x (latency / 2 + slice / bw), and every
+// later slice adds its own time at the slowest step. NVLS has 2 steps for all-reduce (into the
+// switch and out), 1 for all-gather and reduce-scatter (pipeline_model/nvls.cc getNVLSSteps,
+// lines 42-44, commit 53947894). The latency term is latency_s(); what is left, over the time of
+// the channel's share at its rate, is (share + (steps - 1) x slice) / share. NCCL counts the last,
+// partial slice in full (DIVUP); this counts its bytes, which agrees at whole slices and spares
+// a jump of one slice-time just past them. NCCL runs this model for its newest GPUs
+// (src/tuning/platforms/rubin.h) and latency + size / bandwidth for Hopper, whose measured NVLS
+// curve nonetheless ramps up as the model says (docs/validation.md, Collectives).
+double NcclTuning::pipeline_factor(CollectiveOp op, Algorithm a, int channels, double bytes) const {
+  if (a != Algorithm::nvls || !(bytes > 0)) return 1.0;
+  const double share = bytes / std::max(1, channels);  // ncclSizePerChannel
+  const double slice = std::min(kSimpleBufferBytes / kNcclSteps, share);
+  const double steps = op == CollectiveOp::all_reduce ? 2 : 1;
+  return (share + (steps - 1) * slice) / share;
+}
+
 ProtocolCost NcclTuning::protocol_cost(CollectiveOp op, Algorithm a, Protocol p, const GroupShape& s, double bytes,
                                        int nc) const {
   ProtocolCost cost{1.0, kInf};
@@ -200,6 +228,10 @@ ProtocolCost NcclTuning::protocol_cost(CollectiveOp op, Algorithm a, Protocol p,
     const double correction = log_size < 23 ? kTreeCorrection[proto_index(p)][log_size] : 1.0;
     cost.load_scale = 1.0 / (efficiency * correction);
     cost.algbw_cap = 0.5 * busbw_cap * correction;
+  } else if (a == Algorithm::nvls) {
+    // Each channel gets an equal share of the links, so the pipeline's slice-times become bytes
+    // at the link-bound rate: the fill costs link time, and contention stretches it too.
+    cost.load_scale = pipeline_factor(op, a, nc, bytes);
   }
   return cost;
 }

@@ -6,6 +6,8 @@
 // Link rates: NVLink 450 GB/s x 0.824 = 370.8 GB/s; NIC 50 GB/s x 0.94 = 47 GB/s.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 #include "../network/test_fabrics.hpp"
 
 using namespace herd;
@@ -62,15 +64,30 @@ TEST_CASE("ring all-reduce across nodes: NCCL's x1.4 ring plateau on the latency
   CHECK(actual == Approx(expected).epsilon(0.01));
 }
 
-TEST_CASE("NVLS all-reduce: a + (1 + 1/n) S / (eta (c-1)/c B)", "[collective][closed_form]") {
+TEST_CASE("NVLS all-reduce: a + (S + min(S, c x 512 KiB)) (1 + 1/n) / (eta (c-1)/c B)", "[collective][closed_form]") {
   // Each GPU pushes its buffer into the switch and reads back its reduced 1/n (reduce-scatter),
   // then pushes its 1/n and receives all n shares (multicast all-gather): (1 + 1/n) S each way.
-  // eta = 0.85 (NCCL nvlsEfficiency, Hopper), c = 16 NVLS channels.
-  const int n = 8;
-  const double S = kGiB;
-  const double rate = 0.85 * 15.0 / 16.0 * kNvlink / (1 + 1.0 / n);
-  const double expected = kAlphaNvlink + S / rate;
-  const double actual = simulated(pinned(test::nodes_of("dgx-h100-superpod", 1), "nvls"), sim::CollectiveOp::all_reduce, n, S);
+  // eta = 0.85 (NCCL nvlsEfficiency, Hopper), c = 16 NVLS channels. NCCL's pipeline model: each
+  // channel moves S/c in slices of min(512 KiB, S/c) through 2 steps, so one slice per channel
+  // more crosses the links than the buffer holds.
+  const int n = 8, c = 16;
+  const double slice = 512.0 * 1024;
+  const double rate = 0.85 * (c - 1.0) / c * kNvlink / (1 + 1.0 / n);
+  const auto doc = pinned(test::nodes_of("dgx-h100-superpod", 1), "nvls");
+  for (const double S : {4 * test::kMiB, 64 * test::kMiB, kGiB}) {
+    const double expected = kAlphaNvlink + (S + std::min(S, c * slice)) / rate;
+    const double actual = simulated(doc, sim::CollectiveOp::all_reduce, n, S);
+    INFO(S / test::kMiB << " MiB: expected " << expected * 1e6 << " us, simulated " << actual * 1e6 << " us");
+    CHECK(actual == Approx(expected).epsilon(0.01));
+  }
+}
+
+TEST_CASE("NVLS all-gather: one pipeline step, a + S / (eta (c-1)/c B)", "[collective][closed_form]") {
+  // Each GPU pushes its 1/n share and receives all of S; a single step pipelines without a fill.
+  const int n = 8, c = 16;
+  const double S = 64 * test::kMiB;
+  const double expected = kAlphaNvlink + S / (0.85 * (c - 1.0) / c * kNvlink);
+  const double actual = simulated(pinned(test::nodes_of("dgx-h100-superpod", 1), "nvls"), sim::CollectiveOp::all_gather, n, S);
   CHECK(actual == Approx(expected).epsilon(0.01));
 }
 

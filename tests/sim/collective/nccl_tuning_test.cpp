@@ -33,6 +33,29 @@ TEST_CASE("channels drop while each would get less than threads x threshold byte
   CHECK(tuning.channels(sim::Algorithm::ring, sim::Protocol::simple, shape, 1024) == 1);
 }
 
+TEST_CASE("NVLS all-reduce pipelines 512 KiB slices through two steps", "[collective][tuning]") {
+  // NCCL's pipeline model: (share + (steps - 1) x slice) / share, share = bytes / channels,
+  // slice = min(NCCL_BUFFSIZE / NCCL_STEPS = 512 KiB, share), steps = 2 for an NVLS all-reduce.
+  const auto fabric = test::fabric_from(test::nodes_of("dgx-h100-superpod", 1));
+  const sim::NcclTuning tuning(*fabric);
+  using sim::Algorithm, sim::CollectiveOp;
+  const double MiB = test::kMiB;
+  // Up to one slice per channel (16 x 512 KiB = 8 MiB) the first slice is the whole share: x 2.
+  CHECK(tuning.pipeline_factor(CollectiveOp::all_reduce, Algorithm::nvls, 16, 1 * MiB) == Approx(2.0));
+  CHECK(tuning.pipeline_factor(CollectiveOp::all_reduce, Algorithm::nvls, 16, 8 * MiB) == Approx(2.0));
+  CHECK(tuning.pipeline_factor(CollectiveOp::all_reduce, Algorithm::nvls, 16, 16 * MiB) == Approx(1.5));
+  CHECK(tuning.pipeline_factor(CollectiveOp::all_reduce, Algorithm::nvls, 16, kGiB) == Approx(129.0 / 128));
+  CHECK(tuning.pipeline_factor(CollectiveOp::all_reduce, Algorithm::nvls, 8, 8 * MiB) == Approx(1.5));
+  // Continuous past a whole slice: a partial last slice costs its bytes only.
+  CHECK(tuning.pipeline_factor(CollectiveOp::all_reduce, Algorithm::nvls, 16, 8 * MiB + 16) ==
+        Approx(2.0).epsilon(1e-6));
+  // One step (all-gather, reduce-scatter), other algorithms and empty calls: no fill.
+  CHECK(tuning.pipeline_factor(CollectiveOp::all_gather, Algorithm::nvls, 16, 4 * MiB) == 1.0);
+  CHECK(tuning.pipeline_factor(CollectiveOp::reduce_scatter, Algorithm::nvls, 16, 4 * MiB) == 1.0);
+  CHECK(tuning.pipeline_factor(CollectiveOp::all_reduce, Algorithm::ring, 16, 4 * MiB) == 1.0);
+  CHECK(tuning.pipeline_factor(CollectiveOp::all_reduce, Algorithm::nvls, 16, 0) == 1.0);
+}
+
 TEST_CASE("cluster.collectives.* forces algorithm and protocol where they apply", "[collective][tuning]") {
   nlohmann::json doc = test::nodes_of("dgx-h100-superpod", 1);
   doc["cluster"]["collectives"] = {{"algorithm", "ring"}, {"protocol", "ll128"}};

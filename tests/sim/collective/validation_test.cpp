@@ -23,26 +23,24 @@ double busbw_gbs(const std::shared_ptr<const sim::Fabric>& fabric, sim::Collecti
 }  // namespace
 
 TEST_CASE("one DGX H100, all-reduce busbw against NVIDIA's published curve", "[collective][validation]") {
-  // NVIDIA dgxc-benchmarking nccl README: 8 x H100, NVLS.
+  // NVIDIA dgxc-benchmarking nccl README: 8 x H100, NVLS. Within +-15 % from 1 MiB, +-5 % from
+  // 256 MiB. The ramp between 4 and 64 MiB is NCCL's pipeline fill (one 512 KiB slice per channel
+  // through two steps), the plateau the links. `simulated` pins today's model (docs/validation.md
+  // prints the same table) so that any change shows.
   struct Point {
-    double bytes, published;
+    double bytes, published, simulated;
   };
   const auto fabric = test::fabric_from(test::nodes_of("dgx-h100-superpod", 1));
   const auto group = test::first_ranks(8);
-  for (const Point p : {Point{1 * kMiB, 67}, Point{128 * kMiB, 401}, Point{512 * kMiB, 437}, Point{1 * kGiB, 466},
-                        Point{4 * kGiB, 477}, Point{8 * kGiB, 480}, Point{16 * kGiB, 480}}) {
-    const double error = busbw_gbs(fabric, sim::CollectiveOp::all_reduce, group, p.bytes) / p.published - 1;
-    INFO(p.bytes / kMiB << " MiB: error " << 100 * error << " %");
+  for (const Point p : {Point{1 * kMiB, 67, 59.2}, Point{4 * kMiB, 135, 133.6}, Point{16 * kMiB, 237, 247.1},
+                        Point{64 * kMiB, 362, 378.3}, Point{128 * kMiB, 401, 415.0}, Point{512 * kMiB, 437, 447.6},
+                        Point{1 * kGiB, 466, 453.5}, Point{4 * kGiB, 477, 458.1}, Point{8 * kGiB, 480, 458.9},
+                        Point{16 * kGiB, 480, 459.3}}) {
+    const double busbw = busbw_gbs(fabric, sim::CollectiveOp::all_reduce, group, p.bytes);
+    const double error = busbw / p.published - 1;
+    INFO(p.bytes / kMiB << " MiB: " << busbw << " GB/s, error " << 100 * error << " %");
     CHECK(std::abs(error) <= (p.bytes >= 256 * kMiB ? 0.05 : 0.15));
-  }
-  // Known gap (docs/validation.md): between 4 and 64 MiB the measured NVLS curve climbs more
-  // slowly than latency + bytes / bandwidth allows; the model is 16-43 % fast there. Pinned so a
-  // change in either direction shows.
-  for (const Point p : {Point{4 * kMiB, 135}, Point{16 * kMiB, 237}, Point{64 * kMiB, 362}}) {
-    const double error = busbw_gbs(fabric, sim::CollectiveOp::all_reduce, group, p.bytes) / p.published - 1;
-    INFO(p.bytes / kMiB << " MiB: error " << 100 * error << " %");
-    CHECK(error > 0.10);
-    CHECK(error < 0.45);
+    CHECK(busbw == Approx(p.simulated).epsilon(0.002));
   }
 }
 
