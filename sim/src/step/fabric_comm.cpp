@@ -42,7 +42,6 @@ struct FabricComm::Prepared {
   double rate_bound = std::numeric_limits<double>::infinity();  // bytes/s of `bytes`
   std::vector<SlotLoad> loads;                 // summed over the groups this stands for
   std::vector<engine::ResourceUse> uses;       // contended links only (after finalize)
-  std::string bound_name;
 };
 
 FabricComm::FabricComm(engine::Simulation& sim, const model::Scenario& s, const StepPlan& plan,
@@ -148,7 +147,7 @@ void FabricComm::finalize() {
     for (const auto& l : p->loads) {
       if (l.weight <= 0 || user_of_slot[l.slot] == kMany) continue;
       const double bound = fabric_->slot_capacity(l.slot) / l.weight;
-      if (bound < p->rate_bound) p->rate_bound = bound, p->bound_name = fabric_->slot_name(l.slot);
+      p->rate_bound = std::min(p->rate_bound, bound);
     }
   }
   // On a shared link, the most each user can put on it is its largest weight x rate bound; when
@@ -249,6 +248,5 @@ void FabricComm::transfer(engine::Simulation& sim, const TransferCall& call, eng
   launch(prepare_transfer(call.from_stage, call.to_stage, call.bytes), std::move(done));
 }
 
-std::string FabricComm::busiest_bottleneck() const { return {}; }
 
 }  // namespace herd::sim

@@ -35,8 +35,6 @@ class CommModel {
   virtual void transfer(engine::Simulation& sim, const TransferCall& call, engine::EventCallback done) = 0;
   /// Fraction of the GPU's SMs the collective's kernels occupy while it runs (they slow compute).
   virtual double sm_fraction(const CollectiveCall& call) const = 0;
-  /// The algorithm and the link that limited the last collective of this kind, for reports.
-  virtual std::string describe(const CollectiveCall&) const { return {}; }
 };
 
 }  // namespace herd::sim

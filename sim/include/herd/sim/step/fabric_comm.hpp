@@ -36,9 +36,6 @@ class FabricComm final : public CommModel {
   void transfer(engine::Simulation& sim, const TransferCall& call, engine::EventCallback done) override;
   double sm_fraction(const CollectiveCall& call) const override;
 
-  /// The link that limited network collectives and transfers for the longest time, or "".
-  [[nodiscard]] std::string busiest_bottleneck() const;
-
  private:
   struct Prepared;
   using Key = std::tuple<int, int, int, double>;  // (kind or -1 for transfers, stage, op or peer, bytes)
@@ -59,7 +56,6 @@ class FabricComm final : public CommModel {
   std::vector<engine::ResourceId> resource_of_slot_;
   std::vector<engine::EventCallback> parked_;
   std::vector<std::uint32_t> free_;
-  std::map<std::string, double> bottleneck_time_;
   std::map<std::tuple<int, double, int, int>, double> group_seconds_;  // per-rank mode, by group
   std::map<std::pair<int, int>, std::pair<double, double>> routes_;    // per-rank mode: latency, rate bound
   int sms_ = 132;
