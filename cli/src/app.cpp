@@ -23,6 +23,14 @@ model::Scenario ScenarioOptions::load() const {
   return scenario.empty() ? model::default_scenario(overrides) : model::load_scenario(scenario, overrides);
 }
 
+void CalibrationOption::add_to(CLI::App& cmd) {
+  cmd.add_option("--calibration", file, "Calibration profile from herd-calibrate (default: the scenario's `calibration` key)");
+}
+
+std::optional<model::CalibrationProfile> CalibrationOption::load(const model::Scenario& s) const {
+  return model::profile_for(s, file);
+}
+
 int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   CLI::App app{"Herd: cluster simulator and capacity planner for training dense Transformers", "herd"};
   app.require_subcommand(1);

@@ -16,7 +16,7 @@ namespace {
 struct ModelCommand {
   ScenarioOptions options;
   bool json = false;
-  std::string calibration;
+  CalibrationOption calibration;
 };
 
 // The profile the scenario's predictions would use (--calibration, else the scenario's key), as
@@ -95,12 +95,11 @@ Action add_model_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("model", "Parameters, FLOPs per token and memory per pipeline stage for a plan");
   state->options.add_to(*cmd);
   cmd->add_flag("--json", state->json, "Print the analysis as JSON (schema in docs/cli.md)");
-  cmd->add_option("--calibration", state->calibration,
-                  "Calibration profile from herd-calibrate (default: the scenario's `calibration` key)");
+  state->calibration.add_to(*cmd);
   return [state](Streams io) {
     const model::Scenario s = state->options.load();
     const model::MemoryReport mem = model::analyse_memory(s);
-    const nlohmann::json calibration = calibration_json(s, model::profile_for(s, state->calibration));
+    const nlohmann::json calibration = calibration_json(s, state->calibration.load(s));
     if (state->json) {
       nlohmann::json report = model_report_json(s, mem);
       if (!calibration.is_null()) report["calibration"] = calibration;

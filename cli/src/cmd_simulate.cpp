@@ -18,7 +18,7 @@ struct SimulateCommand {
   bool json = false;
   bool per_rank = false;
   std::string trace;
-  std::string calibration;
+  CalibrationOption calibration;
 };
 
 void print_text(std::ostream& out, const model::Scenario& s, const sim::StepReport& r) {
@@ -62,13 +62,12 @@ Action add_simulate_command(CLI::App& app) {
   cmd->add_flag("--json", state->json, "Print the report as JSON (schema in docs/cli.md)");
   cmd->add_flag("--per-rank", state->per_rank, "Simulate every GPU instead of one per pipeline stage");
   cmd->add_option("--trace", state->trace, "Write a Chrome/Perfetto trace of the step to FILE");
-  cmd->add_option("--calibration", state->calibration,
-                  "Calibration profile from herd-calibrate (default: the scenario's `calibration` key)");
+  state->calibration.add_to(*cmd);
   return [state](Streams io) {
     const model::Scenario s = state->options.load();
     sim::StepOptions opt = sim::step_options_for(s);
     opt.per_rank = opt.per_rank || state->per_rank;
-    const std::optional<model::CalibrationProfile> profile = model::profile_for(s, state->calibration);
+    const std::optional<model::CalibrationProfile> profile = state->calibration.load(s);
     if (profile) {
       opt.calibration = &*profile;
       if (const std::string w = model::profile_mismatch(*profile, s.cluster.gpu); !w.empty())

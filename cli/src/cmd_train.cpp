@@ -28,13 +28,13 @@ struct TrainCommand {
   bool json = false;
   std::string timeline;
   std::vector<std::string> compare;
-  std::string calibration;
+  CalibrationOption calibration;
 };
 
 // Where each phase's step time comes from: a step time the scenario gives, else `herd simulate`
 // (with the calibration profile, when there is one).
-run::StepTimeSource step_time_source(const model::Scenario& s, const std::string& calibration) {
-  auto profile = std::make_shared<const std::optional<model::CalibrationProfile>>(model::profile_for(s, calibration));
+run::StepTimeSource step_time_source(const model::Scenario& s, const CalibrationOption& calibration) {
+  auto profile = std::make_shared<const std::optional<model::CalibrationProfile>>(calibration.load(s));
   return run::prefer_given_step_time(
       s, run::StepTimeSource{[profile](const model::Scenario& phase) {
                                sim::StepOptions opt;
@@ -191,8 +191,7 @@ Action add_train_command(CLI::App& app) {
   cmd->add_flag("--json", state->json, "Print the report as JSON (schema in docs/models/reliability.md)");
   cmd->add_option("--timeline", state->timeline,
                   "Write trial 0's events (phases, checkpoints, failures, restarts) as Chrome trace JSON");
-  cmd->add_option("--calibration", state->calibration,
-                  "Calibration profile from herd-calibrate for the simulated step times (default: the scenario's)");
+  state->calibration.add_to(*cmd);
   cmd->add_option("--compare", state->compare, "Two scenarios side by side (--set applies to both)")->expected(2);
   return [state](Streams io) {
     if (!state->compare.empty() && (!state->options.scenario.empty() || !state->timeline.empty()))

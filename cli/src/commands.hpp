@@ -1,6 +1,7 @@
 #pragma once
 // Each command registers itself on the CLI11 app; `action` is run after parsing succeeded.
 #include <functional>
+#include <optional>
 #include <iosfwd>
 #include <string>
 #include <vector>
@@ -8,6 +9,7 @@
 #include <CLI/CLI.hpp>
 
 #include "herd/cli/app.hpp"
+#include "herd/model/calibration_profile.hpp"
 #include "herd/model/scenario.hpp"
 
 namespace herd::cli {
@@ -25,6 +27,14 @@ struct ScenarioOptions {
   std::vector<std::string> sets;
   void add_to(CLI::App& cmd);
   model::Scenario load() const;  ///< throws model::InputError
+};
+
+/// `--calibration FILE` for the commands whose predictions use the compute cost model.
+struct CalibrationOption {
+  std::string file;
+  void add_to(CLI::App& cmd);
+  /// The profile to use: the flag's file, else the scenario's `calibration` key; nullopt when neither.
+  std::optional<model::CalibrationProfile> load(const model::Scenario& s) const;
 };
 
 Action add_model_command(CLI::App& app);

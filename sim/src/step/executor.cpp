@@ -49,7 +49,7 @@ class Executor {
  public:
   Executor(engine::Simulation& sim, const model::Scenario& s, const StepPlan& plan, const StepOptions& opt,
            CommModel& comm)
-      : s_(s), plan_(plan), opt_(opt), comm_(comm), layout_(s.plan), sim_(sim) {
+      : s_(s), plan_(plan), opt_(opt), comm_(comm), layout_(s), sim_(sim) {
     const int count = opt.per_rank ? s.plan.gpus() : s.plan.pp;
     ranks_.resize(static_cast<std::size_t>(count));
     for (int i = 0; i < count; ++i) {
@@ -385,7 +385,7 @@ class Executor {
   const StepPlan& plan_;
   const StepOptions& opt_;
   CommModel& comm_;
-  RankLayout layout_;
+  StepGroups layout_;
   engine::Simulation& sim_;
   std::vector<RankState> ranks_;
   std::unordered_map<std::uint64_t, Meeting> meetings_;

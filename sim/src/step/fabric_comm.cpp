@@ -72,7 +72,7 @@ const std::vector<std::vector<int>>& FabricComm::groups_of(CommGroup g, int stag
   const auto key = std::pair{static_cast<int>(g), stage};
   if (auto it = groups_.find(key); it != groups_.end()) return it->second;
   // One pass over the ranks fills the groups of this kind for every stage.
-  const detail::RankLayout layout(s_.plan);
+  const detail::StepGroups layout(s_);
   std::vector<std::vector<std::vector<int>>> by_stage(static_cast<std::size_t>(s_.plan.pp));
   for (int rank = 0; rank < s_.plan.gpus(); ++rank) {
     auto& groups = by_stage[static_cast<std::size_t>(layout.stage_of(rank))];
@@ -122,7 +122,7 @@ FabricComm::Prepared& FabricComm::prepare_transfer(int from_stage, int to_stage,
   auto p = std::make_unique<Prepared>();
   p->user = user_of(from_stage, 2);
   p->bytes = bytes;
-  const detail::RankLayout layout(s_.plan);
+  const detail::StepGroups layout(s_);
   const int from = layout.with_stage(0, from_stage), to = layout.with_stage(0, to_stage);
   fabric_->add_route(from, to, 1.0, traffic_);
   p->loads = traffic_.take();

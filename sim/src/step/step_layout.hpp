@@ -1,46 +1,40 @@
 #pragma once
-// Rank coordinates under the plan's rank order (innermost first), for per-rank simulation.
+// The step simulation's view of the plan's rank layout (model::RankLayout, which places ranks by
+// plan.rank_order): the stage of a rank, its peer on another stage, and the members of its TP, CP,
+// DP or DP x CP group.
 #include <algorithm>
-#include <array>
 #include <vector>
 
-#include "herd/model/plan.hpp"
+#include "herd/model/placement.hpp"
 #include "herd/sim/step/step_program.hpp"
 
 namespace herd::sim::detail {
 
-class RankLayout {
+class StepGroups {
  public:
-  explicit RankLayout(const model::PlanSpec& p) {
-    int stride = 1;
-    for (auto a : p.rank_order) {
-      stride_[static_cast<std::size_t>(a)] = stride;
-      degree_[static_cast<std::size_t>(a)] = p.degree(a);
-      stride *= p.degree(a);
-    }
-  }
-  int coord(int rank, model::Axis a) const {
-    return (rank / stride_[static_cast<std::size_t>(a)]) % degree_[static_cast<std::size_t>(a)];
-  }
+  explicit StepGroups(const model::Scenario& s) : layout_(s.plan, s.cluster) {}
+
+  int coord(int rank, model::Axis a) const { return rank / layout_.stride(a) % layout_.degree(a); }
   int stage_of(int rank) const { return coord(rank, model::Axis::pp); }
   int with_stage(int rank, int stage) const {
-    return rank + (stage - stage_of(rank)) * stride_[static_cast<std::size_t>(model::Axis::pp)];
+    return rank + (stage - stage_of(rank)) * layout_.stride(model::Axis::pp);
   }
   /// The member of `rank`'s group with coordinate 0 on the group's axes: identifies the group.
   int group_base(int rank, CommGroup g) const {
     int base = rank;
-    for (auto a : axes(g)) base -= coord(rank, a) * stride_[static_cast<std::size_t>(a)];
+    for (auto a : axes(g)) base -= coord(rank, a) * layout_.stride(a);
     return base;
   }
+  /// The group's members in increasing rank order, as communicators order them.
   std::vector<int> group_members(int rank, CommGroup g) const {
     std::vector<int> members{group_base(rank, g)};
     for (auto a : axes(g)) {
       std::vector<int> next;
       for (int m : members)
-        for (int i = 0; i < degree_[static_cast<std::size_t>(a)]; ++i) next.push_back(m + i * stride_[static_cast<std::size_t>(a)]);
+        for (int i = 0; i < layout_.degree(a); ++i) next.push_back(m + i * layout_.stride(a));
       members.swap(next);
     }
-    std::sort(members.begin(), members.end());  // communicators order their ranks as the job does
+    std::sort(members.begin(), members.end());
     return members;
   }
 
@@ -55,8 +49,7 @@ class RankLayout {
     }
     return {};
   }
-  std::array<int, 4> stride_{1, 1, 1, 1};
-  std::array<int, 4> degree_{1, 1, 1, 1};
+  model::RankLayout layout_;
 };
 
 }  // namespace herd::sim::detail
