@@ -90,6 +90,9 @@ void validate_plan(const PlanSpec& p, const TransformerSpec& m, const ClusterSpe
   if (m.seq_len % (2LL * p.cp) != 0 && p.cp > 1)
     reject("/plan/cp", "sequence " + str(m.seq_len) + " cannot be cut into 2 x cp = " + str(2 * p.cp) +
                            " load-balanced chunks");
+  if (p.tp_comm_overlap && p.tp > 1 && !p.sequence_parallel)
+    reject("/plan/tp_comm_overlap", "overlapping TP communication with GEMMs needs sequence parallelism "
+                                    "(plan.sequence_parallel), as Transformer Engine's userbuffers do");
   if (p.sequence_parallel && (m.seq_len / p.cp) % p.tp != 0)
     reject("/plan/sequence_parallel", "sequence " + str(m.seq_len) + " / cp " + str(p.cp) +
                                           " is not divisible by tp " + str(p.tp));

@@ -195,6 +195,51 @@ void leave_tp_region(ProgramBuilder& b, const Shard& s, std::string_view rs_name
                kAct * double(s.tokens) * s.h, Stream::tp_comm);
 }
 
+// TP communication overlapped with its GEMM (Transformer Engine's userbuffers; Wang et al., "Overlap
+// Communication with Dependent Computation via Decomposition", ASPLOS'23): the sequence-parallel
+// tensor is cut into its tp shards, and the GEMM is cut along the tokens with it.
+bool overlapped(const PlanSpec& p, const Shard& s) { return p.tp_comm_overlap && s.sp; }
+
+// All-gather then GEMM, as a ring exchange: each of tp - 1 steps passes the shard a rank holds to its
+// neighbour while the GEMM works on it; the local shard needs no transfer, so the first piece starts
+// at once. Returns the index of the last transfer (the whole gathered tensor is there after it).
+int gathered_gemm(ProgramBuilder& b, const Shard& s, std::string_view gather, std::string_view gemm, std::int64_t n,
+                  std::int64_t k) {
+  const double shard = kAct * double(s.sp_tokens) * s.h;
+  int held = b.next() - 1;  // the op that produced the local shard
+  for (int i = 0; i < s.tp; ++i) {
+    int next = -1;
+    if (i + 1 < s.tp) {
+      b.collective(gather, Collective::send_recv, Axis::tp, shard, Stream::tp_comm);
+      b.last_waits_for(held);
+      next = b.next() - 1;
+    }
+    b.gemm(gemm, s.sp_tokens, n, k);
+    b.last_waits_for(held);
+    held = next < 0 ? held : next;
+  }
+  return held;
+}
+
+// GEMM then reduce-scatter: the GEMM's output rows are computed shard by shard, each sent to the
+// rank that owns it while the next shard computes (the own shard last); the received partial sums
+// are then added into this rank's shard.
+void scattered_gemm(ProgramBuilder& b, const Shard& s, std::string_view gemm, std::string_view scatter, std::int64_t n,
+                    std::int64_t k) {
+  const double shard = kAct * double(s.sp_tokens) * s.h;
+  int sent = -1;
+  for (int i = 0; i < s.tp; ++i) {
+    b.gemm(gemm, s.sp_tokens, n, k);
+    if (i > 0) b.last_waits_for(-1);  // after the previous piece, not the transfer between them
+    if (i + 1 < s.tp) {
+      b.collective(scatter, Collective::send_recv, Axis::tp, shard, Stream::tp_comm);
+      sent = b.next() - 1;
+    }
+  }
+  b.elementwise("tp_overlap_reduce", double(s.tp + 1) * shard, double(s.tp - 1) * s.sp_tokens * s.h);
+  b.last_waits_for(sent);
+}
+
 // Residual add (read both, write one); with dropout fused in (Megatron's bias_dropout_add), its
 // 1-byte mask is written in forward and read in backward.
 double residual_bytes(const TransformerSpec& m, const Shard& s) {
@@ -262,22 +307,54 @@ void forward_layer(ProgramBuilder& b, const TransformerSpec& m, const PlanSpec& 
     attention_core(b, m, p, seq_len, false);
     return;
   }
+  const bool overlap = overlapped(p, s);
   b.elementwise("attn_norm", norm_bytes(s, false), 4.0 * s.sp_tokens * s.h);
-  enter_tp_region(b, s, "tp_all_gather_attn");
-  b.linear("qkv_proj", "", "", s.tokens, s.q + 2 * s.kv, s.h);
+  if (overlap) {
+    gathered_gemm(b, s, "tp_all_gather_attn", "qkv_proj", s.q + 2 * s.kv, s.h);
+  } else {
+    enter_tp_region(b, s, "tp_all_gather_attn");
+    b.linear("qkv_proj", "", "", s.tokens, s.q + 2 * s.kv, s.h);
+  }
   if (m.position == PositionKind::rope) b.elementwise("rope", 2 * kAct * T * (s.q + s.kv), 6.0 * T * (s.q + s.kv));
   attention_core(b, m, p, seq_len, false);
-  b.linear("out_proj", "", "", s.tokens, s.h, s.q);
-  leave_tp_region(b, s, "tp_reduce_scatter_attn", "tp_all_reduce_attn");
+  if (overlap) {
+    scattered_gemm(b, s, "out_proj", "tp_reduce_scatter_attn", s.h, s.q);
+  } else {
+    b.linear("out_proj", "", "", s.tokens, s.h, s.q);
+    leave_tp_region(b, s, "tp_reduce_scatter_attn", "tp_all_reduce_attn");
+  }
   b.elementwise("residual_add", residual_bytes(m, s), double(s.sp_tokens) * s.h);
   b.elementwise("mlp_norm", norm_bytes(s, false), 4.0 * s.sp_tokens * s.h);
-  enter_tp_region(b, s, "tp_all_gather_mlp");
-  b.linear("fc1", "", "", s.tokens, s.mlp_out, s.h);
+  if (overlap) {
+    gathered_gemm(b, s, "tp_all_gather_mlp", "fc1", s.mlp_out, s.h);
+  } else {
+    enter_tp_region(b, s, "tp_all_gather_mlp");
+    b.linear("fc1", "", "", s.tokens, s.mlp_out, s.h);
+  }
   if (m.mlp == MlpKind::swiglu) b.elementwise("swiglu", 3 * kAct * T * s.f, 4.0 * T * s.f);
   else b.elementwise("gelu", 2 * kAct * T * s.f, 8.0 * T * s.f);
-  b.linear("fc2", "", "", s.tokens, s.h, s.f);
-  leave_tp_region(b, s, "tp_reduce_scatter_mlp", "tp_all_reduce_mlp");
+  if (overlap) {
+    scattered_gemm(b, s, "fc2", "tp_reduce_scatter_mlp", s.h, s.f);
+  } else {
+    b.linear("fc2", "", "", s.tokens, s.h, s.f);
+    leave_tp_region(b, s, "tp_reduce_scatter_mlp", "tp_all_reduce_mlp");
+  }
   b.elementwise("residual_add", residual_bytes(m, s), double(s.sp_tokens) * s.h);
+}
+
+// Backward of the GEMM that closes a TP region (out-projection or fc2): the output gradient is
+// all-gathered (sequence parallelism) for the data and the weight gradient. With overlap, the data
+// gradient runs shard by shard as the gradient arrives; the weight gradient needs all of it.
+void output_grad_linear(ProgramBuilder& b, const PlanSpec& p, const Shard& s, std::string_view gather,
+                        std::string_view dgrad, std::string_view wgrad, std::int64_t k) {
+  if (!overlapped(p, s)) {
+    if (s.sp) b.collective(gather, Collective::all_gather, Axis::tp, kAct * double(s.tokens) * s.h, Stream::tp_comm);
+    b.linear("", dgrad, wgrad, s.tokens, s.h, k);
+    return;
+  }
+  const int gathered = gathered_gemm(b, s, gather, dgrad, k, s.h);
+  b.gemm(wgrad, k, s.h, s.tokens);
+  b.last_waits_for(gathered);
 }
 
 // Backward of the GEMM that opens a TP region (QKV or fc1). Under sequence parallelism only the
@@ -305,10 +382,8 @@ void input_grad_linear(ProgramBuilder& b, const Shard& s, std::string_view gathe
 
 void backward_layer(ProgramBuilder& b, const TransformerSpec& m, const PlanSpec& p, std::int64_t seq_len, const Shard& s) {
   const double T = double(s.tokens);
-  const double gathered = kAct * T * s.h;
   // MLP block, in reverse.
-  if (s.sp) b.collective("tp_all_gather_mlp_grad", Collective::all_gather, Axis::tp, gathered, Stream::tp_comm);
-  b.linear("", "fc2_dgrad", "fc2_wgrad", s.tokens, s.h, s.f);
+  output_grad_linear(b, p, s, "tp_all_gather_mlp_grad", "fc2_dgrad", "fc2_wgrad", s.f);
   if (m.mlp == MlpKind::swiglu) b.elementwise("swiglu_bwd", 5 * kAct * T * s.f, 8.0 * T * s.f);
   else b.elementwise("gelu_bwd", 3 * kAct * T * s.f, 12.0 * T * s.f);
   input_grad_linear(b, s, "tp_all_gather_mlp_input", "fc1_dgrad", "fc1_wgrad", s.mlp_out, "tp_reduce_scatter_mlp_grad",
@@ -316,8 +391,7 @@ void backward_layer(ProgramBuilder& b, const TransformerSpec& m, const PlanSpec&
   b.elementwise("mlp_norm_bwd", norm_bytes(s, true), 8.0 * s.sp_tokens * s.h);
   b.elementwise("residual_add_bwd", residual_bytes(m, s), double(s.sp_tokens) * s.h);
   // Attention block, in reverse.
-  if (s.sp) b.collective("tp_all_gather_attn_grad", Collective::all_gather, Axis::tp, gathered, Stream::tp_comm);
-  b.linear("", "out_proj_dgrad", "out_proj_wgrad", s.tokens, s.h, s.q);
+  output_grad_linear(b, p, s, "tp_all_gather_attn_grad", "out_proj_dgrad", "out_proj_wgrad", s.q);
   attention_core(b, m, p, seq_len, true);
   if (m.position == PositionKind::rope) b.elementwise("rope_bwd", 2 * kAct * T * (s.q + s.kv), 6.0 * T * (s.q + s.kv));
   input_grad_linear(b, s, "tp_all_gather_attn_input", "qkv_proj_dgrad", "qkv_proj_wgrad", s.q + 2 * s.kv,

@@ -114,3 +114,44 @@ TEST_CASE("ring context parallelism overlaps each K/V transfer with the previous
   CHECK(transfers == 3);
   CHECK(attention == Approx(4.0 * 128 * 16 * 8192.0 * 8193.0 / 2 / 4));
 }
+
+TEST_CASE("TP overlap cuts the all-gather and reduce-scatter into tp transfers of one shard each", "[workload]") {
+  // Ring exchange (Transformer Engine userbuffers): tp - 1 transfers of one sequence-parallel shard,
+  // 2 x (T / tp) x h bytes each, i.e. the (tp - 1)/tp x [T, h] that an all-gather moves per rank;
+  // the GEMM is cut along the tokens into tp pieces of T / tp rows, with the same FLOPs.
+  const Scenario plain = with({"plan.dp=128", "plan.global_batch=1024"});
+  const Scenario over = with({"plan.dp=128", "plan.global_batch=1024", "plan.tp_comm_overlap=true"});
+  const auto a = layer_program(plain.model, plain.plan, 8192);
+  const auto b = layer_program(over.model, over.plan, 8192);
+  const double T = 8192, h = 16384, tp = 8;
+  for (Pass pass : {Pass::forward, Pass::backward}) {
+    const auto& ops_a = pass == Pass::forward ? a.forward : a.backward;
+    const auto& ops_b = pass == Pass::forward ? b.forward : b.backward;
+    CHECK(sum(ops_b, true, pass) == Approx(sum(ops_a, true, pass)).epsilon(1e-12));
+    CHECK(sum(ops_b, false, pass) == Approx(sum(ops_a, false, pass) + (pass == Pass::forward ? 2 * (tp - 1) * T / tp * h : 0))
+                                         .epsilon(1e-12));  // + the two tp_overlap_reduce adds
+  }
+  int transfers = 0, pieces = 0;
+  for (std::size_t i = 0; i < b.forward.size(); ++i) {
+    const Op& op = b.forward[i];
+    if (op.name == "tp_all_gather_attn") {
+      ++transfers;
+      CHECK(op.collective == Collective::send_recv);
+      CHECK(op.comm_bytes == Approx(2 * T / tp * h));
+      // The piece after a transfer works on the shard already there, not on the one in flight.
+      CHECK(b.forward[i + 1].name == "qkv_proj");
+      CHECK(b.forward[i + 1].after != 1);
+    }
+    if (op.name == "qkv_proj") {
+      ++pieces;
+      CHECK(op.gemm.m == 1024);
+    }
+  }
+  CHECK(transfers == 7);
+  CHECK(pieces == 8);
+}
+
+TEST_CASE("TP overlap needs sequence parallelism", "[workload]") {
+  CHECK_THROWS_WITH(with({"plan.dp=128", "plan.global_batch=1024", "plan.tp_comm_overlap=true", "plan.sequence_parallel=false"}),
+                    Catch::Contains("/plan/tp_comm_overlap") && Catch::Contains("sequence parallelism"));
+}

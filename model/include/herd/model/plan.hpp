@@ -33,6 +33,7 @@ struct PlanSpec {
   GradSync grad_sync = GradSync::per_step;
   int grad_bytes = 4;                ///< bytes per gradient element (fp32: 4, bf16: 2)
   bool sequence_parallel = false;
+  bool tp_comm_overlap = false;     ///< TP collectives split into chunks that overlap their GEMMs
   int micro_batch = 1;               ///< sequences per micro-batch
   std::int64_t global_batch = 0;     ///< sequences per step, all DP ranks
   Recompute recompute = Recompute::none;
