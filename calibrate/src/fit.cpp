@@ -267,7 +267,9 @@ FitResult fit(const std::vector<MeasurementSet>& sets, const FitOptions& options
                                    " to the best throughput measured net of the kernel overhead";
   }
   if (!gemm_points.empty()) {
-    const GemmModelFit g = fit_gemm_model(gemm_points, units, baseline.efficiency, gemm_weights);
+    const double peak = p.peak_flops.value_or(device.peak_flops);
+    const GemmModelFit g =
+        fit_gemm_model(gemm_points, units, baseline.efficiency, gemm_weights, peak / (device.memory_bandwidth * hbm_efficiency));
     for (std::size_t i = 0; i < gemm_points.size(); ++i) gemm_points[i].residual = g.log_residuals[i];
     p.gemm_efficiency = g.reference;
     p.gemm_tile_m = g.tile_m;

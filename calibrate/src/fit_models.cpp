@@ -40,11 +40,6 @@ double minimise_log2(double lo, double hi, const std::function<double(double)>& 
   return f(refined) < best_value ? refined : best;
 }
 
-double wave(std::int64_t m, std::int64_t n, int tile_m, int tile_n, int units) {
-  const double tiles = std::ceil(double(m) / tile_m) * std::ceil(double(n) / tile_n);
-  return tiles / (std::ceil(tiles / units) * units);
-}
-
 // Log residuals of `log_eff` against `log_base` after removing their weighted mean (the
 // closed-form scale).
 std::vector<double> centred(const std::vector<double>& log_eff, const std::vector<double>& log_base,
@@ -69,7 +64,7 @@ constexpr double kBetterBy = 0.02;
 }  // namespace
 
 GemmModelFit fit_gemm_model(const std::vector<model::GemmPoint>& points, int units, const model::ComputeEfficiency& fixed,
-                            const std::vector<double>& weights) {
+                            const std::vector<double>& weights, double flops_per_byte) {
   if (points.empty()) throw model::ValueError("/records", "no GEMM measurements to fit");
   units = std::max(1, units);
   const std::vector<double> w = weights_or_ones(weights, points.size());
@@ -79,10 +74,20 @@ GemmModelFit fit_gemm_model(const std::vector<model::GemmPoint>& points, int uni
     log_eff.push_back(std::log(p.efficiency));
     shapes.insert({p.m, p.n, p.k});
   }
+  // ln(e / e_inf) of the shape model. With split-K it depends on e_inf itself (the fix-up's share
+  // grows with the main loop's speed), so the scale is found by fixed-point iteration; without, the
+  // first pass is exact.
   auto residuals = [&](int tm, int tn, double k_half, double& log_scale) {
-    std::vector<double> base;
-    for (const auto& p : points) base.push_back(std::log(wave(p.m, p.n, tm, tn, units) * double(p.k) / (double(p.k) + k_half)));
-    return centred(log_eff, base, w, log_scale);
+    double e_inf = 1;
+    std::vector<double> r;
+    for (int pass = 0; pass < (flops_per_byte > 0 ? 4 : 1); ++pass) {
+      std::vector<double> base;
+      for (const auto& p : points)
+        base.push_back(std::log(model::gemm_shape_efficiency({p.m, p.n, p.k}, e_inf, tm, tn, k_half, units, flops_per_byte) / e_inf));
+      r = centred(log_eff, base, w, log_scale);
+      e_inf = std::exp(log_scale);
+    }
+    return r;
   };
   GemmModelFit fit{0, 0, fixed.gemm_tile_m, fixed.gemm_tile_n, fixed.gemm_k_half, {}};
   if (shapes.size() >= 4) {
@@ -103,9 +108,8 @@ GemmModelFit fit_gemm_model(const std::vector<model::GemmPoint>& points, int uni
   double log_scale = 0;
   fit.log_residuals = residuals(fit.tile_m, fit.tile_n, fit.k_half, log_scale);
   fit.e_inf = std::exp(log_scale);
-  const double ref = double(model::kReferenceGemm);
-  fit.reference = fit.e_inf * wave(model::kReferenceGemm, model::kReferenceGemm, fit.tile_m, fit.tile_n, units) * ref /
-                  (ref + fit.k_half);
+  fit.reference = model::gemm_shape_efficiency({model::kReferenceGemm, model::kReferenceGemm, model::kReferenceGemm}, fit.e_inf,
+                                               fit.tile_m, fit.tile_n, fit.k_half, units, flops_per_byte);
   return fit;
 }
 

@@ -19,6 +19,37 @@ constexpr double kNear = 0.6931471805599453;
 
 }  // namespace
 
+double gemm_shape_efficiency(const GemmShape& s, double e_inf, int tile_m, int tile_n, double k_half, int units,
+                             double flops_per_byte) {
+  units = std::max(1, units);
+  const double tiles =
+      std::ceil(double(s.m) / tile_m) * std::ceil(double(s.n) / tile_n) * double(std::max<std::int64_t>(1, s.batch));
+  const double k = double(s.k);
+  // Data-parallel tiles, and split-K when they do not fill the units.
+  const int max_split = flops_per_byte > 0 && tiles < units ? static_cast<int>(std::ceil(units / tiles)) : 1;
+  double best = 0;
+  for (int split = 1; split <= max_split; ++split) {
+    const double work = tiles * split;
+    const double wave = work / (std::ceil(work / units) * units);
+    const double k_slice = std::ceil(k / split);
+    const double main_loop = e_inf * wave * k_slice / (k_slice + k_half);
+    const double fixup = 4.0 * (split - 1) * flops_per_byte / k;
+    best = std::max(best, 1.0 / (1.0 / main_loop + fixup));
+  }
+  // Stream-K hybrid: the full waves run data-parallel; the last, partial wave's main-loop
+  // iterations are spread evenly over every unit, each unit paying one main-loop start-up, and the
+  // partial FP32 tiles (one per unit) written and read back.
+  const double full_waves = std::floor(tiles / units), rest = tiles - full_waves * units;
+  if (flops_per_byte > 0 && rest > 0) {
+    const double per_unit = full_waves * (k + k_half) + rest * k / units + k_half;
+    const double main_loop = e_inf * (tiles * k / units) / per_unit;
+    const double fixup = double(units) * tile_m * tile_n * 8.0 * flops_per_byte / (2.0 * double(s.m) * double(s.n) * k *
+                                                                                   double(std::max<std::int64_t>(1, s.batch)));
+    best = std::max(best, 1.0 / (1.0 / main_loop + fixup));
+  }
+  return best;
+}
+
 ComputeCostModel::ComputeCostModel(const GpuSpec& gpu, const CalibrationProfile* profile) {
   const ComputeEfficiency& e = gpu.efficiency;
   peak_ = gpu.peak_bf16_flops;
@@ -57,18 +88,20 @@ ComputeCostModel::ComputeCostModel(const GpuSpec& gpu, const CalibrationProfile*
     for (auto& [name, fit] : elementwise_) fit.efficiency *= byte_scale;
   }
   // Anchor the asymptotes so the reference shapes reproduce the quoted efficiencies.
-  gemm_inf_ = 1.0;
-  gemm_inf_ = gemm_ref / parametric_gemm({kReferenceGemm, kReferenceGemm, kReferenceGemm});
+  // The shape model is monotonic in e_inf but not proportional to it (the split-K and stream-K
+  // fix-ups cost memory time), so e_inf is found by bisection.
+  double lo = 0, hi = 4 * std::max(gemm_ref, 1e-3);
+  for (int i = 0; i < 100; ++i) {
+    gemm_inf_ = (lo + hi) / 2;
+    (parametric_gemm({kReferenceGemm, kReferenceGemm, kReferenceGemm}) < gemm_ref ? lo : hi) = gemm_inf_;
+  }
+  gemm_inf_ = (lo + hi) / 2;
   att_fwd_inf_ = att_fwd * (kReferenceAttentionSeq + seq_half_) / kReferenceAttentionSeq;
   att_bwd_inf_ = att_bwd * (kReferenceAttentionSeq + seq_half_) / kReferenceAttentionSeq;
 }
 
 double ComputeCostModel::parametric_gemm(const GemmShape& s) const {
-  const double tiles = std::ceil(double(s.m) / tile_m_) * std::ceil(double(s.n) / tile_n_) * double(std::max<std::int64_t>(1, s.batch));
-  const double waves = std::ceil(tiles / sms_);
-  const double wave_eff = tiles / (waves * sms_);
-  const double k_eff = double(s.k) / double(s.k + k_half_);
-  return gemm_inf_ * wave_eff * k_eff;
+  return gemm_shape_efficiency(s, gemm_inf_, tile_m_, tile_n_, k_half_, sms_, peak_ / (hbm_ * hbm_eff_));
 }
 
 double ComputeCostModel::parametric_attention(std::int64_t seq_kv, bool backward) const {

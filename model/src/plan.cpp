@@ -105,6 +105,12 @@ void validate_plan(const PlanSpec& p, const TransformerSpec& m, const ClusterSpe
   if (p.schedule == Schedule::interleaved && p.pp > 1 && mbs % p.pp != 0)
     reject("/plan/global_batch", "the interleaved schedule needs micro-batches per pipeline (" + str(mbs) +
                                      ") to be a multiple of pp " + str(p.pp));
+  // A round shorter than the pipeline sends a chunk's first output back to the first stage after
+  // the stage has moved on to the next chunk's 1F1B steady state, and the interleaved order can
+  // then wait on itself (PyTorch's flexible interleaved schedule takes N = M / floor(M / pp) >= pp).
+  if (p.schedule == Schedule::llama3 && p.round_size < p.pp && mbs >= p.pp && p.virtual_stages > 1)
+    reject("/plan/round_size", "a round of " + str(p.round_size) + " micro-batches is shorter than pp " + str(p.pp) +
+                                   " with " + str(mbs) + " micro-batches per pipeline; use round_size >= pp");
   if (p.schedule == Schedule::llama3 && mbs % p.round_size != 0 && mbs > p.round_size)
     reject("/plan/round_size", str(mbs) + " micro-batches per pipeline are not a whole number of rounds of " +
                                    str(p.round_size));

@@ -2,7 +2,8 @@
 // make_synthetic.py from the cost model's own equations with the parameters in device.truth and
 // +-1% noise:
 //   GEMM       t = 2mnk / (peak x e_inf x wave(m, n) x k / (k + k_half)) + overhead,
-//              wave = tiles / (ceil(tiles / 132) x 132), tiles = ceil(m / 128) x ceil(n / 128)
+//              wave = tiles / (ceil(tiles / 132) x 132), tiles = ceil(m / 128) x ceil(n / 128); shapes
+//              the fastest of this, split-K and stream-K is taken (model::gemm_shape_efficiency)
 //   attention  t = F / (peak x e_pass x s / (s + s_half)) + overhead, F = 4 d pairs heads (x 2.5 backward)
 //   elementwise t = overhead + bytes / (bandwidth x e_class)
 //   all-reduce t = alpha + bytes / B
@@ -38,10 +39,11 @@ TEST_CASE("the fit recovers the synthetic GPU's parameters", "[calibrate][fit]")
   CHECK(*p.gemm_tile_m == truth["gemm_tile_m"].get<int>());
   CHECK(*p.gemm_tile_n == truth["gemm_tile_n"].get<int>());
   CHECK(double(*p.gemm_k_half) == Approx(truth["gemm_k_half"].get<double>()).epsilon(0.05));
-  // The profile stores the efficiency at 8192^3: e_inf x wave(8192, 8192) x 8192 / (8192 + k_half);
-  // 64 x 64 tiles on 132 units: 4096 / (32 x 132) = 0.9697.
-  const double wave_ref = 4096.0 / (32 * 132);
-  const double ref = truth["gemm_e_inf"].get<double>() * wave_ref * 8192 / (8192 + truth["gemm_k_half"].get<double>());
+  // The profile stores the efficiency at 8192^3: 64 x 64 tiles on 132 units are 31 full waves and
+  // 4 tiles that the stream-K hybrid spreads over every unit (model::gemm_shape_efficiency).
+  const double flops_per_byte = 1e15 / (3e12 * truth["elementwise"]["copy"].get<double>());
+  const double ref = herd::model::gemm_shape_efficiency({8192, 8192, 8192}, truth["gemm_e_inf"].get<double>(), 128, 128,
+                                                        truth["gemm_k_half"].get<double>(), 132, flops_per_byte);
   CHECK(*p.gemm_efficiency == Approx(ref).epsilon(0.01));
 
   // s_half rests on the shortest sequences, whose times are mostly kernel overhead, so 1% noise

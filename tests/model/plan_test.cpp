@@ -33,6 +33,14 @@ TEST_CASE("layers must split over pipeline chunks", "[plan]") {
   CHECK(reject({"plan.schedule=1f1b"}) == "/plan/schedule: virtual_stages 8 needs the interleaved or llama3 schedule, not 1f1b");
 }
 
+TEST_CASE("a llama3 round is at least the pipeline depth", "[plan]") {
+  CHECK(reject({"plan.round_size=4"}) ==
+        "/plan/round_size: a round of 4 micro-batches is shorter than pp 16 with 16 micro-batches per pipeline; use "
+        "round_size >= pp");
+  CHECK(reject({"plan.round_size=32", "plan.global_batch=4096"}) == "accepted");
+  CHECK(reject({"plan.round_size=4", "plan.global_batch=512"}) == "accepted");  // 4 micro-batches: fewer than pp
+}
+
 TEST_CASE("batch must split over DP and micro-batches", "[plan]") {
   CHECK(reject({"plan.global_batch=2000"}) == "/plan/global_batch: 2000 sequences is not a multiple of dp 128 x micro_batch 1");
   CHECK(reject({"plan.micro_batch=3"}) == "/plan/global_batch: 2048 sequences is not a multiple of dp 128 x micro_batch 3");

@@ -26,10 +26,30 @@ class Noise:
         return 1 + TRUTH["noise"] * (2 * (self.state >> 11) / float(1 << 53) - 1)
 
 
-def wave(m, n):
+def gemm_efficiency(m, n, k):
+    """model::gemm_shape_efficiency: the best of data-parallel waves, split-K when the tiles do not
+    fill the units, and the stream-K hybrid (partial FP32 tiles written and read back at the copy
+    bandwidth)."""
     tiles = math.ceil(m / TRUTH["gemm_tile_m"]) * math.ceil(n / TRUTH["gemm_tile_n"])
     units = TRUTH["parallel_units"]
-    return tiles / (math.ceil(tiles / units) * units)
+    flops_per_byte = TRUTH["peak_flops"] / (TRUTH["memory_bandwidth"] * TRUTH["elementwise"]["copy"])
+    best = 0.0
+    for split in range(1, (math.ceil(units / tiles) if tiles < units else 1) + 1):
+        work = tiles * split
+        wave = work / (math.ceil(work / units) * units)
+        k_slice = math.ceil(k / split)
+        main_loop = TRUTH["gemm_e_inf"] * wave * k_slice / (k_slice + TRUTH["gemm_k_half"])
+        best = max(best, 1.0 / (1.0 / main_loop + 4.0 * (split - 1) * flops_per_byte / k))
+    # Stream-K hybrid: full waves data-parallel, the rest spread over every unit.
+    full_waves = tiles // units
+    rest = tiles - full_waves * units
+    if rest > 0:
+        k_half = TRUTH["gemm_k_half"]
+        per_unit = full_waves * (k + k_half) + rest * k / units + k_half
+        main_loop = TRUTH["gemm_e_inf"] * (tiles * k / units) / per_unit
+        fixup = units * TRUTH["gemm_tile_m"] * TRUTH["gemm_tile_n"] * 8.0 * flops_per_byte / (2.0 * m * n * k)
+        best = max(best, 1.0 / (1.0 / main_loop + fixup))
+    return best
 
 
 def main():
@@ -42,7 +62,7 @@ def main():
     # Shapes whose tile counts tell 64-, 128- and 256-wide tiles apart.
     shapes += [(m, n, k) for m in (320, 704, 1472) for n, k in ((640, 4096), (1152, 8192), (2688, 2048))]
     for m, n, k in shapes:
-        eff = TRUTH["gemm_e_inf"] * wave(m, n) * k / (k + TRUTH["gemm_k_half"])
+        eff = gemm_efficiency(m, n, k)
         flops = 2.0 * m * n * k
         bytes_ = 2.0 * (m * k + k * n + m * n)
         # The roofline: memory-bound shapes take bytes / (bandwidth x copy efficiency).

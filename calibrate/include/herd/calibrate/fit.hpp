@@ -32,9 +32,10 @@ struct GemmModelFit {
 /// Fits the GEMM model with `units` parallel units (SMs). With fewer than 4 distinct shapes only
 /// e_inf is fitted and the tiles and k_half of `fixed` are kept; other tiles replace fixed's only
 /// when they fit clearly better. `weights` (one per point, default 1) weigh the squared log
-/// residuals. Throws model::ValueError when empty.
+/// residuals. `flops_per_byte` (peak over usable memory bandwidth) enables split-K in the shape
+/// model (model::gemm_shape_efficiency); 0 leaves it out. Throws model::ValueError when empty.
 GemmModelFit fit_gemm_model(const std::vector<model::GemmPoint>& points, int units, const model::ComputeEfficiency& fixed,
-                            const std::vector<double>& weights = {});
+                            const std::vector<double>& weights = {}, double flops_per_byte = 0);
 
 struct AttentionModelFit {
   double fwd_inf = 0, bwd_inf = 0;        ///< asymptotes (0 when that pass was not measured)

@@ -17,6 +17,20 @@ inline constexpr std::int64_t kReferenceGemm = 8192;
 /// Keys per query row at which the preset's attention efficiencies are given (FlashAttention papers, 8K).
 inline constexpr std::int64_t kReferenceAttentionSeq = 8192;
 
+/// The GEMM shape model the cost model and the calibration fit share: the fraction of peak of the
+/// fastest of the decompositions GEMM libraries choose among (cuBLASLt split-K; CUTLASS stream-K,
+/// Osama et al., PPoPP'23). Output tiles of tile_m x tile_n run on `units` SMs and a main loop over
+/// k costs as k + k_half.
+/// - Data-parallel: waves of tiles, a last, partly filled wave costing a whole one:
+///   e = e_inf x wave x k / (k + k_half), wave = tiles / (ceil(tiles / units) x units).
+/// - Split-K (tiles < units): s <= ceil(units / tiles) slices of ceil(k / s), and the s - 1 partial
+///   FP32 tiles written and read back: 1/e = 1/(e_inf x wave(s) x k_s/(k_s + k_half)) + 4 (s-1) B / k.
+/// - Stream-K hybrid: full waves data-parallel, the rest's iterations spread over every unit (one
+///   start-up each) and one partial FP32 tile per unit written and read back.
+/// B = `flops_per_byte`: peak FLOP/s over usable HBM bytes/s; 0 keeps data-parallel only.
+double gemm_shape_efficiency(const GemmShape& shape, double e_inf, int tile_m, int tile_n, double k_half, int units,
+                             double flops_per_byte);
+
 class ComputeCostModel {
  public:
   /// `profile` may be null (preset defaults). The model keeps a copy of what it needs.
@@ -25,8 +39,7 @@ class ComputeCostModel {
   /// Seconds for one compute op (collectives cost 0 here: the network model times them).
   double op_seconds(const Op& op) const;
 
-  /// Fraction of the BF16 peak a GEMM reaches: e_inf x wave(m, n) x k / (k + k_half), where
-  /// wave = tiles / (ceil(tiles / SMs) x SMs) is wave quantisation and e_inf is chosen so that
+  /// Fraction of the BF16 peak a GEMM reaches: gemm_shape_efficiency with e_inf chosen so that
   /// the 8192^3 reference reaches the preset's efficiency; corrected by nearby measured shapes.
   double gemm_efficiency(const GemmShape& shape) const;
   /// Fraction of peak for fused causal attention: e_inf x s_kv / (s_kv + s_half) (same anchoring).

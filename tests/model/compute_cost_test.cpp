@@ -1,0 +1,72 @@
+// The GEMM shape model (model/src/compute_cost.cpp, docs/models/compute.md): the best of
+//   data-parallel  e = e_inf x wave x k / (k + k_half), wave = tiles / (ceil(tiles / units) x units)
+//   split-K        1/e = 1/(e_inf x wave(s) x k_s / (k_s + k_half)) + 4 (s - 1) B / k,
+//                  s <= ceil(units / tiles) when tiles < units, k_s = ceil(k / s)
+//   stream-K       1/e = 1/(e_inf x (tiles k / units) / (W (k + k_half) + r k / units + k_half))
+//                        + units x tile_m x tile_n x 8 x B / (2 m n k),
+//                  W full waves and r tiles left over,
+// with B = peak / usable HBM bandwidth (FLOP-times per byte of the partial FP32 tiles).
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cmath>
+
+#include "herd/model/compute_cost.hpp"
+#include "herd/model/scenario.hpp"
+
+using namespace herd::model;
+
+namespace {
+constexpr double B = 989e12 / (3.35e12 * 0.9);
+
+double data_parallel(double tiles, double k, double e_inf, double k_half = 128) {
+  return e_inf * tiles / (std::ceil(tiles / 132) * 132) * k / (k + k_half);
+}
+double split_k(double tiles, double k, double e_inf, int split, double k_half = 128) {
+  const double work = tiles * split, ks = std::ceil(k / split);
+  return 1.0 / (1.0 / (e_inf * work / (std::ceil(work / 132) * 132) * ks / (ks + k_half)) + 4.0 * (split - 1) * B / k);
+}
+double stream_k(double m, double n, double tiles, double k, double e_inf, double k_half = 128) {
+  const double W = std::floor(tiles / 132), r = tiles - W * 132;
+  const double main = e_inf * (tiles * k / 132) / (W * (k + k_half) + r * k / 132 + k_half);
+  return 1.0 / (1.0 / main + 132.0 * 128 * 256 * 8 * B / (2 * m * n * k));
+}
+}  // namespace
+
+TEST_CASE("GEMM shape model: many tiles run in waves, the last wave's rest stream-K", "[compute]") {
+  // 8192 x 8192 with 128 x 256 tiles: 2048 tiles, 15 full waves of 132 and 68 left over.
+  const double dp = data_parallel(2048, 8192, 0.9), sk = stream_k(8192, 8192, 2048, 8192, 0.9);
+  CHECK(sk > dp);
+  CHECK(gemm_shape_efficiency({8192, 8192, 8192}, 0.9, 128, 256, 128, 132, B) == Approx(sk).epsilon(1e-12));
+  // Without a memory cost for the fix-up (B = 0) only the data-parallel decomposition is modelled.
+  CHECK(gemm_shape_efficiency({8192, 8192, 8192}, 0.9, 128, 256, 128, 132, 0) == Approx(dp).epsilon(1e-12));
+  // Exactly full waves: nothing to balance.
+  CHECK(gemm_shape_efficiency({128 * 12, 256 * 11, 4096}, 0.9, 128, 256, 128, 132, B) ==
+        Approx(data_parallel(132, 4096, 0.9)).epsilon(1e-12));
+}
+
+TEST_CASE("GEMM shape model: a few output tiles are spread over the GPU", "[compute]") {
+  // 512 x 2304 x 16384 (a TP-overlap piece of Llama 3 405B's QKV at TP 8): 4 x 9 = 36 tiles,
+  // one wave filling 27% of 132 SMs.
+  double best = data_parallel(36, 16384, 0.85);
+  for (int split = 2; split <= 4; ++split) best = std::max(best, split_k(36, 16384, 0.85, split));  // ceil(132/36) = 4
+  best = std::max(best, stream_k(512, 2304, 36, 16384, 0.85));
+  const double e = gemm_shape_efficiency({512, 2304, 16384}, 0.85, 128, 256, 128, 132, B);
+  CHECK(e == Approx(best).epsilon(1e-12));
+  CHECK(e > 2 * data_parallel(36, 16384, 0.85));
+  // Split-K alone, where stream-K's fix-up is dearer (a short k and a small output).
+  double split_best = 0;
+  for (int split = 1; split <= 4; ++split) split_best = std::max(split_best, split_k(36, 1024, 0.85, split));
+  CHECK(gemm_shape_efficiency({512, 2304, 1024}, 0.85, 128, 256, 128, 132, B) ==
+        Approx(std::max(split_best, stream_k(512, 2304, 36, 1024, 0.85))).epsilon(1e-12));
+}
+
+TEST_CASE("the cost model anchors the 8192^3 reference at the preset's efficiency", "[compute]") {
+  const Scenario s = default_scenario();
+  const ComputeCostModel cost(s.cluster.gpu);
+  CHECK(cost.gemm_efficiency({8192, 8192, 8192}) == Approx(s.cluster.gpu.efficiency.gemm).epsilon(1e-9));
+  // A small-output GEMM is slower than the reference, but the decompositions keep it within reach.
+  const double piece = cost.gemm_efficiency({512, 2304, 16384});
+  CHECK(piece < s.cluster.gpu.efficiency.gemm);
+  CHECK(piece > 0.6 * s.cluster.gpu.efficiency.gemm);
+}
