@@ -34,36 +34,38 @@ int Topology::plane(int src_nic, int dst_nic, int flow) const {
   return static_cast<int>(mix(pair ^ (static_cast<std::uint64_t>(flow) * 0xD6E8'FEB8'6659'FD93ull)) % planes);
 }
 
-// NIC to NIC through the switch tiers (the NICs are different).
-void Topology::nic_path(int src_nic, int dst_nic, int flow, std::vector<LinkId>& out) const {
+template <class F>
+void Topology::visit_path(int src_gpu, int dst_gpu, int flow, F&& f) const {
+  const auto s = static_cast<std::size_t>(src_gpu), d = static_cast<std::size_t>(dst_gpu);
+  if (node_of(src_gpu) == node_of(dst_gpu)) {
+    f(gpu_up_[s]);
+    f(gpu_down_[d]);
+    return;
+  }
+  f(gpu_to_nic_[s]);
+  // NIC to NIC through the switch tiers (the NICs are different).
+  const int src_nic = nic_of(src_gpu), dst_nic = nic_of(dst_gpu);
   const int la = leaf_of_nic(src_nic), lb = leaf_of_nic(dst_nic);
-  out.push_back(nic_up_[static_cast<std::size_t>(src_nic)]);
+  f(nic_up_[static_cast<std::size_t>(src_nic)]);
   if (la != lb) {
     const int k = plane(src_nic, dst_nic, flow);
     const int pa = pod_of_leaf(la), pb = pod_of_leaf(lb);
-    out.push_back(leaf_up_[static_cast<std::size_t>(la * planes_ + k)]);
+    f(leaf_up_[static_cast<std::size_t>(la * planes_ + k)]);
     if (pa != pb) {
-      out.push_back(spine_up_[static_cast<std::size_t>(pa * planes_ + k)]);
-      out.push_back(spine_down_[static_cast<std::size_t>(pb * planes_ + k)]);
+      f(spine_up_[static_cast<std::size_t>(pa * planes_ + k)]);
+      f(spine_down_[static_cast<std::size_t>(pb * planes_ + k)]);
     }
-    out.push_back(leaf_down_[static_cast<std::size_t>(lb * planes_ + k)]);
+    f(leaf_down_[static_cast<std::size_t>(lb * planes_ + k)]);
   }
-  out.push_back(nic_down_[static_cast<std::size_t>(dst_nic)]);
+  f(nic_down_[static_cast<std::size_t>(dst_nic)]);
+  f(nic_to_gpu_[d]);
 }
 
 std::vector<LinkId> Topology::path(int src_gpu, int dst_gpu, int flow) const {
   require_gpu(src_gpu, gpus_);
   require_gpu(dst_gpu, gpus_);
   std::vector<LinkId> out;
-  if (src_gpu == dst_gpu) return out;
-  const auto s = static_cast<std::size_t>(src_gpu), d = static_cast<std::size_t>(dst_gpu);
-  if (node_of(src_gpu) == node_of(dst_gpu)) {
-    out = {gpu_up_[s], gpu_down_[d]};
-    return out;
-  }
-  out.push_back(gpu_to_nic_[s]);
-  nic_path(nic_of(src_gpu), nic_of(dst_gpu), flow, out);
-  out.push_back(nic_to_gpu_[d]);
+  if (src_gpu != dst_gpu) visit_path(src_gpu, dst_gpu, flow, [&](LinkId id) { out.push_back(id); });
   return out;
 }
 
@@ -73,7 +75,7 @@ void Topology::route(int src_gpu, int dst_gpu, std::vector<LinkShare>& out) cons
   if (src_gpu == dst_gpu) return;
   const int la = leaf_of_nic(nic_of(src_gpu)), lb = leaf_of_nic(nic_of(dst_gpu));
   if (node_of(src_gpu) == node_of(dst_gpu) || la == lb || planes_ <= 1) {
-    for (const LinkId id : path(src_gpu, dst_gpu, 0)) out.push_back(LinkShare{id, 1.0});
+    visit_path(src_gpu, dst_gpu, 0, [&](LinkId id) { out.push_back(LinkShare{id, 1.0}); });
     return;
   }
   // Flows share the links below the leaves and differ in their plane: count flows per plane.
@@ -105,8 +107,10 @@ int Topology::equal_cost_paths(int src_gpu, int dst_gpu) const {
 }
 
 double Topology::latency_s(int src_gpu, int dst_gpu) const {
+  require_gpu(src_gpu, gpus_);
+  require_gpu(dst_gpu, gpus_);
   double total = 0;
-  for (const LinkId id : path(src_gpu, dst_gpu, 0)) total += links_[id].latency_s;
+  if (src_gpu != dst_gpu) visit_path(src_gpu, dst_gpu, 0, [&](LinkId id) { total += links_[id].latency_s; });
   return total;
 }
 

@@ -139,7 +139,10 @@ class Topology {
   void build(const ClusterSpec& cluster, const Shape& shape);
   LinkId add_link(VertexId from, VertexId to, LinkKind kind, double bandwidth, double capacity, double latency_s);
   int plane(int src_nic, int dst_nic, int flow) const;
-  void nic_path(int src_nic, int dst_nic, int flow, std::vector<LinkId>& out) const;
+  /// Calls f(LinkId) for each link from `src_gpu` to `dst_gpu` (different GPUs) on ECMP flow `flow`,
+  /// in order, without allocating.
+  template <class F>
+  void visit_path(int src_gpu, int dst_gpu, int flow, F&& f) const;
 
   TopologyFamily family_ = TopologyFamily::fat_tree;
   int gpus_ = 0, gpus_per_node_ = 1, nodes_ = 0, nics_per_node_ = 1;
