@@ -26,8 +26,10 @@ void print_text(std::ostream& out, const model::Scenario& s, const sim::StepRepo
   const auto& p = s.plan;
   char line[256];
   out << s.name << "\n  from " << s.source << "\n";
-  std::snprintf(line, sizeof line, "  TP %d · CP %d · PP %d (V %d, %s) · DP %d (%s) · %lld micro-batches of %d · %d GPUs\n\n",
-                p.tp, p.cp, p.pp, p.virtual_stages, std::string(model::to_string(p.schedule)).c_str(), p.dp,
+  const bool overlap = p.tp_comm_overlap && p.sequence_parallel && p.tp > 1;
+  std::snprintf(line, sizeof line, "  TP %d%s · CP %d · PP %d (V %d, %s) · DP %d (%s) · %lld micro-batches of %d · %d GPUs\n\n",
+                p.tp, overlap ? " (overlapped)" : "", p.cp, p.pp, p.virtual_stages,
+                std::string(model::to_string(p.schedule)).c_str(), p.dp,
                 std::string(model::to_string(p.dp_sharding)).c_str(), static_cast<long long>(p.microbatches()),
                 p.micro_batch, p.gpus());
   out << line;

@@ -115,6 +115,7 @@ std::string figure(const std::string& metric, double v) {
 std::string layout(const model::PlanSpec& p) {
   std::ostringstream o;
   o << "TP " << p.tp;
+  if (p.tp_comm_overlap && p.sequence_parallel && p.tp > 1) o << " (overlapped)";
   if (p.cp > 1) o << " CP " << p.cp;
   o << " PP " << p.pp;
   if (p.virtual_stages > 1) o << " V " << p.virtual_stages;
