@@ -162,6 +162,11 @@ class Executor {
           ++r.next_op;
           continue;
         }
+        case StepOpKind::wait_send:
+          if (!dep_done(r, ref)) return block(r, Wait::pp);
+          complete(r, ref);
+          ++r.next_op;
+          continue;
         case StepOpKind::wait_start:
           if (!dep_done(r, ref)) return block(r, Wait::dp);
           complete(r, ref);

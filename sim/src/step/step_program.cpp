@@ -167,6 +167,13 @@ struct Lowering {
     so.bytes = plan.activation_bytes;
     so.dep = last_compute(w);  // the activation (or its gradient), not the gradient reduction after it
     w.ops.push_back(so);
+    if (s.plan.pp_blocking_send) {
+      StepOp wait;
+      wait.op = describe("pp_send_wait", model::OpKind::collective);
+      wait.kind = StepOpKind::wait_send;
+      wait.dep = last(w);
+      w.ops.push_back(wait);
+    }
   }
 
   WorkProgram forward(const model::Chunk& c, int start_gather) {

@@ -176,3 +176,19 @@ TEST_CASE("TP overlap hides the tensor-parallel collectives behind their GEMMs",
   // The GEMMs cut into pieces of T / tp rows run below the whole GEMM's efficiency.
   CHECK(b.breakdown.compute_s > a.breakdown.compute_s);
 }
+
+TEST_CASE("blocking pipeline sends stall the sending stage", "[step]") {
+  // 1F1B over 4 stages across nodes: with async sends a stage computes on while its activation
+  // travels; with blocking sends (DeepSpeed) it waits for every send, so the wait shows as exposed
+  // pipeline communication and the step cannot be shorter.
+  const auto base = std::initializer_list<const char*>{"cluster.num_gpus=32", "plan.pp=4", "plan.dp=8", "plan.global_batch=64",
+                                                       "model.layers=8", "plan.dp_sharding=zero1"};
+  std::vector<Override> a, b;
+  for (const char* t : base) a.push_back(parse_override(t)), b.push_back(parse_override(t));
+  b.push_back(parse_override("plan.pp_send=blocking"));
+  const auto async = sim::simulate_step(model::load_scenario("llama3-8b", a));
+  const auto blocking = sim::simulate_step(model::load_scenario("llama3-8b", b));
+  CHECK(blocking.breakdown.exposed_pp_s > async.breakdown.exposed_pp_s);
+  CHECK(blocking.step_time_s >= async.step_time_s);
+  CHECK(blocking.breakdown.total() == Approx(blocking.step_time_s).epsilon(1e-9));
+}

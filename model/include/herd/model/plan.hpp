@@ -34,6 +34,7 @@ struct PlanSpec {
   int grad_bytes = 4;                ///< bytes per gradient element (fp32: 4, bf16: 2)
   bool sequence_parallel = false;
   bool tp_comm_overlap = false;     ///< TP collectives split into chunks that overlap their GEMMs
+  bool pp_blocking_send = false;    ///< the stage waits for each pipeline send (DeepSpeed)
   int micro_batch = 1;               ///< sequences per micro-batch
   std::int64_t global_batch = 0;     ///< sequences per step, all DP ranks
   Recompute recompute = Recompute::none;

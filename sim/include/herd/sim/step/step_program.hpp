@@ -24,6 +24,7 @@ enum class StepOpKind : std::uint8_t {
   recv,        ///< wait until the matching send from chunk `peer_chunk` has arrived
   wait_start,  ///< wait until op `dep` of the stage's step_start program has finished
   drain,       ///< wait until every communication this rank issued has finished
+  wait_send,   ///< wait until op `dep` of this program (a blocking pipeline send) has finished
 };
 
 struct StepOp {
