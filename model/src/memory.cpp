@@ -92,9 +92,11 @@ MemoryReport analyse_memory(const Scenario& s) {
     StageMemory st;
     st.stage = r;
     std::vector<double> chunk_act(static_cast<std::size_t>(p.virtual_stages), 0.0);
-    double largest_layer_params = 0;
+    double largest_layer_params = 0, largest_chunk_params = 0;
     for (const auto& c : chunks) {
       if (c.rank != r) continue;
+      largest_chunk_params = std::max(largest_chunk_params, c.layers * params.layer + (c.embedding ? params.embedding : 0) +
+                                                                (c.output ? params.output : 0));
       st.layers += c.layers;
       st.parameters += c.layers * params.layer;
       double act = c.layers * layer_act.total();
@@ -121,7 +123,10 @@ MemoryReport analyse_memory(const Scenario& s) {
 
     const double P = st.parameters;
     st.weights = 2.0 * (p.shards_parameters() ? P / shards : P);
-    const bool sharded_accumulation = p.shards_gradients() && p.grad_sync == GradSync::per_microbatch;
+    // Sharded accumulators: reduce-scattered every micro-batch, or (per_round) every round, with
+    // full-size buffers only for the chunks in their round.
+    const bool sharded_accumulation = p.shards_gradients() && p.grad_sync != GradSync::per_step;
+    const bool round_buffers = p.shards_gradients() && p.grad_sync == GradSync::per_round;
     st.gradients = p.grad_bytes * (sharded_accumulation ? P / shards : P);
     st.optimizer = 12.0 * (p.shards_optimizer() ? P / shards : P);
 
@@ -131,7 +136,10 @@ MemoryReport analyse_memory(const Scenario& s) {
     double dp_buffers = 0;
     if (p.gradient_group() > 1) {
       if (p.shards_parameters()) dp_buffers += 2 * 2.0 * largest_layer_params;
-      if (sharded_accumulation) dp_buffers += (2.0 + p.grad_bytes) * largest_layer_params;
+      if (sharded_accumulation && !round_buffers) dp_buffers += (2.0 + p.grad_bytes) * largest_layer_params;
+      // per_round: the chunk accumulating its round and the one whose round is being reduced,
+      // in grad_dtype, and the BF16 gradients of the layer being produced.
+      if (round_buffers) dp_buffers += 2.0 * p.grad_bytes * largest_chunk_params + 2.0 * largest_layer_params;
     }
     st.communication = nccl + dp_buffers;
 

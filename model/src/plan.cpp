@@ -26,7 +26,14 @@ std::string_view to_string(DpSharding s) {
   }
   return "";
 }
-std::string_view to_string(GradSync g) { return g == GradSync::per_step ? "per_step" : "per_microbatch"; }
+std::string_view to_string(GradSync g) {
+  switch (g) {
+    case GradSync::per_step: return "per_step";
+    case GradSync::per_round: return "per_round";
+    case GradSync::per_microbatch: return "per_microbatch";
+  }
+  return "per_step";
+}
 std::string_view to_string(Recompute r) {
   switch (r) {
     case Recompute::none: return "none";

@@ -187,7 +187,10 @@ PlanSpec read_plan(const ParamReader& r, const TransformerSpec& m, const Cluster
                                   std::pair{std::string_view("fsdp"), DpSharding::fsdp},
                                   std::pair{std::string_view("zero3"), DpSharding::zero3}});
   if (r.has("/plan/grad_sync"))
-    p.grad_sync = r.string("/plan/grad_sync") == "per_step" ? GradSync::per_step : GradSync::per_microbatch;
+    p.grad_sync = pick(r, "/plan/grad_sync",
+                       std::array{std::pair{std::string_view("per_step"), GradSync::per_step},
+                                  std::pair{std::string_view("per_round"), GradSync::per_round},
+                                  std::pair{std::string_view("per_microbatch"), GradSync::per_microbatch}});
   else
     p.grad_sync = p.shards_gradients() ? GradSync::per_microbatch : GradSync::per_step;
   p.grad_bytes = r.string("/plan/grad_dtype") == "fp32" ? 4 : 2;

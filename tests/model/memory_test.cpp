@@ -98,6 +98,21 @@ TEST_CASE("sharding divides optimizer, gradients and weights by the DP x CP grou
   CHECK_FALSE(analyse_memory(z1).fits);           // 12.7 GB of FP32 gradients no longer fit
 }
 
+TEST_CASE("per-round reduction keeps full-size gradients only for the chunks in their round", "[memory]") {
+  // FSDP, llama3 schedule, one-layer chunks: a sharded FP32 accumulator (4 P / shards) plus two
+  // chunks' unsharded FP32 gradients (the one accumulating its round, the one being reduced) and
+  // the BF16 gradients of the layer being produced, 2 x 4 x chunk + 2 x layer, on top of the
+  // per-micro-batch reading's NCCL buffers.
+  std::vector<Override> o{parse_override("plan.grad_sync=per_round")};
+  const Scenario round = default_scenario(o);
+  const Scenario micro = default_scenario();
+  const auto a = analyse_memory(round).stages[1], b = analyse_memory(micro).stages[1];
+  const double layer = a.parameters / 8, shards = 128;  // stage 1: 8 one-layer chunks
+  CHECK(a.gradients == Approx(4 * a.parameters / shards));
+  CHECK(a.communication - b.communication == Approx(2 * 4 * layer + 2 * layer - (2 + 4) * layer));
+  CHECK(analyse_memory(round).fits);
+}
+
 TEST_CASE("recomputation trades activations for compute; more micro-batches in flight cost memory", "[memory]") {
   std::vector<Override> full{parse_override("plan.recompute=full")};
   CHECK(analyse_memory(default_scenario(full)).stages[1].activations < 0.2 * analyse_memory(default_scenario()).stages[1].activations);

@@ -64,7 +64,7 @@ class Executor {
         const auto& work = st.order[w];
         Instance& in = r.inst[w + 1];
         const auto v = static_cast<std::size_t>(work.virtual_index);
-        const bool sync = st.sync_microbatch < 0 || work.microbatch == st.sync_microbatch;
+        const bool sync = st.syncs(work.microbatch);
         in.microbatch = work.microbatch;
         in.vchunk = work.virtual_index;
         in.backward = work.work != model::Work::forward;

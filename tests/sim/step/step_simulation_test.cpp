@@ -192,3 +192,26 @@ TEST_CASE("blocking pipeline sends stall the sending stage", "[step]") {
   CHECK(blocking.step_time_s >= async.step_time_s);
   CHECK(blocking.breakdown.total() == Approx(blocking.step_time_s).epsilon(1e-9));
 }
+
+TEST_CASE("gradient reductions per micro-batch, per round and per step", "[step]") {
+  // llama3 schedule, pp 4, V 2, rounds of N = 4, M = 8 micro-batches, 8 one-layer chunks, FSDP:
+  // each chunk reduces its layer's gradients after every backward (M = 8 per chunk), after the
+  // last backward of each round (M / N = 2) or once per step (1).
+  auto reductions = [](const char* sync) {
+    std::vector<Override> o;
+    for (const char* t : {"cluster.num_gpus=32", "plan.pp=4", "plan.dp=8", "plan.virtual_stages=2", "plan.schedule=llama3",
+                          "plan.round_size=4", "plan.global_batch=64", "model.layers=8", "plan.dp_sharding=fsdp"})
+      o.push_back(parse_override(t));
+    o.push_back(parse_override(sync));
+    sim::StepOptions opt;
+    opt.trace = true;
+    const auto r = sim::simulate_step(model::load_scenario("llama3-8b", o), opt);
+    int n = 0;
+    for (const auto& span : r.trace)
+      if (span.rank == 1 && span.op->name == std::string_view("dp_reduce_scatter_grads")) ++n;
+    return n;
+  };
+  CHECK(reductions("plan.grad_sync=per_microbatch") == 2 * 8);
+  CHECK(reductions("plan.grad_sync=per_round") == 2 * 2);
+  CHECK(reductions("plan.grad_sync=per_step") == 2 * 1);
+}

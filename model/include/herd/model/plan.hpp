@@ -11,7 +11,7 @@ struct ClusterSpec;
 
 enum class Axis { tp, cp, pp, dp };
 enum class DpSharding { none, zero1, fsdp, zero3 };
-enum class GradSync { per_step, per_microbatch };
+enum class GradSync { per_step, per_round, per_microbatch };
 enum class Recompute { none, selective, full };
 enum class Schedule { gpipe, one_f_one_b, interleaved, llama3, zero_bubble };
 enum class LayerLayout { uniform, llama3 };

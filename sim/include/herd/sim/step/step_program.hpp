@@ -60,8 +60,11 @@ struct StageProgram {
   WorkProgram step_start;                  ///< parameter gathers issued when the step begins
   WorkProgram step_end;                    ///< after the last work: wait for gradients, optimizer, parameter gather
   std::vector<int> chunk_index;            ///< virtual chunk -> global chunk index
-  /// Which micro-batch's backward (or W) of a chunk reduces gradients; -1 = every micro-batch.
-  int sync_microbatch = -1;
+  /// A chunk's backward (or W) of micro-batch m reduces gradients when (m + 1) is a multiple of
+  /// sync_period or m is the step's last micro-batch (1: every micro-batch).
+  int sync_period = 1;
+  int microbatches = 1;
+  bool syncs(int microbatch) const { return (microbatch + 1) % sync_period == 0 || microbatch + 1 == microbatches; }
 };
 
 /// The lowered step for the whole plan: one StageProgram per pipeline stage.
