@@ -145,6 +145,8 @@ class ProgramBuilder {
   }
   /// Index the next op will have.
   int next() const { return static_cast<int>(ops_.size()); }
+  /// The last op (a transfer) runs on the copy engines and holds no SMs.
+  void on_copy_engines() { ops_.back().copy_engine = true; }
   /// The last op waits for the op at `index` (-1: for nothing beyond its stream).
   void last_waits_for(int index) { ops_.back().after = index < 0 ? 0 : next() - 1 - index; }
   /// The op at `at` waits for the op at `index` (-1: for nothing beyond its stream).
@@ -211,6 +213,7 @@ int gathered_gemm(ProgramBuilder& b, const Shard& s, std::string_view gather, st
     int next = -1;
     if (i + 1 < s.tp) {
       b.collective(gather, Collective::send_recv, Axis::tp, shard, Stream::tp_comm);
+      b.on_copy_engines();
       b.last_waits_for(held);
       next = b.next() - 1;
     }
@@ -233,6 +236,7 @@ void scattered_gemm(ProgramBuilder& b, const Shard& s, std::string_view gemm, st
     if (i > 0) b.last_waits_for(-1);  // after the previous piece, not the transfer between them
     if (i + 1 < s.tp) {
       b.collective(scatter, Collective::send_recv, Axis::tp, shard, Stream::tp_comm);
+      b.on_copy_engines();
       sent = b.next() - 1;
     }
   }

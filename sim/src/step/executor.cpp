@@ -289,7 +289,7 @@ class Executor {
     const StepOp& op = op_of(r, ref);
     if (op.kind == StepOpKind::send) return start_send(r, ref, slot);
     CollectiveCall call = make_call(r, op);
-    const double sm = comm_.sm_fraction(call);
+    const double sm = op.op->copy_engine ? 0.0 : comm_.sm_fraction(call);
     r.stream_sm[static_cast<std::size_t>(slot)] = sm;
     set_comm_sm(r, sm);
     if (!opt_.per_rank) {

@@ -48,6 +48,7 @@ struct Op {
   Collective collective = Collective::all_reduce;
   Axis group = Axis::tp;
   double comm_bytes = 0;   ///< collective buffer size, nccl-tests convention (all_gather: output, reduce_scatter: input)
+  bool copy_engine = false;  ///< moved by the copy engines, holding no SMs (Transformer Engine's userbuffers ring exchange)
   /// The op waits for the op `after` positions earlier in its program (0: no extra dependency;
   /// default 1: the previous op), besides the previous op on its own stream.
   int after = 1;
