@@ -26,7 +26,8 @@ nlohmann::json model_report_json(const model::Scenario& s, const model::MemoryRe
                {"dp_sharding", to_string(p.dp_sharding)}, {"grad_sync", to_string(p.grad_sync)},
                {"micro_batch", p.micro_batch}, {"microbatches", p.microbatches()}, {"global_batch", p.global_batch},
                {"recompute", to_string(p.recompute)}, {"schedule", to_string(p.schedule)},
-               {"sequence_parallel", p.sequence_parallel}};
+               {"sequence_parallel", p.sequence_parallel}, {"tp_comm_overlap", p.tp_comm_overlap},
+               {"pp_send", p.pp_blocking_send ? "blocking" : "async"}};
   json stages = json::array();
   for (const auto& st : mem.stages) {
     stages.push_back({{"stage", st.stage}, {"layers", st.layers}, {"embedding", st.embedding}, {"output", st.output},
