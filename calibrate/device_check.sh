@@ -5,8 +5,10 @@
 #   2. self-test: the GPU layer (BF16) against the CPU reference;
 #   3. measure Llama 3 405B at TP 8 and Llama 3 8B at TP 1 (8K, 4K and 2K tokens), each op alone
 #      and whole layers, plus NCCL over all local GPUs (skipped, and said, with one GPU);
-#   4. fit a profile from both models, and one from 405B alone;
-#   5. compare whole layers, measured against Herd's prediction before and after calibration,
+#   4. a sustained run: one 405B layer back to back for 120 s (the speed the GPU keeps under its
+#      power and thermal limits, with nvidia-smi's clocks and power alongside);
+#   5. fit a profile from both models, and one from 405B alone;
+#   6. compare whole layers, measured against Herd's prediction before and after calibration,
 #      in-sample (both models) and held out (the 405B-only profile predicting the 8B layers).
 # Everything lands in $OUT: raw-<gpu>-<date>.json, <gpu>-<date>.json (the profile), the fit
 # report, the logs and compare.txt. Usage: OUT=/some/dir calibrate/device_check.sh
@@ -41,15 +43,25 @@ timeout 300 "$bin" measure --backend cuda --model llama3-405b-16k:8 -o "$OUT/raw
 step "measure 8B TP 1"
 timeout 240 "$bin" measure --backend cuda --model llama3-8b:1 --no-nccl -o "$OUT/raw-8b-$gpu-$date.json" 2> "$OUT/measure-8b.log"
 
+step "sustained: a 405B TP 8 layer back to back for 120 s, clocks and power sampled every second"
+nvidia-smi --query-gpu=timestamp,clocks.sm,clocks.mem,power.draw,temperature.gpu,clocks_throttle_reasons.active \
+           --format=csv -lms 1000 > "$OUT/clocks.csv" 2>&1 &
+smi=$!
+timeout 200 "$bin" measure --backend cuda --model llama3-405b-16k:8 --seq-fractions 1 --layers-only --sustain 120 \
+        -o "$OUT/raw-405b-sustained-$gpu-$date.json" 2> "$OUT/measure-sustained.log" || true
+kill "$smi" 2> /dev/null || true
+sustained=()
+[ -s "$OUT/raw-405b-sustained-$gpu-$date.json" ] && sustained=("$OUT/raw-405b-sustained-$gpu-$date.json")
+
 step "fit"
-"$bin" fit "$OUT/raw-405b-$gpu-$date.json" "$OUT/raw-8b-$gpu-$date.json" -o "$OUT/$gpu-$date.json" \
+"$bin" fit "$OUT/raw-405b-$gpu-$date.json" "$OUT/raw-8b-$gpu-$date.json" "${sustained[@]}" -o "$OUT/$gpu-$date.json" \
       --report "$OUT/fit-report-$gpu-$date.json" | tee "$OUT/fit.txt"
-"$bin" fit "$OUT/raw-405b-$gpu-$date.json" -o "$OUT/$gpu-$date-405b-only.json" > "$OUT/fit-405b-only.txt"
+"$bin" fit "$OUT/raw-405b-$gpu-$date.json" "${sustained[@]}" -o "$OUT/$gpu-$date-405b-only.json" > "$OUT/fit-405b-only.txt"
 
 step "compare"
 {
   echo "# In sample: the profile fitted on both models"
-  "$bin" compare "$OUT/$gpu-$date.json" "$OUT/raw-405b-$gpu-$date.json" "$OUT/raw-8b-$gpu-$date.json"
+  "$bin" compare "$OUT/$gpu-$date.json" "$OUT/raw-405b-$gpu-$date.json" "$OUT/raw-8b-$gpu-$date.json" "${sustained[@]}"
   echo
   echo "# Held out: the profile fitted on 405B alone, predicting the 8B layers"
   "$bin" compare "$OUT/$gpu-$date-405b-only.json" "$OUT/raw-8b-$gpu-$date.json"

@@ -60,6 +60,12 @@ void print_summary(std::ostream& out, const FitResult& r) {
         out << line;
   for (const auto& [cls, e] : p.elementwise)
     std::snprintf(line, sizeof line, "            %-18s %.3f of bandwidth\n", cls.c_str(), e.efficiency), out << line;
+  if (p.sustained_fraction)
+    std::snprintf(line, sizeof line,
+                  "Sustained   layers run back to back settle at %.3f of their first runs' speed (GEMM and attention "
+                  "efficiencies scaled by it)\n",
+                  *p.sustained_fraction),
+        out << line;
   for (const auto& [name, c] : p.collectives)
     std::snprintf(line, sizeof line, "Collective  %-28s alpha %.2f us, %.1f GB/s algbw (%d ranks, %d nodes)\n", name.c_str(),
                   c.alpha_s * 1e6, c.bandwidth / 1e9, c.ranks, c.nodes),
@@ -76,10 +82,10 @@ void print_summary(std::ostream& out, const FitResult& r) {
 }  // namespace
 
 void print_layer_checks(std::ostream& out, const std::vector<LayerCheck>& layers) {
-  out << "Whole layer forward + backward     measured   predicted: preset       calibrated   (ops outside the data)\n";
+  out << "Whole layer forward + backward                   measured   predicted: preset       calibrated   (ops outside the data)\n";
   char line[256];
   for (const auto& l : layers) {
-    std::snprintf(line, sizeof line, "  %-30s %9.3f ms  %9.3f ms %7s  %9.3f ms %7s  (%d)\n", l.label.c_str(), l.measured_s * 1e3,
+    std::snprintf(line, sizeof line, "  %-44s %9.3f ms  %9.3f ms %7s  %9.3f ms %7s  (%d)\n", l.label.c_str(), l.measured_s * 1e3,
                   l.default_s * 1e3, pct(l.default_s, l.measured_s).c_str(), l.calibrated_s * 1e3,
                   pct(l.calibrated_s, l.measured_s).c_str(), l.extrapolated_ops);
     out << line;

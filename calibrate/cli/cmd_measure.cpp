@@ -26,7 +26,8 @@ struct MeasureCommand {
   std::vector<double> seq_fractions{1.0, 0.5, 0.25};
   int micro_batch = 1;
   int warmup = -1, reps = -1;
-  bool no_layers = false;
+  bool no_layers = false, layers_only = false;
+  double sustain_s = 0;
   std::vector<double> copy_bytes;
   int device = 0;
   bool no_nccl = false;
@@ -108,6 +109,11 @@ Action add_measure_command(CLI::App& app) {
   cmd->add_option("--warmup", c->warmup, "Untimed runs per op (default: 3 on CUDA, 1 on the CPU)")->check(CLI::NonNegativeNumber);
   cmd->add_option("--reps", c->reps, "Timed runs per op (default: 10 on CUDA, 5 on the CPU)")->check(CLI::PositiveNumber);
   cmd->add_flag("--no-layers", c->no_layers, "Do not time whole layers end to end");
+  cmd->add_flag("--layers-only", c->layers_only, "Time only whole layers (no ops, copies or NCCL sweep)");
+  cmd->add_option("--sustain", c->sustain_s,
+                  "Run each whole layer back to back for at least this many seconds (the speed the device keeps "
+                  "under its power and thermal limits; herd-calibrate fit turns it into sustained_fraction)")
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option("--copy-bytes", c->copy_bytes, "Bytes moved by each memory-bandwidth probe")->delimiter(',');
   cmd->add_option("--device", c->device, "CUDA device for the compute measurements")->check(CLI::NonNegativeNumber);
   cmd->add_flag("--no-nccl", c->no_nccl, "Skip the NCCL sweep (CUDA)");
@@ -124,14 +130,20 @@ Action add_measure_command(CLI::App& app) {
     if (plan.copy_bytes.empty())
       plan.copy_bytes = cuda ? std::vector<double>{1 << 20, 16 << 20, 256 << 20, 2048.0 * (1 << 20)}
                              : std::vector<double>{1 << 20, 16 << 20};
-    const TimingPolicy policy{c->warmup >= 0 ? c->warmup : cuda ? 3 : 1, c->reps > 0 ? c->reps : cuda ? 10 : 5};
+    if (c->no_layers && (c->layers_only || c->sustain_s > 0))
+      throw model::InputError(c->layers_only ? "--layers-only" : "--sustain", "", "needs whole layers (drop --no-layers)");
+    TimingPolicy policy{c->warmup >= 0 ? c->warmup : cuda ? 3 : 1, c->reps > 0 ? c->reps : cuda ? 10 : 5};
+    policy.layer_sustain_s = c->sustain_s;
+    std::vector<Record> records = plan_records(plan);
+    if (c->layers_only)
+      std::erase_if(records, [](const Record& r) { return r.kind != RecordKind::layer; });
     const auto progress = [&](std::size_t i, std::size_t n, const Record& r) { print_progress(io.err, i, n, r); };
     MeasurementSet set;
     if (cuda) {
 #if HERD_CALIBRATE_WITH_CUDA
       auto backend = cuda::make_backend({c->device});
-      set = measure_all(*backend, plan_records(plan), policy, progress);
-      if (!c->no_nccl) {
+      set = measure_all(*backend, std::move(records), policy, progress);
+      if (!c->no_nccl && !c->layers_only) {
         MeasurementSet comm = cuda::nccl_sweep({c->nccl_min_bytes, c->nccl_max_bytes}, io.err);
         for (auto& r : comm.records) set.records.push_back(std::move(r));
         for (auto& n : comm.notes) set.notes.push_back(std::move(n));
@@ -143,7 +155,7 @@ Action add_measure_command(CLI::App& app) {
 #endif
     } else {
       CpuBackend backend;
-      set = measure_all(backend, plan_records(plan), policy, progress);
+      set = measure_all(backend, std::move(records), policy, progress);
     }
     save_measurements(set, c->output);
     io.out << "wrote " << set.records.size() << " records measured on " << set.device.name << " to " << c->output << "\n";

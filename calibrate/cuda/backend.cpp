@@ -33,22 +33,28 @@ class Events {
   std::vector<cudaEvent_t> events_;
 };
 
+// Batches of `repetitions` event-timed runs, until they add up to `min_total_s` (one batch when 0).
 std::vector<double> time_on_device(const TimingPolicy& policy, cudaStream_t s, const std::function<void()>& run) {
   for (int i = 0; i < policy.warmup; ++i) run();
   check(cudaStreamSynchronize(s), "warm-up");
-  Events events(policy.repetitions);
-  for (int i = 0; i < policy.repetitions; ++i) {
-    check(cudaEventRecord(events.start(i), s), "cudaEventRecord");
-    run();
-    check(cudaEventRecord(events.stop(i), s), "cudaEventRecord");
-  }
-  check(cudaStreamSynchronize(s), "timed runs");
+  const int batch = std::max(1, policy.repetitions);
+  Events events(batch);
   std::vector<double> times;
-  for (int i = 0; i < policy.repetitions; ++i) {
-    float ms = 0;
-    check(cudaEventElapsedTime(&ms, events.start(i), events.stop(i)), "cudaEventElapsedTime");
-    times.push_back(ms * 1e-3);
-  }
+  double total = 0;
+  do {
+    for (int i = 0; i < batch; ++i) {
+      check(cudaEventRecord(events.start(i), s), "cudaEventRecord");
+      run();
+      check(cudaEventRecord(events.stop(i), s), "cudaEventRecord");
+    }
+    check(cudaStreamSynchronize(s), "timed runs");
+    for (int i = 0; i < batch; ++i) {
+      float ms = 0;
+      check(cudaEventElapsedTime(&ms, events.start(i), events.stop(i)), "cudaEventElapsedTime");
+      times.push_back(ms * 1e-3);
+      total += times.back();
+    }
+  } while (total < policy.min_total_s);
   return times;
 }
 

@@ -299,7 +299,17 @@ FitResult fit(const std::vector<MeasurementSet>& sets, const FitOptions& options
     }
     summarise(out, group == &gemms ? "gemm" : "attention", first);
   }
-  // 4. Whole layers: before (preset efficiencies) and after (this profile).
+  // 4. Sustained runs: a layer run back to back settles at sustained_ratio() of its first runs'
+  // speed; the ops above were timed in short bursts.
+  std::vector<double> ratios;
+  for (const auto& set : sets)
+    for (const Record& r : set.records)
+      if (r.kind == RecordKind::layer && r.sustained_s > 0 && r.times_s.size() >= 20) ratios.push_back(sustained_ratio(r));
+  if (!ratios.empty()) {
+    p.sustained_fraction = std::min(1.0, median(ratios));
+    p.report["sustained"] = {{"layers", ratios.size()}, {"fraction", *p.sustained_fraction}};
+  }
+  // 5. Whole layers: before (preset efficiencies) and after (this profile).
   out.layers = check_layers(sets, baseline, p);
   for (const LayerCheck& c : out.layers)
     p.report["validation"]["layers"].push_back({{"layer", c.label},

@@ -19,13 +19,18 @@ double predicted_layer_seconds(const model::ComputeCostModel& cost, const LayerD
 
 std::vector<LayerCheck> check_layers(const std::vector<MeasurementSet>& sets, const model::GpuSpec& baseline,
                                      const model::CalibrationProfile& profile) {
-  const model::ComputeCostModel before(baseline), after(baseline, &profile);
+  // A short burst of layers is predicted with the burst efficiencies, a sustained run with the
+  // profile's sustained fraction applied.
+  model::CalibrationProfile burst_profile = profile;
+  burst_profile.sustained_fraction.reset();
+  const model::ComputeCostModel before(baseline), after(baseline, &profile), burst(baseline, &burst_profile);
   std::vector<LayerCheck> out;
   for (const auto& set : sets)
     for (const Record& r : set.records) {
       if (r.kind != RecordKind::layer) continue;
-      LayerCheck c{r.layer.label(), r.median_s, predicted_layer_seconds(before, r.layer), 0, 0};
-      c.calibrated_s = predicted_layer_seconds(after, r.layer, &c.extrapolated_ops);
+      LayerCheck c{r.layer.label() + (r.sustained_s > 0 ? " (sustained)" : ""), r.median_s,
+                   predicted_layer_seconds(before, r.layer), 0, 0};
+      c.calibrated_s = predicted_layer_seconds(r.sustained_s > 0 ? after : burst, r.layer, &c.extrapolated_ops);
       out.push_back(c);
     }
   return out;

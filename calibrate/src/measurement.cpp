@@ -38,6 +38,20 @@ void Record::set_times(std::vector<double> times) {
   median_s = median(times_s);
 }
 
+void Record::mark_sustained(double seconds) {
+  sustained_s = seconds;
+  if (times_s.size() >= 2) median_s = median(std::vector<double>(times_s.begin() + std::ptrdiff_t(times_s.size() / 2), times_s.end()));
+}
+
+double sustained_ratio(const Record& r) {
+  const std::size_t n = r.times_s.size();
+  if (r.sustained_s <= 0 || n < 20) return 1.0;
+  const std::size_t first = std::max<std::size_t>(3, n / 20);
+  const double early = median(std::vector<double>(r.times_s.begin(), r.times_s.begin() + std::ptrdiff_t(first)));
+  const double settled = median(std::vector<double>(r.times_s.begin() + std::ptrdiff_t(n / 2), r.times_s.end()));
+  return settled > 0 ? early / settled : 1.0;
+}
+
 namespace {
 
 json layer_json(const LayerDims& d) {
@@ -145,6 +159,10 @@ Record record_from(const json& rec, const std::string& ptr) {
   r.set_times(std::move(times));
   // An imported record may carry only its median (nccl-tests prints one time per size).
   if (rec.contains("median_s") || r.times_s.empty()) r.median_s = positive(rec, "median_s", ptr);
+  if (rec.contains("sustained_s")) {
+    if (r.kind != RecordKind::layer) throw model::ValueError(ptr + "/sustained_s", "only whole-layer records are sustained runs");
+    r.sustained_s = positive(rec, "sustained_s", ptr);
+  }
   return r;
 }
 
@@ -170,6 +188,7 @@ json to_json(const MeasurementSet& set) {
     if (!r.impl.empty()) rec["impl"] = r.impl;
     if (r.flops > 0) rec["flops"] = r.flops;
     if (r.bytes > 0) rec["bytes"] = r.bytes;
+    if (r.sustained_s > 0) rec["sustained_s"] = r.sustained_s;
     if (r.kind != RecordKind::layer && r.layer.seq > 0) rec["layer"] = layer_json(r.layer);
     records.push_back(std::move(rec));
   }

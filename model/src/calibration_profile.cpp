@@ -174,6 +174,9 @@ CalibrationProfile calibration_profile_from_json(const json& doc) {
   if (!member(compute, "attention").is_null()) read_attention(compute["attention"], p);
   if (!member(compute, "hbm").is_null()) read_optional(compute["hbm"], "efficiency", p.hbm_efficiency, "/compute/hbm");
   read_optional(compute, "kernel_overhead_s", p.kernel_overhead_s, "/compute", true);
+  read_optional(compute, "sustained_fraction", p.sustained_fraction, "/compute");
+  if (p.sustained_fraction && *p.sustained_fraction > 1)
+    throw ValueError("/compute/sustained_fraction", "expected a fraction of at most 1, got " + std::to_string(*p.sustained_fraction));
   const json& elementwise = member(compute, "elementwise");
   expect_object(elementwise, "/compute/elementwise");
   if (elementwise.is_object())
@@ -228,6 +231,7 @@ json to_json(const CalibrationProfile& p) {
   json compute{{"gemm", gemm}, {"attention", attention}};
   if (p.hbm_efficiency) compute["hbm"] = {{"efficiency", *p.hbm_efficiency}};
   write_optional(compute, "kernel_overhead_s", p.kernel_overhead_s);
+  write_optional(compute, "sustained_fraction", p.sustained_fraction);
   json elementwise = json::object();
   for (const auto& [name, e] : p.elementwise)
     elementwise[name] = {{"efficiency", e.efficiency}, {"min_bytes", e.min_bytes}, {"max_bytes", e.max_bytes},

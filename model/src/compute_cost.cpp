@@ -82,8 +82,13 @@ ComputeCostModel::ComputeCostModel(const GpuSpec& gpu, const CalibrationProfile*
     // The cap on efficiency is the profile's peak: a measured device faster than this preset
     // keeps its throughput.
     max_efficiency_ = std::max(1.0, flop_scale);
-    for (auto& p : gemm_points_) p.efficiency *= flop_scale;
-    for (auto& p : attention_points_) p.efficiency *= flop_scale;
+    // Efficiencies from short runs, lowered to the speed the device keeps when it runs for long.
+    const double sustained = profile->sustained_fraction.value_or(1.0);
+    gemm_ref *= sustained;
+    att_fwd *= sustained;
+    att_bwd *= sustained;
+    for (auto& p : gemm_points_) p.efficiency *= flop_scale * sustained;
+    for (auto& p : attention_points_) p.efficiency *= flop_scale * sustained;
     elementwise_ = profile->elementwise;
     for (auto& [name, fit] : elementwise_) fit.efficiency *= byte_scale;
   }

@@ -143,6 +143,10 @@ TEST_CASE("bad input: one line naming the file and pointer, exit 2, nothing writ
   CHECK(unknown.code == kExitBadInput);
   CHECK_THAT(unknown.err, Catch::Contains("--model llama3-8b:3"));
   CHECK_FALSE(std::filesystem::exists(profile));
+  const Run sustain = calibrate_cli({"measure", "--backend", "cpu", "--no-layers", "--sustain", "10", "-o", profile});
+  CHECK(sustain.code == kExitBadInput);
+  CHECK_THAT(sustain.err, Catch::Contains("--sustain") && Catch::Contains("needs whole layers"));
+  CHECK_FALSE(std::filesystem::exists(profile));
   CHECK(calibrate_cli({"self-test", "--backend", "cpu"}).code == kExitOk);
   std::filesystem::remove_all(dir);
 }

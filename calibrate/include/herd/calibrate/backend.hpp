@@ -13,6 +13,11 @@ namespace herd::calibrate {
 struct TimingPolicy {
   int warmup = 2;
   int repetitions = 7;
+  /// Keep timing runs until their times add up to at least this (seconds; 0: just `repetitions`).
+  double min_total_s = 0;
+  /// measure_all: whole-layer records run back to back for at least this long (a sustained run
+  /// that shows the clocks settling under the power and thermal limits); 0: like other records.
+  double layer_sustain_s = 0;
 };
 
 class MeasurementBackend {
@@ -33,7 +38,8 @@ using Progress = std::function<void(std::size_t, std::size_t, const Record&)>;
 MeasurementSet measure_all(MeasurementBackend& backend, std::vector<Record> records, const TimingPolicy& policy,
                            const Progress& progress = {});
 
-/// Calls `run` `policy.warmup` times, then times `policy.repetitions` calls on a steady clock (s).
+/// Calls `run` `policy.warmup` times, then times `policy.repetitions` calls (and more until they add
+/// up to `policy.min_total_s`) on a steady clock (s).
 std::vector<double> time_on_host(const TimingPolicy& policy, const std::function<void()>& run);
 
 /// The UTC date and time now, ISO 8601 ("2026-11-27T21:07:21Z").

@@ -54,10 +54,18 @@ struct Record {
   std::string impl;                 ///< kernel or library that ran ("cublasLt", "herd-flash-wmma", ...)
   std::vector<double> times_s;      ///< every timed repetition, after warm-up
   double median_s = 0;
+  double sustained_s = 0;           ///< layer: run back to back for at least this long (0: a short burst)
 
   /// Time of the median repetition (0 when nothing was timed).
   void set_times(std::vector<double> times);
+  /// A sustained run: median_s becomes the median of the second half of the runs (the settled speed).
+  void mark_sustained(double seconds);
 };
+
+/// Of a sustained record: the median time of its first runs (the first 5%, at least 3) over the
+/// median of its second half; below 1 when the device slowed down as it ran. 1 for fewer than 20
+/// runs or a record that is not sustained.
+double sustained_ratio(const Record& r);
 
 struct MeasurementSet {
   DeviceInfo device;

@@ -78,6 +78,10 @@ struct CalibrationProfile {
   std::string attention_impl;              ///< the kernel measured ("herd-flash-wmma", "flash_fwd", ...)
   std::optional<double> hbm_efficiency;    ///< element-wise ops without a class of their own
   std::optional<double> kernel_overhead_s;
+  /// Speed of a layer run back to back once the device settled, over its speed in the first runs
+  /// (power and thermal limits lowering the clocks); scales the GEMM and attention efficiencies,
+  /// which come from short runs. At most 1.
+  std::optional<double> sustained_fraction;
   std::vector<GemmPoint> gemm_points;      ///< measured shapes, for interpolation
   std::vector<AttentionPoint> attention_points;
   std::map<std::string, ElementwiseFit> elementwise;  ///< by elementwise_class()
