@@ -140,7 +140,7 @@ class Topology {
   LinkId add_link(VertexId from, VertexId to, LinkKind kind, double bandwidth, double capacity, double latency_s);
   int plane(int src_nic, int dst_nic, int flow) const;
   /// Calls f(LinkId) for each link from `src_gpu` to `dst_gpu` (different GPUs) on ECMP flow `flow`,
-  /// in order, without allocating.
+  /// in order, without allocating (defined in topology_routing.cpp, its only user).
   template <class F>
   void visit_path(int src_gpu, int dst_gpu, int flow, F&& f) const;
 
