@@ -57,6 +57,7 @@ void measure_elementwise(Record& r, const TimingPolicy& policy, std::uint64_t se
   const auto x = random_values<float>(sz(c == "swiglu" || c == "swiglu_bwd" ? 2 * n : n), seed);
   const auto g = random_values<float>(sz(std::max(cols, n)), seed + 1);
   std::vector<float> y(x.size()), rstd(sz(rows)), dg(sz(cols));
+  std::vector<float> qkv;  // RoPE's operand: it must outlive `run`, which refers to it
   std::function<void()> run;
   if (c == "rmsnorm") {
     run = [&] { cpu::rmsnorm_forward(rows, cols, 1e-5, x.data(), g.data(), y.data(), rstd.data()); };
@@ -67,7 +68,7 @@ void measure_elementwise(Record& r, const TimingPolicy& policy, std::uint64_t se
     const LayerDims& d = r.layer;
     if (d.seq < 1 || rows != d.tokens() || cols != d.q_width() + d.kv_width())
       throw model::ValueError("/layer", "rope needs the layer it belongs to (tokens x (q + kv) columns)");
-    std::vector<float> qkv = random_values<float>(sz(d.tokens() * d.qkv_width()), seed);
+    qkv = random_values<float>(sz(d.tokens() * d.qkv_width()), seed);
     run = [&] { cpu::rope(d, qkv.data(), c == "rope_bwd"); };
   } else if (c == "swiglu") {
     run = [&] { cpu::swiglu_forward(rows, cols, x.data(), y.data()); };
