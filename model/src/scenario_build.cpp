@@ -41,11 +41,13 @@ GpuSpec read_gpu(const ParamReader& r) {
   e.attention_fwd = r.number("/cluster/gpu/efficiency/attention_fwd");
   e.attention_bwd = r.number("/cluster/gpu/efficiency/attention_bwd");
   e.hbm = r.number("/cluster/gpu/efficiency/hbm");
+  e.sustained = r.number("/cluster/gpu/efficiency/sustained");
   e.kernel_overhead_s = r.number("/cluster/gpu/efficiency/kernel_overhead");
   e.gemm_tile_m = as_int(r.integer("/cluster/gpu/efficiency/gemm_tile_m"), "/cluster/gpu/efficiency/gemm_tile_m");
   e.gemm_tile_n = as_int(r.integer("/cluster/gpu/efficiency/gemm_tile_n"), "/cluster/gpu/efficiency/gemm_tile_n");
   e.gemm_k_half = as_int(r.integer("/cluster/gpu/efficiency/gemm_k_half"), "/cluster/gpu/efficiency/gemm_k_half");
-  for (auto [value, key] : {std::pair{e.gemm, "gemm"}, {e.attention_fwd, "attention_fwd"}, {e.attention_bwd, "attention_bwd"}, {e.hbm, "hbm"}})
+  for (auto [value, key] : {std::pair{e.gemm, "gemm"}, {e.attention_fwd, "attention_fwd"}, {e.attention_bwd, "attention_bwd"}, {e.hbm, "hbm"},
+                            {e.sustained, "sustained"}})
     if (value <= 0) throw ValueError(std::string("/cluster/gpu/efficiency/") + key, "must be positive");
   return g;
 }

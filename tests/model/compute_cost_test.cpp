@@ -70,3 +70,18 @@ TEST_CASE("the cost model anchors the 8192^3 reference at the preset's efficienc
   CHECK(piece < s.cluster.gpu.efficiency.gemm);
   CHECK(piece > 0.6 * s.cluster.gpu.efficiency.gemm);
 }
+
+TEST_CASE("the sustained fraction scales GEMM and attention, not memory-bound ops", "[compute]") {
+  // e.gemm x sustained at the reference shape; element-wise ops keep bytes / (B_hbm x eta_hbm).
+  std::vector<Override> o{parse_override("cluster.gpu.efficiency.sustained=0.8")};
+  const Scenario slow = default_scenario(o), base = default_scenario();
+  const ComputeCostModel a(base.cluster.gpu), b(slow.cluster.gpu);
+  CHECK(b.gemm_efficiency({8192, 8192, 8192}) == Approx(0.8 * 0.8).epsilon(1e-9));
+  const AttentionShape att{1, 16, 1, 8192, 8192, 128, 8192.0 * 8193 / 2};
+  CHECK(b.attention_efficiency(att, true) == Approx(0.8 * a.attention_efficiency(att, true)));
+  Op copy;
+  copy.name = "residual_add";
+  copy.kind = OpKind::elementwise;
+  copy.bytes = 1e9;
+  CHECK(b.op_seconds(copy) == Approx(a.op_seconds(copy)));
+}

@@ -28,6 +28,7 @@ constexpr ParamDecl kParams[] = {
     {"cluster.gpu.efficiency.attention_fwd", number, "0.62", "Fraction of peak reached by fused causal attention forward with 8K keys per query.", D::count, fraction},
     {"cluster.gpu.efficiency.attention_bwd", number, "0.5", "Fraction of peak reached by fused causal attention backward with 8K keys per query (counting its 5 matrix products).", D::count, fraction},
     {"cluster.gpu.efficiency.hbm", number, "0.9", "Fraction of HBM bandwidth reached by large element-wise kernels.", D::count, fraction},
+    {"cluster.gpu.efficiency.sustained", number, "1", "Speed a GPU keeps over hours of training as a fraction of the short-run speed its GEMM and attention efficiencies were measured at (power and thermal limits lowering the clocks); multiplies both. Default 1: the burst figures as measured. A calibration profile's sustained_fraction (herd-calibrate measure --sustain) replaces it.", D::count, fraction},
     {"cluster.gpu.efficiency.kernel_overhead", quantity, "\"4 us\"", "Fixed cost per kernel (launch and tail), added to every compute op.", D::time, non_negative},
     {"cluster.gpu.efficiency.gemm_tile_m", integer, "128", "GEMM output tile rows of the shape model (waves, split-K, stream-K) (cuBLAS Hopper/Ampere BF16 kernels: 128).", D::count, at_least_one},
     {"cluster.gpu.efficiency.gemm_tile_n", integer, "256", "GEMM output tile columns of the shape model (cuBLAS Hopper BF16 kernels: 256; Ampere: 128).", D::count, at_least_one},

@@ -12,6 +12,7 @@ struct ComputeEfficiency {
   double attention_fwd = 0.6;    ///< fraction of peak, fused causal attention forward, 8K keys
   double attention_bwd = 0.5;    ///< fraction of peak, fused causal attention backward, 8K keys
   double hbm = 0.9;              ///< fraction of HBM bandwidth for large element-wise kernels
+  double sustained = 1.0;        ///< long-run speed over short-run speed, applied to GEMM and attention
   double kernel_overhead_s = 4e-6;
   int gemm_tile_m = 128;
   int gemm_tile_n = 256;
