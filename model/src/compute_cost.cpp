@@ -60,15 +60,16 @@ ComputeCostModel::ComputeCostModel(const GpuSpec& gpu, const CalibrationProfile*
   tile_m_ = e.gemm_tile_m;
   tile_n_ = e.gemm_tile_n;
   k_half_ = e.gemm_k_half;
-  double gemm_ref = e.gemm * e.sustained, att_fwd = e.attention_fwd * e.sustained, att_bwd = e.attention_bwd * e.sustained;
+  double gemm_ref = e.gemm, att_fwd = e.attention_fwd, att_bwd = e.attention_bwd;
+  // Efficiencies from short runs, lowered to the speed the device keeps when it runs for long; a
+  // profile's own sustained fraction replaces the scenario's.
+  const double sustained = profile && profile->sustained_fraction ? *profile->sustained_fraction : e.sustained;
   if (profile) {
     calibrated_ = true;
     // A profile's efficiencies are fractions of the peaks it states (the device it was measured
     // on); rescaling them to this GPU's peaks keeps the measured throughput itself.
     const double flop_scale = profile->peak_flops ? *profile->peak_flops / peak_ : 1.0;
     const double byte_scale = profile->memory_bandwidth ? *profile->memory_bandwidth / hbm_ : 1.0;
-    // The profile's short-run figures and its own sustained fraction replace the preset's.
-    gemm_ref = e.gemm, att_fwd = e.attention_fwd, att_bwd = e.attention_bwd;
     if (profile->gemm_efficiency) gemm_ref = *profile->gemm_efficiency * flop_scale;
     tile_m_ = profile->gemm_tile_m.value_or(tile_m_);
     tile_n_ = profile->gemm_tile_n.value_or(tile_n_);
@@ -84,16 +85,14 @@ ComputeCostModel::ComputeCostModel(const GpuSpec& gpu, const CalibrationProfile*
     // The cap on efficiency is the profile's peak: a measured device faster than this preset
     // keeps its throughput.
     max_efficiency_ = std::max(1.0, flop_scale);
-    // Efficiencies from short runs, lowered to the speed the device keeps when it runs for long.
-    const double sustained = profile->sustained_fraction.value_or(e.sustained);
-    gemm_ref *= sustained;
-    att_fwd *= sustained;
-    att_bwd *= sustained;
     for (auto& p : gemm_points_) p.efficiency *= flop_scale * sustained;
     for (auto& p : attention_points_) p.efficiency *= flop_scale * sustained;
     elementwise_ = profile->elementwise;
     for (auto& [name, fit] : elementwise_) fit.efficiency *= byte_scale;
   }
+  gemm_ref *= sustained;
+  att_fwd *= sustained;
+  att_bwd *= sustained;
   // Anchor the asymptotes so the reference shapes reproduce the quoted efficiencies.
   // The shape model is monotonic in e_inf but not proportional to it (the split-K and stream-K
   // fix-ups cost memory time), so e_inf is found by bisection.

@@ -244,6 +244,25 @@ void scattered_gemm(ProgramBuilder& b, const Shard& s, std::string_view gemm, st
   b.last_waits_for(sent);
 }
 
+// The GEMM that opens a TP region (QKV, fc1), after the all-gather of its sequence-parallel input,
+// overlapped or not.
+void column_parallel(ProgramBuilder& b, const PlanSpec& p, const Shard& s, std::string_view gather, std::string_view gemm,
+                     std::int64_t n) {
+  if (overlapped(p, s)) {
+    gathered_gemm(b, s, gather, gemm, n, s.h);
+    return;
+  }
+  enter_tp_region(b, s, gather);
+  b.linear(gemm, "", "", s.tokens, n, s.h);
+}
+// The GEMM that closes a TP region (out-projection, fc2), then its reduce-scatter or all-reduce.
+void row_parallel(ProgramBuilder& b, const PlanSpec& p, const Shard& s, std::string_view gemm, std::string_view rs,
+                  std::string_view ar, std::int64_t k) {
+  if (overlapped(p, s)) return scattered_gemm(b, s, gemm, rs, s.h, k);
+  b.linear(gemm, "", "", s.tokens, s.h, k);
+  leave_tp_region(b, s, rs, ar);
+}
+
 // Residual add (read both, write one); with dropout fused in (Megatron's bias_dropout_add), its
 // 1-byte mask is written in forward and read in backward.
 double residual_bytes(const TransformerSpec& m, const Shard& s) {
@@ -311,38 +330,17 @@ void forward_layer(ProgramBuilder& b, const TransformerSpec& m, const PlanSpec& 
     attention_core(b, m, p, seq_len, false);
     return;
   }
-  const bool overlap = overlapped(p, s);
   b.elementwise("attn_norm", norm_bytes(s, false), 4.0 * s.sp_tokens * s.h);
-  if (overlap) {
-    gathered_gemm(b, s, "tp_all_gather_attn", "qkv_proj", s.q + 2 * s.kv, s.h);
-  } else {
-    enter_tp_region(b, s, "tp_all_gather_attn");
-    b.linear("qkv_proj", "", "", s.tokens, s.q + 2 * s.kv, s.h);
-  }
+  column_parallel(b, p, s, "tp_all_gather_attn", "qkv_proj", s.q + 2 * s.kv);
   if (m.position == PositionKind::rope) b.elementwise("rope", 2 * kAct * T * (s.q + s.kv), 6.0 * T * (s.q + s.kv));
   attention_core(b, m, p, seq_len, false);
-  if (overlap) {
-    scattered_gemm(b, s, "out_proj", "tp_reduce_scatter_attn", s.h, s.q);
-  } else {
-    b.linear("out_proj", "", "", s.tokens, s.h, s.q);
-    leave_tp_region(b, s, "tp_reduce_scatter_attn", "tp_all_reduce_attn");
-  }
+  row_parallel(b, p, s, "out_proj", "tp_reduce_scatter_attn", "tp_all_reduce_attn", s.q);
   b.elementwise("residual_add", residual_bytes(m, s), double(s.sp_tokens) * s.h);
   b.elementwise("mlp_norm", norm_bytes(s, false), 4.0 * s.sp_tokens * s.h);
-  if (overlap) {
-    gathered_gemm(b, s, "tp_all_gather_mlp", "fc1", s.mlp_out, s.h);
-  } else {
-    enter_tp_region(b, s, "tp_all_gather_mlp");
-    b.linear("fc1", "", "", s.tokens, s.mlp_out, s.h);
-  }
+  column_parallel(b, p, s, "tp_all_gather_mlp", "fc1", s.mlp_out);
   if (m.mlp == MlpKind::swiglu) b.elementwise("swiglu", 3 * kAct * T * s.f, 4.0 * T * s.f);
   else b.elementwise("gelu", 2 * kAct * T * s.f, 8.0 * T * s.f);
-  if (overlap) {
-    scattered_gemm(b, s, "fc2", "tp_reduce_scatter_mlp", s.h, s.f);
-  } else {
-    b.linear("fc2", "", "", s.tokens, s.h, s.f);
-    leave_tp_region(b, s, "tp_reduce_scatter_mlp", "tp_all_reduce_mlp");
-  }
+  row_parallel(b, p, s, "fc2", "tp_reduce_scatter_mlp", "tp_all_reduce_mlp", s.f);
   b.elementwise("residual_add", residual_bytes(m, s), double(s.sp_tokens) * s.h);
 }
 
