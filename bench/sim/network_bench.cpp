@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "herd/engine/simulation.hpp"
+#include "herd/model/placement.hpp"
 #include "herd/model/scenario.hpp"
 #include "herd/sim/network/network.hpp"
 
@@ -23,20 +24,21 @@ double peak_rss_mb() {
 }
 
 std::shared_ptr<const sim::Fabric> fabric_16k() {
-  return std::make_shared<const sim::Fabric>(model::default_scenario());
+  return std::make_shared<const sim::Fabric>(model::default_scenario().cluster);
 }
 
 // 128 concurrent 1 GiB all-gathers, one per DP group of 128 ranks, across 16,384 GPUs. The
 // fabric is built once (BM_Fabric16K times it); each iteration plans and simulates the call.
 void BM_ConcurrentDpAllGathers(benchmark::State& state) {
   const auto fabric = fabric_16k();
-  const auto groups = fabric->layout().groups(model::Axis::dp);
+  const auto s = model::default_scenario();
+  const auto groups = model::RankLayout(s.plan, s.cluster).groups(model::Axis::dp);
   std::uint64_t events = 0;
   for (auto _ : state) {
     engine::Simulation simulation;
     sim::Network network(simulation, fabric);
     double time = 0;
-    network.start_collective({sim::CollectiveOp::all_gather, groups, 1024.0 * 1024 * 1024},
+    network.start_collective({model::Collective::all_gather, groups, 1024.0 * 1024 * 1024},
                              [&](const sim::CollectiveResult& r) { time = r.time_s(); });
     simulation.run();
     events = simulation.events_executed();
@@ -60,7 +62,7 @@ void BM_RandomTransfersEventsPerSecond(benchmark::State& state) {
   std::uint64_t events = 0;
   for (auto _ : state) {
     std::mt19937 random(11);
-    std::uniform_int_distribution<int> rank(0, fabric->layout().ranks() - 1);
+    std::uniform_int_distribution<int> rank(0, fabric->gpus() - 1);
     std::uniform_real_distribution<double> bytes(1 << 20, 64 << 20);
     std::uniform_int_distribution<engine::Time> when(0, 10 * engine::kMillisecond);
     engine::Simulation simulation;
@@ -87,7 +89,7 @@ void BM_RateUpdate(benchmark::State& state) {
   engine::Simulation simulation;
   sim::Network network(simulation, fabric);
   std::mt19937 random(3);
-  std::uniform_int_distribution<int> rank(0, fabric->layout().ranks() - 1);
+  std::uniform_int_distribution<int> rank(0, fabric->gpus() - 1);
   for (int i = 0; i < flows; ++i) network.send(rank(random), rank(random), 1e15, {});
   simulation.run_until(engine::kMillisecond);  // past every path latency: all flows are flowing
   std::size_t resolved = 0;

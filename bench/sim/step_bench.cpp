@@ -1,7 +1,7 @@
 // Speed of one simulated training step (docs/performance.md).
 #include <benchmark/benchmark.h>
 
-#include "herd/sim/step/step_simulation.hpp"
+#include "herd/sim/step/step_simulator.hpp"
 
 namespace {
 

@@ -3,12 +3,14 @@
 // model chose, how many groups ran at once and the link that held them back.
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <ostream>
 #include <sstream>
 
 #include "commands.hpp"
 #include "herd/engine/simulation.hpp"
 #include "herd/model/error.hpp"
+#include "herd/model/placement.hpp"
 #include "herd/model/units.hpp"
 #include "herd/sim/network/network.hpp"
 
@@ -162,17 +164,19 @@ nlohmann::json to_json(const model::Scenario& s, const CollectiveCommand& c, std
 
 int run_command(const CollectiveCommand& c, Streams io) {
   const model::Scenario s = c.options.load();
-  const auto op = sim::parse_collective_op(c.op);
+  const auto op = model::parse_collective(c.op);
   if (!op) bad_option("--op", "unknown collective \"" + c.op + "\" (all_reduce, all_gather, reduce_scatter, broadcast, reduce, all_to_all, send_recv)");
   const int type_bytes = dtype_bytes(c.dtype);
   const auto sizes = sizes_of(c);
   std::shared_ptr<const sim::Fabric> fabric;
+  std::optional<model::RankLayout> layout;
   try {
-    fabric = std::make_shared<const sim::Fabric>(s);
+    fabric = std::make_shared<const sim::Fabric>(s.cluster);
+    layout.emplace(s.plan, s.cluster);
   } catch (const model::ValueError& e) {
     s.fail(e.pointer(), e.message());
   }
-  auto groups = groups_of(c, fabric->layout());
+  auto groups = groups_of(c, *layout);
   const std::size_t total = groups.size();
   if (!c.concurrent) groups.resize(1);  // the group of rank 0
   std::vector<Row> rows;

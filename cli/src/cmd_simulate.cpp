@@ -6,7 +6,7 @@
 #include "herd/model/calibration_profile.hpp"
 #include "herd/model/io.hpp"
 #include "herd/model/units.hpp"
-#include "herd/sim/step/step_simulation.hpp"
+#include "herd/sim/step/step_simulator.hpp"
 #include "herd/sim/step/trace_export.hpp"
 
 namespace herd::cli {

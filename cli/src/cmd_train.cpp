@@ -8,7 +8,7 @@
 
 #include "commands.hpp"
 #include "herd/model/calibration_profile.hpp"
-#include "herd/sim/step/step_simulation.hpp"
+#include "herd/sim/step/step_simulator.hpp"
 #include "herd/model/error.hpp"
 #include "herd/model/io.hpp"
 #include "herd/model/units.hpp"

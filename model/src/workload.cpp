@@ -25,18 +25,6 @@ std::string_view to_string(Pass p) {
   }
   return "";
 }
-std::string_view to_string(Collective c) {
-  switch (c) {
-    case Collective::all_gather: return "all_gather";
-    case Collective::reduce_scatter: return "reduce_scatter";
-    case Collective::all_reduce: return "all_reduce";
-    case Collective::broadcast: return "broadcast";
-    case Collective::reduce: return "reduce";
-    case Collective::all_to_all: return "all_to_all";
-    case Collective::send_recv: return "send_recv";
-  }
-  return "";
-}
 std::string_view to_string(Stream s) {
   switch (s) {
     case Stream::compute: return "compute";

@@ -5,7 +5,7 @@
 #include <cmath>
 
 #include "herd/calibrate/fit.hpp"
-#include "herd/sim/step/step_simulation.hpp"
+#include "herd/sim/step/step_simulator.hpp"
 
 using namespace herd;
 using namespace herd::calibrate;

@@ -204,14 +204,19 @@ void FluidSystem::wake() {
   in_wake_ = true;
   const Time now = simulation_.now();
   settle();
+  // Every activity due now completes before the one re-solve: callbacks that start or cancel
+  // activities all act at `now`, and the others' progress up to `now` does not depend on rates
+  // set at `now`. Many transfers finishing at once (symmetric copies) cost one solve, not many.
   while (completions_.earliest() <= now) {
-    const std::uint32_t slot = completions_.pop();
-    Entry& entry = entries_[slot];
-    advance(entry, now);
-    if (done(entry)) {
-      complete(slot);  // its callback may start or cancel activities: settle again below
-    } else if (const Time due = completion_time(entry, now); due != kTimeNever) {
-      completions_.set(slot, due);  // rounding left a sliver: due is at least now + 1 ns
+    while (completions_.earliest() <= now) {
+      const std::uint32_t slot = completions_.pop();
+      Entry& entry = entries_[slot];
+      advance(entry, now);
+      if (done(entry)) {
+        complete(slot);  // its callback may start or cancel activities
+      } else if (const Time due = completion_time(entry, now); due != kTimeNever) {
+        completions_.set(slot, due);  // rounding left a sliver: due is at least now + 1 ns
+      }
     }
     settle();
   }

@@ -19,8 +19,8 @@ constexpr Protocol kProtocols[] = {Protocol::ll, Protocol::ll128, Protocol::simp
 
 // Whether NCCL itself would weigh this algorithm: its hierarchical algorithm is the NVLS tree,
 // for all-reduce on NVLS nodes only. Forcing can still pick hierarchical elsewhere.
-bool nccl_candidate(const Fabric& fabric, CollectiveOp op, Algorithm a) {
-  return a != Algorithm::hierarchical || (op == CollectiveOp::all_reduce && fabric.topology().nvls());
+bool nccl_candidate(const Fabric& fabric, model::Collective op, Algorithm a) {
+  return a != Algorithm::hierarchical || (op == model::Collective::all_reduce && fabric.topology().nvls());
 }
 
 }  // namespace
@@ -32,7 +32,7 @@ double CollectivePlan::uncontended_time_s() const {
 CollectiveModel::CollectiveModel(const Fabric& fabric)
     : fabric_(fabric), tuning_(fabric), traffic_(fabric.slot_count()) {}
 
-CollectivePlan CollectiveModel::build(CollectiveOp op, Algorithm a, Protocol p, int channels_forced,
+CollectivePlan CollectiveModel::build(model::Collective op, Algorithm a, Protocol p, int channels_forced,
                                       std::span<const int> group, const GroupShape& shape, double bytes, int root) {
   CollectivePlan plan;
   plan.op = op;
@@ -69,7 +69,7 @@ CollectivePlan CollectiveModel::build(CollectiveOp op, Algorithm a, Protocol p, 
   return plan;
 }
 
-CollectivePlan CollectiveModel::plan(CollectiveOp op, std::span<const int> group, double bytes,
+CollectivePlan CollectiveModel::plan(model::Collective op, std::span<const int> group, double bytes,
                                      const CollectiveOptions& options) {
   if (!(bytes >= 0) || !std::isfinite(bytes))
     throw std::invalid_argument("herd::sim: collective size " + std::to_string(bytes) + " bytes must be finite and >= 0");
@@ -104,7 +104,7 @@ CollectivePlan CollectiveModel::plan(CollectiveOp op, std::span<const int> group
   return best;
 }
 
-CollectiveEstimate CollectiveModel::estimate(CollectiveOp op, std::span<const int> group, double bytes,
+CollectiveEstimate CollectiveModel::estimate(model::Collective op, std::span<const int> group, double bytes,
                                              const CollectiveOptions& options) {
   const CollectivePlan p = plan(op, group, bytes, options);
   CollectiveEstimate e{p.algorithm, p.protocol, p.channels, p.uncontended_time_s(), 0, 0, p.uncontended_bottleneck};
@@ -113,7 +113,7 @@ CollectiveEstimate CollectiveModel::estimate(CollectiveOp op, std::span<const in
   return e;
 }
 
-std::vector<CollectiveEstimate> CollectiveModel::candidates(CollectiveOp op, std::span<const int> group, double bytes) {
+std::vector<CollectiveEstimate> CollectiveModel::candidates(model::Collective op, std::span<const int> group, double bytes) {
   const GroupShape shape = shape_of(fabric_, group);
   pattern_valid_ = false;
   std::vector<CollectiveEstimate> out;

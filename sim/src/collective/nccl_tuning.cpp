@@ -113,7 +113,7 @@ double NcclTuning::inter_step_us(Algorithm a, Protocol p) const {
   return kHwLat[2][table_algorithm(a)][proto_index(p)];
 }
 
-double NcclTuning::latency_s(CollectiveOp op, Algorithm a, Protocol p, const GroupShape& s, double bytes,
+double NcclTuning::latency_s(model::Collective op, Algorithm a, Protocol p, const GroupShape& s, double bytes,
                              int channels) const {
   const int n = s.ranks, nodes = s.nodes;
   if (n <= 1) return 0;
@@ -125,18 +125,18 @@ double NcclTuning::latency_s(CollectiveOp op, Algorithm a, Protocol p, const Gro
   double us = 0;
   switch (a) {
     case Algorithm::ring: {
-      if (op == CollectiveOp::broadcast || op == CollectiveOp::reduce) {
+      if (op == model::Collective::broadcast || op == model::Collective::reduce) {
         // A pipeline from the root: n - 1 hops.
         const int inter_hops = nodes - 1;
         us = base + (n - 1 - inter_hops) * intra + inter_hops * inter;
         break;
       }
-      const int steps = op == CollectiveOp::all_reduce ? 2 * (n - 1) : n - 1;
-      const int inter_steps = op == CollectiveOp::all_reduce ? 2 * (nodes - 1) : nodes - 1;
+      const int steps = op == model::Collective::all_reduce ? 2 * (n - 1) : n - 1;
+      const int inter_steps = op == model::Collective::all_reduce ? 2 * (nodes - 1) : nodes - 1;
       if (nodes > 1) intra = std::max(intra, kNetOverheadUs * (p == Protocol::simple ? 3 : 1));
       us = base + (steps - inter_steps) * intra + inter_steps * inter;
       // "Plateau effect of ring": multi-node Simple all-reduce once each rank gets >= 64 B per channel.
-      if (op == CollectiveOp::all_reduce && p == Protocol::simple && nodes > 1 && bytes / (channels * n) >= 64)
+      if (op == model::Collective::all_reduce && p == Protocol::simple && nodes > 1 && bytes / (channels * n) >= 64)
         us *= 1.4;
       break;
     }
@@ -150,11 +150,11 @@ double NcclTuning::latency_s(CollectiveOp op, Algorithm a, Protocol p, const Gro
       // NCCL's NVLS tree: intraLat + 2 log2(nodes) x interLat; rings between nodes for
       // all-gather and reduce-scatter (nodes - 1 steps). Without NVLS, a ring inside the node.
       const int m = s.max_per_node;
-      const int intra_steps = op == CollectiveOp::all_reduce ? 2 * (m - 1) : m - 1;
+      const int intra_steps = op == model::Collective::all_reduce ? 2 * (m - 1) : m - 1;
       const double inside = nvls_ ? intra_step_us(Algorithm::nvls, p) : intra_steps * intra_step_us(Algorithm::ring, p);
       const double net = spec_.inter_step_latency_s >= 0 ? spec_.inter_step_latency_s * 1e6 : kNvlsTreeNetLat;
       const double between = net + path_us * (p == Protocol::simple ? 2 : 1);
-      const int inter_steps = op == CollectiveOp::all_reduce ? 2 * log2_floor(nodes) : nodes - 1;
+      const int inter_steps = op == model::Collective::all_reduce ? 2 * log2_floor(nodes) : nodes - 1;
       us = (nvls_ ? 0.0 : base) + inside + inter_steps * between;
       break;
     }
@@ -182,15 +182,15 @@ double NcclTuning::nvls_scale(int channels) const {
 // a jump of one slice-time just past them. NCCL runs this model for its newest GPUs
 // (src/tuning/platforms/rubin.h) and latency + size / bandwidth for Hopper, whose measured NVLS
 // curve nonetheless ramps up as the model says (docs/validation.md, Collectives).
-double NcclTuning::pipeline_factor(CollectiveOp op, Algorithm a, int channels, double bytes) const {
+double NcclTuning::pipeline_factor(model::Collective op, Algorithm a, int channels, double bytes) const {
   if (a != Algorithm::nvls || !(bytes > 0)) return 1.0;
   const double share = bytes / std::max(1, channels);  // ncclSizePerChannel
   const double slice = std::min(kSimpleBufferBytes / kNcclSteps, share);
-  const double steps = op == CollectiveOp::all_reduce ? 2 : 1;
+  const double steps = op == model::Collective::all_reduce ? 2 : 1;
   return (share + (steps - 1) * slice) / share;
 }
 
-ProtocolCost NcclTuning::protocol_cost(CollectiveOp op, Algorithm a, Protocol p, const GroupShape& s, double bytes,
+ProtocolCost NcclTuning::protocol_cost(model::Collective op, Algorithm a, Protocol p, const GroupShape& s, double bytes,
                                        int nc) const {
   ProtocolCost cost{1.0, kInf};
   const int arch = hopper_ ? 0 : 1;
@@ -200,12 +200,12 @@ ProtocolCost NcclTuning::protocol_cost(CollectiveOp op, Algorithm a, Protocol p,
   if (a == Algorithm::ring) {
     // NCCL's bus bandwidth of a ring is per-link; as algorithm bandwidth: x n / steps.
     const int n = s.ranks;
-    const double steps = op == CollectiveOp::all_reduce ? 2.0 * (n - 1)
-                         : (op == CollectiveOp::broadcast || op == CollectiveOp::reduce) ? n
+    const double steps = op == model::Collective::all_reduce ? 2.0 * (n - 1)
+                         : (op == model::Collective::broadcast || op == model::Collective::reduce) ? n
                                                                                           : n - 1.0;
     const double to_alg = steps > 0 ? n / steps : 1.0;
     if (p == Protocol::ll) {
-      const bool quarter = s.nodes > 1 || op == CollectiveOp::all_reduce || op == CollectiveOp::reduce;
+      const bool quarter = s.nodes > 1 || op == model::Collective::all_reduce || op == model::Collective::reduce;
       cost.load_scale = quarter ? 4.0 : 3.0;
       cost.algbw_cap = ll_max * to_alg;
     } else if (p == Protocol::ll128) {

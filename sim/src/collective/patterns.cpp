@@ -19,23 +19,23 @@ namespace {
 
 constexpr int kMaxAllToAllRanks = 4096;
 
-bool reduction_family(CollectiveOp op) {
-  return op == CollectiveOp::all_reduce || op == CollectiveOp::all_gather || op == CollectiveOp::reduce_scatter;
+bool reduction_family(model::Collective op) {
+  return op == model::Collective::all_reduce || op == model::Collective::all_gather || op == model::Collective::reduce_scatter;
 }
 
 // A hop between two ranks. Between nodes of a rail-optimised fabric, the data first crosses
 // NVLink to the GPU on the destination's rail (NCCL PXN), so that it never leaves its rail.
 void add_hop(const Fabric& f, int a, int b, double weight, TrafficBuilder& out) {
   const model::Topology& t = f.topology();
-  const int ga = f.layout().gpu(a), gb = f.layout().gpu(b);
+  const int ga = a, gb = b;  // a rank runs on the GPU of the same index
   if (t.family() == model::TopologyFamily::rail_fat_tree && t.node_of(ga) != t.node_of(gb) &&
       t.rail_of_nic(t.nic_of(ga)) != t.rail_of_nic(t.nic_of(gb))) {
     const int relay = t.node_of(ga) * t.gpus_per_node() + t.local_index(gb);
-    f.add_gpu_route(ga, relay, weight, out);
-    f.add_gpu_route(relay, gb, weight, out);
+    f.add_route(ga, relay, weight, out);
+    f.add_route(relay, gb, weight, out);
     return;
   }
-  f.add_gpu_route(ga, gb, weight, out);
+  f.add_route(ga, gb, weight, out);
 }
 
 int ring_channels(const GroupShape& s) { return s.nodes > 1 && s.max_per_node > 1 ? s.max_per_node : 1; }
@@ -114,18 +114,18 @@ void add_double_binary_tree(const Fabric& f, const GroupShape& s, TrafficBuilder
 }
 
 // In-switch reduction inside one node: what each member pushes into and reads from the switch.
-void add_nvls(const Fabric& f, CollectiveOp op, std::span<const int> ranks, double scale, TrafficBuilder& out) {
+void add_nvls(const Fabric& f, model::Collective op, std::span<const int> ranks, double scale, TrafficBuilder& out) {
   const double m = static_cast<double>(ranks.size());
   double up = 0, down = 0;
   switch (op) {
-    case CollectiveOp::all_reduce: up = down = 1 + 1 / m; break;
-    case CollectiveOp::all_gather: up = 1 / m; down = 1; break;
-    case CollectiveOp::reduce_scatter: up = 1; down = 1 / m; break;
+    case model::Collective::all_reduce: up = down = 1 + 1 / m; break;
+    case model::Collective::all_gather: up = 1 / m; down = 1; break;
+    case model::Collective::reduce_scatter: up = 1; down = 1 / m; break;
     default: break;
   }
   const model::Topology& t = f.topology();
   for (const int r : ranks) {
-    const int g = f.layout().gpu(r);
+    const int g = r;
     out.add(f.slot_of(t.gpu_up_link(g)), up * scale);
     out.add(f.slot_of(t.gpu_down_link(g)), down * scale);
   }
@@ -139,9 +139,9 @@ void add_simple_ring(const Fabric& f, std::span<const int> ranks, double hop_wei
 // NCCL's NVLS tree for all-reduce: reduce inside each node (NVLS, or a ring without it), then
 // a double binary tree between nodes per local rank on a 1/m share, then broadcast inside the
 // node. All-gather and reduce-scatter have no tree in NCCL: rings between nodes per local rank.
-void add_hierarchical(const Fabric& f, CollectiveOp op, const GroupShape& s, double nvls_scale, TrafficBuilder& out) {
+void add_hierarchical(const Fabric& f, model::Collective op, const GroupShape& s, double nvls_scale, TrafficBuilder& out) {
   const int m = s.max_per_node, n = s.nodes;
-  const bool all_reduce = op == CollectiveOp::all_reduce;
+  const bool all_reduce = op == model::Collective::all_reduce;
   for (const auto& members : s.by_node) {
     if (f.topology().nvls()) add_nvls(f, op, members, nvls_scale, out);
     else add_simple_ring(f, members, (all_reduce ? 2.0 : 1.0) * (m - 1) / m, out);
@@ -158,12 +158,11 @@ void add_hierarchical(const Fabric& f, CollectiveOp op, const GroupShape& s, dou
 
 GroupShape shape_of(const Fabric& fabric, std::span<const int> group) {
   if (group.empty()) throw std::invalid_argument("herd::sim: a collective group needs at least one rank");
-  const auto& layout = fabric.layout();
   std::vector<int> sorted(group.begin(), group.end());
   std::sort(sorted.begin(), sorted.end());
-  if (sorted.front() < 0 || sorted.back() >= layout.ranks())
+  if (sorted.front() < 0 || sorted.back() >= fabric.gpus())
     throw std::invalid_argument("herd::sim: rank " + std::to_string(sorted.front() < 0 ? sorted.front() : sorted.back()) +
-                                " is not among the plan's " + std::to_string(layout.ranks()) + " ranks");
+                                " is not among the cluster's " + std::to_string(fabric.gpus()) + " GPUs");
   if (std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end())
     throw std::invalid_argument("herd::sim: rank " + std::to_string(*std::adjacent_find(sorted.begin(), sorted.end())) +
                                 " appears twice in a collective group");
@@ -171,7 +170,7 @@ GroupShape shape_of(const Fabric& fabric, std::span<const int> group) {
   s.ranks = static_cast<int>(group.size());
   std::unordered_map<int, std::size_t> index_of_node;
   for (const int r : group) {
-    const auto [it, added] = index_of_node.emplace(layout.node(r), s.by_node.size());
+    const auto [it, added] = index_of_node.emplace(fabric.node_of(r), s.by_node.size());
     if (added) s.by_node.emplace_back();
     s.by_node[it->second].push_back(r);
   }
@@ -187,20 +186,20 @@ GroupShape shape_of(const Fabric& fabric, std::span<const int> group) {
   return s;
 }
 
-bool algorithm_applies(const Fabric& fabric, CollectiveOp op, Algorithm algorithm, const GroupShape& shape) {
+bool algorithm_applies(const Fabric& fabric, model::Collective op, Algorithm algorithm, const GroupShape& shape) {
   switch (algorithm) {
-    case Algorithm::ring: return op != CollectiveOp::all_to_all && op != CollectiveOp::send_recv;
-    case Algorithm::tree: return op == CollectiveOp::all_reduce;
+    case Algorithm::ring: return op != model::Collective::all_to_all && op != model::Collective::send_recv;
+    case Algorithm::tree: return op == model::Collective::all_reduce;
     case Algorithm::nvls: return reduction_family(op) && shape.nodes == 1 && shape.ranks > 1 && fabric.topology().nvls();
     case Algorithm::hierarchical:
       return reduction_family(op) && shape.nodes > 1 && shape.uniform && shape.max_per_node > 1;
-    case Algorithm::direct: return op == CollectiveOp::all_to_all || op == CollectiveOp::send_recv;
+    case Algorithm::direct: return op == model::Collective::all_to_all || op == model::Collective::send_recv;
     case Algorithm::automatic: return false;
   }
   return false;
 }
 
-void add_pattern(const Fabric& f, CollectiveOp op, Algorithm algorithm, std::span<const int> group,
+void add_pattern(const Fabric& f, model::Collective op, Algorithm algorithm, std::span<const int> group,
                  const GroupShape& s, int root, double nvls_scale, TrafficBuilder& out) {
   if (!algorithm_applies(f, op, algorithm, s))
     throw std::invalid_argument("herd::sim: the " + std::string(to_string(algorithm)) + " algorithm cannot run " +
@@ -209,7 +208,7 @@ void add_pattern(const Fabric& f, CollectiveOp op, Algorithm algorithm, std::spa
   const double n = s.ranks;
   switch (algorithm) {
     case Algorithm::ring:
-      if (op == CollectiveOp::broadcast || op == CollectiveOp::reduce) {
+      if (op == model::Collective::broadcast || op == model::Collective::reduce) {
         if (root < 0 || root >= s.ranks) throw std::invalid_argument("herd::sim: root " + std::to_string(root) + " is outside the group");
         add_ring(f, s, 1.0, group[static_cast<std::size_t>(root)], true, out);
       } else {
@@ -220,7 +219,7 @@ void add_pattern(const Fabric& f, CollectiveOp op, Algorithm algorithm, std::spa
     case Algorithm::nvls: add_nvls(f, op, group, nvls_scale, out); break;
     case Algorithm::hierarchical: add_hierarchical(f, op, s, nvls_scale, out); break;
     case Algorithm::direct:
-      if (op == CollectiveOp::send_recv) {
+      if (op == model::Collective::send_recv) {
         add_simple_ring(f, group, 1.0, out);
       } else {
         // n (n - 1) routed pairs: bounded so that a whole-cluster all-to-all fails fast.

@@ -88,8 +88,8 @@ Network::Network(engine::Simulation& simulation, std::shared_ptr<const Fabric> f
       traffic_(fabric_->slot_count()),
       resource_of_slot_(fabric_->slot_count(), engine::kNoResource) {}
 
-Network::Network(engine::Simulation& simulation, const model::Scenario& scenario)
-    : Network(simulation, std::make_shared<const Fabric>(scenario)) {}
+Network::Network(engine::Simulation& simulation, const model::ClusterSpec& cluster)
+    : Network(simulation, std::make_shared<const Fabric>(cluster)) {}
 
 Network::~Network() {
   for (const Item& item : items_)
@@ -168,11 +168,10 @@ void Network::sample(std::uint32_t id) {
 void Network::send(int src_rank, int dst_rank, double bytes, TransferCallback on_done) {
   if (!(bytes >= 0) || !std::isfinite(bytes))
     throw std::invalid_argument("herd::sim: transfer of " + std::to_string(bytes) + " bytes must be finite and >= 0");
-  const auto& layout = fabric_->layout();
   for (const int r : {src_rank, dst_rank})
-    if (r < 0 || r >= layout.ranks())
-      throw std::invalid_argument("herd::sim: rank " + std::to_string(r) + " is not among the plan's " +
-                                  std::to_string(layout.ranks()) + " ranks");
+    if (r < 0 || r >= fabric_->gpus())
+      throw std::invalid_argument("herd::sim: rank " + std::to_string(r) + " is not among the cluster's " +
+                                  std::to_string(fabric_->gpus()) + " GPUs");
   fabric_->add_route(src_rank, dst_rank, 1.0, traffic_);
   const auto loads = traffic_.take();
   const std::uint32_t id = new_item();

@@ -1,12 +1,15 @@
 #pragma once
-// The discrete-event executor behind simulate_step (internal).
+// The discrete-event executor behind StepSimulator (internal).
 #include <array>
 #include <deque>
 #include <unordered_map>
 #include <vector>
 
 #include "herd/engine/simulation.hpp"
-#include "herd/sim/step/step_simulation.hpp"
+#include "herd/sim/control.hpp"
+#include "herd/sim/step/comm_model.hpp"
+#include "herd/sim/step/step_report.hpp"
+#include "step_groups.hpp"
 
 namespace herd::sim::detail {
 
@@ -21,18 +24,22 @@ struct OpRef {
 struct Instance {
   const WorkProgram* prog = nullptr;
   std::vector<std::uint8_t> done;
-  std::int32_t remaining = 0;
   std::int32_t microbatch = -1;
   std::int32_t vchunk = -1;
   bool backward = false;
 };
 
-inline constexpr int kCommStreams = 4;  // tp_comm, cp_comm, pp_comm, dp_comm
+inline constexpr int kCommStreams = model::kStreams - 1;  // every stream but compute
+/// The queue of a communication stream: streams in model::Stream order, compute excluded.
+constexpr int comm_slot(model::Stream s) { return model::index_of(s) - 1; }
+
+/// A pipeline transfer a rank waits for: the sending chunk, the micro-batch and the direction.
+using ArrivalKey = std::uint64_t;
 
 struct RankState {
   int index = 0;   ///< position in Executor::ranks
   int stage = 0;
-  int global = 0;  ///< global rank (per-rank mode) or the stage (symmetric mode)
+  int global = 0;  ///< global rank (per-rank mode) or -1 (symmetric mode)
   double slowdown = 1.0;
   std::vector<Instance> inst;  ///< 0: step_start, 1..W: work in order, W+1: step_end
   int cur = 0, next_op = 0;
@@ -53,12 +60,75 @@ struct RankState {
   // waiting, for the breakdown
   Wait wait = Wait::none;
   engine::Time wait_since = 0;
-  std::uint64_t waiting_for_arrival = 0;
-  std::unordered_map<std::uint64_t, engine::Time> arrived;  ///< transfers delivered, by key
-  std::unordered_map<std::uint64_t, engine::Time> sending;  ///< transfers under way, by key
-  std::array<std::uint32_t, 5> collective_seq{};
+  ArrivalKey waiting_for_arrival = 0;
+  std::vector<ArrivalKey> arrived;  ///< transfers delivered and not yet received (few at a time)
+  std::vector<ArrivalKey> sending;  ///< transfers to this rank under way
+  std::array<std::uint32_t, kCommGroups> collective_seq{};
   StepBreakdown spent;
   engine::Time finish = -1;
+};
+
+/// One span recorded for the trace (op descriptions are resolved when the report is assembled).
+struct RecordedSpan {
+  const model::Op* op = nullptr;
+  int rank = 0;
+  model::Stream stream = model::Stream::compute;
+  double start_s = 0, end_s = 0, bytes = 0;
+  CommGroup group = CommGroup::tp;
+  int microbatch = -1, chunk = -1;
+  bool backward = false;
+};
+
+class Executor {
+ public:
+  /// `slow_ranks`: (global rank, fraction slower) in per-rank mode.
+  Executor(engine::Simulation& sim, const model::Scenario& s, const StepPlan& plan, const StepGroups& groups,
+           bool per_rank, bool trace, const std::vector<std::pair<int, double>>& slow_ranks, CommModel& comm);
+
+  /// Runs the step to its end. Throws Cancelled when `control` asks to stop; a step that cannot
+  /// finish (a rank waiting for something that never comes) is an invariant failure.
+  void run(const Control& control);
+
+  const std::vector<RankState>& ranks() const { return ranks_; }
+  std::vector<RecordedSpan>& trace() { return trace_; }
+  std::uint64_t events() const { return sim_.events_executed(); }
+
+ private:
+  Instance& at(RankState& r, OpRef ref) { return r.inst[static_cast<std::size_t>(ref.inst)]; }
+  const StepOp& op_of(RankState& r, OpRef ref) { return at(r, ref).prog->ops[static_cast<std::size_t>(ref.op)]; }
+  void open(RankState& r, int inst);
+  bool dep_done(RankState& r, OpRef ref);
+  int pending_dep(RankState& r, OpRef ref);
+  void drive(RankState& r);
+  bool streams_idle(const RankState& r) const;
+  Wait busiest_wait(const RankState& r) const;
+  void block(RankState& r, Wait why);
+  void close_wait(RankState& r);
+  double rate(const RankState& r) const { return std::max(0.05, 1.0 - r.comm_sm) / r.slowdown; }
+  int start_compute(RankState& r, OpRef ref);
+  void schedule_compute(RankState& r);
+  void set_comm_sm(RankState& r, double delta);
+  void compute_done(RankState& r);
+  void complete(RankState& r, OpRef ref);
+  void maybe_finish(RankState& r);
+  void try_stream(RankState& r, int slot);
+  CollectiveCall make_call(const RankState& r, const StepOp& op) const;
+  void rendezvous(RankState& r, const StepOp& op, CollectiveCall call, int slot);
+  void stream_done(RankState& r, int slot);
+  void start_send(RankState& r, OpRef ref, int slot);
+  void record(RankState& r, OpRef ref, model::Stream stream, engine::Time start);
+  double progress() const;
+
+  const model::Scenario& s_;
+  const StepPlan& plan_;
+  const StepGroups& groups_;
+  bool per_rank_, trace_on_;
+  CommModel& comm_;
+  engine::Simulation& sim_;
+  std::vector<RankState> ranks_;
+  std::unordered_map<std::uint64_t, std::vector<std::pair<int, int>>> meetings_;  // (rank index, stream slot)
+  std::vector<std::vector<std::pair<int, int>>> finished_meetings_;
+  std::vector<RecordedSpan> trace_;
 };
 
 }  // namespace herd::sim::detail

@@ -1,6 +1,8 @@
 #include "herd/sim/step/step_program.hpp"
 
 #include <algorithm>
+#include <map>
+#include <tuple>
 
 #include "herd/model/memory.hpp"
 
@@ -254,6 +256,39 @@ void find_runs(WorkProgram& w) {
   }
 }
 
+// Numbers the step's network operations: each distinct collective of a stage (kind, op, size) and
+// each stage-to-stage transfer gets one entry of plan.net_ops, which every StepOp issuing it names.
+void index_network_ops(const model::PlanSpec& p, StepPlan& plan) {
+  std::map<std::tuple<bool, int, int, int, int, double>, int> index;
+  for (auto& st : plan.stages) {
+    auto visit = [&](WorkProgram& w) {
+      for (auto& op : w.ops) {
+        NetOp net;
+        if (op.kind == StepOpKind::collective && group_size(p, op.group) > 1) {
+          net.group = op.group;
+          net.op = op.op->collective;
+        } else if (op.kind == StepOpKind::send) {
+          net.transfer = true;
+          net.to_stage = plan.chunks[static_cast<std::size_t>(op.peer_chunk)].rank;
+        } else {
+          continue;
+        }
+        net.stage = st.stage;
+        net.bytes = op.bytes;
+        const auto key = std::tuple{net.transfer, static_cast<int>(net.group), static_cast<int>(net.op), net.stage,
+                                    net.to_stage, net.bytes};
+        const auto [it, added] = index.emplace(key, static_cast<int>(plan.net_ops.size()));
+        if (added) plan.net_ops.push_back(net);
+        op.net = it->second;
+      }
+    };
+    for (auto* programs : {&st.forward, &st.backward, &st.backward_sync, &st.weight_grad})
+      for (auto& w : *programs) visit(w);
+    visit(st.step_start);
+    visit(st.step_end);
+  }
+}
+
 }  // namespace
 
 StepPlan lower_step(const model::Scenario& s, const model::ComputeCostModel& cost) {
@@ -362,6 +397,7 @@ StepPlan lower_step(const model::Scenario& s, const model::ComputeCostModel& cos
     find_runs(st.step_start);
     find_runs(st.step_end);
   }
+  index_network_ops(p, plan);
   // Hardware FLOPs executed in the step, all GPUs.
   const double copies = double(p.tp) * p.cp * p.dp;
   for (const auto& st : plan.stages) {

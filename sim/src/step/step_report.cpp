@@ -1,64 +1,51 @@
-#include "step_report.hpp"
+// The step report as JSON (`herd simulate --json`, schema in docs/cli.md).
+#include "herd/sim/step/step_report.hpp"
 
-#include <algorithm>
-#include <cstdio>
+namespace herd::sim {
 
-namespace herd::sim::detail {
-
-namespace {
-
-std::string name_bottleneck(const StepBreakdown& b, double step) {
-  const std::pair<double, const char*> parts[] = {
-      {b.bubble_s, "pipeline bubble"},         {b.exposed_dp_s, "exposed data-parallel communication"},
-      {b.exposed_tp_s, "exposed tensor-parallel communication"}, {b.exposed_cp_s, "exposed context-parallel communication"},
-      {b.exposed_pp_s, "exposed pipeline transfers"}, {b.optimizer_s, "optimizer step"}};
-  const auto* worst = std::max_element(std::begin(parts), std::end(parts),
-                                       [](const auto& a, const auto& c) { return a.first < c.first; });
-  char text[160];
-  if (worst->first < 0.05 * step) {
-    std::snprintf(text, sizeof text, "compute (%.0f%% of the step); largest other part: %s, %.1f%%",
-                  100 * b.compute_s / step, worst->second, 100 * worst->first / step);
-  } else {
-    std::snprintf(text, sizeof text, "%s, %.1f%% of the step", worst->second, 100 * worst->first / step);
+std::string_view to_string(CommGroup g) {
+  switch (g) {
+    case CommGroup::tp: return "tp";
+    case CommGroup::cp: return "cp";
+    case CommGroup::pp: return "pp";
+    case CommGroup::dp: return "dp";
+    case CommGroup::dp_cp: return "dp_cp";
   }
-  return text;
+  return "";
 }
 
-}  // namespace
-
-StepReport assemble_report(const model::Scenario& s, const StepPlan& plan, const std::vector<RankState>& ranks,
-                           std::vector<TraceSpan> trace, std::uint64_t events, bool per_rank) {
-  StepReport rep;
-  rep.scenario = s.name;
-  const RankState* critical = &ranks.front();
-  for (const auto& r : ranks)
-    if (r.finish > critical->finish) critical = &r;
-  rep.step_time_s = engine::to_seconds(critical->finish);
-  rep.critical_rank = per_rank ? critical->global : critical->stage;
-  rep.critical_stage = critical->stage;
-  rep.breakdown = critical->spent;
-  rep.breakdown.other_s = std::max(0.0, rep.step_time_s - rep.breakdown.total());
-  rep.stage_finish_s.assign(static_cast<std::size_t>(s.plan.pp), 0.0);
-  for (const auto& r : ranks) {
-    auto& f = rep.stage_finish_s[static_cast<std::size_t>(r.stage)];
-    f = std::max(f, engine::to_seconds(r.finish));
-  }
-  const double gpus = s.plan.gpus();
-  rep.tokens_per_step = plan.tokens_per_step;
-  rep.model_flops_per_step = plan.model_flops_per_step;
-  rep.hardware_flops_per_step = plan.hardware_flops_per_step;
-  rep.tokens_per_s = plan.tokens_per_step / rep.step_time_s;
-  rep.tflops_per_gpu = plan.model_flops_per_step / rep.step_time_s / gpus / 1e12;
-  const double peak = s.cluster.gpu.peak_bf16_flops;
-  rep.mfu = plan.model_flops_per_step / (rep.step_time_s * gpus * peak);
-  rep.hfu = plan.hardware_flops_per_step / (rep.step_time_s * gpus * peak);
-  rep.bottleneck = name_bottleneck(rep.breakdown, rep.step_time_s);
-  rep.memory = model::analyse_memory(s);
-  rep.fits = rep.memory.fits;
-  rep.simulated_ranks = static_cast<int>(ranks.size());
-  rep.events = events;
-  rep.trace = std::move(trace);
-  return rep;
+nlohmann::json step_report_json(const StepReport& r) {
+  const auto& b = r.breakdown;
+  nlohmann::json j;
+  j["scenario"] = r.scenario;
+  j["step_time_s"] = r.step_time_s;
+  j["tokens_per_step"] = r.tokens_per_step;
+  j["tokens_per_s"] = r.tokens_per_s;
+  j["tflops_per_gpu"] = r.tflops_per_gpu;
+  j["mfu"] = r.mfu;
+  j["hfu"] = r.hfu;
+  j["model_flops_per_step"] = r.model_flops_per_step;
+  j["hardware_flops_per_step"] = r.hardware_flops_per_step;
+  j["breakdown"] = {{"compute_s", b.compute_s},         {"optimizer_s", b.optimizer_s},
+                    {"exposed_tp_s", b.exposed_tp_s},   {"exposed_cp_s", b.exposed_cp_s},
+                    {"exposed_pp_s", b.exposed_pp_s},   {"exposed_dp_s", b.exposed_dp_s},
+                    {"pipeline_bubble_s", b.bubble_s}, {"other_s", b.other_s}};
+  j["critical_stage"] = r.critical_stage;
+  j["critical_rank"] = r.critical_rank;
+  j["bottleneck"] = r.bottleneck;
+  j["stage_finish_s"] = r.stage_finish_s;
+  nlohmann::json stages = nlohmann::json::array();
+  for (const auto& st : r.memory.stages)
+    stages.push_back({{"stage", st.stage}, {"weights", st.weights}, {"gradients", st.gradients},
+                      {"optimizer", st.optimizer}, {"activations", st.activations},
+                      {"communication", st.communication}, {"transient", st.transient}, {"runtime", st.runtime},
+                      {"total", st.total()}});
+  j["memory"] = {{"capacity_bytes", r.memory.capacity_bytes}, {"largest_stage", r.memory.largest_stage},
+                 {"stages", stages}};
+  j["fits"] = r.fits;
+  j["simulated_ranks"] = r.simulated_ranks;
+  j["events"] = r.events;
+  return j;
 }
 
-}  // namespace herd::sim::detail
+}  // namespace herd::sim

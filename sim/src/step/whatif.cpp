@@ -1,5 +1,5 @@
 #include "herd/model/params.hpp"
-#include "herd/sim/step/step_simulation.hpp"
+#include "herd/sim/step/step_simulator.hpp"
 
 namespace herd::sim {
 

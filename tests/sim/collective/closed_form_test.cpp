@@ -27,7 +27,7 @@ nlohmann::json pinned(nlohmann::json doc, const char* algorithm, const char* pro
   return doc;
 }
 
-double simulated(const nlohmann::json& doc, sim::CollectiveOp op, int n, double bytes) {
+double simulated(const nlohmann::json& doc, model::Collective op, int n, double bytes) {
   const auto fabric = test::fabric_from(doc);
   return test::run_collective(fabric, {op, {test::first_ranks(n)}, bytes}).time_s();
 }
@@ -38,7 +38,7 @@ TEST_CASE("ring all-reduce in one node: base + 2(n-1) a + 2(n-1)/n S/B", "[colle
   const int n = 8;
   const double S = kGiB;
   const double expected = kBase + 2 * (n - 1) * kAlphaNvlink + 2.0 * (n - 1) / n * S / kNvlink;
-  const double actual = simulated(pinned(test::nodes_of("dgx-h100-superpod", 1), "ring"), sim::CollectiveOp::all_reduce, n, S);
+  const double actual = simulated(pinned(test::nodes_of("dgx-h100-superpod", 1), "ring"), model::Collective::all_reduce, n, S);
   INFO("expected " << expected * 1e6 << " us, simulated " << actual * 1e6 << " us");
   CHECK(actual == Approx(expected).epsilon(0.01));
 }
@@ -47,7 +47,7 @@ TEST_CASE("ring all-gather and reduce-scatter across nodes: base + (n-1) a + (n-
   const int n = 16;
   const double S = kGiB;
   const double expected = kBase + (n - 1) * kAlphaNet + (n - 1.0) / n * S / kNic;
-  for (const auto op : {sim::CollectiveOp::all_gather, sim::CollectiveOp::reduce_scatter}) {
+  for (const auto op : {model::Collective::all_gather, model::Collective::reduce_scatter}) {
     const double actual = simulated(pinned(test::single_switch(n), "ring"), op, n, S);
     INFO(to_string(op) << ": expected " << expected * 1e6 << " us, simulated " << actual * 1e6 << " us");
     CHECK(actual == Approx(expected).epsilon(0.01));
@@ -60,7 +60,7 @@ TEST_CASE("ring all-reduce across nodes: NCCL's x1.4 ring plateau on the latency
   const int n = 16;
   const double S = kGiB;
   const double expected = 1.4 * (kBase + 2 * (n - 1) * kAlphaNet) + 2.0 * (n - 1) / n * S / kNic;
-  const double actual = simulated(pinned(test::single_switch(n), "ring"), sim::CollectiveOp::all_reduce, n, S);
+  const double actual = simulated(pinned(test::single_switch(n), "ring"), model::Collective::all_reduce, n, S);
   CHECK(actual == Approx(expected).epsilon(0.01));
 }
 
@@ -76,7 +76,7 @@ TEST_CASE("NVLS all-reduce: a + (S + min(S, c x 512 KiB)) (1 + 1/n) / (eta (c-1)
   const auto doc = pinned(test::nodes_of("dgx-h100-superpod", 1), "nvls");
   for (const double S : {4 * test::kMiB, 64 * test::kMiB, kGiB}) {
     const double expected = kAlphaNvlink + (S + std::min(S, c * slice)) / rate;
-    const double actual = simulated(doc, sim::CollectiveOp::all_reduce, n, S);
+    const double actual = simulated(doc, model::Collective::all_reduce, n, S);
     INFO(S / test::kMiB << " MiB: expected " << expected * 1e6 << " us, simulated " << actual * 1e6 << " us");
     CHECK(actual == Approx(expected).epsilon(0.01));
   }
@@ -87,7 +87,7 @@ TEST_CASE("NVLS all-gather: one pipeline step, a + S / (eta (c-1)/c B)", "[colle
   const int n = 8, c = 16;
   const double S = 64 * test::kMiB;
   const double expected = kAlphaNvlink + S / (0.85 * (c - 1.0) / c * kNvlink);
-  const double actual = simulated(pinned(test::nodes_of("dgx-h100-superpod", 1), "nvls"), sim::CollectiveOp::all_gather, n, S);
+  const double actual = simulated(pinned(test::nodes_of("dgx-h100-superpod", 1), "nvls"), model::Collective::all_gather, n, S);
   CHECK(actual == Approx(expected).epsilon(0.01));
 }
 
@@ -99,7 +99,7 @@ TEST_CASE("double binary tree over 4 nodes: the busiest node sends the buffer tw
   const int n = 4;
   const double S = kGiB;
   const double expected = kBase + 2 * 2 * kAlphaNet + 2.0 * S / (0.92 * kNic);
-  const double actual = simulated(pinned(test::single_switch(n), "tree"), sim::CollectiveOp::all_reduce, n, S);
+  const double actual = simulated(pinned(test::single_switch(n), "tree"), model::Collective::all_reduce, n, S);
   CHECK(actual == Approx(expected).epsilon(0.01));
 }
 
@@ -107,7 +107,7 @@ TEST_CASE("broadcast pipeline from the root: base + (n-1) a + S/B", "[collective
   const int n = 8;
   const double S = kGiB;
   const double expected = kBase + (n - 1) * kAlphaNet + S / kNic;
-  const double actual = simulated(pinned(test::single_switch(n), "ring"), sim::CollectiveOp::broadcast, n, S);
+  const double actual = simulated(pinned(test::single_switch(n), "ring"), model::Collective::broadcast, n, S);
   CHECK(actual == Approx(expected).epsilon(0.01));
 }
 
@@ -115,7 +115,7 @@ TEST_CASE("all-to-all: every rank sends S/n to each peer through its NIC: a + (n
   const int n = 8;
   const double S = kGiB;
   const double expected = kBase + kAlphaNet + (n - 1.0) / n * S / kNic;
-  const double actual = simulated(pinned(test::single_switch(n), "auto"), sim::CollectiveOp::all_to_all, n, S);
+  const double actual = simulated(pinned(test::single_switch(n), "auto"), model::Collective::all_to_all, n, S);
   CHECK(actual == Approx(expected).epsilon(0.01));
 }
 

@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "../network/test_fabrics.hpp"
+#include "herd/model/placement.hpp"
 #include "herd/model/scenario.hpp"
 
 using namespace herd;
@@ -15,7 +16,7 @@ using herd::test::kMiB;
 
 namespace {
 
-double busbw_gbs(const std::shared_ptr<const sim::Fabric>& fabric, sim::CollectiveOp op, std::vector<int> group,
+double busbw_gbs(const std::shared_ptr<const sim::Fabric>& fabric, model::Collective op, std::vector<int> group,
                  double bytes, sim::CollectiveOptions options = {}) {
   return test::run_collective(fabric, {op, {std::move(group)}, bytes, options}).busbw() / 1e9;
 }
@@ -36,7 +37,7 @@ TEST_CASE("one DGX H100, all-reduce busbw against NVIDIA's published curve", "[c
                         Point{64 * kMiB, 362, 378.3}, Point{128 * kMiB, 401, 415.0}, Point{512 * kMiB, 437, 447.6},
                         Point{1 * kGiB, 466, 453.5}, Point{4 * kGiB, 477, 458.1}, Point{8 * kGiB, 480, 458.9},
                         Point{16 * kGiB, 480, 459.3}}) {
-    const double busbw = busbw_gbs(fabric, sim::CollectiveOp::all_reduce, group, p.bytes);
+    const double busbw = busbw_gbs(fabric, model::Collective::all_reduce, group, p.bytes);
     const double error = busbw / p.published - 1;
     INFO(p.bytes / kMiB << " MiB: " << busbw << " GB/s, error " << 100 * error << " %");
     CHECK(std::abs(error) <= (p.bytes >= 256 * kMiB ? 0.05 : 0.15));
@@ -52,7 +53,7 @@ TEST_CASE("1, 2 and 4 DGX H100 nodes: peak all-reduce busbw", "[collective][vali
   };
   for (const Case c : {Case{1, 480}, Case{2, 470}, Case{4, 366}}) {
     const auto fabric = test::fabric_from(test::nodes_of("dgx-h100-superpod", c.nodes));
-    const double busbw = busbw_gbs(fabric, sim::CollectiveOp::all_reduce, test::first_ranks(8 * c.nodes), 8 * kGiB);
+    const double busbw = busbw_gbs(fabric, model::Collective::all_reduce, test::first_ranks(8 * c.nodes), 8 * kGiB);
     INFO(c.nodes << " nodes: " << busbw << " GB/s");
     CHECK(busbw == Approx(c.published).epsilon(0.05));
   }
@@ -63,7 +64,7 @@ TEST_CASE("multi-node rings over 400 Gb/s NICs move 46-48 GB/s per NIC", "[colle
   sim::CollectiveOptions ring;
   ring.algorithm = sim::Algorithm::ring;
   const auto two_nodes = test::fabric_from(test::nodes_of("llama3-roce", 2));
-  for (const auto op : {sim::CollectiveOp::all_reduce, sim::CollectiveOp::all_gather}) {
+  for (const auto op : {model::Collective::all_reduce, model::Collective::all_gather}) {
     const double per_nic = busbw_gbs(two_nodes, op, test::first_ranks(16), 16 * kGiB, ring) / 8;
     INFO(to_string(op) << ": " << per_nic << " GB/s per NIC");
     CHECK(per_nic >= 46);
@@ -73,7 +74,7 @@ TEST_CASE("multi-node rings over 400 Gb/s NICs move 46-48 GB/s per NIC", "[colle
   const auto sixteen = test::fabric_from(test::nodes_of("llama3-roce", 16));
   std::vector<int> one_per_node;
   for (int node = 0; node < 16; ++node) one_per_node.push_back(8 * node);
-  const auto result = test::run_collective(sixteen, {sim::CollectiveOp::all_gather, {one_per_node}, 16 * kGiB});
+  const auto result = test::run_collective(sixteen, {model::Collective::all_gather, {one_per_node}, 16 * kGiB});
   CHECK(result.busbw() / 1e9 >= 46);
   CHECK(result.busbw() / 1e9 <= 48);
   CHECK(result.bottleneck_name.find("NIC") == 0);
@@ -83,10 +84,10 @@ TEST_CASE("128 concurrent DP all-gathers of the Llama 3 16K plan: contention at 
           "[collective][validation][contention]") {
   auto run = [](const std::vector<model::Override>& overrides, bool all) {
     const auto scenario = model::load_scenario("llama3-405b-16k", overrides);
-    const auto fabric = std::make_shared<const sim::Fabric>(scenario);
-    auto groups = fabric->layout().groups(model::Axis::dp);
+    const auto fabric = std::make_shared<const sim::Fabric>(scenario.cluster);
+    auto groups = model::RankLayout(scenario.plan, scenario.cluster).groups(model::Axis::dp);
     if (!all) groups.resize(1);
-    return test::run_collective(fabric, {sim::CollectiveOp::all_gather, groups, kGiB});
+    return test::run_collective(fabric, {model::Collective::all_gather, groups, kGiB});
   };
   SECTION("published 1:7 aggregation: each pod sends 128 x 47 GB/s of its 21.9 TB/s; no slowdown") {
     const auto alone = run({}, false), together = run({}, true);

@@ -81,7 +81,7 @@ TEST_CASE("the same calls give the same results, run after run", "[network][dete
     engine::Simulation simulation;
     sim::Network network(simulation, fabric);
     std::vector<double> out;
-    network.start_collective({sim::CollectiveOp::all_reduce, {test::first_ranks(64)}, kGiB},
+    network.start_collective({model::Collective::all_reduce, {test::first_ranks(64)}, kGiB},
                              [&](const sim::CollectiveResult& r) { out.push_back(r.end_s); });
     for (int i = 0; i < 32; ++i)
       network.send(i, 63 - i, 1e7 * (i + 1), [&](const sim::TransferResult& r) { out.push_back(r.end_s); });

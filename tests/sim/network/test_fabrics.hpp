@@ -15,7 +15,7 @@
 namespace herd::test {
 
 inline std::shared_ptr<const sim::Fabric> fabric_from(const nlohmann::json& doc, sim::FabricOptions options = {}) {
-  return std::make_shared<const sim::Fabric>(model::scenario_from_json(doc, "test fabric"), options);
+  return std::make_shared<const sim::Fabric>(model::scenario_from_json(doc, "test fabric").cluster, options);
 }
 
 /// `nodes` servers of 8 GPUs of a preset cluster; plan TP 8 x DP nodes (Llama 3 8B).

@@ -1,10 +1,11 @@
 // The step's communication on the fluid network: a stage's collective summed over its groups as
-// one activity takes the time the network gives all those groups run side by side (symmetry),
-// and links no other stream can load turn into rate bounds without changing the answer.
+// one activity takes the time the network gives all those groups run side by side (symmetry), and
+// links no other stream can load turn into rate bounds without changing the answer.
 #include <catch2/catch.hpp>
 
 #include "herd/model/compute_cost.hpp"
 #include "herd/model/memory.hpp"
+#include "herd/model/placement.hpp"
 #include "herd/sim/network/network.hpp"
 #include "herd/sim/step/fabric_comm.hpp"
 
@@ -18,6 +19,15 @@ double time_of(engine::Simulation& sim, const std::function<void(engine::EventCa
   sim.run();
   return engine::to_seconds(t1 - t0);
 }
+
+// The plan's network operation for a collective of `stage`, or -1.
+int net_index(const sim::StepPlan& plan, sim::CommGroup g, model::Collective op, int stage, double bytes) {
+  for (std::size_t i = 0; i < plan.net_ops.size(); ++i) {
+    const auto& n = plan.net_ops[i];
+    if (!n.transfer && n.group == g && n.op == op && n.stage == stage && n.bytes == bytes) return static_cast<int>(i);
+  }
+  return -1;
+}
 }  // namespace
 
 TEST_CASE("a stage's data-parallel collective equals its groups run together in the network", "[step][network]") {
@@ -26,30 +36,61 @@ TEST_CASE("a stage's data-parallel collective equals its groups run together in 
     const auto s = model::load_scenario(name);
     const model::ComputeCostModel cost(s.cluster.gpu);
     const auto plan = sim::lower_step(s, cost);
-    const auto fabric = std::make_shared<const sim::Fabric>(s);
+    const auto fabric = std::make_shared<const sim::Fabric>(s.cluster);
     const double bytes = 4.0 * model::shard_parameters(s.model, s.plan).layer;  // one layer's FP32 gradients
+    const int net = net_index(plan, sim::CommGroup::dp_cp, model::Collective::reduce_scatter, 3, bytes);
+    REQUIRE(net >= 0);
 
     engine::Simulation a;
-    sim::FabricComm comm(a, s, plan, fabric);
+    sim::FabricComm comm(a, *fabric, sim::prepare_comm(*fabric, s, plan, false));
     sim::CollectiveCall call;
     call.op = model::Collective::reduce_scatter;
     call.group = sim::CommGroup::dp_cp;
     call.stage = 3;
     call.bytes = bytes;
+    call.net = net;
     const double summed = time_of(a, [&](engine::EventCallback done) { comm.start(a, call, std::move(done)); });
 
     engine::Simulation b;
-    sim::Network net(b, fabric);
+    sim::Network network(b, fabric);
     std::vector<std::vector<int>> groups;
-    const auto& layout = fabric->layout();
+    const model::RankLayout layout(s.plan, s.cluster);
     const std::vector<model::Axis> axes{model::Axis::cp, model::Axis::dp};
     for (auto& g : layout.groups(axes))
       if (layout.coords(g.front())[model::Axis::pp] == 3) groups.push_back(g);
     REQUIRE(groups.size() == static_cast<std::size_t>(s.plan.tp));
     double separate = 0;
-    net.start_collective({sim::CollectiveOp::reduce_scatter, groups, bytes, {}},
-                         [&](const sim::CollectiveResult& r) { separate = r.time_s(); });
+    network.start_collective({model::Collective::reduce_scatter, groups, bytes, {}},
+                             [&](const sim::CollectiveResult& r) { separate = r.time_s(); });
     b.run();
     CHECK(summed == Approx(separate).epsilon(1e-6));
+  }
+}
+
+TEST_CASE("prepared network operations are shared through the cache and equal to fresh ones", "[step][network]") {
+  const auto s = model::load_scenario("llama3-405b-16k");
+  const model::ComputeCostModel cost(s.cluster.gpu);
+  const auto plan = sim::lower_step(s, cost);
+  const auto fabric = std::make_shared<const sim::Fabric>(s.cluster);
+  sim::CommCache cache(2);
+  const auto fresh = sim::prepare_comm(*fabric, s, plan, false);
+  const auto first = sim::prepare_comm(*fabric, s, plan, false, &cache);
+  const auto second = sim::prepare_comm(*fabric, s, plan, false, &cache);
+  CHECK(cache.misses() == plan.net_ops.size());
+  CHECK(cache.hits() == plan.net_ops.size());
+  REQUIRE(fresh->entries.size() == second->entries.size());
+  CHECK(fresh->contended == second->contended);
+  for (std::size_t i = 0; i < fresh->entries.size(); ++i) {
+    const auto& x = fresh->entries[i];
+    const auto& y = second->entries[i];
+    CHECK(first->entries[i].op == y.op);  // the same prepared operation, not a copy
+    CHECK(x.rate_bound == y.rate_bound);
+    CHECK(x.uses == y.uses);
+    CHECK(x.op->latency_s == y.op->latency_s);
+    REQUIRE(x.op->loads.size() == y.op->loads.size());
+    for (std::size_t k = 0; k < x.op->loads.size(); ++k) {
+      CHECK(x.op->loads[k].slot == y.op->loads[k].slot);
+      CHECK(x.op->loads[k].weight == y.op->loads[k].weight);
+    }
   }
 }

@@ -18,7 +18,7 @@
 
 #include "herd/model/io.hpp"
 #include "herd/model/workload.hpp"
-#include "herd/sim/step/step_simulation.hpp"
+#include "herd/sim/step/step_simulator.hpp"
 
 using namespace herd;
 

@@ -7,19 +7,21 @@
 #include <vector>
 
 #include "herd/model/architecture.hpp"
+#include "herd/model/collective.hpp"
 #include "herd/model/plan.hpp"
 
 namespace herd::model {
 
 enum class OpKind { gemm, attention, elementwise, embedding, loss, optimizer, collective };
 enum class Pass { forward, backward, recompute, optimizer };
-enum class Collective { all_gather, reduce_scatter, all_reduce, broadcast, reduce, all_to_all, send_recv };
-/// Where an op runs; ops on one stream run one after another.
-enum class Stream { compute, tp_comm, cp_comm, pp_comm, dp_comm };
+/// Where an op runs; ops on one stream run one after another. Its value is the stream's index
+/// (the executor's queue, the trace's thread): compute first, then the communication streams.
+enum class Stream : std::uint8_t { compute, tp_comm, cp_comm, pp_comm, dp_comm };
+inline constexpr int kStreams = 5;
+constexpr int index_of(Stream s) { return static_cast<int>(s); }
 
 std::string_view to_string(OpKind);
 std::string_view to_string(Pass);
-std::string_view to_string(Collective);
 std::string_view to_string(Stream);
 
 struct GemmShape {

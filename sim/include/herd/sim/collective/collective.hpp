@@ -1,20 +1,12 @@
 #pragma once
-// Collective operations as NCCL and nccl-tests name and size them.
-//
-// Sizes follow nccl-tests: `bytes` is the buffer each rank passes, namely the full buffer for
-// all-reduce, broadcast and reduce, the output buffer for all-gather, the input buffer for
-// reduce-scatter, the send buffer for all-to-all (bytes/n to each peer) and the message for
-// send/recv. algbw = bytes / time; busbw = algbw x bus_factor (2(n-1)/n for all-reduce,
-// (n-1)/n for all-gather, reduce-scatter and all-to-all, 1 otherwise).
-#include <optional>
-#include <string>
+// NCCL's algorithms and protocols, and what a caller may force. The operations themselves are
+// model::Collective (herd/model/collective.hpp), one vocabulary for the workload and the network.
 #include <string_view>
 
+#include "herd/model/collective.hpp"
 #include "herd/model/hardware.hpp"
 
 namespace herd::sim {
-
-enum class CollectiveOp { all_reduce, all_gather, reduce_scatter, broadcast, reduce, all_to_all, send_recv };
 
 /// ring: NCCL's ring (rings enter and leave each node once per channel, NVLink inside).
 /// tree: NCCL's double binary tree over nodes with a chain inside each node (all-reduce only).
@@ -27,17 +19,11 @@ enum class Algorithm { automatic, ring, tree, nvls, hierarchical, direct };
 /// data), Simple (bulk copies with a fence per chunk).
 enum class Protocol { automatic, ll, ll128, simple };
 
-std::string_view to_string(CollectiveOp op);
 std::string_view to_string(Algorithm algorithm);
 std::string_view to_string(Protocol protocol);
-/// "all_reduce", "allreduce", "all-reduce" ... ; nullopt when unknown.
-std::optional<CollectiveOp> parse_collective_op(std::string_view text);
 
 Algorithm from_model(model::CollectiveAlgorithm algorithm);
 Protocol from_model(model::CollectiveProtocol protocol);
-
-/// nccl-tests' bus bandwidth factor for an op over n ranks (see above). n >= 1.
-double bus_factor(CollectiveOp op, int n);
 
 /// What a caller may force; anything left automatic falls back to the cluster's
 /// `cluster.collectives.*` setting, then to the NCCL-style choice.

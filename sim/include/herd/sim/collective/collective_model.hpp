@@ -9,12 +9,12 @@
 #include "herd/sim/collective/collective.hpp"
 #include "herd/sim/collective/nccl_tuning.hpp"
 #include "herd/sim/collective/patterns.hpp"
-#include "herd/sim/network/fabric.hpp"
+#include "herd/sim/fabric/fabric.hpp"
 
 namespace herd::sim {
 
 struct CollectivePlan {
-  CollectiveOp op = CollectiveOp::all_reduce;
+  model::Collective op = model::Collective::all_reduce;
   Algorithm algorithm = Algorithm::ring;
   Protocol protocol = Protocol::simple;
   int channels = 1;
@@ -47,20 +47,20 @@ class CollectiveModel {
   /// else the (algorithm, protocol) pair with the smallest uncontended time. Throws
   /// model::ValueError (pointer /cluster/collectives/...) when a forced setting cannot run this
   /// op on this group, std::invalid_argument for a bad group or size.
-  [[nodiscard]] CollectivePlan plan(CollectiveOp op, std::span<const int> group, double bytes,
+  [[nodiscard]] CollectivePlan plan(model::Collective op, std::span<const int> group, double bytes,
                                     const CollectiveOptions& options = {});
   /// Time with no other traffic, as plan() would run it.
-  [[nodiscard]] CollectiveEstimate estimate(CollectiveOp op, std::span<const int> group, double bytes,
+  [[nodiscard]] CollectiveEstimate estimate(model::Collective op, std::span<const int> group, double bytes,
                                             const CollectiveOptions& options = {});
   /// Every candidate NCCL would weigh, each with its uncontended time (for reports and tests).
   /// The hierarchical algorithm is NCCL's NVLS tree: a candidate for all-reduce on NVLS nodes.
-  [[nodiscard]] std::vector<CollectiveEstimate> candidates(CollectiveOp op, std::span<const int> group, double bytes);
+  [[nodiscard]] std::vector<CollectiveEstimate> candidates(model::Collective op, std::span<const int> group, double bytes);
 
   [[nodiscard]] const Fabric& fabric() const noexcept { return fabric_; }
   [[nodiscard]] const NcclTuning& tuning() const noexcept { return tuning_; }
 
  private:
-  CollectivePlan build(CollectiveOp op, Algorithm algorithm, Protocol protocol, int channels_forced,
+  CollectivePlan build(model::Collective op, Algorithm algorithm, Protocol protocol, int channels_forced,
                        std::span<const int> group, const GroupShape& shape, double bytes, int root);
 
   const Fabric& fabric_;

@@ -8,7 +8,7 @@
 // Bandwidth itself is not NCCL's estimate: it comes from the links the traffic crosses.
 #include "herd/sim/collective/collective.hpp"
 #include "herd/sim/collective/patterns.hpp"
-#include "herd/sim/network/fabric.hpp"
+#include "herd/sim/fabric/fabric.hpp"
 
 namespace herd::sim {
 
@@ -32,10 +32,10 @@ class NcclTuning {
   [[nodiscard]] int channels(Algorithm algorithm, Protocol protocol, const GroupShape& shape, double bytes) const;
   /// Seconds before data flows: NCCL's baseLat + per-step hardware latencies, with the fabric's
   /// one-way network latency added to each step between nodes.
-  [[nodiscard]] double latency_s(CollectiveOp op, Algorithm algorithm, Protocol protocol, const GroupShape& shape,
+  [[nodiscard]] double latency_s(model::Collective op, Algorithm algorithm, Protocol protocol, const GroupShape& shape,
                                  double bytes, int channels) const;
   /// Protocol overhead and NCCL's bandwidth ceilings for this call.
-  [[nodiscard]] ProtocolCost protocol_cost(CollectiveOp op, Algorithm algorithm, Protocol protocol,
+  [[nodiscard]] ProtocolCost protocol_cost(model::Collective op, Algorithm algorithm, Protocol protocol,
                                            const GroupShape& shape, double bytes, int channels) const;
   /// 1 / (NVLS efficiency x (channels - 1) / channels): how much more NVLink traffic in-switch
   /// reduction costs than its ideal byte count.
@@ -47,7 +47,7 @@ class NcclTuning {
   /// (share + (steps - 1) x slice) / share: 2 for an NVLS all-reduce up to 512 KiB per channel,
   /// then falling towards 1. 1 for single-step NVLS (all-gather, reduce-scatter), for the other
   /// algorithms (their latency tables stand for their pipelines) and for bytes <= 0.
-  [[nodiscard]] double pipeline_factor(CollectiveOp op, Algorithm algorithm, int channels, double bytes) const;
+  [[nodiscard]] double pipeline_factor(model::Collective op, Algorithm algorithm, int channels, double bytes) const;
 
  private:
   [[nodiscard]] double base_latency_us(Algorithm a, Protocol p) const;

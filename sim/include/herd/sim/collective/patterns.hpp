@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "herd/sim/collective/collective.hpp"
-#include "herd/sim/network/fabric.hpp"
+#include "herd/sim/fabric/fabric.hpp"
 
 namespace herd::sim {
 
@@ -33,10 +33,10 @@ GroupShape shape_of(const Fabric& fabric, std::span<const int> group);
 /// the loads of in-switch reduction (1 / its efficiency). `root` indexes `group` (broadcast,
 /// reduce). Throws std::invalid_argument when the algorithm cannot run this op on this group,
 /// or for an all-to-all over more than 4,096 ranks (one route per ordered pair).
-void add_pattern(const Fabric& fabric, CollectiveOp op, Algorithm algorithm, std::span<const int> group,
+void add_pattern(const Fabric& fabric, model::Collective op, Algorithm algorithm, std::span<const int> group,
                  const GroupShape& shape, int root, double nvls_scale, TrafficBuilder& out);
 
 /// Whether `algorithm` can run `op` on a group of this shape on this fabric.
-bool algorithm_applies(const Fabric& fabric, CollectiveOp op, Algorithm algorithm, const GroupShape& shape);
+bool algorithm_applies(const Fabric& fabric, model::Collective op, Algorithm algorithm, const GroupShape& shape);
 
 }  // namespace herd::sim

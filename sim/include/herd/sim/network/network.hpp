@@ -13,7 +13,7 @@
 //   herd::engine::Simulation sim;
 //   herd::sim::Network net(sim, scenario);                    // or Network(sim, shared fabric)
 //   auto dp = net.fabric().layout().groups(herd::model::Axis::dp);
-//   net.start_collective({CollectiveOp::all_gather, dp, 1 << 30}, [](const CollectiveResult& r) { ... });
+//   net.start_collective({model::Collective::all_gather, dp, 1 << 30}, [](const CollectiveResult& r) { ... });
 //   net.send(src_rank, dst_rank, bytes, [](const TransferResult& r) { ... });
 //   sim.run();
 //
@@ -28,10 +28,10 @@
 
 #include "herd/engine/fluid_system.hpp"
 #include "herd/engine/simulation.hpp"
-#include "herd/model/scenario.hpp"
+#include "herd/model/hardware.hpp"
 #include "herd/sim/collective/collective.hpp"
 #include "herd/sim/collective/collective_model.hpp"
-#include "herd/sim/network/fabric.hpp"
+#include "herd/sim/fabric/fabric.hpp"
 
 namespace herd::sim {
 
@@ -47,14 +47,14 @@ struct TransferResult {
 
 /// One collective call over one or more concurrent groups (all groups the same size).
 struct CollectiveRequest {
-  CollectiveOp op = CollectiveOp::all_reduce;
+  model::Collective op = model::Collective::all_reduce;
   std::vector<std::vector<int>> groups;  ///< global ranks; groups run at the same time
   double bytes = 0;                      ///< per rank, nccl-tests convention (collective.hpp)
   CollectiveOptions options = {};        ///< forced algorithm / protocol / channels / root
 };
 
 struct CollectiveResult {
-  CollectiveOp op = CollectiveOp::all_reduce;
+  model::Collective op = model::Collective::all_reduce;
   Algorithm algorithm = Algorithm::ring;
   Protocol protocol = Protocol::simple;
   int channels = 1;
@@ -86,15 +86,15 @@ class Network {
  public:
   /// `simulation` must outlive the Network. The fabric may be shared with other Networks.
   Network(engine::Simulation& simulation, std::shared_ptr<const Fabric> fabric);
-  /// Builds a private fabric from the scenario's cluster and plan (throws like Fabric).
-  Network(engine::Simulation& simulation, const model::Scenario& scenario);
+  /// Builds a private fabric of the cluster (throws like Fabric).
+  Network(engine::Simulation& simulation, const model::ClusterSpec& cluster);
   ~Network();
   Network(const Network&) = delete;
   Network& operator=(const Network&) = delete;
 
   /// Moves `bytes` from one rank's GPU to another's over the routed path. Calls `on_done` when
   /// the last byte arrives. src == dst completes after 0 s. Throws std::invalid_argument for a
-  /// rank outside the plan or bytes negative or not finite.
+  /// rank outside the cluster or bytes negative or not finite.
   void send(int src_rank, int dst_rank, double bytes, TransferCallback on_done);
 
   /// Starts one collective on every group of the request at now(); `on_done` runs once, when

@@ -2,8 +2,6 @@
 // What the step executor asks of the network: start a collective or a pipeline transfer now and
 // call back when it is done. Implementations range from closed forms (no contention) to the
 // fluid network model over the real topology.
-#include <vector>
-
 #include "herd/engine/simulation.hpp"
 #include "herd/model/workload.hpp"
 #include "herd/sim/step/step_program.hpp"
@@ -15,15 +13,17 @@ struct CollectiveCall {
   CommGroup group = CommGroup::tp;
   int stage = 0;      ///< pipeline stage of the caller
   double bytes = 0;   ///< nccl-tests size convention
-  /// Members (global ranks) when one group is simulated on its own; empty in symmetric mode,
-  /// where every group of `stage` on this axis runs the same collective at the same time.
-  std::vector<int> ranks;
+  int net = -1;       ///< the StepPlan::net_ops entry; -1 for a group of one rank
+  /// Per-rank mode: which of the stage's groups of this kind (sim/src/step/step_groups.hpp);
+  /// symmetric mode: -1, every group of the stage runs it at the same time.
+  int ordinal = -1;
 };
 
 struct TransferCall {
   int from_stage = 0, to_stage = 0;
-  int from_rank = -1, to_rank = -1;  ///< global ranks in per-rank mode; -1 in symmetric mode
   double bytes = 0;
+  int net = -1;       ///< the StepPlan::net_ops entry
+  int ordinal = -1;   ///< per-rank mode: the sending rank's place in its stage; symmetric: -1
 };
 
 class CommModel {

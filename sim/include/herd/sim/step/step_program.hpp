@@ -16,6 +16,19 @@ namespace herd::sim {
 
 /// Who takes part in a collective: one of the plan's axes, or DP x CP (gradient reduction).
 enum class CommGroup : std::uint8_t { tp, cp, pp, dp, dp_cp };
+inline constexpr int kCommGroups = 5;
+
+/// The stream a group's collectives run on (DP x CP shares the data-parallel stream).
+constexpr model::Stream stream_of(CommGroup g) {
+  switch (g) {
+    case CommGroup::tp: return model::Stream::tp_comm;
+    case CommGroup::cp: return model::Stream::cp_comm;
+    case CommGroup::pp: return model::Stream::pp_comm;
+    case CommGroup::dp:
+    case CommGroup::dp_cp: break;
+  }
+  return model::Stream::dp_comm;
+}
 
 enum class StepOpKind : std::uint8_t {
   compute,     ///< runs on the compute stream for `seconds` (longer while communication overlaps)
@@ -37,6 +50,18 @@ struct StepOp {
   int dep = -1;         ///< index in the same work program of an op that must finish first (-1: none)
   int dep2 = -1;        ///< a second such op (ZeRO-3: the gathered parameters)
   int peer_chunk = -1;  ///< send/recv: the chunk on the other side
+  int net = -1;         ///< collective over more than one rank, or send: its entry in StepPlan::net_ops
+};
+
+/// A network operation of the step, as the communication models prepare it: a collective of one
+/// stage's groups of a kind, or the pipeline transfer from one stage to another.
+struct NetOp {
+  bool transfer = false;
+  CommGroup group = CommGroup::tp;  ///< collective: who takes part
+  model::Collective op = model::Collective::all_reduce;
+  int stage = 0;                    ///< the stage that issues it (transfer: the sender)
+  int to_stage = -1;                ///< transfer: the receiver
+  double bytes = 0;                 ///< collective: nccl-tests size; transfer: message size
 };
 
 /// The ops of one piece of work (or of the step's start or end).
@@ -75,6 +100,8 @@ struct StepPlan {
   double model_flops_per_step = 0;       ///< whole cluster
   double hardware_flops_per_step = 0;    ///< whole cluster
   double tokens_per_step = 0;
+  /// Every distinct network operation (StepOp::net indexes it), in order of first appearance.
+  std::vector<NetOp> net_ops;
   std::vector<std::unique_ptr<model::Op>> op_storage;               ///< ops referenced by StepOp::op
   std::vector<std::unique_ptr<std::vector<model::Op>>> op_tables;    ///< op templates referenced by StepOp::op
 };

@@ -3,15 +3,10 @@
 // one thread per stream, a complete event ("ph": "X") per op with its shape, FLOPs, bytes, group.
 #include <string>
 
-#include "herd/sim/step/step_simulation.hpp"
+#include "herd/sim/step/step_report.hpp"
 
 namespace herd::sim {
 
 std::string chrome_trace_json(const StepReport& report);
-
-/// The JSON object `herd simulate --json` prints (schema in docs/cli.md).
-nlohmann::json step_report_json(const StepReport& report);
-
-std::string_view to_string(CommGroup g);
 
 }  // namespace herd::sim

@@ -1,19 +1,21 @@
 #pragma once
-// The static part of the network model: the topology graph, where each rank runs, and the
-// shared resources ("slots") that flows compete for. A slot is one directed link or, when the
-// routing loads the parallel links of a bundle evenly (spread ECMP over every plane), the whole
-// bundle at the sum of its members' capacity: the same constraints with far fewer of them.
-// Unlimited links (GPU to its NIC) have no slot.
+// The static part of the network model: the cluster's topology graph and the shared resources
+// ("slots") that flows compete for. It depends on the cluster only, not on a parallel plan: GPUs
+// are addressed by their global index, which is also the rank that runs there (rank r runs on
+// GPU r, model/placement.hpp), so one Fabric serves every layout of the cluster.
+//
+// A slot is one directed link or, when the routing loads the parallel links of a bundle evenly
+// (spread ECMP over every plane), the whole bundle at the sum of its members' capacity: the same
+// constraints with far fewer of them. Unlimited links (GPU to its NIC) have no slot.
 //
 // A Fabric is immutable after construction and can be shared by any number of simulations
-// running on different threads (planner sweeps).
+// running on different threads (planner sweeps, the GUI).
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
 
-#include "herd/model/placement.hpp"
-#include "herd/model/scenario.hpp"
+#include "herd/model/hardware.hpp"
 #include "herd/model/topology.hpp"
 
 namespace herd::sim {
@@ -36,15 +38,14 @@ struct FabricOptions {
 
 class Fabric {
  public:
-  /// Builds the topology of the cluster and the layout of the plan. Throws model::ValueError
-  /// (pointer into /cluster or /plan) for a fabric or layout that cannot be built.
-  Fabric(const model::ClusterSpec& cluster, const model::PlanSpec& plan, FabricOptions options = {});
-  explicit Fabric(const model::Scenario& scenario, FabricOptions options = {})
-      : Fabric(scenario.cluster, scenario.plan, options) {}
+  /// Builds the topology of the cluster. Throws model::ValueError (pointer into /cluster) for a
+  /// fabric that cannot be built.
+  explicit Fabric(const model::ClusterSpec& cluster, FabricOptions options = {});
 
   [[nodiscard]] const model::ClusterSpec& cluster() const noexcept { return cluster_; }
   [[nodiscard]] const model::Topology& topology() const noexcept { return topology_; }
-  [[nodiscard]] const model::RankLayout& layout() const noexcept { return layout_; }
+  [[nodiscard]] int gpus() const noexcept { return topology_.num_gpus(); }
+  [[nodiscard]] int node_of(int gpu) const { return topology_.node_of(gpu); }
 
   [[nodiscard]] std::size_t slot_count() const noexcept { return capacity_.size(); }
   [[nodiscard]] SlotId slot_of(model::LinkId link) const { return slot_of_link_.at(link); }
@@ -56,25 +57,23 @@ class Fabric {
 
   /// Adds `weight` x (share of the bytes) to every slot the transfer from GPU `src` to GPU `dst`
   /// crosses (ECMP flows included). Nothing for src == dst.
-  void add_gpu_route(int src_gpu, int dst_gpu, double weight, TrafficBuilder& out) const;
-  void add_route(int src_rank, int dst_rank, double weight, TrafficBuilder& out) const {
-    add_gpu_route(layout_.gpu(src_rank), layout_.gpu(dst_rank), weight, out);
-  }
-  /// One-way latency between two ranks' GPUs (switch hops, NIC, NVLink), seconds.
-  [[nodiscard]] double latency_s(int src_rank, int dst_rank) const {
-    return topology_.latency_s(layout_.gpu(src_rank), layout_.gpu(dst_rank));
-  }
+  void add_route(int src_gpu, int dst_gpu, double weight, TrafficBuilder& out) const;
+  /// One-way latency between two GPUs (switch hops, NIC, NVLink), seconds.
+  [[nodiscard]] double latency_s(int src_gpu, int dst_gpu) const { return topology_.latency_s(src_gpu, dst_gpu); }
   /// Hopper-class GPU (FP8 tensor cores): selects NCCL's per-architecture constants.
   [[nodiscard]] bool hopper_class() const noexcept { return cluster_.gpu.peak_fp8_flops > 0; }
 
  private:
   model::ClusterSpec cluster_;
   model::Topology topology_;
-  model::RankLayout layout_;
   std::vector<SlotId> slot_of_link_;
   std::vector<double> capacity_;
   bool bundled_ = false;
 };
+
+/// Whether a Fabric built for `a` also serves `b`: every figure the topology, its routing and the
+/// collective algorithms read is the same (GPU compute figures may differ).
+bool same_network(const model::ClusterSpec& a, const model::ClusterSpec& b);
 
 /// Accumulates slot loads (dense scratch over every slot of a fabric, cleared by take()).
 /// One per thread of work; reuse it across many collectives to avoid reallocation.

@@ -1,13 +1,13 @@
 // Slots: links, or whole bundles where routing spreads evenly over a bundle's links.
-#include "herd/sim/network/fabric.hpp"
+#include "herd/sim/fabric/fabric.hpp"
 
 #include <algorithm>
 #include <cmath>
+#include <tuple>
 
 namespace herd::sim {
 
-Fabric::Fabric(const model::ClusterSpec& cluster, const model::PlanSpec& plan, FabricOptions options)
-    : cluster_(cluster), topology_(cluster), layout_(plan, cluster) {
+Fabric::Fabric(const model::ClusterSpec& cluster, FabricOptions options) : cluster_(cluster), topology_(cluster) {
   const auto links = topology_.links();
   const bool bundle = options.bundle_links && topology_.bundles_are_uniform();
   bundled_ = bundle;
@@ -35,7 +35,7 @@ std::string Fabric::slot_name(SlotId slot) const {
   return topology_.bundle_name(static_cast<model::BundleId>(slot - links));
 }
 
-void Fabric::add_gpu_route(int src_gpu, int dst_gpu, double weight, TrafficBuilder& out) const {
+void Fabric::add_route(int src_gpu, int dst_gpu, double weight, TrafficBuilder& out) const {
   auto& shares = out.route_scratch();
   shares.clear();
   topology_.route(src_gpu, dst_gpu, shares);
@@ -43,6 +43,25 @@ void Fabric::add_gpu_route(int src_gpu, int dst_gpu, double weight, TrafficBuild
     const SlotId slot = slot_of_link_[share.link];
     if (slot != kNoSlot) out.add(slot, weight * share.fraction);
   }
+}
+
+bool same_network(const model::ClusterSpec& a, const model::ClusterSpec& b) {
+  auto topology = [](const model::TopologySpec& t) {
+    return std::tie(t.family, t.nodes_per_rack, t.racks_per_pod, t.pod_oversubscription, t.aggregation_oversubscription,
+                    t.nodes_per_unit, t.leaf_oversubscription, t.spine_oversubscription, t.switch_radix,
+                    t.switch_latency_s, t.ecmp_flows, t.ecmp_spread);
+  };
+  auto collectives = [](const model::CollectiveSpec& k) {
+    return std::tie(k.algorithm, k.protocol, k.channels, k.max_channels, k.nvls_channels, k.nvls_efficiency,
+                    k.base_latency_s, k.intra_step_latency_s, k.inter_step_latency_s);
+  };
+  auto cluster = [](const model::ClusterSpec& c) {
+    return std::tie(c.num_gpus, c.gpus_per_node, c.nvswitch, c.intra_node_bandwidth, c.intra_node_latency_s,
+                    c.intra_node_efficiency, c.nvls, c.nics_per_node, c.nic_bandwidth, c.nic_efficiency, c.nic_latency_s,
+                    c.degraded_nics, c.gpu.nvlink_bandwidth, c.gpu.peak_fp8_flops);
+  };
+  return cluster(a) == cluster(b) && topology(a.topology) == topology(b.topology) &&
+         collectives(a.collectives) == collectives(b.collectives);
 }
 
 void TrafficBuilder::add(SlotId slot, double weight) {

@@ -1,28 +1,21 @@
 #pragma once
-// One training step of the whole cluster, simulated: every pipeline stage runs its lowered program
-// (sim/step/step_program.hpp) on streams, collectives go through a CommModel, pipeline transfers
-// arrive when the network delivers them. Symmetric mode simulates one GPU per pipeline stage and
-// counts its traffic for every copy; per-rank mode simulates every GPU (for stragglers).
+// What a simulated training step reports: step time, throughput, MFU/HFU, where the time went on
+// the rank that finished last, memory per stage and, on request, every op as a trace span. Plain
+// values only (no references into the simulation), so a report may cross threads and outlive
+// everything that produced it.
 #include <cstdint>
 #include <memory>
-#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
-#include "herd/model/calibration_profile.hpp"
+#include <nlohmann/json.hpp>
+
 #include "herd/model/memory.hpp"
-#include "herd/model/scenario.hpp"
-#include "herd/sim/step/comm_model.hpp"
+#include "herd/model/workload.hpp"
+#include "herd/sim/step/step_program.hpp"
 
 namespace herd::sim {
-
-struct StepOptions {
-  bool per_rank = false;  ///< simulate every GPU instead of one per pipeline stage
-  bool trace = false;     ///< record spans for --trace
-  const model::CalibrationProfile* calibration = nullptr;
-  /// What-ifs (per-rank mode): global rank -> fraction slower (0.2 = every compute op takes 1.2x).
-  std::vector<std::pair<int, double>> slow_ranks;
-};
 
 /// Where the step time goes on the rank that finishes last; the parts add up to step_time_s.
 struct StepBreakdown {
@@ -39,12 +32,25 @@ struct StepBreakdown {
   }
 };
 
+/// An op that appears in the trace, described by value.
+struct TraceOp {
+  std::string_view name;  ///< "qkv_proj", "dp_reduce_scatter_grads", ... (static storage)
+  model::OpKind kind = model::OpKind::elementwise;
+  model::Pass pass = model::Pass::forward;
+  model::Collective collective = model::Collective::all_reduce;
+  model::GemmShape gemm;
+  model::AttentionShape attention;
+  double flops = 0;      ///< hardware FLOPs
+  double hbm_bytes = 0;  ///< HBM bytes read + written
+};
+
+/// One op on one stream of one simulated rank.
 struct TraceSpan {
-  int rank = 0;              ///< simulated rank (symmetric mode: the pipeline stage)
+  int rank = 0;  ///< simulated rank: the pipeline stage in symmetric mode, the global rank per rank
   model::Stream stream = model::Stream::compute;
-  const model::Op* op = nullptr;
+  int op = 0;    ///< index into StepReport::trace_ops
   double start_s = 0, end_s = 0;
-  double bytes = 0;
+  double bytes = 0;  ///< communication: collective size or message
   CommGroup group = CommGroup::tp;
   int microbatch = -1, chunk = -1;
   bool backward = false;
@@ -66,18 +72,17 @@ struct StepReport {
   std::vector<double> stage_finish_s;  ///< when each pipeline stage finished its step
   model::MemoryReport memory;
   bool fits = false;
+  bool per_rank = false;      ///< every GPU simulated (else one per pipeline stage)
   int simulated_ranks = 0;
   std::uint64_t events = 0;
-  std::vector<TraceSpan> trace;
-  std::shared_ptr<const StepPlan> plan;  ///< the lowered step; owns the ops the trace points to
+  std::vector<TraceSpan> trace;     ///< with StepOptions::trace, in completion order
+  std::vector<TraceOp> trace_ops;   ///< what the spans' ops are
+  std::shared_ptr<const StepPlan> plan;  ///< the lowered step (immutable)
 };
 
-/// The what-ifs a scenario asks for (`whatif.*`): stragglers switch on per-rank mode.
-/// Throws model::InputError for a rank outside the job.
-StepOptions step_options_for(const model::Scenario& s);
+/// The JSON object `herd simulate --json` prints (schema in docs/cli.md).
+nlohmann::json step_report_json(const StepReport& report);
 
-/// Simulates one step. `comm` may be null: the closed-form (uncontended) model is used then.
-/// Re-entrant: no shared state; many may run at once on different threads.
-StepReport simulate_step(const model::Scenario& s, const StepOptions& options = {}, CommModel* comm = nullptr);
+std::string_view to_string(CommGroup g);
 
 }  // namespace herd::sim

@@ -1,0 +1,15 @@
+#pragma once
+// Step time, throughput, MFU/HFU, the breakdown of the rank that finished last, memory and the
+// trace, from what the executor left (internal).
+#include <vector>
+
+#include "executor.hpp"
+
+namespace herd::sim::detail {
+
+/// Aborts (invariant failure) when the parts of the critical rank's breakdown add up to more than
+/// its step: a wait counted twice would otherwise show as silently wrong numbers.
+StepReport assemble_report(const model::Scenario& s, const StepPlan& plan, const std::vector<RankState>& ranks,
+                           std::vector<RecordedSpan> spans, std::uint64_t events, bool per_rank);
+
+}  // namespace herd::sim::detail
