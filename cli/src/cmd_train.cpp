@@ -114,7 +114,7 @@ void print_report(std::ostream& out, const run::RunReport& r) {
       << "                         checkpoint loads " << hours(l.checkpoint_load) << " · spare waits " << hours(l.spare_wait)
       << " · planned " << hours(l.planned) << " · fewer replicas " << hours(l.degraded) << "\n";
   out << "Checkpoint               " << format_bytes(r.checkpoint.total_bytes) << " (" << format_bytes(r.checkpoint.per_gpu_bytes)
-      << " per GPU), " << (r.checkpoint_mode == run::CheckpointMode::async ? "async" : "sync") << ": write "
+      << " per GPU), " << (r.checkpoint_mode == model::CheckpointMode::async ? "async" : "sync") << ": write "
       << duration(r.checkpoint.write_s) << ", stall " << duration(r.checkpoint.stall_s) << ", load "
       << duration(r.checkpoint.load_s) << "; recovery " << duration(r.recovery_s) << "\n";
   out << "Checkpoint interval      " << duration(r.checkpoint_interval_s) << (r.interval_given ? " (given)" : " (simulated optimum)")

@@ -4,8 +4,8 @@
 #include <algorithm>
 #include <cmath>
 
-#include "herd/model/error.hpp"
 #include "herd/model/params.hpp"
+#include "herd/sim/run/component_counts.hpp"
 
 namespace herd::sim::run {
 
@@ -103,7 +103,7 @@ RunModel build_run_model(const model::Scenario& base, const StepTimeFn& step_tim
     base.fail("/run", "give run.tokens (train to a budget) or run.window (simulate a time window)");
   m.phases = build_phases(base, step_time, m.token_budget);
 
-  const ReliabilitySpec rel = read_reliability(base);
+  const model::ReliabilitySpec& rel = base.reliability;
   const ComponentCounts counts = component_counts(base.cluster);
   for (const auto& f : rel.failures) {
     FailureProcess p;

@@ -12,6 +12,7 @@
 #include "herd/model/architecture.hpp"
 #include "herd/model/hardware.hpp"
 #include "herd/model/plan.hpp"
+#include "herd/model/reliability.hpp"
 
 namespace herd::model {
 
@@ -41,6 +42,7 @@ struct Scenario {
   TransformerSpec model;
   PlanSpec plan;
   RunSpec run;
+  ReliabilitySpec reliability;      ///< failure classes merged over the defaults of failure_defaults
 
   /// Where the value at `pointer` came from: the file, a preset or a --set.
   std::string source_of(const std::string& pointer) const;
