@@ -256,6 +256,11 @@ RunSpec read_run(const ParamReader& r, const TransformerSpec& m, const PlanSpec&
     run.batch_schedule.push_back(std::move(ph));
   }
   if (run.batch_schedule.empty()) run.batch_schedule.push_back({0.0, m.seq_len, p.global_batch, nlohmann::json::object()});
+  run.window_s = r.has("/run/window") ? r.number("/run/window") : 0.0;
+  const long long trials = r.integer("/run/trials");
+  if (trials > 100'000'000) throw ValueError("/run/trials", "is too large");
+  run.trials = static_cast<int>(trials);
+  run.seed = static_cast<std::uint64_t>(r.integer("/run/seed"));
   return run;
 }
 
@@ -336,6 +341,19 @@ ReliabilitySpec read_reliability(const ParamReader& r) {
   return spec;
 }
 
+WhatIfSpec read_whatif(const ParamReader& r, const PlanSpec& p) {
+  WhatIfSpec w;
+  const auto stragglers = r.raw("/whatif/stragglers");
+  for (std::size_t i = 0; i < stragglers.size(); ++i) {
+    const std::string at = "/whatif/stragglers/" + std::to_string(i);
+    const long long rank = r.integer(at + "/rank");
+    if (rank >= p.gpus())
+      throw ValueError(at + "/rank", "rank " + std::to_string(rank) + " is outside the job's " + std::to_string(p.gpus()) + " GPUs");
+    w.stragglers.push_back({static_cast<int>(rank), r.number(at + "/slowdown")});
+  }
+  return w;
+}
+
 }  // namespace
 
 void build_scenario(Scenario& s) {
@@ -350,6 +368,7 @@ void build_scenario(Scenario& s) {
   if (s.name.empty()) s.name = s.model.name + " on " + std::to_string(s.cluster.num_gpus) + " " + s.cluster.gpu.name;
   validate_plan(s.plan, s.model, s.cluster);
   s.reliability = read_reliability(r);
+  s.whatif = read_whatif(r, s.plan);
 }
 
 }  // namespace herd::model::detail

@@ -195,3 +195,27 @@ TEST_CASE("the reliability section: defaults from Llama 3, classes merged by nam
     CHECK_THROWS_AS(default_scenario(sets({"reliability.failures.faulty_gpu.distribution=lognormal"})), InputError);
   }
 }
+
+TEST_CASE("run settings: window, trials and seed", "[scenario]") {
+  const Scenario d = default_scenario();
+  CHECK(d.run.window_s == 0);
+  CHECK(d.run.trials == 1000);
+  CHECK(d.run.seed == 1);
+  const Scenario s = default_scenario(sets({"run.window=54 d", "run.trials=64", "run.seed=7"}));
+  CHECK(s.run.window_s == Approx(54 * 86400));
+  CHECK(s.run.trials == 64);
+  CHECK(s.run.seed == 7);
+  CHECK(error_of([] { default_scenario(sets({"run.trials=200000000"})); }) ==
+        "--set run.trials=200000000: /run/trials: is too large");
+}
+
+TEST_CASE("what-ifs: stragglers inside the job", "[scenario][errors]") {
+  CHECK(default_scenario().whatif.stragglers.empty());
+  const Scenario s = default_scenario(sets({R"(whatif.stragglers=[{"rank": 3, "slowdown": 0.5}])"}));
+  REQUIRE(s.whatif.stragglers.size() == 1);
+  CHECK(s.whatif.stragglers[0].rank == 3);
+  CHECK(s.whatif.stragglers[0].slowdown == 0.5);
+  CHECK(error_of([] { default_scenario(sets({R"(whatif.stragglers=[{"rank": 16384, "slowdown": 0.5}])"})); }) ==
+        R"(--set whatif.stragglers=[{"rank": 16384, "slowdown": 0.5}]: /whatif/stragglers/0/rank: rank 16384 is outside )"
+        "the job's 16384 GPUs");
+}

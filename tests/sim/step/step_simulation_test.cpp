@@ -222,3 +222,12 @@ TEST_CASE("gradient reductions per micro-batch, per round and per step", "[step]
   CHECK(reductions("plan.grad_sync=per_round") == 2 * 2);
   CHECK(reductions("plan.grad_sync=per_step") == 2 * 1);
 }
+
+TEST_CASE("a scenario's stragglers become slow ranks, simulated per rank", "[step]") {
+  const auto none = sim::step_options_for(scenario({}));
+  CHECK_FALSE(none.per_rank);
+  CHECK(none.slow_ranks.empty());
+  const auto opt = sim::step_options_for(scenario({R"(whatif.stragglers=[{"rank": 3, "slowdown": 0.5}])"}));
+  CHECK(opt.per_rank);
+  CHECK(opt.slow_ranks == std::vector<std::pair<int, double>>{{3, 0.5}});
+}

@@ -72,8 +72,8 @@ struct StepReport {
   std::shared_ptr<const StepPlan> plan;  ///< the lowered step; owns the ops the trace points to
 };
 
-/// The what-ifs a scenario asks for (`whatif.*`): stragglers switch on per-rank mode.
-/// Throws model::InputError for a rank outside the job.
+/// The what-ifs a scenario asks for (`whatif.*`): stragglers become slow ranks; stragglers or
+/// degraded NICs switch on per-rank mode. Everything else is left at its default.
 StepOptions step_options_for(const model::Scenario& s);
 
 /// Simulates one step. `comm` may be null: the closed-form (uncontended) model is used then.
