@@ -32,12 +32,12 @@ struct TrainCommand {
 };
 
 // Where each phase's step time comes from: a step time the scenario gives, else `herd simulate`
-// (with the calibration profile, when there is one).
+// of the phase with its what-ifs (and with the calibration profile, when there is one).
 run::StepTimeSource step_time_source(const model::Scenario& s, const CalibrationOption& calibration) {
   auto profile = std::make_shared<const std::optional<model::CalibrationProfile>>(calibration.load(s));
   return run::prefer_given_step_time(
       s, run::StepTimeSource{[profile](const model::Scenario& phase) {
-                               sim::StepOptions opt;
+                               sim::StepOptions opt = sim::step_options_for(phase);
                                opt.calibration = *profile ? &**profile : nullptr;
                                return sim::simulate_step(phase, opt).step_time_s;
                              },
