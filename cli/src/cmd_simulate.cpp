@@ -67,8 +67,8 @@ Action add_simulate_command(CLI::App& app) {
   state->calibration.add_to(*cmd);
   return [state](Streams io) {
     const model::Scenario s = state->options.load();
-    sim::StepOptions opt = sim::step_options_for(s);
-    opt.per_rank = opt.per_rank || state->per_rank;
+    sim::StepOptions opt;
+    opt.per_rank = state->per_rank;
     const std::optional<model::CalibrationProfile> profile = state->calibration.load(s);
     if (profile) {
       opt.calibration = &*profile;

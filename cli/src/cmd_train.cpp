@@ -32,7 +32,7 @@ struct TrainCommand {
 };
 
 // Where each phase's step time comes from: a step time the scenario gives, else `herd simulate`
-// (with the calibration profile, when there is one).
+// of the phase with its what-ifs (and with the calibration profile, when there is one).
 run::StepTimeSource step_time_source(const model::Scenario& s, const CalibrationOption& calibration) {
   auto profile = std::make_shared<const std::optional<model::CalibrationProfile>>(calibration.load(s));
   return run::prefer_given_step_time(
@@ -114,7 +114,7 @@ void print_report(std::ostream& out, const run::RunReport& r) {
       << "                         checkpoint loads " << hours(l.checkpoint_load) << " · spare waits " << hours(l.spare_wait)
       << " · planned " << hours(l.planned) << " · fewer replicas " << hours(l.degraded) << "\n";
   out << "Checkpoint               " << format_bytes(r.checkpoint.total_bytes) << " (" << format_bytes(r.checkpoint.per_gpu_bytes)
-      << " per GPU), " << (r.checkpoint_mode == run::CheckpointMode::async ? "async" : "sync") << ": write "
+      << " per GPU), " << (r.checkpoint_mode == model::CheckpointMode::async ? "async" : "sync") << ": write "
       << duration(r.checkpoint.write_s) << ", stall " << duration(r.checkpoint.stall_s) << ", load "
       << duration(r.checkpoint.load_s) << "; recovery " << duration(r.recovery_s) << "\n";
   out << "Checkpoint interval      " << duration(r.checkpoint_interval_s) << (r.interval_given ? " (given)" : " (simulated optimum)")

@@ -1,5 +1,6 @@
 // From a validated document to typed sections, with the defaults the table declares and the ones
-// that derive from other keys (dp, kv_heads, head_dim, sequence_parallel, grad_sync, ...).
+// that derive from other keys (dp, kv_heads, head_dim, sequence_parallel, grad_sync, ...) or come
+// from elsewhere (the Llama 3 failure classes, llama3_failures.cpp).
 #include "scenario_build.hpp"
 
 #include <algorithm>
@@ -255,7 +256,102 @@ RunSpec read_run(const ParamReader& r, const TransformerSpec& m, const PlanSpec&
     run.batch_schedule.push_back(std::move(ph));
   }
   if (run.batch_schedule.empty()) run.batch_schedule.push_back({0.0, m.seq_len, p.global_batch, nlohmann::json::object()});
+  run.window_s = r.has("/run/window") ? r.number("/run/window") : 0.0;
+  const long long trials = r.integer("/run/trials");
+  if (trials > 100'000'000) throw ValueError("/run/trials", "is too large");
+  run.trials = static_cast<int>(trials);
+  run.seed = static_cast<std::uint64_t>(r.integer("/run/seed"));
   return run;
+}
+
+Component component_named(const std::string& name) {
+  for (Component c : {Component::gpu, Component::node, Component::nic, Component::leaf_switch, Component::job})
+    if (to_string(c) == name) return c;
+  return Component::gpu;  // the table admits no other name
+}
+
+// Reads the keys a failure entry gives over `f` (a default class, or the table's defaults when
+// the class is new).
+void read_failure_class(const ParamReader& r, const nlohmann::json& entry, const std::string& at, bool is_new,
+                        FailureClass& f) {
+  auto given = [&](const char* key) { return entry.contains(key) && !entry[key].is_null(); };
+  auto pick = [&](const char* key) { return is_new || given(key); };
+  const std::string p = at + "/";
+  if (is_new && !given("rate")) throw ValueError(p + "rate", "is required for a new failure class");
+  if (pick("category")) f.category = r.string(p + "category");
+  if (pick("component")) f.component = component_named(r.string(p + "component"));
+  if (given("rate")) f.rate_per_s = r.number(p + "rate");
+  if (pick("distribution"))
+    f.distribution = r.string(p + "distribution") == "weibull" ? Distribution::weibull : Distribution::exponential;
+  if (pick("weibull_shape")) f.weibull_shape = r.number(p + "weibull_shape");
+  if (pick("multiplier")) f.multiplier = r.number(p + "multiplier");
+  if (given("detection_time")) f.detection_s = r.number(p + "detection_time");
+  if (given("replaces_node")) f.replaces_node = r.boolean(p + "replaces_node");
+  else if (is_new) f.replaces_node = f.component == Component::gpu || f.component == Component::node || f.component == Component::nic;
+}
+
+// User classes merge over the defaults by name: a default class changes only the keys given, any
+// other name adds a class.
+std::vector<FailureClass> read_failure_classes(const ParamReader& r) {
+  std::vector<FailureClass> classes;
+  if (r.string("/reliability/failure_defaults") == "llama3") classes = llama3_failure_classes();
+  const nlohmann::json given = r.raw("/reliability/failures");
+  if (!given.is_object()) return classes;
+  for (const auto& [name, entry] : given.items()) {
+    const std::string at = (nlohmann::json::json_pointer("/reliability/failures") / name).to_string();
+    const auto existing = std::find_if(classes.begin(), classes.end(), [&](const FailureClass& f) { return f.name == name; });
+    if (existing != classes.end()) {
+      read_failure_class(r, entry, at, false, *existing);
+    } else {
+      FailureClass f;
+      f.name = name;
+      read_failure_class(r, entry, at, true, f);
+      classes.push_back(std::move(f));
+    }
+  }
+  return classes;
+}
+
+ReliabilitySpec read_reliability(const ParamReader& r) {
+  ReliabilitySpec spec;
+  spec.failures = read_failure_classes(r);
+  spec.failure_multiplier = r.number("/reliability/failure_multiplier");
+  spec.planned_rate_per_s = r.has("/reliability/planned_rate") ? r.number("/reliability/planned_rate") : llama3_planned_rate_per_s();
+  spec.detection_s = r.number("/reliability/detection_time");
+  spec.restart_s = r.number("/reliability/restart_time");
+  spec.communicator_setup_per_gpu_s = r.number("/reliability/communicator_setup_per_gpu");
+  auto& c = spec.checkpoint;
+  c.mode = r.string("/reliability/checkpoint/mode") == "async" ? CheckpointMode::async : CheckpointMode::sync;
+  c.interval_s = r.has("/reliability/checkpoint/interval") ? r.number("/reliability/checkpoint/interval") : 0.0;
+  c.bandwidth_share = r.number("/reliability/checkpoint/bandwidth_share");
+  if (c.bandwidth_share <= 0) throw ValueError("/reliability/checkpoint/bandwidth_share", "must be positive");
+  c.host_copy_bandwidth = r.number("/reliability/checkpoint/host_copy_bandwidth");
+  auto& sp = spec.spares;
+  if (r.has("/reliability/spares/nodes")) {
+    const long long n = r.integer("/reliability/spares/nodes");
+    if (n > 10'000'000) throw ValueError("/reliability/spares/nodes", "is too large");
+    sp.nodes = static_cast<int>(n);
+  }
+  sp.repair_s = r.has("/reliability/spares/repair_time") ? r.number("/reliability/spares/repair_time") : 0.0;
+  sp.swap_s = r.number("/reliability/spares/swap_time");
+  sp.when_exhausted = r.string("/reliability/spares/when_exhausted") == "wait" ? WhenNoSpare::wait : WhenNoSpare::shrink;
+  if (sp.nodes >= 0 && sp.when_exhausted == WhenNoSpare::wait && sp.repair_s <= 0)
+    throw ValueError("/reliability/spares/repair_time",
+                     "is required when spares are limited and when_exhausted is \"wait\" (else the job would wait forever)");
+  return spec;
+}
+
+WhatIfSpec read_whatif(const ParamReader& r, const PlanSpec& p) {
+  WhatIfSpec w;
+  const auto stragglers = r.raw("/whatif/stragglers");
+  for (std::size_t i = 0; i < stragglers.size(); ++i) {
+    const std::string at = "/whatif/stragglers/" + std::to_string(i);
+    const long long rank = r.integer(at + "/rank");
+    if (rank >= p.gpus())
+      throw ValueError(at + "/rank", "rank " + std::to_string(rank) + " is outside the job's " + std::to_string(p.gpus()) + " GPUs");
+    w.stragglers.push_back({static_cast<int>(rank), r.number(at + "/slowdown")});
+  }
+  return w;
 }
 
 }  // namespace
@@ -271,6 +367,8 @@ void build_scenario(Scenario& s) {
   s.run = read_run(r, s.model, s.plan);
   if (s.name.empty()) s.name = s.model.name + " on " + std::to_string(s.cluster.num_gpus) + " " + s.cluster.gpu.name;
   validate_plan(s.plan, s.model, s.cluster);
+  s.reliability = read_reliability(r);
+  s.whatif = read_whatif(r, s.plan);
 }
 
 }  // namespace herd::model::detail

@@ -87,3 +87,23 @@ TEST_CASE("herd train: bad input exits 2 naming the key, and writes nothing", "[
   CHECK(neither.code == 2);
   CHECK(neither.err.find("give run.tokens") != std::string::npos);
 }
+
+TEST_CASE("herd train times its phases with the scenario's what-ifs, as herd simulate does", "[cli][train]") {
+  // One phase: the phase's scenario is the simulated one, so the two step times are the same number.
+  const HerdRun healthy = run_herd({"simulate", "llama3-8b", "--json"});
+  REQUIRE(healthy.code == 0);
+  for (const char* whatif : {R"(whatif.stragglers=[{"rank": 3, "slowdown": 0.5}])",
+                             R"(whatif.degraded_nics=[{"nic": 3, "bandwidth": 0.25}])"}) {
+    INFO(whatif);
+    const HerdRun simulated = run_herd({"simulate", "llama3-8b", "--json", "--set", whatif});
+    const HerdRun trained =
+        run_herd({"train", "llama3-8b", "--json", "--trials", "8", "--set", "run.tokens=15T", "--set", whatif});
+    REQUIRE(simulated.code == 0);
+    REQUIRE(trained.code == 0);
+    const double step_s = nlohmann::json::parse(simulated.out)["step_time_s"].get<double>();
+    const auto phases = nlohmann::json::parse(trained.out)["phases"];
+    REQUIRE(phases.size() == 1);
+    CHECK(phases[0]["step_time_s"].get<double>() == Approx(step_s).epsilon(1e-9));
+    CHECK(step_s > nlohmann::json::parse(healthy.out)["step_time_s"].get<double>());
+  }
+}

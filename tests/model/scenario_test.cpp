@@ -137,3 +137,85 @@ TEST_CASE("overrides reach into what presets provide, and naming a preset starts
   CHECK(error_of([] { default_scenario(sets({"run.batch_schedule.7.seq_len=4096"})); }) ==
         "--set run.batch_schedule.7.seq_len=4096: /run/batch_schedule: has no element \"7\"");
 }
+
+TEST_CASE("the reliability section: defaults from Llama 3, classes merged by name", "[scenario][reliability]") {
+  SECTION("defaults") {
+    const auto& spec = default_scenario().reliability;
+    CHECK(spec.failures.size() == 18);
+    CHECK(spec.failure_multiplier == 1);
+    CHECK(spec.detection_s == Approx(34));         // 4.096 us x 2^20 x 8 = 34.4 s
+    CHECK(spec.restart_s == Approx(300));
+    CHECK(spec.communicator_setup_per_gpu_s == Approx(2.7e-3));
+    CHECK(spec.checkpoint.mode == CheckpointMode::sync);
+    CHECK(spec.checkpoint.interval_s == 0);        // the simulated optimum
+    CHECK(spec.checkpoint.host_copy_bandwidth == Approx(64e9));
+    CHECK(spec.spares.nodes < 0);
+    CHECK(spec.planned_rate_per_s == Approx(llama3_planned_rate_per_s()));
+  }
+  SECTION("an entry named like a default class changes only what it gives") {
+    const auto base = llama3_failure_classes().front();
+    const auto spec = default_scenario(sets({"reliability.failures.faulty_gpu.multiplier=2"})).reliability;
+    const auto& f = spec.failures.front();
+    CHECK(f.name == "faulty_gpu");
+    CHECK(f.multiplier == 2);
+    CHECK(f.rate_per_s == base.rate_per_s);
+    CHECK(f.category == "GPU");
+    CHECK(f.replaces_node);
+    CHECK(spec.failures.size() == 18);
+  }
+  SECTION("a new class needs a rate and takes the table's defaults") {
+    const auto spec = default_scenario(sets({"reliability.failure_defaults=none", "reliability.failures.cosmic.rate=1e-6 /h",
+                                             "reliability.failures.cosmic.component=node"}))
+                          .reliability;
+    REQUIRE(spec.failures.size() == 1);
+    CHECK(spec.failures[0].rate_per_s == Approx(1e-6 / 3600));
+    CHECK(spec.failures[0].component == Component::node);
+    CHECK(spec.failures[0].category == "unknown");
+    CHECK(spec.failures[0].replaces_node);
+    CHECK(spec.failures[0].distribution == Distribution::exponential);
+  }
+  SECTION("the rest of the section") {
+    const auto spec = default_scenario(sets({"reliability.checkpoint.mode=async", "reliability.checkpoint.interval=30 min",
+                                             "reliability.spares.nodes=4", "reliability.spares.when_exhausted=wait",
+                                             "reliability.spares.repair_time=2 d", "reliability.planned_rate=0 /h"}))
+                          .reliability;
+    CHECK(spec.checkpoint.mode == CheckpointMode::async);
+    CHECK(spec.checkpoint.interval_s == Approx(1800));
+    CHECK(spec.spares.nodes == 4);
+    CHECK(spec.spares.when_exhausted == WhenNoSpare::wait);
+    CHECK(spec.spares.repair_s == Approx(2 * 86400));
+    CHECK(spec.planned_rate_per_s == 0);
+  }
+  SECTION("errors name the source and the pointer") {
+    CHECK(error_of([] { default_scenario(sets({"reliability.failures.cosmic.multiplier=2"})); }) ==
+          "built-in llama3-405b-16k: /reliability/failures/cosmic/rate: is required for a new failure class");
+    CHECK(error_of([] { default_scenario(sets({"reliability.spares.nodes=4", "reliability.spares.when_exhausted=wait"})); }) ==
+          "built-in llama3-405b-16k: /reliability/spares/repair_time: is required when spares are limited and "
+          "when_exhausted is \"wait\" (else the job would wait forever)");
+    CHECK_THROWS_AS(default_scenario(sets({"reliability.failures.faulty_gpu.distribution=lognormal"})), InputError);
+  }
+}
+
+TEST_CASE("run settings: window, trials and seed", "[scenario]") {
+  const Scenario d = default_scenario();
+  CHECK(d.run.window_s == 0);
+  CHECK(d.run.trials == 1000);
+  CHECK(d.run.seed == 1);
+  const Scenario s = default_scenario(sets({"run.window=54 d", "run.trials=64", "run.seed=7"}));
+  CHECK(s.run.window_s == Approx(54 * 86400));
+  CHECK(s.run.trials == 64);
+  CHECK(s.run.seed == 7);
+  CHECK(error_of([] { default_scenario(sets({"run.trials=200000000"})); }) ==
+        "--set run.trials=200000000: /run/trials: is too large");
+}
+
+TEST_CASE("what-ifs: stragglers inside the job", "[scenario][errors]") {
+  CHECK(default_scenario().whatif.stragglers.empty());
+  const Scenario s = default_scenario(sets({R"(whatif.stragglers=[{"rank": 3, "slowdown": 0.5}])"}));
+  REQUIRE(s.whatif.stragglers.size() == 1);
+  CHECK(s.whatif.stragglers[0].rank == 3);
+  CHECK(s.whatif.stragglers[0].slowdown == 0.5);
+  CHECK(error_of([] { default_scenario(sets({R"(whatif.stragglers=[{"rank": 16384, "slowdown": 0.5}])"})); }) ==
+        R"(--set whatif.stragglers=[{"rank": 16384, "slowdown": 0.5}]: /whatif/stragglers/0/rank: rank 16384 is outside )"
+        "the job's 16384 GPUs");
+}

@@ -8,7 +8,7 @@
 
 namespace herd::sim::run {
 
-CheckpointCost checkpoint_cost(const model::Scenario& s, const CheckpointSpec& spec) {
+CheckpointCost checkpoint_cost(const model::Scenario& s, const model::CheckpointSpec& spec) {
   CheckpointCost c;
   // One copy of the state: replicas across DP are written once (torch.distributed.checkpoint
   // deduplicates replicated tensors), so the size is the model's, whatever the sharding.
@@ -23,7 +23,7 @@ CheckpointCost checkpoint_cost(const model::Scenario& s, const CheckpointSpec& s
   if (!(bandwidth > 0)) s.fail("/cluster/storage/bandwidth", "must be positive to write checkpoints");
   c.write_s = c.total_bytes / bandwidth;
   c.load_s = c.write_s;
-  if (spec.mode == CheckpointMode::sync) {
+  if (spec.mode == model::CheckpointMode::sync) {
     c.stall_s = c.write_s;
   } else {
     c.stall_s = c.per_gpu_bytes / spec.host_copy_bandwidth;

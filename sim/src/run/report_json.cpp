@@ -64,7 +64,7 @@ json run_report_json(const RunReport& r) {
       {"gpu_hours", r.gpu_hours},
       {"gpus", r.allocated_gpus},
       {"checkpoint",
-       {{"mode", r.checkpoint_mode == CheckpointMode::async ? "async" : "sync"},
+       {{"mode", r.checkpoint_mode == model::CheckpointMode::async ? "async" : "sync"},
         {"size_bytes", r.checkpoint.total_bytes},
         {"per_gpu_bytes", r.checkpoint.per_gpu_bytes},
         {"write_s", r.checkpoint.write_s},

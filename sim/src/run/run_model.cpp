@@ -4,8 +4,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "herd/model/error.hpp"
-#include "herd/model/params.hpp"
+#include "herd/sim/run/component_counts.hpp"
 
 namespace herd::sim::run {
 
@@ -56,15 +55,7 @@ std::vector<model::Scenario> phase_scenarios(const model::Scenario& base) {
   return out;
 }
 
-MonteCarloSettings monte_carlo_settings(const model::Scenario& base) {
-  const model::ParamReader r(base.resolved);
-  MonteCarloSettings m;
-  const long long trials = r.integer("/run/trials");
-  if (trials > 100'000'000) base.fail("/run/trials", "is too large");
-  m.trials = static_cast<int>(trials);
-  m.seed = static_cast<std::uint64_t>(r.integer("/run/seed"));
-  return m;
-}
+MonteCarloSettings monte_carlo_settings(const model::Scenario& base) { return {base.run.trials, base.run.seed}; }
 
 namespace {
 
@@ -94,16 +85,15 @@ std::vector<Phase> build_phases(const model::Scenario& base, const StepTimeFn& s
 }  // namespace
 
 RunModel build_run_model(const model::Scenario& base, const StepTimeFn& step_time) {
-  const model::ParamReader r(base.resolved);
   RunModel m;
   m.name = base.name;
   m.token_budget = base.run.tokens;
-  m.window_s = r.has("/run/window") ? r.number("/run/window") : 0.0;
+  m.window_s = base.run.window_s;
   if (m.token_budget <= 0 && m.window_s <= 0)
     base.fail("/run", "give run.tokens (train to a budget) or run.window (simulate a time window)");
   m.phases = build_phases(base, step_time, m.token_budget);
 
-  const ReliabilitySpec rel = read_reliability(base);
+  const model::ReliabilitySpec& rel = base.reliability;
   const ComponentCounts counts = component_counts(base.cluster);
   for (const auto& f : rel.failures) {
     FailureProcess p;

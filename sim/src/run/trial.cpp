@@ -59,7 +59,7 @@ class Trial {
     const FailureProcess& f = m_.failures[c];
     if (!(f.rate_per_s > 0)) return;
     const double mean = 1.0 / f.rate_per_s;
-    const double gap = f.distribution == Distribution::weibull ? streams_[c].weibull(f.weibull_shape, mean)
+    const double gap = f.distribution == model::Distribution::weibull ? streams_[c].weibull(f.weibull_shape, mean)
                                                                : streams_[c].exponential(mean);
     schedule_within_horizon(gap, [this, c] { on_failure(c); }, kFailurePriority);
   }
@@ -135,7 +135,7 @@ class Trial {
       --pool_;
       return now;
     }
-    if (m_.spares.when_exhausted == WhenNoSpare::shrink) {
+    if (m_.spares.when_exhausted == model::WhenNoSpare::shrink) {
       ++missing_nodes_;
       return now;
     }
@@ -265,7 +265,7 @@ class Trial {
 }  // namespace
 
 double effective_interval(const RunModel& m, double interval_s) {
-  return m.checkpoint_mode == CheckpointMode::async ? std::max(interval_s, m.checkpoint.durable_lag_s) : interval_s;
+  return m.checkpoint_mode == model::CheckpointMode::async ? std::max(interval_s, m.checkpoint.durable_lag_s) : interval_s;
 }
 
 TrialResult simulate_trial(const RunModel& model, std::uint64_t seed, std::uint64_t trial, double interval_s,

@@ -42,7 +42,7 @@ constexpr std::uint64_t kCheckEvery = 4096;
 }  // namespace
 
 Executor::Executor(engine::Simulation& sim, const model::Scenario& s, const StepPlan& plan, const StepGroups& groups,
-                   bool per_rank, bool trace, const std::vector<std::pair<int, double>>& slow_ranks, CommModel& comm)
+                   bool per_rank, bool trace, CommModel& comm)
     : s_(s), plan_(plan), groups_(groups), per_rank_(per_rank), trace_on_(trace), comm_(comm), sim_(sim) {
   const int count = per_rank ? s.plan.gpus() : s.plan.pp;
   ranks_.resize(static_cast<std::size_t>(count));
@@ -68,8 +68,9 @@ Executor::Executor(engine::Simulation& sim, const model::Scenario& s, const Step
     }
     r.inst.back().prog = &st.step_end;
   }
-  for (const auto& [rank, fraction] : slow_ranks)
-    if (per_rank && rank >= 0 && rank < count) ranks_[static_cast<std::size_t>(rank)].slowdown = 1.0 + fraction;
+  for (const auto& straggler : s.whatif.stragglers)
+    if (per_rank && straggler.rank >= 0 && straggler.rank < count)
+      ranks_[static_cast<std::size_t>(straggler.rank)].slowdown = 1.0 + straggler.slowdown;
 }
 
 void Executor::run(const Control& control) {

@@ -81,9 +81,9 @@ struct RecordedSpan {
 
 class Executor {
  public:
-  /// `slow_ranks`: (global rank, fraction slower) in per-rank mode.
+  /// In per-rank mode the scenario's stragglers compute slower.
   Executor(engine::Simulation& sim, const model::Scenario& s, const StepPlan& plan, const StepGroups& groups,
-           bool per_rank, bool trace, const std::vector<std::pair<int, double>>& slow_ranks, CommModel& comm);
+           bool per_rank, bool trace, CommModel& comm);
 
   /// Runs the step to its end. Throws Cancelled when `control` asks to stop; a step that cannot
   /// finish (a rank waiting for something that never comes) is an invariant failure.

@@ -57,8 +57,13 @@ std::pair<std::uint64_t, std::uint64_t> StepSimulator::cache_hits_misses() const
   return out;
 }
 
+bool needs_per_rank(const model::Scenario& s) {
+  return !s.whatif.stragglers.empty() || !s.cluster.degraded_nics.empty();
+}
+
 StepReport StepSimulator::simulate(const model::Scenario& s, const StepOptions& options, const Control& control) const {
   check_stop(control);
+  const bool per_rank = options.per_rank || needs_per_rank(s);
   const model::ComputeCostModel cost(s.cluster.gpu, options.calibration);
   auto plan = std::make_shared<const StepPlan>(lower_step(s, cost));
   const detail::StepGroups groups(s.plan, s.cluster);
@@ -68,13 +73,13 @@ StepReport StepSimulator::simulate(const model::Scenario& s, const StepOptions& 
   if (!comm) {
     const auto& platform = platform_->get(s.cluster);
     fabric_comm.emplace(sim, *platform.fabric,
-                        prepare_comm(*platform.fabric, s, *plan, options.per_rank, platform.cache.get()));
+                        prepare_comm(*platform.fabric, s, *plan, per_rank, platform.cache.get()));
     comm = &*fabric_comm;
   }
-  detail::Executor executor(sim, s, *plan, groups, options.per_rank, options.trace, options.slow_ranks, *comm);
+  detail::Executor executor(sim, s, *plan, groups, per_rank, options.trace, *comm);
   executor.run(control);
   StepReport report = detail::assemble_report(s, *plan, executor.ranks(), std::move(executor.trace()),
-                                              executor.events(), options.per_rank);
+                                              executor.events(), per_rank);
   report.plan = std::move(plan);
   return report;
 }

@@ -9,7 +9,7 @@ using namespace herd::sim::run;
 
 TEST_CASE("checkpoint of Llama 3 405B on 16K GPUs", "[run][checkpoint]") {
   const auto s = herd::model::default_scenario();
-  CheckpointSpec spec;
+  herd::model::CheckpointSpec spec;
   spec.host_copy_bandwidth = 64e9;
   // Closed form: 405,853,388,800 parameters (llama3.md) x (2 BF16 + 4 FP32 master + 8 Adam) bytes.
   const double size = 405'853'388'800.0 * 14.0;
@@ -24,7 +24,7 @@ TEST_CASE("checkpoint of Llama 3 405B on 16K GPUs", "[run][checkpoint]") {
   // (2 h q + 2 h kv + 3 h f) / 8 matrix parameters plus its two norms (2 h, replicated).
   const double layer = (2.0 * 16384 * 16384 + 2.0 * 16384 * 1024 + 3.0 * 16384 * 53248) / 8 + 2.0 * 16384;
   CHECK(sync.per_gpu_bytes == Approx(8 * layer * 14.0 / 128));
-  spec.mode = CheckpointMode::async;
+  spec.mode = herd::model::CheckpointMode::async;
   const auto async = checkpoint_cost(s, spec);
   CHECK(async.stall_s == Approx(async.per_gpu_bytes / 64e9));
   CHECK(async.durable_lag_s == Approx(size / 2e12));

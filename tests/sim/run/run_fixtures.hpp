@@ -29,7 +29,7 @@ inline RunModel unit_model(double work_s, double stall_s, double restart_s) {
 
 /// A job-wide failure process with mean time between failures `mtbf_s`.
 inline FailureProcess failure(const std::string& name, double mtbf_s, double detection_s = 0,
-                              Distribution d = Distribution::exponential, double shape = 1) {
+                              model::Distribution d = model::Distribution::exponential, double shape = 1) {
   FailureProcess f;
   f.name = name;
   f.category = "test";

@@ -63,7 +63,7 @@ TEST_CASE("at high failure rates the optimum leaves Young's formula", "[run][opt
 
 TEST_CASE("the report does not depend on the number of threads", "[run][monte-carlo]") {
   RunModel m = unit_model(2e6, 20, 300);
-  m.failures = {failure("a", 20'000, 30), failure("b", 60'000, 600, Distribution::weibull, 0.7)};
+  m.failures = {failure("a", 20'000, 30), failure("b", 60'000, 600, herd::model::Distribution::weibull, 0.7)};
   m.planned_rate_per_s = 1.0 / 200'000;
   const RunSimulation sim(m);
   std::string serial, parallel;

@@ -37,7 +37,7 @@ TEST_CASE("work since the last durable checkpoint is lost", "[run][trial]") {
   // 9,000 s of work kept. Second at ~20,000 (9,500 s into the segment): 3 more durable, 200 s
   // lost, 18,000 kept; restart, then 2,000 s to the end of 20,000 s of work: ~22,500 s.
   RunModel m = unit_model(20'000, 100, 500);
-  m.failures = {failure("sharp", 10'000, 0, Distribution::weibull, kSharp)};
+  m.failures = {failure("sharp", 10'000, 0, herd::model::Distribution::weibull, kSharp)};
   const TrialResult r = simulate_trial(m, 7, 0, 3000);
   REQUIRE(r.finished);
   CHECK(r.unexpected == 2);
@@ -56,11 +56,11 @@ TEST_CASE("an asynchronous checkpoint is restorable only once written", "[run][t
   m.token_budget = 0;
   m.phases[0].end_tokens = std::numeric_limits<double>::infinity();
   m.window_s = 9'350;
-  m.failures = {failure("sharp", 9'300, 0, Distribution::weibull, kSharp)};
+  m.failures = {failure("sharp", 9'300, 0, herd::model::Distribution::weibull, kSharp)};
   const TrialResult sync = simulate_trial(m, 3, 0, 3000);
   CHECK(sync.tokens == Approx(9000));
   CHECK(sync.lost.lost_work == Approx(270).margin(80));
-  m.checkpoint_mode = CheckpointMode::async;
+  m.checkpoint_mode = herd::model::CheckpointMode::async;
   m.checkpoint.durable_lag_s = 500;
   const TrialResult async = simulate_trial(m, 3, 0, 3000);
   CHECK(async.tokens == Approx(6000));
@@ -80,7 +80,7 @@ TEST_CASE("failure counts: Poisson and Weibull renewal means", "[run][trial]") {
   for (const auto& t : sim.trials(11, kTrials, 1e4)) total += t.unexpected;
   CHECK(total / kTrials == Approx(1000).margin(4 * std::sqrt(1000.0 / kTrials)));
 
-  m.failures = {failure("weibull", 1000, 0, Distribution::weibull, 0.7)};
+  m.failures = {failure("weibull", 1000, 0, herd::model::Distribution::weibull, 0.7)};
   RunSimulation weibull(m);
   total = 0;
   for (const auto& t : weibull.trials(11, kTrials, 1e4)) total += t.unexpected;
@@ -102,7 +102,7 @@ TEST_CASE("spare nodes: unlimited, shrinking, waiting", "[run][trial]") {
 
   m.spares.nodes = 0;
   m.spares.repair_s = 30'000;  // so the job gets its replicas back before it loses them all
-  m.spares.when_exhausted = WhenNoSpare::shrink;
+  m.spares.when_exhausted = herd::model::WhenNoSpare::shrink;
   const TrialResult shrink = simulate_trial(m, 5, 0, 2000);
   CHECK(shrink.finished);
   CHECK(shrink.unexpected > 2);
@@ -111,7 +111,7 @@ TEST_CASE("spare nodes: unlimited, shrinking, waiting", "[run][trial]") {
   CHECK(shrink.elapsed_s > unlimited.elapsed_s);
   CHECK(shrink.elapsed_s == Approx(shrink.ideal_s + shrink.lost.total()).epsilon(1e-9));
 
-  m.spares.when_exhausted = WhenNoSpare::wait;
+  m.spares.when_exhausted = herd::model::WhenNoSpare::wait;
   m.spares.repair_s = 5000;
   const TrialResult wait = simulate_trial(m, 5, 0, 2000);
   CHECK(wait.lost.spare_wait > 0);
@@ -121,7 +121,7 @@ TEST_CASE("spare nodes: unlimited, shrinking, waiting", "[run][trial]") {
 
 TEST_CASE("the same seed and trial give the same history", "[run][trial]") {
   RunModel m = unit_model(1e6, 5, 60);
-  m.failures = {failure("a", 5000, 10), failure("b", 20'000, 600, Distribution::weibull, 0.8)};
+  m.failures = {failure("a", 5000, 10), failure("b", 20'000, 600, herd::model::Distribution::weibull, 0.8)};
   m.planned_rate_per_s = 1.0 / 50'000;
   const TrialResult x = simulate_trial(m, 42, 3, 700), y = simulate_trial(m, 42, 3, 700);
   CHECK(x.elapsed_s == y.elapsed_s);

@@ -137,8 +137,6 @@ TEST_CASE("symmetric and per-rank modes agree on symmetric scenarios", "[step][m
 
 TEST_CASE("a straggler slows everyone, most where the pipeline has no slack", "[step]") {
   const auto s = scenario({"cluster.num_gpus=32", "plan.tp=2", "plan.pp=4", "plan.dp=4", "plan.global_batch=32", "plan.dp_sharding=zero1"});
-  sim::StepOptions per_rank;
-  per_rank.per_rank = true;
   const auto sym = sim::simulate_step(s);
   sim::ClosedFormComm closed(s);
   sim::ClosedFormComm closed_per_rank(s);
@@ -146,12 +144,15 @@ TEST_CASE("a straggler slows everyone, most where the pipeline has no slack", "[
         Approx(sim::simulate_step(s, over(closed)).step_time_s).epsilon(1e-12));
   // Rank 6 (tp 0, pp 3, dp 0) sits on the last stage, which carries the output layer and sets the
   // pipeline's pace; 20% slower there slows the step. Rank 5 (stage 2) has slack: a little.
-  per_rank.slow_ranks = {{6, 0.2}};
-  const auto slow = sim::simulate_step(s, per_rank);
+  auto straggler = [&](int rank) {
+    const std::string set = "whatif.stragglers=[{\"rank\": " + std::to_string(rank) + ", \"slowdown\": 0.2}]";
+    return sim::simulate_step(scenario({"cluster.num_gpus=32", "plan.tp=2", "plan.pp=4", "plan.dp=4",
+                                     "plan.global_batch=32", "plan.dp_sharding=zero1", set.c_str()}));
+  };
+  const auto slow = straggler(6);
   CHECK(slow.step_time_s > 1.1 * sym.step_time_s);
   CHECK(slow.critical_stage == 0);
-  per_rank.slow_ranks = {{5, 0.2}};
-  const auto slack = sim::simulate_step(s, per_rank);
+  const auto slack = straggler(5);
   CHECK(slack.step_time_s > sym.step_time_s);
   CHECK(slack.step_time_s < slow.step_time_s);
 }
@@ -192,9 +193,9 @@ TEST_CASE("a degraded NIC slows the step its data-parallel group shares", "[step
   const auto healthy = scenario({"cluster.num_gpus=64", "plan.dp=64", "plan.global_batch=128"});
   const auto degraded = scenario({"cluster.num_gpus=64", "plan.dp=64", "plan.global_batch=128",
                                   "whatif.degraded_nics=[{\"nic\": 9, \"bandwidth\": 0.25}]"});
-  const auto opt = sim::step_options_for(degraded);
-  CHECK(opt.per_rank);
-  const auto a = sim::simulate_step(healthy), b = sim::simulate_step(degraded, opt);
+  CHECK(sim::needs_per_rank(degraded));
+  const auto a = sim::simulate_step(healthy), b = sim::simulate_step(degraded);
+  CHECK(b.per_rank);
   CHECK(b.step_time_s > 1.1 * a.step_time_s);
 }
 
@@ -256,4 +257,14 @@ TEST_CASE("gradient reductions per micro-batch, per round and per step", "[step]
   CHECK(reductions("plan.grad_sync=per_microbatch") == 2 * 8);
   CHECK(reductions("plan.grad_sync=per_round") == 2 * 2);
   CHECK(reductions("plan.grad_sync=per_step") == 2 * 1);
+}
+
+TEST_CASE("a scenario's stragglers are simulated per rank", "[step]") {
+  CHECK_FALSE(sim::needs_per_rank(scenario({})));
+  const auto s = scenario({"cluster.num_gpus=32", "plan.tp=2", "plan.pp=4", "plan.dp=4", "plan.global_batch=32",
+                           "plan.dp_sharding=zero1", R"(whatif.stragglers=[{"rank": 3, "slowdown": 0.5}])"});
+  CHECK(sim::needs_per_rank(s));
+  const auto r = sim::simulate_step(s);
+  CHECK(r.per_rank);
+  CHECK(r.simulated_ranks == 32);
 }

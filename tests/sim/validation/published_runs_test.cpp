@@ -141,7 +141,7 @@ TEST_CASE("published runs: scenarios load, fit as recorded and simulate to sane 
   for (const auto& p : runs) {
     INFO(p.scenario);
     const model::Scenario s = load(p);
-    const sim::StepReport r = sim::simulate_step(s, sim::step_options_for(s));
+    const sim::StepReport r = sim::simulate_step(s);
     REQUIRE(std::isfinite(r.step_time_s));
     REQUIRE(r.step_time_s > 0);
     CHECK(r.tokens_per_s > 0);

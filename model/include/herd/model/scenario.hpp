@@ -1,6 +1,7 @@
 #pragma once
-// A scenario: cluster + model + plan + run + reliability, loaded from JSON with presets and
-// `--set` overrides, validated against the declared table (params.hpp), with defaults filled.
+// A scenario: cluster + model + plan + run + reliability + what-ifs, loaded from JSON with presets
+// and `--set` overrides, validated against the declared table (params.hpp), with defaults filled.
+#include <cstdint>
 #include <filesystem>
 #include <map>
 #include <span>
@@ -12,6 +13,7 @@
 #include "herd/model/architecture.hpp"
 #include "herd/model/hardware.hpp"
 #include "herd/model/plan.hpp"
+#include "herd/model/reliability.hpp"
 
 namespace herd::model {
 
@@ -26,6 +28,20 @@ struct RunSpec {
   double tokens = 0;                ///< token budget; 0 when not given
   double step_time_s = 0;           ///< given step time; 0 when it is to be simulated
   std::vector<BatchPhase> batch_schedule;  ///< at least one phase
+  double window_s = 0;              ///< wall-clock seconds to simulate (run.window); 0: none
+  int trials = 1000;                ///< Monte Carlo trials of `herd train`
+  std::uint64_t seed = 1;           ///< seed of those trials
+};
+
+/// A GPU that computes slower than the rest.
+struct Straggler {
+  int rank = 0;                     ///< global rank, inside the job
+  double slowdown = 0;              ///< fraction longer each compute op takes (0.2: 1.2x)
+};
+
+/// What-ifs that the step simulation applies per rank (degraded NICs are part of ClusterSpec).
+struct WhatIfSpec {
+  std::vector<Straggler> stragglers;
 };
 
 struct Scenario {
@@ -41,6 +57,8 @@ struct Scenario {
   TransformerSpec model;
   PlanSpec plan;
   RunSpec run;
+  ReliabilitySpec reliability;      ///< failure classes merged over the defaults of failure_defaults
+  WhatIfSpec whatif;
 
   /// Where the value at `pointer` came from: the file, a preset or a --set.
   std::string source_of(const std::string& pointer) const;

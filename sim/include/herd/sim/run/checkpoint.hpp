@@ -4,7 +4,6 @@
 // load at restart. Closed forms for the optimal interval (Young 1974, Daly 2006) to compare the
 // simulated optimum with. Equations: docs/models/reliability.md.
 #include "herd/model/scenario.hpp"
-#include "herd/sim/run/reliability.hpp"
 
 namespace herd::sim::run {
 
@@ -22,7 +21,7 @@ struct CheckpointCost {
 };
 
 /// Throws model::InputError when the storage bandwidth is not positive.
-CheckpointCost checkpoint_cost(const model::Scenario& s, const CheckpointSpec& spec);
+CheckpointCost checkpoint_cost(const model::Scenario& s, const model::CheckpointSpec& spec);
 
 /// Young's first-order optimum: sqrt(2 delta M) (Young, CACM 17(9), 1974). Seconds.
 double young_interval(double delta_s, double mtbf_s);

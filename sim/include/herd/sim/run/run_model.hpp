@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
+#include "herd/model/reliability.hpp"
 #include "herd/model/scenario.hpp"
 #include "herd/sim/run/checkpoint.hpp"
-#include "herd/sim/run/reliability.hpp"
 #include "herd/sim/run/step_time.hpp"
 
 namespace herd::sim::run {
@@ -31,7 +31,7 @@ struct Phase {
 struct FailureProcess {
   std::string name, category;
   double rate_per_s = 0;           ///< job-wide: class rate x component count x multipliers
-  Distribution distribution = Distribution::exponential;
+  model::Distribution distribution = model::Distribution::exponential;
   double weibull_shape = 1;
   double detection_s = 0;
   bool replaces_node = false;
@@ -46,10 +46,10 @@ struct RunModel {
   double planned_rate_per_s = 0;
   double detection_s = 0;          ///< default detection time (classes may have their own)
   double relaunch_s = 0;           ///< relaunch + communicator set-up for the job's GPUs
-  CheckpointMode checkpoint_mode = CheckpointMode::sync;
+  model::CheckpointMode checkpoint_mode = model::CheckpointMode::sync;
   CheckpointCost checkpoint;
   double interval_s = 0;           ///< the scenario's interval; 0: the simulated optimum
-  SpareSpec spares;
+  model::SpareSpec spares;
   int dp = 1;                      ///< DP replicas of the job's plan
   int replicas_per_node = 1;       ///< DP replicas a node failure takes away when shrinking
   double allocated_gpus = 0;       ///< GPUs the job holds for the whole run (GPU-hours)

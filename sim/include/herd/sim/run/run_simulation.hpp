@@ -48,7 +48,7 @@ struct RunReport {
   double fewest_replicas = 0;          ///< mean of each trial's smallest DP width
   double gpu_hours = 0;                ///< mean elapsed x allocated GPUs
   double allocated_gpus = 0;
-  CheckpointMode checkpoint_mode = CheckpointMode::sync;
+  model::CheckpointMode checkpoint_mode = model::CheckpointMode::sync;
   CheckpointCost checkpoint;
   double checkpoint_interval_s = 0;    ///< used
   bool interval_given = false;         ///< from the scenario (else the simulated optimum is used)

@@ -24,19 +24,20 @@
 
 namespace herd::sim {
 
+/// How to simulate, not what: the what-ifs (stragglers, degraded NICs) are the scenario's own
+/// (`whatif.*`, model::Scenario::whatif and ClusterSpec::degraded_nics), so every caller sees
+/// them; a scenario with any of them is always simulated per rank.
 struct StepOptions {
-  bool per_rank = false;  ///< simulate every GPU instead of one per pipeline stage
+  bool per_rank = false;  ///< simulate every GPU even when the scenario has no what-if
   bool trace = false;     ///< record every op as a span (StepReport::trace)
   const model::CalibrationProfile* calibration = nullptr;
-  /// What-ifs (per-rank mode): global rank -> fraction slower (0.2 = every compute op takes 1.2x).
-  std::vector<std::pair<int, double>> slow_ranks;
   /// A communication model to use instead of the fabric (tests: a free or closed-form network).
   CommModel* comm = nullptr;
 };
 
-/// The what-ifs a scenario asks for (`whatif.*`): stragglers and degraded NICs switch on per-rank
-/// mode. Throws model::InputError for a rank outside the job.
-StepOptions step_options_for(const model::Scenario& s);
+/// Whether `s` must be simulated per rank: a straggler or a degraded NIC makes ranks differ,
+/// which one GPU per stage cannot show.
+bool needs_per_rank(const model::Scenario& s);
 
 class StepSimulator {
  public:

@@ -3,12 +3,10 @@
 // maintenance, detection and restart costs, checkpointing and spare nodes. Defaults and their
 // sources: docs/models/reliability.md.
 #include <string>
+#include <string_view>
 #include <vector>
 
-#include "herd/model/hardware.hpp"
-#include "herd/model/scenario.hpp"
-
-namespace herd::sim::run {
+namespace herd::model {
 
 /// What a failure rate is counted per.
 enum class Component { gpu, node, nic, leaf_switch, job };
@@ -17,7 +15,17 @@ enum class CheckpointMode { sync, async };
 /// What a job does when a node fails and no spare node is left.
 enum class WhenNoSpare { wait, shrink };
 
-std::string_view to_string(Component);
+/// The name scenarios use: "gpu", "node", "nic", "switch", "job".
+constexpr std::string_view to_string(Component c) {
+  switch (c) {
+    case Component::gpu: return "gpu";
+    case Component::node: return "node";
+    case Component::nic: return "nic";
+    case Component::leaf_switch: return "switch";
+    case Component::job: return "job";
+  }
+  return "gpu";
+}
 
 /// One independent failure process: a renewal process whose time between interruptions is
 /// exponential or Weibull with mean 1 / (rate x component count x multipliers).
@@ -58,25 +66,11 @@ struct ReliabilitySpec {
   SpareSpec spares;
 };
 
-/// Component counts of a cluster: GPUs, nodes, NICs, leaf switches (see leaf_switches), 1 job.
-struct ComponentCounts {
-  double gpu = 0, node = 0, nic = 0, leaf_switch = 0, job = 1;
-  double of(Component c) const;
-};
-ComponentCounts component_counts(const model::ClusterSpec& cluster);
-/// Leaf (top-of-rack) switches: llama3_roce one per rack; rail_fat_tree one per rail per unit;
-/// fat_tree NICs / (radix / 2); single_switch 1. Per-switch rates include the switch's share of
-/// the tiers above it and of its cables.
-double leaf_switches(const model::ClusterSpec& cluster);
-
-/// The failure classes of Llama 3 Table 5 (arXiv:2407.21783) with rates per component-hour that
-/// give the table's counts on the 16,384-GPU cluster in 54 days.
+/// The failure classes of Llama 3 Table 5 (arXiv:2407.21783) with rates per component-second
+/// that give the table's counts on the 16,384-GPU cluster in 54 days: the classes
+/// `reliability.failure_defaults = "llama3"` starts from.
 std::vector<FailureClass> llama3_failure_classes();
-/// Llama 3's planned interruptions: 47 in 54 days, per job-second.
+/// Llama 3's planned interruptions: 47 in 54 days, per job-second (the default planned_rate).
 double llama3_planned_rate_per_s();
 
-/// Reads `scenario.resolved["reliability"]`: user classes merge over the defaults by name.
-/// Throws model::InputError naming the scenario source and JSON pointer.
-ReliabilitySpec read_reliability(const model::Scenario& scenario);
-
-}  // namespace herd::sim::run
+}  // namespace herd::model

@@ -5,9 +5,9 @@
 // and 1,024 top-of-rack switches (one per rack of 2 servers, section 3.3.1).
 #include <array>
 
-#include "herd/sim/run/reliability.hpp"
+#include "herd/model/reliability.hpp"
 
-namespace herd::sim::run {
+namespace herd::model {
 
 namespace {
 
@@ -80,4 +80,4 @@ std::vector<FailureClass> llama3_failure_classes() {
 // 47 planned interruptions (firmware, kernel, configuration, dataset updates) in the same 54 days.
 double llama3_planned_rate_per_s() { return 47.0 / kSnapshotSeconds; }
 
-}  // namespace herd::sim::run
+}  // namespace herd::model
