@@ -1,25 +1,113 @@
-// Speed of one simulated training step (docs/performance.md).
+// Speed of simulated training steps (docs/performance.md): one step on a fresh platform, one more
+// layout on a shared platform, and a planner's batch of 1,000 layouts from 2 threads.
 #include <benchmark/benchmark.h>
 
+#include <atomic>
+#include <string>
+#include <vector>
+
+#include <tbb/parallel_for.h>
+#include <tbb/task_arena.h>
+
+#include "herd/model/error.hpp"
 #include "herd/sim/step/step_simulator.hpp"
 
 namespace {
 
+using herd::model::parse_override;
+
 herd::model::Scenario scenario(int gpus) {
   // Llama 3 405B, TP 8, PP 16, FSDP over the rest; 16 micro-batches per DP rank.
   const int dp = gpus / 128;
-  std::vector<herd::model::Override> o{herd::model::parse_override("cluster.num_gpus=" + std::to_string(gpus)),
-                                       herd::model::parse_override("plan.dp=" + std::to_string(dp)),
-                                       herd::model::parse_override("plan.global_batch=" + std::to_string(16 * dp))};
+  std::vector<herd::model::Override> o{parse_override("cluster.num_gpus=" + std::to_string(gpus)),
+                                       parse_override("plan.dp=" + std::to_string(dp)),
+                                       parse_override("plan.global_batch=" + std::to_string(16 * dp))};
   return herd::model::default_scenario(o);
+}
+
+// Valid layouts of Llama 3 405B on 16,384 H100 (16M tokens per step at 8K), in the order a
+// planner would enumerate them: degrees outermost, then virtual stages, micro-batch, recomputation
+// and sharding. `degrees_only` keeps one layout per (tp, cp, pp).
+std::vector<herd::model::Scenario> layouts_16k(bool degrees_only) {
+  std::vector<herd::model::Scenario> out;
+  for (int tp : {8, 4, 2, 1})
+    for (int cp : {1, 2})
+      for (int pp : {16, 8, 32}) {
+        const std::size_t before = out.size();
+        for (int v : {8, 4, 2, 1})
+          for (int mb : {1, 2})
+            for (const char* recompute : {"none", "selective", "full"})
+              for (const char* sharding : {"fsdp", "zero1"}) {
+                if (degrees_only && out.size() > before) continue;
+                const int dp = 16384 / (tp * cp * pp);
+                std::vector<herd::model::Override> o{
+                    parse_override("plan.tp=" + std::to_string(tp)), parse_override("plan.cp=" + std::to_string(cp)),
+                    parse_override("plan.pp=" + std::to_string(pp)), parse_override("plan.dp=" + std::to_string(dp)),
+                    parse_override("plan.virtual_stages=" + std::to_string(v)),
+                    parse_override("plan.micro_batch=" + std::to_string(mb)),
+                    parse_override(std::string("plan.recompute=") + recompute),
+                    parse_override(std::string("plan.dp_sharding=") + sharding),
+                    parse_override(std::string("plan.schedule=") + (v > 1 ? "llama3" : "1f1b")),
+                    parse_override("plan.round_size=" + std::to_string(pp))};
+                try {
+                  out.push_back(herd::model::default_scenario(o));
+                } catch (const herd::model::InputError&) {
+                  // not a valid layout (e.g. the sequence does not split over tp)
+                }
+              }
+      }
+  return out;
 }
 
 void BM_SymmetricStep(benchmark::State& state) {
   const auto s = scenario(static_cast<int>(state.range(0)));
   for (auto _ : state) benchmark::DoNotOptimize(herd::sim::simulate_step(s).step_time_s);
-  state.SetLabel(std::to_string(state.range(0)) + " GPUs");
+  state.SetLabel(std::to_string(state.range(0)) + " GPUs, fresh platform");
 }
 BENCHMARK(BM_SymmetricStep)->Arg(1024)->Arg(16384)->Arg(65536)->Unit(benchmark::kMillisecond);
+
+// One more layout on a shared platform, none of whose network operations are cached: each
+// iteration takes the next (tp, cp, pp) in turn, and the cache keeps one layout.
+void BM_NewLayout16K(benchmark::State& state) {
+  const auto layouts = layouts_16k(true);
+  const herd::sim::StepSimulator simulator(1);
+  benchmark::DoNotOptimize(simulator.fabric(layouts.front().cluster));  // the platform is built once
+  std::size_t i = 0;
+  for (auto _ : state) benchmark::DoNotOptimize(simulator.simulate(layouts[i++ % layouts.size()]).step_time_s);
+  state.SetLabel(std::to_string(layouts.size()) + " degree tuples in turn");
+}
+BENCHMARK(BM_NewLayout16K)->Unit(benchmark::kMillisecond);
+
+// The same layout again on a shared platform (everything prepared): the event loop and lowering.
+void BM_SameLayout16K(benchmark::State& state) {
+  const auto s = scenario(16384);
+  const herd::sim::StepSimulator simulator;
+  benchmark::DoNotOptimize(simulator.simulate(s).step_time_s);
+  for (auto _ : state) benchmark::DoNotOptimize(simulator.simulate(s).step_time_s);
+}
+BENCHMARK(BM_SameLayout16K)->Unit(benchmark::kMillisecond);
+
+// A planner's batch: 1,000 different layouts of 405B on 16K from 2 threads, one shared platform.
+void BM_Layouts1000TwoThreads(benchmark::State& state) {
+  auto layouts = layouts_16k(false);
+  layouts.resize(std::min<std::size_t>(layouts.size(), 1000));
+  for (auto _ : state) {
+    const herd::sim::StepSimulator simulator;
+    std::atomic<double> sum{0};
+    tbb::task_arena arena(2);
+    arena.execute([&] {
+      tbb::parallel_for(std::size_t{0}, layouts.size(), [&](std::size_t i) {
+        const double t = simulator.simulate(layouts[i]).step_time_s;
+        double seen = sum.load();
+        while (!sum.compare_exchange_weak(seen, seen + t)) {
+        }
+      });
+    });
+    benchmark::DoNotOptimize(sum.load());
+  }
+  state.SetLabel(std::to_string(layouts.size()) + " layouts");
+}
+BENCHMARK(BM_Layouts1000TwoThreads)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(1);
 
 void BM_PerRankStep(benchmark::State& state) {
   const auto s = scenario(static_cast<int>(state.range(0)));

@@ -69,6 +69,14 @@ std::vector<LinkId> Topology::path(int src_gpu, int dst_gpu, int flow) const {
   return out;
 }
 
+int Topology::path_links(int src_gpu, int dst_gpu, int flow, std::array<LinkId, kMaxPathLinks>& out) const {
+  require_gpu(src_gpu, gpus_);
+  require_gpu(dst_gpu, gpus_);
+  int n = 0;
+  if (src_gpu != dst_gpu) visit_path(src_gpu, dst_gpu, flow, [&](LinkId id) { out[static_cast<std::size_t>(n++)] = id; });
+  return n;
+}
+
 void Topology::route(int src_gpu, int dst_gpu, std::vector<LinkShare>& out) const {
   require_gpu(src_gpu, gpus_);
   require_gpu(dst_gpu, gpus_);
@@ -80,7 +88,8 @@ void Topology::route(int src_gpu, int dst_gpu, std::vector<LinkShare>& out) cons
   }
   // Flows share the links below the leaves and differ in their plane: count flows per plane.
   const int src_nic = nic_of(src_gpu), dst_nic = nic_of(dst_gpu);
-  std::vector<int> flows_on(static_cast<std::size_t>(planes_), 0);
+  thread_local std::vector<int> flows_on;  // per plane; kept to spare an allocation per route
+  flows_on.assign(static_cast<std::size_t>(planes_), 0);
   for (int f = 0; f < ecmp_flows_; ++f) ++flows_on[static_cast<std::size_t>(plane(src_nic, dst_nic, f))];
   const auto s = static_cast<std::size_t>(src_gpu), d = static_cast<std::size_t>(dst_gpu);
   out.push_back(LinkShare{gpu_to_nic_[s], 1.0});

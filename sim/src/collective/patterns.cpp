@@ -168,11 +168,19 @@ GroupShape shape_of(const Fabric& fabric, std::span<const int> group) {
                                 " appears twice in a collective group");
   GroupShape s;
   s.ranks = static_cast<int>(group.size());
-  std::unordered_map<int, std::size_t> index_of_node;
-  for (const int r : group) {
-    const auto [it, added] = index_of_node.emplace(fabric.node_of(r), s.by_node.size());
-    if (added) s.by_node.emplace_back();
-    s.by_node[it->second].push_back(r);
+  if (std::is_sorted(group.begin(), group.end())) {
+    // Ranks in order sit on nodes in order: a node's members are consecutive.
+    for (const int r : group) {
+      if (s.by_node.empty() || fabric.node_of(s.by_node.back().front()) != fabric.node_of(r)) s.by_node.emplace_back();
+      s.by_node.back().push_back(r);
+    }
+  } else {
+    std::unordered_map<int, std::size_t> index_of_node;
+    for (const int r : group) {
+      const auto [it, added] = index_of_node.emplace(fabric.node_of(r), s.by_node.size());
+      if (added) s.by_node.emplace_back();
+      s.by_node[it->second].push_back(r);
+    }
   }
   s.nodes = static_cast<int>(s.by_node.size());
   for (const auto& members : s.by_node) {

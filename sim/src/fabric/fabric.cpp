@@ -2,6 +2,7 @@
 #include "herd/sim/fabric/fabric.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <tuple>
 
@@ -36,6 +37,17 @@ std::string Fabric::slot_name(SlotId slot) const {
 }
 
 void Fabric::add_route(int src_gpu, int dst_gpu, double weight, TrafficBuilder& out) const {
+  if (bundled_) {
+    // Every flow's plane lies in the same bundles, which the routing loads evenly: the bundles of
+    // one flow's path carry the whole transfer.
+    std::array<model::LinkId, model::Topology::kMaxPathLinks> links;
+    const int n = topology_.path_links(src_gpu, dst_gpu, 0, links);
+    for (int i = 0; i < n; ++i) {
+      const SlotId slot = slot_of_link_[links[static_cast<std::size_t>(i)]];
+      if (slot != kNoSlot) out.add(slot, weight);
+    }
+    return;
+  }
   auto& shares = out.route_scratch();
   shares.clear();
   topology_.route(src_gpu, dst_gpu, shares);

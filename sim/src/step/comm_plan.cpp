@@ -3,9 +3,13 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
+#include <type_traits>
 #include <list>
 #include <map>
 #include <mutex>
+#include <span>
+#include <unordered_map>
 
 #include "herd/sim/collective/collective_model.hpp"
 #include "step_groups.hpp"
@@ -141,60 +145,136 @@ class Preparer {
   TrafficBuilder traffic_;
 };
 
+// Per-slot scratch arrays, kept per thread and cleaned after each use: a step's loads touch a few
+// thousand of a 16K-GPU fabric's ~10^5 slots, and fresh arrays would cost more in page faults than
+// the passes themselves.
+struct SlotScratch {
+  static constexpr int kNone = -1, kMany = -2;
+  std::vector<int> user;            // kNone, a user, or kMany
+  std::vector<double> most, peak;
+  std::vector<std::uint32_t> local;  // index among the contended slots
+  std::vector<SlotId> touched;
+  void reserve(std::size_t slots) {
+    if (user.size() >= slots) return;
+    user.resize(slots, kNone);
+    most.resize(slots, 0.0);
+    peak.resize(slots, 0.0);
+    local.resize(slots, 0);
+  }
+  void clean() {
+    for (const SlotId s : touched) {
+      user[s] = kNone;
+      most[s] = peak[s] = 0;
+      local[s] = 0;
+    }
+    touched.clear();
+  }
+};
+
 // Splits contended slots from the rest (see the header): a slot only one user loads bounds that
 // user's operations instead; a shared slot whose users' peak loads cannot fill it never binds.
 // Contended slots that impose the same constraint (same capacity, same operations at the same
 // weights: the copies of a symmetric step each load their own NIC alike) become one resource.
-void finalize(const Fabric& fabric, CommPlan& plan) {
-  constexpr int kNone = -1, kMany = -2;
-  std::vector<int> user_of_slot(fabric.slot_count(), kNone);
-  for (const auto& e : plan.entries) {
-    if (e.op->inside_node) continue;
-    for (const auto& l : e.op->loads) {
-      int& u = user_of_slot[l.slot];
-      u = u == kNone || u == e.op->user ? e.op->user : kMany;
+// Every pass is linear in the loads (a 16K-GPU step has ~10^5).
+ContendedNetwork finalize(const Fabric& fabric, std::span<const PreparedOp* const> ops) {
+  constexpr int kNone = SlotScratch::kNone, kMany = SlotScratch::kMany;
+  thread_local SlotScratch sc;
+  sc.reserve(fabric.slot_count());
+  const std::span<const double> capacity = fabric.slot_capacities();
+  ContendedNetwork out;
+  const auto n = static_cast<std::uint32_t>(ops.size());
+  out.rate_bound.resize(n);
+  out.uses.resize(n);
+  for (const PreparedOp* op_ptr : ops) {
+    const PreparedOp& op = *op_ptr;
+    for (const auto& l : op.loads) {
+      int& u = sc.user[l.slot];
+      if (u == kNone) sc.touched.push_back(l.slot);
+      u = u == kNone || u == op.user ? op.user : kMany;
     }
   }
-  for (auto& e : plan.entries) {
-    if (e.op->inside_node) continue;
-    e.rate_bound = e.op->rate_bound;
-    for (const auto& l : e.op->loads)
-      if (l.weight > 0 && user_of_slot[l.slot] != kMany)
-        e.rate_bound = std::min(e.rate_bound, fabric.slot_capacity(l.slot) / l.weight);
+  // Rate bounds from exclusive slots, and the fastest each operation could ever go.
+  std::vector<double> fastest(n, 0.0);
+  for (std::uint32_t i = 0; i < n; ++i) {
+    double& bound_i = out.rate_bound[i];
+    bound_i = ops[i]->rate_bound;
+    double top = ops[i]->rate_bound;
+    for (const auto& l : ops[i]->loads) {
+      if (l.weight <= 0) continue;
+      const double bound = capacity[l.slot] / l.weight;
+      top = std::min(top, bound);
+      if (sc.user[l.slot] != kMany) bound_i = std::min(bound_i, bound);
+    }
+    fastest[i] = top;
   }
   // On a shared slot, the most each user can put on it is its largest weight x the fastest its
-  // operation can go, which no slot it crosses lets exceed capacity / weight.
-  std::map<std::pair<SlotId, int>, double> peak;
-  for (const auto& e : plan.entries) {
-    if (e.op->inside_node) continue;
-    double fastest = e.rate_bound;
-    for (const auto& l : e.op->loads)
-      if (l.weight > 0) fastest = std::min(fastest, fabric.slot_capacity(l.slot) / l.weight);
-    for (const auto& l : e.op->loads)
-      if (user_of_slot[l.slot] == kMany) {
-        double& v = peak[{l.slot, e.op->user}];
-        v = std::max(v, l.weight * fastest);
+  // operations go; the slot can bind only when those together exceed its capacity.
+  std::vector<std::uint32_t> by_user(n);
+  for (std::uint32_t i = 0; i < n; ++i) by_user[i] = i;
+  std::stable_sort(by_user.begin(), by_user.end(), [&](std::uint32_t a, std::uint32_t b) { return ops[a]->user < ops[b]->user; });
+  std::vector<SlotId> peaked;
+  for (std::size_t k = 0; k < by_user.size();) {
+    const int user = ops[by_user[k]]->user;
+    for (; k < by_user.size() && ops[by_user[k]]->user == user; ++k) {
+      const std::uint32_t i = by_user[k];
+      for (const auto& l : ops[i]->loads) {
+        if (sc.user[l.slot] != kMany) continue;
+        if (sc.peak[l.slot] == 0) peaked.push_back(l.slot);
+        sc.peak[l.slot] = std::max(sc.peak[l.slot], l.weight * fastest[i]);
       }
+    }
+    for (const SlotId slot : peaked) {
+      sc.most[slot] += sc.peak[slot];
+      sc.peak[slot] = 0;
+    }
+    peaked.clear();
   }
-  std::vector<double> most(fabric.slot_count(), 0.0);
-  for (const auto& [slot_user, v] : peak) most[slot_user.first] += v;
-  // The constraint of each contended slot: which entries load it, how much.
-  std::map<SlotId, std::vector<std::pair<std::uint32_t, double>>> users;
-  for (std::uint32_t i = 0; i < plan.entries.size(); ++i) {
-    const auto& e = plan.entries[i];
-    if (e.op->inside_node) continue;
-    for (const auto& l : e.op->loads)
-      if (l.weight > 0 && user_of_slot[l.slot] == kMany && most[l.slot] > fabric.slot_capacity(l.slot) * (1 - 1e-9))
-        users[l.slot].emplace_back(i, l.weight);
-  }
-  std::map<std::pair<double, std::vector<std::pair<std::uint32_t, double>>>, std::uint32_t> resource_of;
-  for (auto& [slot, constraint] : users) {
-    const auto [it, added] = resource_of.emplace(std::pair{fabric.slot_capacity(slot), std::move(constraint)},
-                                                 static_cast<std::uint32_t>(plan.contended.size()));
+  // The contended slots in slot order, and the constraint of each as (entry, weight) in entry
+  // order (CSR layout).
+  std::vector<SlotId> contended;
+  for (const SlotId slot : sc.touched)
+    if (sc.user[slot] == kMany && sc.most[slot] > capacity[slot] * (1 - 1e-9)) contended.push_back(slot);
+  std::sort(contended.begin(), contended.end());
+  for (std::uint32_t k = 0; k < contended.size(); ++k) sc.local[contended[k]] = k + 1;  // 0: not contended
+  std::vector<std::uint32_t> start(contended.size() + 1, 0);
+  for (std::uint32_t i = 0; i < n; ++i)
+    for (const auto& l : ops[i]->loads)
+      if (l.weight > 0 && sc.local[l.slot] > 0) ++start[sc.local[l.slot]];
+  for (std::size_t k = 0; k < contended.size(); ++k) start[k + 1] += start[k];
+  std::vector<std::pair<std::uint32_t, double>> users(start.back());
+  std::vector<std::uint32_t> fill(start.begin(), start.end() - 1);
+  for (std::uint32_t i = 0; i < n; ++i)
+    for (const auto& l : ops[i]->loads)
+      if (l.weight > 0 && sc.local[l.slot] > 0) users[fill[sc.local[l.slot] - 1]++] = {i, l.weight};
+  sc.clean();
+  // One resource per distinct constraint.
+  struct Constraint {
+    double capacity;
+    std::span<const std::pair<std::uint32_t, double>> users;
+    bool operator==(const Constraint& o) const {
+      return capacity == o.capacity && std::equal(users.begin(), users.end(), o.users.begin(), o.users.end());
+    }
+  };
+  struct Hash {
+    static std::uint64_t mix(std::uint64_t h, std::uint64_t v) {
+      h ^= v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+      return h * 0xff51afd7ed558ccdULL;
+    }
+    std::size_t operator()(const Constraint& c) const {
+      std::uint64_t h = std::bit_cast<std::uint64_t>(c.capacity);
+      for (const auto& [op, weight] : c.users) h = mix(mix(h, op), std::bit_cast<std::uint64_t>(weight));
+      return static_cast<std::size_t>(h);
+    }
+  };
+  std::unordered_map<Constraint, std::uint32_t, Hash> resource_of;
+  for (std::size_t k = 0; k < contended.size(); ++k) {
+    const Constraint c{capacity[contended[k]], std::span(users).subspan(start[k], start[k + 1] - start[k])};
+    const auto [it, added] = resource_of.emplace(c, static_cast<std::uint32_t>(out.resources.size()));
     if (!added) continue;  // the same constraint as a slot already kept
-    plan.contended.push_back(slot);
-    for (const auto& [entry, weight] : it->first.second) plan.entries[entry].uses.emplace_back(it->second, weight);
+    out.resources.push_back(contended[k]);
+    for (const auto& [op, weight] : c.users) out.uses[op].emplace_back(it->second, weight);
   }
+  return out;
 }
 
 }  // namespace
@@ -204,29 +284,38 @@ struct CommCache::Key {
   NetKey net;
 };
 
+struct CommCache::NetworkKey {
+  LayoutKey layout;
+  std::vector<NetKey> ops;  // the operations that leave their node, in plan order
+};
+
 class CommCache::Store {
  public:
   explicit Store(std::size_t layouts) : capacity_(std::max<std::size_t>(1, layouts)) {}
 
-  std::shared_ptr<const PreparedBlock> find(const Key& key) {
+  template <class Value, class K>
+  std::shared_ptr<const Value> find(const LayoutKey& layout, const K& key) {
     const std::lock_guard lock(mutex_);
-    auto layout = touch(key.layout);
-    if (layout == lru_.end()) return nullptr;
-    const auto it = layout->second.find(key.net);
-    if (it == layout->second.end()) return nullptr;
+    const auto it = touch(layout);
+    if (it == lru_.end()) return nullptr;
+    auto& map = maps<Value>(*it);
+    const auto found = map.find(key);
+    if (found == map.end()) return nullptr;
     ++hits_;
-    return it->second;
+    return found->second;
   }
-  std::shared_ptr<const PreparedBlock> insert(const Key& key, std::shared_ptr<const PreparedBlock> block) {
+  template <class Value, class K>
+  std::shared_ptr<const Value> insert(const LayoutKey& layout, const K& key, std::shared_ptr<const Value> value) {
     const std::lock_guard lock(mutex_);
     ++misses_;
-    auto layout = touch(key.layout);
-    if (layout == lru_.end()) {
-      lru_.emplace_front(key.layout, std::map<NetKey, std::shared_ptr<const PreparedBlock>>{});
+    auto it = touch(layout);
+    if (it == lru_.end()) {
+      lru_.emplace_front();
+      lru_.front().key = layout;
       if (lru_.size() > capacity_) lru_.pop_back();
-      layout = lru_.begin();
+      it = lru_.begin();
     }
-    return layout->second.emplace(key.net, std::move(block)).first->second;
+    return maps<Value>(*it).emplace(key, std::move(value)).first->second;
   }
   std::uint64_t hits() const {
     const std::lock_guard lock(mutex_);
@@ -238,10 +327,20 @@ class CommCache::Store {
   }
 
  private:
-  using Layouts = std::list<std::pair<LayoutKey, std::map<NetKey, std::shared_ptr<const PreparedBlock>>>>;
+  struct Layout {
+    LayoutKey key;
+    std::map<NetKey, std::shared_ptr<const PreparedBlock>> blocks;
+    std::map<std::vector<NetKey>, std::shared_ptr<const ContendedNetwork>> networks;
+  };
+  using Layouts = std::list<Layout>;
+  template <class Value>
+  static auto& maps(Layout& l) {
+    if constexpr (std::is_same_v<Value, PreparedBlock>) return l.blocks;
+    else return l.networks;
+  }
   // Moves the layout to the front (most recently used); end() when absent.
   Layouts::iterator touch(const LayoutKey& key) {
-    const auto it = std::find_if(lru_.begin(), lru_.end(), [&](const auto& l) { return l.first == key; });
+    const auto it = std::find_if(lru_.begin(), lru_.end(), [&](const Layout& l) { return l.key == key; });
     if (it != lru_.end() && it != lru_.begin()) lru_.splice(lru_.begin(), lru_, it);
     return it == lru_.end() ? it : lru_.begin();
   }
@@ -255,9 +354,14 @@ class CommCache::Store {
 CommCache::CommCache(std::size_t layouts) : store_(std::make_unique<Store>(layouts)) {}
 CommCache::~CommCache() = default;
 
-std::shared_ptr<const PreparedBlock> CommCache::get(const Key& key, const std::function<PreparedBlock()>& make) {
-  if (auto found = store_->find(key)) return found;
-  return store_->insert(key, std::make_shared<const PreparedBlock>(make()));
+std::shared_ptr<const PreparedBlock> CommCache::block(const Key& key, const std::function<PreparedBlock()>& make) {
+  if (auto found = store_->find<PreparedBlock>(key.layout, key.net)) return found;
+  return store_->insert(key.layout, key.net, std::make_shared<const PreparedBlock>(make()));
+}
+std::shared_ptr<const ContendedNetwork> CommCache::network(const NetworkKey& key,
+                                                           const std::function<ContendedNetwork()>& make) {
+  if (auto found = store_->find<ContendedNetwork>(key.layout, key.ops)) return found;
+  return store_->insert(key.layout, key.ops, std::make_shared<const ContendedNetwork>(make()));
 }
 std::uint64_t CommCache::hits() const { return store_->hits(); }
 std::uint64_t CommCache::misses() const { return store_->misses(); }
@@ -277,20 +381,25 @@ std::shared_ptr<const CommPlan> prepare_comm(const Fabric& fabric, const model::
   key.layout.degree = {s.plan.tp, s.plan.cp, s.plan.pp, s.plan.dp};
   key.layout.order = s.plan.rank_order;
   key.layout.per_rank = per_rank;
+  CommCache::NetworkKey network_key{key.layout, {}};
+  std::vector<const PreparedOp*> network;
   out->blocks.reserve(plan.net_ops.size());
   for (const NetOp& net : plan.net_ops) {
-    if (cache) {
-      key.net = NetKey{net.transfer, net.group, net.op, net.stage, net.to_stage, net.transfer ? 0.0 : net.bytes};
-      out->blocks.push_back(cache->get(key, [&] { return make(net); }));
-    } else {
-      out->blocks.push_back(std::make_shared<const PreparedBlock>(make(net)));
-    }
-  }
-  for (const auto& block : out->blocks) {
+    key.net = NetKey{net.transfer, net.group, net.op, net.stage, net.to_stage, net.transfer ? 0.0 : net.bytes};
+    out->blocks.push_back(cache ? cache->block(key, [&] { return make(net); })
+                                : std::make_shared<const PreparedBlock>(make(net)));
     out->first.push_back(static_cast<std::uint32_t>(out->entries.size()));
-    for (const PreparedOp& op : *block) out->entries.push_back({&op, op.rate_bound, {}});
+    bool leaves_node = false;
+    for (const PreparedOp& op : *out->blocks.back()) {
+      out->entries.push_back({&op, op.inside_node ? -1 : static_cast<int>(network.size())});
+      if (op.inside_node) continue;
+      network.push_back(&op);
+      leaves_node = true;
+    }
+    if (leaves_node) network_key.ops.push_back(key.net);
   }
-  finalize(fabric, *out);
+  auto contended = [&] { return finalize(fabric, network); };
+  out->network = cache ? cache->network(network_key, contended) : std::make_shared<const ContendedNetwork>(contended());
   return out;
 }
 

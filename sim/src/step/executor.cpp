@@ -100,10 +100,25 @@ double Executor::progress() const {
 }
 
 void Executor::open(RankState& r, int inst) {
+  if (r.cur != inst) retire(r, r.cur);
   Instance& in = r.inst[static_cast<std::size_t>(inst)];
+  if (!r.spare_done.empty()) {
+    in.done = std::move(r.spare_done.back());
+    r.spare_done.pop_back();
+  }
   in.done.assign(in.prog->ops.size(), 0);
+  in.remaining = static_cast<std::int32_t>(in.prog->ops.size());
   r.cur = inst;
   r.next_op = 0;
+}
+
+// An instance the driver has left and whose ops are all done is never looked at again (a
+// dependency names an op of the same program; only the step's start is waited on from others).
+void Executor::retire(RankState& r, int inst) {
+  Instance& in = r.inst[static_cast<std::size_t>(inst)];
+  if (inst == 0 || inst == r.cur || in.remaining > 0 || in.done.capacity() == 0) return;
+  r.spare_done.push_back(std::move(in.done));
+  in.done = {};
 }
 
 bool Executor::dep_done(RankState& r, OpRef ref) {
@@ -271,7 +286,9 @@ void Executor::compute_done(RankState& r) {
 }
 
 void Executor::complete(RankState& r, OpRef ref) {
-  at(r, ref).done[static_cast<std::size_t>(ref.op)] = 1;
+  Instance& in = at(r, ref);
+  in.done[static_cast<std::size_t>(ref.op)] = 1;
+  if (--in.remaining == 0) retire(r, ref.inst);
   for (int s = 0; s < kCommStreams; ++s) try_stream(r, s);
   maybe_finish(r);
 }

@@ -23,7 +23,8 @@ struct OpRef {
 /// One run of a WorkProgram (a piece of work, or the step's start or end) on one rank.
 struct Instance {
   const WorkProgram* prog = nullptr;
-  std::vector<std::uint8_t> done;
+  std::vector<std::uint8_t> done;   ///< per op; returned to the rank's pool once every op is done
+  std::int32_t remaining = 0;       ///< ops not done yet
   std::int32_t microbatch = -1;
   std::int32_t vchunk = -1;
   bool backward = false;
@@ -42,6 +43,7 @@ struct RankState {
   int global = 0;  ///< global rank (per-rank mode) or -1 (symmetric mode)
   double slowdown = 1.0;
   std::vector<Instance> inst;  ///< 0: step_start, 1..W: work in order, W+1: step_end
+  std::vector<std::vector<std::uint8_t>> spare_done;  ///< done-flag buffers to reuse
   int cur = 0, next_op = 0;
   bool ended = false;
   // compute stream
@@ -97,6 +99,7 @@ class Executor {
   Instance& at(RankState& r, OpRef ref) { return r.inst[static_cast<std::size_t>(ref.inst)]; }
   const StepOp& op_of(RankState& r, OpRef ref) { return at(r, ref).prog->ops[static_cast<std::size_t>(ref.op)]; }
   void open(RankState& r, int inst);
+  void retire(RankState& r, int inst);
   bool dep_done(RankState& r, OpRef ref);
   int pending_dep(RankState& r, OpRef ref);
   void drive(RankState& r);

@@ -8,8 +8,9 @@ namespace herd::sim {
 
 FabricComm::FabricComm(engine::Simulation& sim, const Fabric& fabric, std::shared_ptr<const CommPlan> plan)
     : plan_(std::move(plan)), fluid_(sim) {
-  for (std::size_t i = 0; i < plan_->contended.size(); ++i)
-    if (fluid_.add_resource(fabric.slot_capacity(plan_->contended[i])) != engine::ResourceId{static_cast<std::uint32_t>(i)})
+  const auto& resources = plan_->network->resources;
+  for (std::size_t i = 0; i < resources.size(); ++i)
+    if (fluid_.add_resource(fabric.slot_capacity(resources[i])) != engine::ResourceId{static_cast<std::uint32_t>(i)})
       engine::invariant_failure("FabricComm: fluid resources are not numbered as the plan's contended slots");
 }
 
@@ -29,11 +30,12 @@ void FabricComm::launch(const CommPlan::Entry& e, double bytes, engine::EventCal
     id = static_cast<std::uint32_t>(parked_.size());
     parked_.push_back(std::move(done));
   }
+  const auto network = static_cast<std::size_t>(e.network);
   engine::FluidOptions options;
   options.start_latency = engine::from_seconds_ceil(e.op->latency_s);
-  options.sharing.rate_bound = e.rate_bound;
+  options.sharing.rate_bound = plan_->network->rate_bound[network];
   uses_.clear();
-  for (const auto& [index, weight] : e.uses) uses_.push_back({engine::ResourceId{index}, weight});
+  for (const auto& [index, weight] : plan_->network->uses[network]) uses_.push_back({engine::ResourceId{index}, weight});
   fluid_.start(bytes, uses_, [this, id](engine::FluidActivityId) {
     engine::EventCallback cb = std::move(parked_[id]);
     free_.push_back(id);

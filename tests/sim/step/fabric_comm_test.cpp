@@ -76,16 +76,18 @@ TEST_CASE("prepared network operations are shared through the cache and equal to
   const auto fresh = sim::prepare_comm(*fabric, s, plan, false);
   const auto first = sim::prepare_comm(*fabric, s, plan, false, &cache);
   const auto second = sim::prepare_comm(*fabric, s, plan, false, &cache);
-  CHECK(cache.misses() == plan.net_ops.size());
-  CHECK(cache.hits() == plan.net_ops.size());
+  CHECK(cache.misses() == plan.net_ops.size() + 1);  // every block, and the contended network
+  CHECK(cache.hits() == plan.net_ops.size() + 1);
+  CHECK(first->network == second->network);
   REQUIRE(fresh->entries.size() == second->entries.size());
-  CHECK(fresh->contended == second->contended);
+  CHECK(fresh->network->resources == second->network->resources);
+  CHECK(fresh->network->rate_bound == second->network->rate_bound);
+  CHECK(fresh->network->uses == second->network->uses);
   for (std::size_t i = 0; i < fresh->entries.size(); ++i) {
     const auto& x = fresh->entries[i];
     const auto& y = second->entries[i];
     CHECK(first->entries[i].op == y.op);  // the same prepared operation, not a copy
-    CHECK(x.rate_bound == y.rate_bound);
-    CHECK(x.uses == y.uses);
+    CHECK(x.network == y.network);
     CHECK(x.op->latency_s == y.op->latency_s);
     REQUIRE(x.op->loads.size() == y.op->loads.size());
     for (std::size_t k = 0; k < x.op->loads.size(); ++k) {

@@ -15,6 +15,7 @@
 // Routing is up/down (shortest) with ECMP over the planes: a transfer is split into
 // `ecmp_flows` flows and each flow's plane comes from a deterministic hash of the NIC pair.
 
+#include <array>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -114,6 +115,12 @@ class Topology {
   void route(int src_gpu, int dst_gpu, std::vector<LinkShare>& out) const;
   /// The links of flow `flow` (0 <= flow < ecmp_flows) of that transfer, in order.
   [[nodiscard]] std::vector<LinkId> path(int src_gpu, int dst_gpu, int flow = 0) const;
+  /// The most links a path crosses: GPU to NIC, NIC up, leaf up, spine up and down, leaf down,
+  /// NIC down, NIC to GPU.
+  static constexpr int kMaxPathLinks = 8;
+  /// path() without allocating (network preparation routes ~10^5 transfers per step): writes the
+  /// links to `out` and returns how many. Throws std::out_of_range for an unknown GPU.
+  int path_links(int src_gpu, int dst_gpu, int flow, std::array<LinkId, kMaxPathLinks>& out) const;
   /// A GPU's port into its node switch, and back.
   [[nodiscard]] LinkId gpu_up_link(int gpu) const { return gpu_up_.at(static_cast<std::size_t>(gpu)); }
   [[nodiscard]] LinkId gpu_down_link(int gpu) const { return gpu_down_.at(static_cast<std::size_t>(gpu)); }

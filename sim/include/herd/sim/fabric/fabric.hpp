@@ -12,6 +12,7 @@
 // running on different threads (planner sweeps, the GUI).
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -50,6 +51,7 @@ class Fabric {
   [[nodiscard]] std::size_t slot_count() const noexcept { return capacity_.size(); }
   [[nodiscard]] SlotId slot_of(model::LinkId link) const { return slot_of_link_.at(link); }
   [[nodiscard]] double slot_capacity(SlotId slot) const { return capacity_.at(slot); }  ///< bytes/s
+  [[nodiscard]] std::span<const double> slot_capacities() const noexcept { return capacity_; }  ///< by slot
   [[nodiscard]] bool slot_is_bundle(SlotId slot) const { return slot >= topology_.links().size(); }
   [[nodiscard]] bool bundled() const noexcept { return bundled_; }
   /// The link's name, or the bundle's ("ToR 6 uplinks (16 x 50.0 GB/s)").

@@ -46,6 +46,15 @@ struct PreparedOp {
 /// the stage in per-rank mode, in ordinal order (sim/src/step/step_groups.hpp).
 using PreparedBlock = std::vector<PreparedOp>;
 
+/// The contended part of a step's network: for each operation that leaves its node (in plan
+/// order), its rate bound with the slots only it can load, and the contended resources it
+/// uses; the slot standing for each resource.
+struct ContendedNetwork {
+  std::vector<double> rate_bound;                                    ///< bytes/s, by network operation
+  std::vector<std::vector<std::pair<std::uint32_t, double>>> uses;  ///< (resource, weight), by network operation
+  std::vector<SlotId> resources;                                     ///< a slot per resource
+};
+
 class CommCache {
  public:
   /// Keeps the prepared operations of the `layouts` most recently used rank layouts.
@@ -55,10 +64,14 @@ class CommCache {
   CommCache& operator=(const CommCache&) = delete;
 
   struct Key;
+  struct NetworkKey;
   class Store;
   /// The block for `key`, prepared by `make` when absent (outside the lock: two threads may both
   /// prepare it; the results are identical and the first one stays).
-  std::shared_ptr<const PreparedBlock> get(const Key& key, const std::function<PreparedBlock()>& make);
+  std::shared_ptr<const PreparedBlock> block(const Key& key, const std::function<PreparedBlock()>& make);
+  /// The contended network of a set of operations, found by `make` when absent.
+  std::shared_ptr<const ContendedNetwork> network(const NetworkKey& key,
+                                                  const std::function<ContendedNetwork()>& make);
   [[nodiscard]] std::uint64_t hits() const;
   [[nodiscard]] std::uint64_t misses() const;
 
@@ -70,13 +83,12 @@ class CommCache {
 struct CommPlan {
   struct Entry {
     const PreparedOp* op = nullptr;
-    double rate_bound = std::numeric_limits<double>::infinity();  ///< with the exclusive slots
-    std::vector<std::pair<std::uint32_t, double>> uses;             ///< (contended slot index, weight)
+    int network = -1;  ///< index in `network`, -1 inside a node
   };
   std::vector<std::shared_ptr<const PreparedBlock>> blocks;  ///< by NetOp; owns what entries point to
   std::vector<std::uint32_t> first;   ///< by NetOp: its first entry
   std::vector<Entry> entries;         ///< one per prepared operation
-  std::vector<SlotId> contended;      ///< slots that need a fluid resource, in index order
+  std::shared_ptr<const ContendedNetwork> network;
   bool per_rank = false;
   int sms = 132;                      ///< the GPU's SMs (a channel holds one)
 
@@ -86,6 +98,8 @@ struct CommPlan {
 };
 
 /// Prepares `plan`'s network operations for symmetric or per-rank mode. `cache` may be null.
+/// Prepared blocks are cached by layout and operation, the contended network by layout and the
+/// list of operations that leave their node.
 /// Throws model::ValueError (pointer /plan) when the plan needs more GPUs than the fabric has.
 std::shared_ptr<const CommPlan> prepare_comm(const Fabric& fabric, const model::Scenario& s, const StepPlan& plan,
                                              bool per_rank, CommCache* cache = nullptr);
