@@ -3,6 +3,7 @@
 // that bandwidth comes from the links the pattern loads rather than from NCCL's tables.
 #include "herd/sim/collective/collective_model.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <stdexcept>
@@ -29,8 +30,25 @@ double CollectivePlan::uncontended_time_s() const {
   return latency_s + (bytes > 0 ? bytes / uncontended_algbw : 0.0);  // x / inf = 0: nothing limits it
 }
 
-CollectiveModel::CollectiveModel(const Fabric& fabric)
-    : fabric_(fabric), tuning_(fabric), traffic_(fabric.slot_count()) {}
+CollectiveModel::CollectiveModel(const Fabric& fabric, bool remember_groups)
+    : fabric_(fabric), tuning_(fabric), traffic_(fabric.slot_count()), remember_(remember_groups) {}
+
+std::size_t CollectiveModel::GroupHash::operator()(const std::vector<int>& g) const noexcept {
+  std::uint64_t h = 0xcbf29ce484222325ULL;
+  for (const int r : g) h = (h ^ static_cast<std::uint32_t>(r)) * 0x100000001b3ULL;
+  return static_cast<std::size_t>(h);
+}
+
+CollectiveModel::Group& CollectiveModel::group_of(std::span<const int> group) {
+  if (remember_) {
+    std::vector<int> key(group.begin(), group.end());
+    if (auto it = groups_.find(key); it != groups_.end()) return it->second;
+    Group g{shape_of(fabric_, group), {}};
+    return groups_.emplace(std::move(key), std::move(g)).first->second;
+  }
+  fresh_ = Group{shape_of(fabric_, group), {}};
+  return fresh_;
+}
 
 CollectivePlan CollectiveModel::build(model::Collective op, Algorithm a, Protocol p, int channels_forced,
                                       std::span<const int> group, const GroupShape& shape, double bytes, int root) {
@@ -45,15 +63,19 @@ CollectivePlan CollectiveModel::build(model::Collective op, Algorithm a, Protoco
     plan.uncontended_algbw = kInf;
     return plan;
   }
-  // Protocols of one algorithm share its pattern (they scale it): build it once per call.
-  if (!pattern_valid_ || pattern_algorithm_ != a) {
-    const int nvls_channels = a == Algorithm::nvls ? plan.channels : tuning_.channels(Algorithm::nvls, p, shape, bytes);
-    add_pattern(fabric_, op, a, group, shape, root, tuning_.nvls_scale(nvls_channels), traffic_);
-    pattern_ = traffic_.take();
-    pattern_algorithm_ = a;
-    pattern_valid_ = true;
+  // Protocols of one algorithm share its pattern (they scale it): build it once per group.
+  const int nvls_channels = a == Algorithm::nvls ? plan.channels : tuning_.channels(Algorithm::nvls, p, shape, bytes);
+  const double nvls_scale = tuning_.nvls_scale(nvls_channels);
+  auto& patterns = current_->patterns;
+  auto it = std::find_if(patterns.begin(), patterns.end(), [&](const Pattern& x) {
+    return x.algorithm == a && x.op == op && x.root == root && x.nvls_scale == nvls_scale;
+  });
+  if (it == patterns.end()) {
+    add_pattern(fabric_, op, a, group, shape, root, nvls_scale, traffic_);
+    patterns.push_back({a, op, root, nvls_scale, traffic_.take()});
+    it = patterns.end() - 1;
   }
-  plan.loads = pattern_;
+  plan.loads = it->loads;
   const ProtocolCost cost = tuning_.protocol_cost(op, a, p, shape, bytes, plan.channels);
   plan.algbw_cap = cost.algbw_cap;
   plan.latency_s = tuning_.latency_s(op, a, p, shape, bytes, plan.channels);
@@ -73,8 +95,8 @@ CollectivePlan CollectiveModel::plan(model::Collective op, std::span<const int> 
                                      const CollectiveOptions& options) {
   if (!(bytes >= 0) || !std::isfinite(bytes))
     throw std::invalid_argument("herd::sim: collective size " + std::to_string(bytes) + " bytes must be finite and >= 0");
-  const GroupShape shape = shape_of(fabric_, group);
-  pattern_valid_ = false;
+  current_ = &group_of(group);
+  const GroupShape& shape = current_->shape;
   const model::CollectiveSpec& spec = fabric_.cluster().collectives;
   // Forced settings apply where they can; like NCCL, an algorithm that cannot run this op on
   // this group falls back to the automatic choice.
@@ -114,8 +136,8 @@ CollectiveEstimate CollectiveModel::estimate(model::Collective op, std::span<con
 }
 
 std::vector<CollectiveEstimate> CollectiveModel::candidates(model::Collective op, std::span<const int> group, double bytes) {
-  const GroupShape shape = shape_of(fabric_, group);
-  pattern_valid_ = false;
+  current_ = &group_of(group);
+  const GroupShape& shape = current_->shape;
   std::vector<CollectiveEstimate> out;
   for (const Algorithm a : kAlgorithms) {
     if (!algorithm_applies(fabric_, op, a, shape) || !nccl_candidate(fabric_, op, a)) continue;

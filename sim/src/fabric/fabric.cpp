@@ -82,7 +82,6 @@ void TrafficBuilder::add(SlotId slot, double weight) {
 }
 
 std::vector<SlotLoad> TrafficBuilder::take() {
-  std::sort(touched_.begin(), touched_.end());
   std::vector<SlotLoad> loads;
   loads.reserve(touched_.size());
   for (const SlotId slot : touched_) {

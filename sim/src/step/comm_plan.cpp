@@ -47,7 +47,7 @@ int user_of(const NetOp& net, int ordinal, int ordinals, bool per_rank) {
 class Preparer {
  public:
   Preparer(const Fabric& fabric, const detail::StepGroups& groups, bool per_rank)
-      : fabric_(fabric), groups_(groups), per_rank_(per_rank), model_(fabric), traffic_(fabric.slot_count()) {}
+      : fabric_(fabric), groups_(groups), per_rank_(per_rank), model_(fabric, true), traffic_(fabric.slot_count()) {}
 
   PreparedBlock block(const NetOp& net) { return net.transfer ? transfer(net) : collective(net); }
 

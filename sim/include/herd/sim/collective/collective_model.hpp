@@ -4,6 +4,7 @@
 // (latency + bytes / the rate its most loaded slot allows). The network simulation runs the
 // same plan as one fluid activity; the planner and calibration can call estimate() directly.
 #include <span>
+#include <unordered_map>
 #include <vector>
 
 #include "herd/sim/collective/collective.hpp"
@@ -40,8 +41,10 @@ struct CollectiveEstimate {
 /// Holds scratch buffers: one per thread (the Fabric it reads may be shared).
 class CollectiveModel {
  public:
-  /// `fabric` must outlive the model.
-  explicit CollectiveModel(const Fabric& fabric);
+  /// `fabric` must outlive the model. With `remember_groups`, the shape and traffic patterns of
+  /// every group it plans are kept and reused for the next call on the same group (preparing a
+  /// step plans each group for several operations and sizes).
+  explicit CollectiveModel(const Fabric& fabric, bool remember_groups = false);
 
   /// The plan NCCL would run: forced settings from `options`, else from `cluster.collectives.*`,
   /// else the (algorithm, protocol) pair with the smallest uncontended time. Throws
@@ -60,15 +63,32 @@ class CollectiveModel {
   [[nodiscard]] const NcclTuning& tuning() const noexcept { return tuning_; }
 
  private:
+  struct Pattern {
+    Algorithm algorithm;
+    model::Collective op;
+    int root;
+    double nvls_scale;
+    std::vector<SlotLoad> loads;  // before the protocol's scale
+  };
+  struct Group {
+    GroupShape shape;
+    std::vector<Pattern> patterns;
+  };
+  struct GroupHash {
+    std::size_t operator()(const std::vector<int>& g) const noexcept;
+  };
   CollectivePlan build(model::Collective op, Algorithm algorithm, Protocol protocol, int channels_forced,
                        std::span<const int> group, const GroupShape& shape, double bytes, int root);
+  // The current call's group: remembered, or fresh (its patterns dropped after the call).
+  Group& group_of(std::span<const int> group);
 
   const Fabric& fabric_;
   NcclTuning tuning_;
   TrafficBuilder traffic_;
-  std::vector<SlotLoad> pattern_;  // of pattern_algorithm_, for the group of the current call
-  Algorithm pattern_algorithm_ = Algorithm::automatic;
-  bool pattern_valid_ = false;
+  bool remember_;
+  std::unordered_map<std::vector<int>, Group, GroupHash> groups_;
+  Group fresh_;
+  Group* current_ = nullptr;
 };
 
 }  // namespace herd::sim

@@ -83,7 +83,8 @@ class TrafficBuilder {
  public:
   explicit TrafficBuilder(std::size_t slots) : weight_(slots, 0.0) {}
   void add(SlotId slot, double weight);
-  /// The loads added since the last take(), sorted by slot; leaves the builder empty.
+  /// The loads added since the last take(), in the order their slots were first loaded (a
+  /// deterministic order: sorting cost more than all the routing); leaves the builder empty.
   std::vector<SlotLoad> take();
   [[nodiscard]] bool empty() const noexcept { return touched_.empty(); }
   std::vector<model::LinkShare>& route_scratch() noexcept { return route_; }
