@@ -26,7 +26,7 @@ step() { echo "== $(( $(date +%s) - started ))s: $*" | tee -a "$OUT/steps.txt"; 
 nvidia-smi > "$OUT/nvidia-smi.txt" 2>&1 || true
 if ! "$bin" --help > /dev/null 2>&1; then  # not carried over, or built against other libraries
   step "build"
-  cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DHERD_BUILD_GUI=OFF -DHERD_BUILD_TESTS=OFF \
+  cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DHERD_BUILD_TESTS=OFF \
         -DHERD_BUILD_BENCHMARKS=OFF > "$OUT/configure.log" 2>&1
   cmake --build "$build" --target herd-calibrate -j "$(nproc)" > "$OUT/build.log" 2>&1
 fi

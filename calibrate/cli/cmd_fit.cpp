@@ -5,7 +5,7 @@
 #include <memory>
 #include <ostream>
 
-#include "commands.hpp"
+#include "calibrate_commands.hpp"
 #include "herd/calibrate/cli.hpp"
 #include "herd/calibrate/fit.hpp"
 #include "herd/model/error.hpp"

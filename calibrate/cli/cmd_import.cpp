@@ -2,7 +2,7 @@
 #include <memory>
 #include <ostream>
 
-#include "commands.hpp"
+#include "calibrate_commands.hpp"
 #include "herd/calibrate/cli.hpp"
 #include "herd/calibrate/import.hpp"
 

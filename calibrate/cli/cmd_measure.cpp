@@ -5,7 +5,7 @@
 #include <ostream>
 #include <sstream>
 
-#include "commands.hpp"
+#include "calibrate_commands.hpp"
 #include "herd/calibrate/cli.hpp"
 #include "herd/calibrate/cpu_backend.hpp"
 #include "herd/calibrate/sweep.hpp"

@@ -4,7 +4,7 @@
 #include <memory>
 #include <ostream>
 
-#include "commands.hpp"
+#include "calibrate_commands.hpp"
 #include "herd/calibrate/cli.hpp"
 #include "herd/calibrate/self_test.hpp"
 #include "herd/model/error.hpp"

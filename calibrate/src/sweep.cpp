@@ -19,6 +19,8 @@ std::string_view gemm_layout(std::string_view op) {
   return "nn";
 }
 
+std::string_view gemm_layout(const model::Op& op) { return op.weight_gradient ? "tn" : gemm_layout(op.name); }
+
 std::vector<LayerDims> sweep_layers(const model::TransformerSpec& m, const model::PlanSpec& p, const std::vector<int>& tps,
                                     std::int64_t seq_len, const std::vector<double>& seq_fractions) {
   std::vector<LayerDims> out;
@@ -82,7 +84,7 @@ std::vector<Record> plan_records(const SweepPlan& plan) {
           case model::OpKind::gemm:
             r.kind = RecordKind::gemm;
             r.gemm = op.gemm;
-            add_once(std::move(r), std::string(gemm_layout(op.name)), op.gemm.m, op.gemm.n, op.gemm.k, op.gemm.batch, 0);
+            add_once(std::move(r), std::string(gemm_layout(op)), op.gemm.m, op.gemm.n, op.gemm.k, op.gemm.batch, 0);
             break;
           case model::OpKind::attention: {
             r.kind = RecordKind::attention;

@@ -96,7 +96,12 @@ class ProgramBuilder {
               std::int64_t k) {
     if (pass_ != Pass::backward) return gemm(fwd, m, n, k);
     gemm(dgrad, m, k, n);
-    gemm(wgrad, k, n, m);
+    weight_gradient(wgrad, k, n, m);
+  }
+  // Weight gradient dW[k,n] = x^T[k,m] dy[m,n] of a linear layer.
+  void weight_gradient(std::string_view name, std::int64_t k, std::int64_t n, std::int64_t m) {
+    gemm(name, k, n, m);
+    ops_.back().weight_gradient = true;
   }
   void elementwise(std::string_view name, double bytes, double flops = 0, OpKind kind = OpKind::elementwise) {
     Op op = base(name, kind);
@@ -343,7 +348,7 @@ void output_grad_linear(ProgramBuilder& b, const PlanSpec& p, const Shard& s, st
     return;
   }
   const int gathered = gathered_gemm(b, s, gather, dgrad, k, s.h);
-  b.gemm(wgrad, k, s.h, s.tokens);
+  b.weight_gradient(wgrad, k, s.h, s.tokens);
   b.last_waits_for(gathered);
 }
 
@@ -362,7 +367,7 @@ void input_grad_linear(ProgramBuilder& b, const Shard& s, std::string_view gathe
   b.gemm(dgrad, s.tokens, s.h, n);
   b.last_waits_for(upstream);
   const int dgrad_index = b.next() - 1;
-  b.gemm(wgrad, s.h, n, s.tokens);
+  b.weight_gradient(wgrad, s.h, n, s.tokens);
   b.last_waits_for(gathered >= 0 ? gathered : dgrad_index);
   if (s.tp > 1) {
     leave_tp_region(b, s, rs, ar);

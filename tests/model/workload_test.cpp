@@ -155,3 +155,50 @@ TEST_CASE("TP overlap needs sequence parallelism", "[workload]") {
   CHECK_THROWS_WITH(with({"plan.dp=128", "plan.global_batch=1024", "plan.tp_comm_overlap=true", "plan.sequence_parallel=false"}),
                     Catch::Contains("/plan/tp_comm_overlap") && Catch::Contains("sequence parallelism"));
 }
+
+TEST_CASE("exactly the GEMMs named *_wgrad are weight gradients, one per weight matrix", "[workload]") {
+  const auto named_wgrad = [](const Op& op) {
+    return op.kind == OpKind::gemm && op.name.size() > 6 && op.name.substr(op.name.size() - 6) == "_wgrad";
+  };
+  const std::vector<std::vector<const char*>> variants = {
+      {}, {"plan.tp_comm_overlap=true"}, {"plan.recompute=full"}, {"plan.recompute=selective"},
+      {"plan.flash_attention=false"}, {"plan.sequence_parallel=false"}, {"plan.cp=2", "plan.dp=64"},
+      {"model=gpt3-175b", "plan.layer_layout=uniform", "plan.virtual_stages=1"}};
+  for (const auto& variant : variants) {
+    std::vector<Override> o{parse_override("plan.global_batch=2048")};
+    std::string label;
+    for (const char* t : variant) o.push_back(parse_override(t)), label += std::string(t) + " ";
+    INFO(label);
+    const Scenario s = default_scenario(o);
+    const auto layer = layer_program(s.model, s.plan, 8192);
+    const auto embedding = embedding_program(s.model, s.plan, 8192);
+    const auto output = output_program(s.model, s.plan, 8192);
+    for (const auto* prog : {&layer, &embedding, &output})
+      for (const auto* ops : {&prog->forward, &prog->backward})
+        for (const Op& op : *ops) {
+          INFO(op.name);
+          CHECK(op.weight_gradient == named_wgrad(op));
+          if (op.weight_gradient) CHECK(op.pass == Pass::backward);
+        }
+    // A layer's weight matrices are QKV, the out-projection, fc1 (SwiGLU: gate and up fused) and fc2;
+    // each weight gradient does the FLOPs of its forward GEMM (all pieces of it under TP overlap).
+    for (const std::string base : {"qkv_proj", "out_proj", "fc1", "fc2"}) {
+      INFO(base);
+      int count = 0;
+      double fwd_flops = 0, wgrad_flops = 0;
+      for (const Op& op : layer.backward)
+        if (op.weight_gradient && op.name == base + "_wgrad") ++count, wgrad_flops += op.flops;
+      for (const Op& op : layer.forward)
+        if (op.name == base) fwd_flops += op.flops;
+      CHECK(count == 1);
+      CHECK(wgrad_flops == Approx(fwd_flops).epsilon(1e-12));
+    }
+    int layer_wgrads = 0, output_wgrads = 0, embedding_wgrads = 0;
+    for (const Op& op : layer.backward) layer_wgrads += op.weight_gradient;
+    for (const Op& op : output.backward) output_wgrads += op.weight_gradient && op.name == "output_proj_wgrad";
+    for (const Op& op : embedding.backward) embedding_wgrads += op.weight_gradient;
+    CHECK(layer_wgrads == 4);
+    CHECK(output_wgrads == 1);
+    CHECK(embedding_wgrads == 0);  // the table's gradient is a scatter-add, not a GEMM
+  }
+}

@@ -219,14 +219,11 @@ struct Lowering {
     return w;
   }
 
-  static bool is_wgrad(const Op& op) {
-    return op.kind == model::OpKind::gemm && op.name.size() > 6 && op.name.substr(op.name.size() - 6) == "_wgrad";
-  }
   // The ops of a backward template that are (or are not) weight-gradient GEMMs, chained in order.
   Template split(const Template& t, bool wgrad) {
     std::vector<Op> ops;
     for (const auto& op : *t.ops) {
-      if (is_wgrad(op) != wgrad) continue;
+      if (op.weight_gradient != wgrad) continue;
       ops.push_back(op);
       ops.back().after = 1;
     }

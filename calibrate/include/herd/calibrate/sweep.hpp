@@ -8,12 +8,15 @@
 
 #include "herd/calibrate/layer_dims.hpp"
 #include "herd/calibrate/measurement.hpp"
+#include "herd/model/workload.hpp"
 
 namespace herd::calibrate {
 
 /// How a GEMM's operands are stored, from its workload op name: "nn" (forward, y = x W),
-/// "nt" (*_dgrad, dx = dy W^T), "tn" (*_wgrad, dW = x^T dy).
+/// "nt" (*_dgrad, dx = dy W^T), "tn" (*_wgrad, dW = x^T dy). For records, which carry only the name.
 std::string_view gemm_layout(std::string_view op_name);
+/// The same for a workload op: "tn" when it is a weight gradient (Op::weight_gradient).
+std::string_view gemm_layout(const model::Op& op);
 
 /// The layers to take ops from: the shard of `m` under `p` at every TP degree in `tps` that divides
 /// the heads and MLP width, for every sequence length seq_len x fraction (rounded to a multiple of 16

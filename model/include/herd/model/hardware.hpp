@@ -1,5 +1,8 @@
 #pragma once
 // Hardware descriptions read from a scenario's `cluster` section. All quantities in SI units.
+// Member defaults are the defaults the scenario table declares (model/src/schema/cluster.cpp;
+// tests/model/params_test.cpp keeps them equal). Scenarios are always built through the table; a
+// member whose key has no default (required, or derived from other keys) says so.
 #include <string>
 #include <utility>
 #include <vector>
@@ -9,7 +12,7 @@ namespace herd::model {
 /// Default compute efficiencies of a GPU; a calibration profile replaces them (docs/models/compute.md).
 struct ComputeEfficiency {
   double gemm = 0.8;             ///< fraction of peak of an 8192^3 BF16 GEMM
-  double attention_fwd = 0.6;    ///< fraction of peak, fused causal attention forward, 8K keys
+  double attention_fwd = 0.62;   ///< fraction of peak, fused causal attention forward, 8K keys
   double attention_bwd = 0.5;    ///< fraction of peak, fused causal attention backward, 8K keys
   double hbm = 0.9;              ///< fraction of HBM bandwidth for large element-wise kernels
   double sustained = 1.0;        ///< long-run speed over short-run speed, applied to GEMM and attention
@@ -22,6 +25,7 @@ struct ComputeEfficiency {
 struct GpuSpec {
   std::string name;
   std::string source;
+  // Required keys (except peak_fp8): no default; 0 until read.
   double peak_bf16_flops = 0;   ///< FLOP/s, dense
   double peak_fp8_flops = 0;    ///< FLOP/s, dense; 0 when absent
   double peak_tf32_flops = 0;   ///< FLOP/s, dense
@@ -57,10 +61,11 @@ enum class CollectiveProtocol { automatic, ll, ll128, simple };
 struct CollectiveSpec {
   CollectiveAlgorithm algorithm = CollectiveAlgorithm::automatic;
   CollectiveProtocol protocol = CollectiveProtocol::automatic;
-  int channels = 0;              ///< 0: chosen per call by size
+  int channels = 0;              ///< 0: chosen per call by size (the key's default, null)
   int max_channels = 32;
   int nvls_channels = 16;
   double nvls_efficiency = 0.85;
+  // Negative: the key is null, NCCL's table applies.
   double base_latency_s = -1;
   double intra_step_latency_s = -1;
   double inter_step_latency_s = -1;
@@ -70,23 +75,23 @@ struct ClusterSpec {
   std::string name;
   std::string source;
   GpuSpec gpu;
-  int num_gpus = 0;
+  int num_gpus = 0;                      ///< required; no default
   int gpus_per_node = 8;
-  bool nvswitch = true;              ///< intra-node fabric is an NVSwitch (else PCIe)
-  double intra_node_bandwidth = 0;   ///< bytes/s per GPU, each direction
-  double intra_node_latency_s = 0;
-  double intra_node_efficiency = 1;  ///< fraction of intra_node_bandwidth collective kernels reach
-  bool nvls = false;                 ///< in-switch reduction (NVLink SHARP)
+  bool nvswitch = true;                  ///< intra-node fabric is an NVSwitch (else PCIe)
+  double intra_node_bandwidth = 0;       ///< bytes/s per GPU, each direction; derived: the GPU's NVLink bandwidth
+  double intra_node_latency_s = 1e-6;
+  double intra_node_efficiency = 0.824;  ///< fraction of intra_node_bandwidth collective kernels reach
+  bool nvls = false;                     ///< in-switch reduction (NVLink SHARP)
   int nics_per_node = 8;
-  double nic_bandwidth = 0;          ///< bytes/s per NIC, each direction
-  double nic_efficiency = 1;
-  double nic_latency_s = 0;
+  double nic_bandwidth = 50e9;           ///< bytes/s per NIC, each direction (400 Gb/s)
+  double nic_efficiency = 0.94;
+  double nic_latency_s = 2e-6;
   TopologySpec topology;
   CollectiveSpec collectives;
   /// What-if: NICs running below their line rate, as (NIC index, fraction of bandwidth left).
   std::vector<std::pair<int, double>> degraded_nics;
-  double storage_bandwidth = 0;      ///< bytes/s, sustained, aggregate
-  double storage_peak_bandwidth = 0; ///< bytes/s, aggregate
+  double storage_bandwidth = 2e12;       ///< bytes/s, sustained, aggregate
+  double storage_peak_bandwidth = 7e12;  ///< bytes/s, aggregate
 
   int num_nodes() const { return (num_gpus + gpus_per_node - 1) / gpus_per_node; }
 };

@@ -26,20 +26,26 @@ std::string_view to_string(Schedule);
 std::string_view to_string(LayerLayout);
 std::string_view to_string(CpAlgorithm);
 
+/// Member defaults are the defaults the scenario table declares (model/src/schema/plan.cpp;
+/// tests/model/params_test.cpp keeps them equal). Keys the table leaves null are derived from others
+/// when a scenario is built (scenario_build.cpp): dp, grad_sync, sequence_parallel, global_batch and
+/// round_size. Their defaults here are what that derivation gives on one GPU with the other defaults,
+/// except global_batch, 0 until set.
 struct PlanSpec {
-  int tp = 1, cp = 1, pp = 1, dp = 1;
+  int tp = 1, cp = 1, pp = 1;
+  int dp = 1;                        ///< derived: GPUs / (tp x cp x pp)
   int virtual_stages = 1;
   DpSharding dp_sharding = DpSharding::zero1;
-  GradSync grad_sync = GradSync::per_step;
-  int grad_bytes = 4;                ///< bytes per gradient element (fp32: 4, bf16: 2)
-  bool sequence_parallel = false;
+  GradSync grad_sync = GradSync::per_step;  ///< derived: per_microbatch for fsdp and zero3, else per_step
+  int grad_bytes = 4;                ///< bytes per gradient element (grad_dtype fp32: 4, bf16: 2)
+  bool sequence_parallel = false;    ///< derived: tp > 1
   bool tp_comm_overlap = false;     ///< TP collectives split into chunks that overlap their GEMMs
-  bool pp_blocking_send = false;    ///< the stage waits for each pipeline send (DeepSpeed)
+  bool pp_blocking_send = false;    ///< the stage waits for each pipeline send (DeepSpeed; pp_send blocking)
   int micro_batch = 1;               ///< sequences per micro-batch
-  std::int64_t global_batch = 0;     ///< sequences per step, all DP ranks
+  std::int64_t global_batch = 0;     ///< sequences per step, all DP ranks; derived: dp x micro_batch x pp
   Recompute recompute = Recompute::none;
   Schedule schedule = Schedule::one_f_one_b;
-  int round_size = 1;                ///< llama3 schedule's N
+  int round_size = 1;                ///< llama3 schedule's N; derived: pp
   LayerLayout layer_layout = LayerLayout::uniform;
   CpAlgorithm cp_algorithm = CpAlgorithm::allgather;
   bool flash_attention = true;

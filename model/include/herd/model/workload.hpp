@@ -51,6 +51,9 @@ struct Op {
   Axis group = Axis::tp;
   double comm_bytes = 0;   ///< collective buffer size, nccl-tests convention (all_gather: output, reduce_scatter: input)
   bool copy_engine = false;  ///< moved by the copy engines, holding no SMs (Transformer Engine's userbuffers ring exchange)
+  /// A GEMM computing a weight gradient (dW = x^T dy; named "*_wgrad"): zero-bubble schedules defer
+  /// these, and calibration measures them with the "tn" operand layout.
+  bool weight_gradient = false;
   /// The op waits for the op `after` positions earlier in its program (0: no extra dependency;
   /// default 1: the previous op), besides the previous op on its own stream.
   int after = 1;

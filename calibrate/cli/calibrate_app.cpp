@@ -1,7 +1,7 @@
 #include <iostream>
 #include <map>
 
-#include "commands.hpp"
+#include "calibrate_commands.hpp"
 #include "herd/calibrate/cli.hpp"
 #include "herd/model/error.hpp"
 #if HERD_CALIBRATE_WITH_CUDA
