@@ -67,7 +67,7 @@ std::string days(double s) { return fixed(s / 86400.0, 2) + " d"; }
 std::string hours(double s) { return fixed(s / 3600.0, 1) + " h"; }
 
 // Progress on stderr, only once a run has taken more than a second, at most twice a second.
-run::Progress stderr_progress(std::ostream& err) {
+sim::Progress stderr_progress(std::ostream& err) {
   using clock = std::chrono::steady_clock;
   auto start = std::make_shared<clock::time_point>(clock::now());
   auto last = std::make_shared<clock::time_point>(clock::now());
@@ -147,16 +147,16 @@ struct Analysis {
   std::optional<run::RunSimulation> simulation;
 };
 
-Analysis analyse(const model::Scenario& s, const TrainCommand& cmd, const run::Progress& progress) {
+Analysis analyse(const model::Scenario& s, const TrainCommand& cmd, const sim::Control& control) {
   Analysis a;
   a.simulation.emplace(s, step_time_source(s, cmd.calibration));
   const auto settings = run::monte_carlo_settings(s);
-  a.report = a.simulation->run(cmd.trials.value_or(settings.trials), cmd.seed.value_or(settings.seed), progress);
+  a.report = a.simulation->run(cmd.trials.value_or(settings.trials), cmd.seed.value_or(settings.seed), control);
   return a;
 }
 
 int execute(const TrainCommand& cmd, Streams io) {
-  const auto progress = stderr_progress(io.err);
+  const sim::Control progress{stderr_progress(io.err), {}};
   if (!cmd.compare.empty()) {
     std::vector<model::Override> overrides;
     for (const auto& s : cmd.options.sets) overrides.push_back(model::parse_override(s));
