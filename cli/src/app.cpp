@@ -4,6 +4,7 @@
 #include <map>
 
 #include "commands.hpp"
+#include "herd/app/scenario_loading.hpp"
 #include "herd/model/error.hpp"
 
 namespace herd::cli {
@@ -17,18 +18,10 @@ void ScenarioOptions::add_to(CLI::App& cmd) {
       ->allow_extra_args(false);
 }
 
-model::Scenario ScenarioOptions::load() const {
-  std::vector<model::Override> overrides;
-  for (const auto& s : sets) overrides.push_back(model::parse_override(s));
-  return scenario.empty() ? model::default_scenario(overrides) : model::load_scenario(scenario, overrides);
-}
+model::Scenario ScenarioOptions::load() const { return app::load_scenario(scenario, sets); }
 
 void CalibrationOption::add_to(CLI::App& cmd) {
   cmd.add_option("--calibration", file, "Calibration profile from herd-calibrate (default: the scenario's `calibration` key)");
-}
-
-std::optional<model::CalibrationProfile> CalibrationOption::load(const model::Scenario& s) const {
-  return model::profile_for(s, file);
 }
 
 int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {

@@ -3,11 +3,8 @@
 #include <ostream>
 
 #include "commands.hpp"
-#include "herd/model/calibration_profile.hpp"
-#include "herd/model/memory.hpp"
+#include "herd/app/model_report_use_case.hpp"
 #include "herd/model/units.hpp"
-#include "herd/model/workload.hpp"
-#include "model_report.hpp"
 
 namespace herd::cli {
 
@@ -19,19 +16,10 @@ struct ModelCommand {
   CalibrationOption calibration;
 };
 
-// The profile the scenario's predictions would use (--calibration, else the scenario's key), as
-// one line of text and a JSON object; this command's own figures do not depend on it.
-nlohmann::json calibration_json(const model::Scenario& s, const std::optional<model::CalibrationProfile>& p) {
-  if (!p) return nullptr;
-  return {{"file", p->source}, {"device", p->gpu_name}, {"backend", p->backend},
-          {"warning", model::profile_mismatch(*p, s.cluster.gpu)}};
-}
-
-void print_calibration(std::ostream& out, const nlohmann::json& c) {
-  if (c.is_null()) return;
-  out << "Calibration " << c["file"].get<std::string>() << ": measured on " << c["device"].get<std::string>() << " ("
-      << c["backend"].get<std::string>() << "); compute predictions use its fitted efficiencies\n";
-  if (!c["warning"].get<std::string>().empty()) out << "            warning: " << c["warning"].get<std::string>() << "\n";
+void print_calibration(std::ostream& out, const app::CalibrationInfo& c) {
+  out << "Calibration " << c.file << ": measured on " << c.device << " (" << c.backend
+      << "); compute predictions use its fitted efficiencies\n";
+  if (!c.warning.empty()) out << "            warning: " << c.warning << "\n";
 }
 
 std::string gib(double bytes) {
@@ -40,14 +28,15 @@ std::string gib(double bytes) {
   return buf;
 }
 
-void print_text(std::ostream& out, const model::Scenario& s, const model::MemoryReport& mem) {
+void print_text(std::ostream& out, const app::ModelReport& r) {
   using namespace model;
-  const auto& m = s.model;
-  const auto& p = s.plan;
-  const auto counts = count_parameters(m);
-  const double flops = model_flops_per_token(m, m.seq_len);
+  const auto& m = r.model;
+  const auto& p = r.plan;
+  const auto& mem = r.memory;
+  const auto& counts = r.parameters;
+  const double flops = r.model_flops_per_token;
   const double six_n = 6.0 * double(counts.total - counts.embedding + (m.tied_embeddings ? counts.embedding : 0));
-  out << s.name << "\n  from " << s.source << "\n\n";
+  out << r.scenario_name << "\n  from " << r.scenario_source << "\n\n";
   out << "Model       " << m.name << ": " << m.layers << " layers, h " << m.hidden << ", ffn " << m.ffn_hidden << " ("
       << (m.mlp == MlpKind::swiglu ? "SwiGLU" : "GeLU") << "), " << m.heads << " heads (" << m.kv_heads << " KV, dim "
       << m.head_dim << "), vocab " << m.vocab << ", seq " << m.seq_len << "\n";
@@ -86,6 +75,7 @@ void print_text(std::ostream& out, const model::Scenario& s, const model::Memory
                 mem.fits ? "Fits" : "Does NOT fit", worst.stage, worst.total() / double(1ULL << 30),
                 mem.capacity_bytes / double(1ULL << 30), 100.0 * worst.total() / mem.capacity_bytes);
   out << line;
+  if (r.calibration) print_calibration(out, *r.calibration);
 }
 
 }  // namespace
@@ -97,17 +87,9 @@ Action add_model_command(CLI::App& app) {
   cmd->add_flag("--json", state->json, "Print the analysis as JSON (schema in docs/cli.md)");
   state->calibration.add_to(*cmd);
   return [state](Streams io) {
-    const model::Scenario s = state->options.load();
-    const model::MemoryReport mem = model::analyse_memory(s);
-    const nlohmann::json calibration = calibration_json(s, state->calibration.load(s));
-    if (state->json) {
-      nlohmann::json report = model_report_json(s, mem);
-      if (!calibration.is_null()) report["calibration"] = calibration;
-      io.out << report.dump(2) << "\n";
-    } else {
-      print_text(io.out, s, mem);
-      print_calibration(io.out, calibration);
-    }
+    const app::ModelReport report = app::model_report({state->options.load(), state->calibration.file});
+    if (state->json) io.out << app::to_json(report).dump(2) << "\n";
+    else print_text(io.out, report);
     return kExitOk;
   };
 }

@@ -3,10 +3,9 @@
 #include <ostream>
 
 #include "commands.hpp"
-#include "herd/model/calibration_profile.hpp"
+#include "herd/app/simulate_use_case.hpp"
 #include "herd/model/io.hpp"
 #include "herd/model/units.hpp"
-#include "herd/sim/step/step_simulator.hpp"
 #include "herd/sim/step/trace_export.hpp"
 
 namespace herd::cli {
@@ -66,20 +65,16 @@ Action add_simulate_command(CLI::App& app) {
   cmd->add_option("--trace", state->trace, "Write a Chrome/Perfetto trace of the step to FILE");
   state->calibration.add_to(*cmd);
   return [state](Streams io) {
-    const model::Scenario s = state->options.load();
-    sim::StepOptions opt;
-    opt.per_rank = state->per_rank;
-    const std::optional<model::CalibrationProfile> profile = state->calibration.load(s);
-    if (profile) {
-      opt.calibration = &*profile;
-      if (const std::string w = model::profile_mismatch(*profile, s.cluster.gpu); !w.empty())
-        io.err << "herd: warning: " << w << "\n";
-    }
-    opt.trace = !state->trace.empty();
-    const sim::StepReport r = sim::simulate_step(s, opt);
-    if (!state->trace.empty()) model::write_file_atomically(state->trace, sim::chrome_trace_json(r));
-    if (state->json) io.out << sim::step_report_json(r).dump(2) << "\n";
-    else print_text(io.out, s, r);
+    app::SimulateRequest request;
+    request.scenario = state->options.load();
+    request.per_rank = state->per_rank;
+    request.trace = !state->trace.empty();
+    request.calibration_file = state->calibration.file;
+    const app::SimulateResult result = app::simulate(request, {stderr_progress(io.err, "herd simulate"), {}});
+    if (!result.calibration_warning.empty()) io.err << "herd: warning: " << result.calibration_warning << "\n";
+    if (request.trace) model::write_file_atomically(state->trace, sim::chrome_trace_json(result.report));
+    if (state->json) io.out << app::to_json(result).dump(2) << "\n";
+    else print_text(io.out, request.scenario, result.report);
     return kExitOk;
   };
 }

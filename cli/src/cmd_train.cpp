@@ -1,19 +1,16 @@
 // herd train: how long the whole run takes and what failures, checkpoints and restarts cost,
 // Monte Carlo over failure histories (model and defaults: docs/models/reliability.md).
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <optional>
 #include <ostream>
 
 #include "commands.hpp"
-#include "herd/model/calibration_profile.hpp"
-#include "herd/sim/step/step_simulator.hpp"
+#include "herd/app/scenario_loading.hpp"
+#include "herd/app/train_use_case.hpp"
 #include "herd/model/error.hpp"
 #include "herd/model/io.hpp"
 #include "herd/model/units.hpp"
-#include "herd/sim/run/report_json.hpp"
-#include "herd/sim/run/run_simulation.hpp"
 
 namespace herd::cli {
 
@@ -30,19 +27,6 @@ struct TrainCommand {
   std::vector<std::string> compare;
   CalibrationOption calibration;
 };
-
-// Where each phase's step time comes from: a step time the scenario gives, else `herd simulate`
-// of the phase with its what-ifs (and with the calibration profile, when there is one).
-run::StepTimeSource step_time_source(const model::Scenario& s, const CalibrationOption& calibration) {
-  auto profile = std::make_shared<const std::optional<model::CalibrationProfile>>(calibration.load(s));
-  return run::prefer_given_step_time(
-      s, run::StepTimeSource{[profile](const model::Scenario& phase) {
-                               sim::StepOptions opt;
-                               opt.calibration = *profile ? &**profile : nullptr;
-                               return sim::simulate_step(phase, opt).step_time_s;
-                             },
-                             *profile ? "herd simulate, calibrated" : "herd simulate"});
-}
 
 std::string fixed(double v, int decimals) {
   char buf[48];
@@ -65,19 +49,6 @@ std::string duration(double s) {
 std::string percent(double v) { return fixed(100.0 * v, 1) + "%"; }
 std::string days(double s) { return fixed(s / 86400.0, 2) + " d"; }
 std::string hours(double s) { return fixed(s / 3600.0, 1) + " h"; }
-
-// Progress on stderr, only once a run has taken more than a second, at most twice a second.
-run::Progress stderr_progress(std::ostream& err) {
-  using clock = std::chrono::steady_clock;
-  auto start = std::make_shared<clock::time_point>(clock::now());
-  auto last = std::make_shared<clock::time_point>(clock::now());
-  return [&err, start, last](std::string_view what, int done, int total) {
-    const auto now = clock::now();
-    if (now - *start < std::chrono::seconds(1) || (now - *last < std::chrono::milliseconds(500) && done < total)) return;
-    *last = now;
-    err << "herd train: " << what << " " << done << "/" << total << "\n";
-  };
-}
 
 void print_report(std::ostream& out, const run::RunReport& r) {
   using model::format_bytes, model::format_count;
@@ -142,41 +113,32 @@ void print_comparison(std::ostream& out, const std::vector<std::string>& names, 
   row("checkpoint stall", duration(a.checkpoint.stall_s), duration(b.checkpoint.stall_s));
 }
 
-struct Analysis {
-  run::RunReport report;
-  std::optional<run::RunSimulation> simulation;
-};
-
-Analysis analyse(const model::Scenario& s, const TrainCommand& cmd, const run::Progress& progress) {
-  Analysis a;
-  a.simulation.emplace(s, step_time_source(s, cmd.calibration));
-  const auto settings = run::monte_carlo_settings(s);
-  a.report = a.simulation->run(cmd.trials.value_or(settings.trials), cmd.seed.value_or(settings.seed), progress);
-  return a;
+app::TrainRequest request_for(model::Scenario s, const TrainCommand& cmd) {
+  app::TrainRequest request;
+  request.scenario = std::move(s);
+  request.trials = cmd.trials;
+  request.seed = cmd.seed;
+  request.timeline = !cmd.timeline.empty();
+  request.calibration_file = cmd.calibration.file;
+  return request;
 }
 
 int execute(const TrainCommand& cmd, Streams io) {
-  const auto progress = stderr_progress(io.err);
+  const sim::Control control{stderr_progress(io.err, "herd train"), {}};
   if (!cmd.compare.empty()) {
-    std::vector<model::Override> overrides;
-    for (const auto& s : cmd.options.sets) overrides.push_back(model::parse_override(s));
-    const model::Scenario a = model::load_scenario(cmd.compare[0], overrides);
-    const model::Scenario b = model::load_scenario(cmd.compare[1], overrides);
-    const Analysis ra = analyse(a, cmd, progress), rb = analyse(b, cmd, progress);
-    if (cmd.json)
-      io.out << nlohmann::json{{"a", run::run_report_json(ra.report)}, {"b", run::run_report_json(rb.report)}}.dump(2) << "\n";
-    else
-      print_comparison(io.out, cmd.compare, ra.report, rb.report);
+    const app::TrainRequest a = request_for(app::load_scenario(cmd.compare[0], cmd.options.sets), cmd);
+    const app::TrainRequest b = request_for(app::load_scenario(cmd.compare[1], cmd.options.sets), cmd);
+    const app::TrainComparison comparison = app::compare(a, b, control);
+    if (cmd.json) io.out << app::to_json(comparison).dump(2) << "\n";
+    else print_comparison(io.out, cmd.compare, comparison.a.report, comparison.b.report);
     return kExitOk;
   }
-  const model::Scenario s = cmd.options.load();
-  const Analysis a = analyse(s, cmd, progress);
-  if (!cmd.timeline.empty()) {
-    const auto timeline = a.simulation->timeline(a.report.seed, 0, a.report.checkpoint_interval_s);
-    model::write_file_atomically(cmd.timeline, run::timeline_chrome_json(timeline, s.name + " (trial 0)"));
-  }
-  if (cmd.json) io.out << run::run_report_json(a.report).dump(2) << "\n";
-  else print_report(io.out, a.report);
+  const app::TrainRequest request = request_for(cmd.options.load(), cmd);
+  const app::TrainResult result = app::train(request, control);
+  if (result.timeline)
+    model::write_file_atomically(cmd.timeline, run::timeline_chrome_json(*result.timeline, request.scenario.name + " (trial 0)"));
+  if (cmd.json) io.out << app::to_json(result).dump(2) << "\n";
+  else print_report(io.out, result.report);
   return kExitOk;
 }
 

@@ -1,16 +1,16 @@
 #pragma once
 // Each command registers itself on the CLI11 app; `action` is run after parsing succeeded.
 #include <functional>
-#include <optional>
 #include <iosfwd>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <CLI/CLI.hpp>
 
 #include "herd/cli/app.hpp"
-#include "herd/model/calibration_profile.hpp"
 #include "herd/model/scenario.hpp"
+#include "herd/sim/control.hpp"
 
 namespace herd::cli {
 
@@ -26,16 +26,19 @@ struct ScenarioOptions {
   std::string scenario;
   std::vector<std::string> sets;
   void add_to(CLI::App& cmd);
-  model::Scenario load() const;  ///< throws model::InputError
+  model::Scenario load() const;  ///< app::load_scenario; throws model::InputError
 };
 
-/// `--calibration FILE` for the commands whose predictions use the compute cost model.
+/// `--calibration FILE` for the commands whose predictions use the compute cost model; empty: the
+/// scenario's `calibration` key (app::calibration_profile).
 struct CalibrationOption {
   std::string file;
   void add_to(CLI::App& cmd);
-  /// The profile to use: the flag's file, else the scenario's `calibration` key; nullopt when neither.
-  std::optional<model::CalibrationProfile> load(const model::Scenario& s) const;
 };
+
+/// Progress lines "COMMAND: what done/total" on `err`, only once the work has taken more than a
+/// second, and then at most twice a second (and at the end of each piece of work).
+sim::Progress stderr_progress(std::ostream& err, std::string_view command);
 
 Action add_model_command(CLI::App& app);
 Action add_collective_command(CLI::App& app);

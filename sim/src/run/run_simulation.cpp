@@ -53,7 +53,7 @@ double RunSimulation::overhead(std::uint64_t seed, int n, double interval_s) con
   return ideal > 0 ? elapsed / ideal : std::numeric_limits<double>::infinity();
 }
 
-double RunSimulation::optimal_interval(std::uint64_t seed, int n, const Progress& progress) const {
+double RunSimulation::optimal_interval(std::uint64_t seed, int n, const Control& control) const {
   const double mtbf = model_.mtbf_s();
   const double run_length = model_.token_budget > 0 ? model_.ideal_time(model_.token_budget) : model_.window_s;
   if (!std::isfinite(mtbf)) return run_length;  // nothing fails: one checkpoint at the end would do
@@ -67,7 +67,8 @@ double RunSimulation::optimal_interval(std::uint64_t seed, int n, const Progress
   double a = hi - kInvPhi * (hi - lo), b = lo + kInvPhi * (hi - lo);
   double fa = cost(a), fb = cost(b);
   for (int i = 0; i < kIterations; ++i) {
-    if (progress) progress("optimal checkpoint interval", i + 1, kIterations);
+    check_stop(control);
+    if (control.progress) control.progress("optimal checkpoint interval", i + 1, kIterations);
     if (fa <= fb) {
       hi = b, b = a, fb = fa;
       a = hi - kInvPhi * (hi - lo);
@@ -100,7 +101,7 @@ void add_count(std::vector<CategoryCount>& counts, const std::string& name, doub
 
 }  // namespace
 
-RunReport RunSimulation::run(int n, std::uint64_t seed, const Progress& progress) const {
+RunReport RunSimulation::run(int n, std::uint64_t seed, const Control& control) const {
   RunReport rep;
   const RunModel& m = model_;
   rep.name = m.name;
@@ -118,7 +119,7 @@ RunReport RunSimulation::run(int n, std::uint64_t seed, const Progress& progress
   rep.young_interval_s = young_interval(m.checkpoint.stall_s, rep.mtbf_s);
   rep.daly_interval_s = daly_interval(m.checkpoint.stall_s, rep.mtbf_s);
   rep.recovery_s = m.recovery_s(m.detection_s);
-  rep.optimal_interval_s = optimal_interval(seed, n, progress);
+  rep.optimal_interval_s = optimal_interval(seed, n, control);
   rep.interval_given = m.interval_s > 0;
   rep.checkpoint_interval_s = effective_interval(m, rep.interval_given ? m.interval_s : rep.optimal_interval_s);
 
@@ -126,13 +127,14 @@ RunReport RunSimulation::run(int n, std::uint64_t seed, const Progress& progress
   std::vector<TrialResult> all;
   const int batch = std::max(1, n / 10);
   for (int done = 0; done < n; done += batch) {
+    check_stop(control);
     const int count = std::min(batch, n - done);
     std::vector<TrialResult> part(static_cast<std::size_t>(count));
     tbb::parallel_for(0, count, [&](int i) {
       part[static_cast<std::size_t>(i)] = simulate_trial(m, seed, std::uint64_t(done + i), rep.checkpoint_interval_s);
     });
     for (auto& t : part) all.push_back(std::move(t));
-    if (progress) progress("trials", done + count, n);
+    if (control.progress) control.progress("trials", done + count, n);
   }
 
   std::vector<double> elapsed, ett, tokens, unexpected;

@@ -4,6 +4,9 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include <tbb/global_control.h>
 
@@ -77,6 +80,34 @@ TEST_CASE("the report does not depend on the number of threads", "[run][monte-ca
   }
   CHECK(serial == parallel);
   CHECK(run_report_json(sim.run(64, 10)).dump() != serial);
+}
+
+TEST_CASE("a run reports its iterations and batches, and stops when asked", "[run][control]") {
+  RunModel m = unit_model(2e6, 20, 300);
+  m.failures = {failure("a", 20'000, 30)};
+  const RunSimulation sim(m);
+  std::vector<std::pair<std::string, int>> seen;
+  herd::sim::Control control;
+  control.progress = [&](std::string_view what, int done, int total) {
+    CHECK(done <= total);
+    seen.emplace_back(std::string(what), done);
+  };
+  sim.run(40, 3, control);
+  // 16 golden-section iterations, then 10 batches of 4 trials.
+  REQUIRE(seen.size() == 26);
+  CHECK(seen.front() == std::pair<std::string, int>{"optimal checkpoint interval", 1});
+  CHECK(seen.back() == std::pair<std::string, int>{"trials", 40});
+
+  std::stop_source stop;
+  control.stop = stop.get_token();
+  control.progress = [&](std::string_view what, int, int) {
+    if (what == "trials") stop.request_stop();
+  };
+  CHECK_THROWS_AS(sim.run(40, 3, control), herd::sim::Cancelled);
+  stop = {};
+  stop.request_stop();
+  control.stop = stop.get_token();
+  CHECK_THROWS_AS(sim.optimal_interval(3, 40, control), herd::sim::Cancelled);
 }
 
 TEST_CASE("Llama 3 405B, 54 days on 16K GPUs: Table 5's interruptions, effective time > 90%", "[run][validation]") {

@@ -4,12 +4,11 @@
 // to the simulated optimum and Young/Daly. Trials run in parallel (oneTBB); the result depends on
 // the seed only, not on the number of threads.
 #include <cstdint>
-#include <functional>
 #include <string>
-#include <string_view>
 #include <vector>
 
 #include "herd/model/scenario.hpp"
+#include "herd/sim/control.hpp"
 #include "herd/sim/run/run_model.hpp"
 #include "herd/sim/run/step_time.hpp"
 #include "herd/sim/run/trial.hpp"
@@ -59,9 +58,6 @@ struct RunReport {
   int unfinished_trials = 0;
 };
 
-/// Progress of long work, called on the calling thread between batches: what, done, out of.
-using Progress = std::function<void(std::string_view what, int done, int total)>;
-
 class RunSimulation {
  public:
   /// Builds the run model of `scenario`, timing each phase with `step_time`. Throws model::InputError.
@@ -76,10 +72,13 @@ class RunSimulation {
   /// Mean elapsed / mean failure-free time of trials 0..n-1: minimised by the best interval.
   double overhead(std::uint64_t seed, int n, double interval_s) const;
   /// The interval minimising `overhead`, found by golden-section search on log(interval) with the
-  /// same failure histories at every candidate (common random numbers).
-  double optimal_interval(std::uint64_t seed, int n, const Progress& progress = {}) const;
+  /// same failure histories at every candidate (common random numbers). Reports each iteration to
+  /// `control` and throws Cancelled when it asks to stop (checked between iterations).
+  double optimal_interval(std::uint64_t seed, int n, const Control& control = {}) const;
   /// The whole analysis: optimum, then `trials` at the scenario's interval (or the optimum).
-  RunReport run(int trials, std::uint64_t seed, const Progress& progress = {}) const;
+  /// Reports each batch of trials to `control`; throws Cancelled when it asks to stop (checked
+  /// between iterations and batches).
+  RunReport run(int trials, std::uint64_t seed, const Control& control = {}) const;
   /// One trial with its events, at the interval `run` would use.
   RunTimeline timeline(std::uint64_t seed, std::uint64_t trial, double interval_s) const;
 

@@ -1,17 +1,37 @@
-#include "model_report.hpp"
+#include "herd/app/model_report_use_case.hpp"
 
+#include "herd/app/scenario_loading.hpp"
 #include "herd/model/workload.hpp"
 
-namespace herd::cli {
+namespace herd::app {
 
-nlohmann::json model_report_json(const model::Scenario& s, const model::MemoryReport& mem) {
-  using namespace model;
+ModelReport model_report(const ModelReportRequest& request, const sim::Control& control) {
+  sim::check_stop(control);
+  const model::Scenario& s = request.scenario;
+  ModelReport r;
+  r.scenario_name = s.name;
+  r.scenario_source = s.source;
+  r.model = s.model;
+  r.plan = s.plan;
+  r.parameters = model::count_parameters(s.model);
+  r.model_flops_per_token = model::model_flops_per_token(s.model, s.model.seq_len);
+  r.tokens_per_step = double(s.plan.global_batch) * double(s.model.seq_len);
+  r.memory = model::analyse_memory(s);
+  if (const auto profile = calibration_profile(s, request.calibration_file))
+    r.calibration = CalibrationInfo{profile->source, profile->gpu_name, profile->backend,
+                                    model::profile_mismatch(*profile, s.cluster.gpu)};
+  return r;
+}
+
+nlohmann::json to_json(const ModelReport& r) {
   using nlohmann::json;
-  const auto& m = s.model;
-  const auto& p = s.plan;
-  const auto counts = count_parameters(m);
+  using model::to_string;
+  const auto& m = r.model;
+  const auto& p = r.plan;
+  const auto& counts = r.parameters;
+  const auto& mem = r.memory;
   json j;
-  j["scenario"] = {{"name", s.name}, {"source", s.source}};
+  j["scenario"] = {{"name", r.scenario_name}, {"source", r.scenario_source}};
   j["model"] = {{"name", m.name}, {"layers", m.layers}, {"hidden", m.hidden}, {"ffn_hidden", m.ffn_hidden},
                 {"heads", m.heads}, {"kv_heads", m.kv_heads}, {"head_dim", m.head_dim}, {"vocab", m.vocab},
                 {"seq_len", m.seq_len}};
@@ -20,8 +40,8 @@ nlohmann::json model_report_json(const model::Scenario& s, const model::MemoryRe
                                {"mlp_per_layer", counts.mlp}, {"norms_per_layer", counts.layer_norms},
                                {"embedding", counts.embedding}, {"output", counts.output},
                                {"final_norm", counts.final_norm}};
-  j["model_flops_per_token"] = model_flops_per_token(m, m.seq_len);
-  j["tokens_per_step"] = double(p.global_batch) * double(m.seq_len);
+  j["model_flops_per_token"] = r.model_flops_per_token;
+  j["tokens_per_step"] = r.tokens_per_step;
   j["plan"] = {{"tp", p.tp}, {"cp", p.cp}, {"pp", p.pp}, {"dp", p.dp}, {"virtual_stages", p.virtual_stages},
                {"dp_sharding", to_string(p.dp_sharding)}, {"grad_sync", to_string(p.grad_sync)},
                {"micro_batch", p.micro_batch}, {"microbatches", p.microbatches()}, {"global_batch", p.global_batch},
@@ -40,7 +60,9 @@ nlohmann::json model_report_json(const model::Scenario& s, const model::MemoryRe
                  {"per_layer_activation_bytes", mem.per_layer_activation_bytes}, {"stages", stages},
                  {"fits", mem.fits}};
   j["fits"] = mem.fits;
+  if (const auto& c = r.calibration)
+    j["calibration"] = {{"file", c->file}, {"device", c->device}, {"backend", c->backend}, {"warning", c->warning}};
   return j;
 }
 
-}  // namespace herd::cli
+}  // namespace herd::app

@@ -1,0 +1,38 @@
+#pragma once
+// `herd simulate`: one training step of the whole cluster — step time, MFU, where the time goes,
+// memory — and, when asked, every op as a trace span.
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "herd/model/scenario.hpp"
+#include "herd/sim/control.hpp"
+#include "herd/sim/step/step_report.hpp"
+#include "herd/sim/step/step_simulator.hpp"
+
+namespace herd::app {
+
+struct SimulateRequest {
+  model::Scenario scenario;
+  bool per_rank = false;         ///< simulate every GPU, not one per pipeline stage
+  bool trace = false;            ///< record every op as a span (StepReport::trace, sim::chrome_trace_json)
+  std::string calibration_file;  ///< empty: the scenario's `calibration` key, if any
+  /// A platform shared with other calls (a GUI, a planner): fabrics and prepared network
+  /// operations built once. Null: a platform of this call's own.
+  const sim::StepSimulator* simulator = nullptr;
+};
+
+struct SimulateResult {
+  sim::StepReport report;
+  std::string calibration_warning;  ///< the profile was measured on another GPU; "" when not
+};
+
+/// Reports the step's progress to `control`. Throws model::InputError for an unreadable calibration
+/// profile, model::ValueError for a fabric that cannot be built, sim::Cancelled when `control` asks
+/// to stop.
+SimulateResult simulate(const SimulateRequest& request, const sim::Control& control = {});
+
+/// The `herd simulate --json` object (schema in docs/cli.md).
+nlohmann::json to_json(const SimulateResult& result);
+
+}  // namespace herd::app

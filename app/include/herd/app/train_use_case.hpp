@@ -1,0 +1,57 @@
+#pragma once
+// `herd train`: how long the whole run takes and what failures, checkpoints and restarts cost,
+// Monte Carlo over failure histories (model and defaults: docs/models/reliability.md); and two
+// runs side by side (`--compare`).
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "herd/model/scenario.hpp"
+#include "herd/sim/control.hpp"
+#include "herd/sim/run/run_simulation.hpp"
+#include "herd/sim/run/timeline.hpp"
+#include "herd/sim/step/step_simulator.hpp"
+
+namespace herd::app {
+
+struct TrainRequest {
+  model::Scenario scenario;
+  std::optional<int> trials;          ///< Monte Carlo trials; default: the scenario's run.trials
+  std::optional<std::uint64_t> seed;  ///< seed of the trials; default: the scenario's run.seed
+  bool timeline = false;              ///< also return trial 0's events
+  std::string calibration_file;       ///< empty: the scenario's `calibration` key, if any
+  /// A platform shared with other calls for the phases' step simulations. Null: one of this
+  /// call's own, shared by all its phases.
+  const sim::StepSimulator* simulator = nullptr;
+};
+
+struct TrainResult {
+  sim::run::RunReport report;
+  /// Trial 0 at the interval the report used (sim::run::timeline_chrome_json); when asked.
+  std::optional<sim::run::RunTimeline> timeline;
+};
+
+/// Each phase's step time is the scenario's given one (run.step_time, sim::run::prefer_given_step_time),
+/// else the phase's step simulation with the scenario's what-ifs and calibration profile. Reports
+/// the step simulations, the search for the optimal checkpoint interval and the trials to
+/// `control`. Throws model::InputError for a run that cannot be modelled (no token budget nor
+/// window, an unreadable calibration profile), sim::Cancelled when `control` asks to stop.
+TrainResult train(const TrainRequest& request, const sim::Control& control = {});
+
+/// The `herd train --json` object (schema in docs/models/reliability.md, "Output").
+nlohmann::json to_json(const TrainResult& result);
+
+struct TrainComparison {
+  TrainResult a, b;
+};
+
+/// Two runs, one after the other on one platform (unless the requests bring theirs); the caller
+/// gives both the same settings and overrides. Throws as train().
+TrainComparison compare(const TrainRequest& a, const TrainRequest& b, const sim::Control& control = {});
+
+/// The `herd train --compare --json` object: {"a": report, "b": report}.
+nlohmann::json to_json(const TrainComparison& comparison);
+
+}  // namespace herd::app

@@ -1,0 +1,71 @@
+#include "herd/app/collective_inputs.hpp"
+
+#include <algorithm>
+#include <sstream>
+#include <utility>
+
+#include "herd/model/error.hpp"
+#include "herd/model/units.hpp"
+
+namespace herd::app {
+
+namespace {
+
+[[noreturn]] void bad_option(const std::string& option, const std::string& message) {
+  throw model::InputError(option, "", message);
+}
+
+}  // namespace
+
+int dtype_bytes(const std::string& dtype) {
+  if (dtype == "float" || dtype == "int32") return 4;
+  if (dtype == "half" || dtype == "bfloat16" || dtype == "bf16") return 2;
+  if (dtype == "double" || dtype == "int64") return 8;
+  if (dtype == "int8" || dtype == "uint8" || dtype == "fp8") return 1;
+  bad_option("--dtype", "unknown type \"" + dtype + "\" (float, half, bfloat16, double, int8)");
+}
+
+double parse_size(const std::string& option, const std::string& text) {
+  const auto bytes = model::parse_quantity(text, model::Dimension::bytes);
+  if (!bytes || *bytes < 0) bad_option(option, "\"" + text + "\" is not a size (e.g. 1GiB, 8B, 256MB)");
+  return *bytes;
+}
+
+std::vector<double> parse_sweep(const std::string& text) {
+  const auto colon = text.find(':');
+  if (colon == std::string::npos) bad_option("--sweep", "expects MIN:MAX, e.g. 8B:16GiB");
+  const double lo = parse_size("--sweep", text.substr(0, colon)), hi = parse_size("--sweep", text.substr(colon + 1));
+  if (!(lo > 0) || hi < lo) bad_option("--sweep", "needs 0 < MIN <= MAX");
+  std::vector<double> sizes;
+  // The tolerance keeps MAX when it is MIN times a power of two up to rounding.
+  for (double s = lo; s <= hi * (1 + 1e-12); s *= 2) sizes.push_back(s);
+  return sizes;
+}
+
+std::vector<int> parse_ranks(const std::string& text, int ranks) {
+  // Ranges are checked before they are expanded: a GUI field may hold "0-2000000000" for a moment.
+  std::vector<std::pair<int, int>> ranges;
+  std::stringstream in(text);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    const auto dash = item.find('-');
+    try {
+      const int a = std::stoi(item.substr(0, dash));
+      ranges.emplace_back(a, dash == std::string::npos ? a : std::stoi(item.substr(dash + 1)));
+    } catch (const std::exception&) {
+      bad_option("--group", "\"" + item + "\" is not a rank or a range a-b");
+    }
+  }
+  std::vector<int> out;
+  for (const auto& [a, b] : ranges) {
+    if (a > b) continue;
+    if (a < 0 || b >= ranks)
+      bad_option("--group", "rank " + std::to_string(a < 0 ? a : std::max(a, ranks)) + " is not among the plan's " +
+                                std::to_string(ranks));
+    for (int r = a; r <= b; ++r) out.push_back(r);
+  }
+  if (out.empty()) bad_option("--group", "names no rank");
+  return out;
+}
+
+}  // namespace herd::app

@@ -1,0 +1,27 @@
+#include "herd/app/simulate_use_case.hpp"
+
+#include <optional>
+
+#include "herd/app/scenario_loading.hpp"
+
+namespace herd::app {
+
+SimulateResult simulate(const SimulateRequest& request, const sim::Control& control) {
+  const model::Scenario& s = request.scenario;
+  SimulateResult result;
+  const std::optional<model::CalibrationProfile> profile = calibration_profile(s, request.calibration_file);
+  sim::StepOptions options;
+  options.per_rank = request.per_rank;
+  options.trace = request.trace;
+  if (profile) {
+    options.calibration = &*profile;
+    result.calibration_warning = model::profile_mismatch(*profile, s.cluster.gpu);
+  }
+  result.report = request.simulator ? request.simulator->simulate(s, options, control)
+                                    : sim::simulate_step(s, options, control);
+  return result;
+}
+
+nlohmann::json to_json(const SimulateResult& result) { return sim::step_report_json(result.report); }
+
+}  // namespace herd::app

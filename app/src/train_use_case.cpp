@@ -1,0 +1,61 @@
+#include "herd/app/train_use_case.hpp"
+
+#include "herd/app/scenario_loading.hpp"
+#include "herd/sim/run/report_json.hpp"
+
+namespace herd::app {
+
+namespace {
+
+namespace run = sim::run;
+
+// Where each phase's step time comes from: a step time the scenario gives, else the phase's step
+// simulation with its what-ifs (and with the calibration profile, when there is one), as
+// `herd simulate` would run it. `profile`, `simulator` and `control` outlive the source: the run
+// model times its phases while it is built.
+run::StepTimeSource step_time_source(const model::Scenario& s, const model::CalibrationProfile* profile,
+                                     const sim::StepSimulator& simulator, const sim::Control& control) {
+  return run::prefer_given_step_time(
+      s, run::StepTimeSource{[profile, &simulator, &control](const model::Scenario& phase) {
+                               sim::StepOptions options;
+                               options.calibration = profile;
+                               return simulator.simulate(phase, options, control).step_time_s;
+                             },
+                             profile ? "herd simulate, calibrated" : "herd simulate"});
+}
+
+TrainResult train_on(const TrainRequest& request, const sim::StepSimulator& simulator, const sim::Control& control) {
+  sim::check_stop(control);
+  const model::Scenario& s = request.scenario;
+  const auto profile = calibration_profile(s, request.calibration_file);
+  const run::RunSimulation simulation(s, step_time_source(s, profile ? &*profile : nullptr, simulator, control));
+  const auto settings = run::monte_carlo_settings(s);
+  TrainResult result;
+  result.report = simulation.run(request.trials.value_or(settings.trials), request.seed.value_or(settings.seed), control);
+  if (request.timeline)
+    result.timeline = simulation.timeline(result.report.seed, 0, result.report.checkpoint_interval_s);
+  return result;
+}
+
+}  // namespace
+
+TrainResult train(const TrainRequest& request, const sim::Control& control) {
+  const sim::StepSimulator own;
+  return train_on(request, request.simulator ? *request.simulator : own, control);
+}
+
+nlohmann::json to_json(const TrainResult& result) { return run::run_report_json(result.report); }
+
+TrainComparison compare(const TrainRequest& a, const TrainRequest& b, const sim::Control& control) {
+  const sim::StepSimulator own;
+  TrainComparison comparison;
+  comparison.a = train_on(a, a.simulator ? *a.simulator : own, control);
+  comparison.b = train_on(b, b.simulator ? *b.simulator : own, control);
+  return comparison;
+}
+
+nlohmann::json to_json(const TrainComparison& comparison) {
+  return {{"a", to_json(comparison.a)}, {"b", to_json(comparison.b)}};
+}
+
+}  // namespace herd::app

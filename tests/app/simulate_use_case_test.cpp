@@ -1,0 +1,62 @@
+// One step through the use case: the step time `herd simulate --json` prints, a shared platform
+// giving the same report, the trace on request, progress, and a stop before and during the step.
+#include <catch2/catch.hpp>
+
+#include <stop_token>
+
+#include "app_fixtures.hpp"
+#include "herd/app/scenario_loading.hpp"
+#include "herd/app/simulate_use_case.hpp"
+
+using namespace herd;
+
+TEST_CASE("simulate gives the step time herd simulate --json prints", "[app][simulate]") {
+  app::SimulateRequest request;
+  request.scenario = app::load_scenario("llama3-8b");
+  const app::SimulateResult r = app::simulate(request);
+  // The golden summary is what `herd simulate llama3-8b --json` printed (tests/cli/golden_test.cpp
+  // pins it); step times are whole nanoseconds, so the two are the same number.
+  const auto golden = app::test::golden("llama3-8b")["step"];
+  CHECK(r.report.step_time_s == golden["step_time_s"].get<double>());
+  CHECK(r.report.mfu == golden["mfu"].get<double>());
+  CHECK(app::to_json(r)["step_time_s"] == golden["step_time_s"]);
+  CHECK(r.calibration_warning.empty());
+  CHECK(r.report.trace.empty());
+}
+
+TEST_CASE("a shared StepSimulator gives the same report and reuses its platform", "[app][simulate]") {
+  const sim::StepSimulator shared;
+  app::SimulateRequest request;
+  request.scenario = app::load_scenario("llama3-8b");
+  const double own = app::simulate(request).report.step_time_s;
+  request.simulator = &shared;
+  CHECK(app::simulate(request).report.step_time_s == own);
+  CHECK(app::simulate(request).report.step_time_s == own);
+  CHECK(shared.cache_hits_misses().first > 0);  // the second call found the prepared operations
+}
+
+TEST_CASE("simulate records a trace on request and warns of another GPU's profile", "[app][simulate]") {
+  app::SimulateRequest request;
+  request.scenario = app::load_scenario("llama3-8b", {"cluster.num_gpus=16", "plan.dp=16", "plan.global_batch=16"});
+  request.trace = true;
+  request.calibration_file = app::test::profile_file("herd-app-simulate-profile.json", "NVIDIA A100-SXM4-80GB");
+  const app::SimulateResult r = app::simulate(request);
+  CHECK(r.report.trace.size() > 100);
+  CHECK_THAT(r.calibration_warning, Catch::Contains("NVIDIA A100-SXM4-80GB"));
+}
+
+TEST_CASE("simulate reports progress and stops when asked, before or during the step", "[app][simulate][control]") {
+  app::SimulateRequest request;
+  request.scenario = app::load_scenario("");  // 16K GPUs: long enough to report progress
+  app::test::ProgressLog log;
+  app::simulate(request, {log.callback(), {}});
+  CHECK(log.saw("simulating the step"));
+
+  std::stop_source before;
+  before.request_stop();
+  CHECK_THROWS_AS(app::simulate(request, {{}, before.get_token()}), sim::Cancelled);
+
+  std::stop_source during;
+  const sim::Control stop_at_first_report{[&](std::string_view, int, int) { during.request_stop(); }, during.get_token()};
+  CHECK_THROWS_AS(app::simulate(request, stop_at_first_report), sim::Cancelled);
+}
