@@ -33,7 +33,7 @@ double CollectivePlan::uncontended_time_s() const {
 CollectiveModel::CollectiveModel(const Fabric& fabric, bool remember_groups)
     : fabric_(fabric), tuning_(fabric), traffic_(fabric.slot_count()), remember_(remember_groups) {}
 
-std::size_t CollectiveModel::GroupHash::operator()(const std::vector<int>& g) const noexcept {
+std::size_t CollectiveModel::GroupHash::operator()(std::span<const int> g) const noexcept {
   std::uint64_t h = 0xcbf29ce484222325ULL;
   for (const int r : g) h = (h ^ static_cast<std::uint32_t>(r)) * 0x100000001b3ULL;
   return static_cast<std::size_t>(h);
@@ -41,10 +41,9 @@ std::size_t CollectiveModel::GroupHash::operator()(const std::vector<int>& g) co
 
 CollectiveModel::Group& CollectiveModel::group_of(std::span<const int> group) {
   if (remember_) {
-    std::vector<int> key(group.begin(), group.end());
-    if (auto it = groups_.find(key); it != groups_.end()) return it->second;
+    if (auto it = groups_.find(group); it != groups_.end()) return it->second;
     Group g{shape_of(fabric_, group), {}};
-    return groups_.emplace(std::move(key), std::move(g)).first->second;
+    return groups_.emplace(std::vector<int>(group.begin(), group.end()), std::move(g)).first->second;
   }
   fresh_ = Group{shape_of(fabric_, group), {}};
   return fresh_;
@@ -65,17 +64,7 @@ CollectivePlan CollectiveModel::build(model::Collective op, Algorithm a, Protoco
   }
   // Protocols of one algorithm share its pattern (they scale it): build it once per group.
   const int nvls_channels = a == Algorithm::nvls ? plan.channels : tuning_.channels(Algorithm::nvls, p, shape, bytes);
-  const double nvls_scale = tuning_.nvls_scale(nvls_channels);
-  auto& patterns = current_->patterns;
-  auto it = std::find_if(patterns.begin(), patterns.end(), [&](const Pattern& x) {
-    return x.algorithm == a && x.op == op && x.root == root && x.nvls_scale == nvls_scale;
-  });
-  if (it == patterns.end()) {
-    add_pattern(fabric_, op, a, group, shape, root, nvls_scale, traffic_);
-    patterns.push_back({a, op, root, nvls_scale, traffic_.take()});
-    it = patterns.end() - 1;
-  }
-  plan.loads = it->loads;
+  plan.loads = pattern(op, a, group, shape, root, tuning_.nvls_scale(nvls_channels));
   const ProtocolCost cost = tuning_.protocol_cost(op, a, p, shape, bytes, plan.channels);
   plan.algbw_cap = cost.algbw_cap;
   plan.latency_s = tuning_.latency_s(op, a, p, shape, bytes, plan.channels);
@@ -89,6 +78,42 @@ CollectivePlan CollectiveModel::build(model::Collective op, Algorithm a, Protoco
     }
   }
   return plan;
+}
+
+const std::vector<SlotLoad>& CollectiveModel::pattern(model::Collective op, Algorithm a, std::span<const int> group,
+                                                      const GroupShape& shape, int root, double nvls_scale) {
+  auto& patterns = current_->patterns;
+  auto it = std::find_if(patterns.begin(), patterns.end(), [&](const Pattern& x) {
+    return x.algorithm == a && x.op == op && x.root == root && x.nvls_scale == nvls_scale;
+  });
+  if (it != patterns.end()) return it->loads;
+  add_pattern(fabric_, op, a, group, shape, root, nvls_scale, traffic_);
+  patterns.push_back({a, op, root, nvls_scale, traffic_.take()});
+  return patterns.back().loads;
+}
+
+CollectiveModel::GroupCost CollectiveModel::add_group_loads(const CollectivePlan& like, std::span<const int> group,
+                                                            TrafficBuilder& out) {
+  current_ = &group_of(group);
+  const GroupShape& shape = current_->shape;
+  const model::Collective op = like.op;
+  const Algorithm a = like.algorithm;
+  const Protocol p = like.protocol;
+  const bool rooted = op == model::Collective::broadcast || op == model::Collective::reduce;  // root: plan() knows it
+  if (shape.ranks <= 1 || rooted || !algorithm_applies(fabric_, op, a, shape)) {
+    CollectiveOptions same;
+    same.algorithm = a;
+    same.protocol = p;
+    same.channels = like.channels;
+    const CollectivePlan own = plan(op, group, like.bytes, same);
+    for (const auto& l : own.loads) out.add(l.slot, l.weight);
+    return {own.latency_s, own.algbw_cap};
+  }
+  const int nvls_channels = a == Algorithm::nvls ? like.channels : tuning_.channels(Algorithm::nvls, p, shape, like.bytes);
+  const ProtocolCost cost = tuning_.protocol_cost(op, a, p, shape, like.bytes, like.channels);
+  for (const auto& l : pattern(op, a, group, shape, 0, tuning_.nvls_scale(nvls_channels)))
+    out.add(l.slot, l.weight * cost.load_scale);
+  return {tuning_.latency_s(op, a, p, shape, like.bytes, like.channels), cost.algbw_cap};
 }
 
 CollectivePlan CollectiveModel::plan(model::Collective op, std::span<const int> group, double bytes,

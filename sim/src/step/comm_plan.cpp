@@ -81,16 +81,11 @@ class Preparer {
     const CollectivePlan first = model_.plan(net.op, members.front(), net.bytes);
     PreparedOp op = from_plan(first, user_of(net, 0, count, false), all_inside);
     if (!all_inside) {
-      CollectiveOptions same;
-      same.algorithm = first.algorithm;
-      same.protocol = first.protocol;
-      same.channels = first.channels;
       for (const auto& l : first.loads) traffic_.add(l.slot, l.weight);
       for (std::size_t i = 1; i < members.size(); ++i) {
-        const CollectivePlan plan = model_.plan(net.op, members[i], net.bytes, same);
-        op.latency_s = std::max(op.latency_s, plan.latency_s);
-        op.rate_bound = std::min(op.rate_bound, plan.algbw_cap);
-        for (const auto& l : plan.loads) traffic_.add(l.slot, l.weight);
+        const auto cost = model_.add_group_loads(first, members[i], traffic_);
+        op.latency_s = std::max(op.latency_s, cost.latency_s);
+        op.rate_bound = std::min(op.rate_bound, cost.algbw_cap);
       }
       op.loads = traffic_.take();
     }
@@ -269,10 +264,11 @@ ContendedNetwork finalize(const Fabric& fabric, std::span<const PreparedOp* cons
   std::unordered_map<Constraint, std::uint32_t, Hash> resource_of;
   for (std::size_t k = 0; k < contended.size(); ++k) {
     const Constraint c{capacity[contended[k]], std::span(users).subspan(start[k], start[k + 1] - start[k])};
-    const auto [it, added] = resource_of.emplace(c, static_cast<std::uint32_t>(out.resources.size()));
-    if (!added) continue;  // the same constraint as a slot already kept
+    if (resource_of.contains(c)) continue;  // the same constraint as a slot already kept
+    const auto resource = static_cast<std::uint32_t>(out.resources.size());
+    resource_of.emplace(c, resource);
     out.resources.push_back(contended[k]);
-    for (const auto& [op, weight] : c.users) out.uses[op].emplace_back(it->second, weight);
+    for (const auto& [op, weight] : c.users) out.uses[op].emplace_back(resource, weight);
   }
   return out;
 }

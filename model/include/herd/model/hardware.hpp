@@ -1,6 +1,6 @@
 #pragma once
 // Hardware descriptions read from a scenario's `cluster` section. All quantities in SI units.
-// Member defaults are the defaults the scenario table declares (model/src/schema/cluster.cpp;
+// Member defaults are the defaults the scenario table declares (model/src/schema/schema_cluster.cpp;
 // tests/model/params_test.cpp keeps them equal). Scenarios are always built through the table; a
 // member whose key has no default (required, or derived from other keys) says so.
 #include <string>

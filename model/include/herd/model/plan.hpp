@@ -26,7 +26,7 @@ std::string_view to_string(Schedule);
 std::string_view to_string(LayerLayout);
 std::string_view to_string(CpAlgorithm);
 
-/// Member defaults are the defaults the scenario table declares (model/src/schema/plan.cpp;
+/// Member defaults are the defaults the scenario table declares (model/src/schema/schema_plan.cpp;
 /// tests/model/params_test.cpp keeps them equal). Keys the table leaves null are derived from others
 /// when a scenario is built (scenario_build.cpp): dp, grad_sync, sequence_parallel, global_batch and
 /// round_size. Their defaults here are what that derivation gives on one GPU with the other defaults,

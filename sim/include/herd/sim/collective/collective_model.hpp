@@ -3,11 +3,12 @@
 // and channel count, the resulting traffic per slot, and the time it takes with no other traffic
 // (latency + bytes / the rate its most loaded slot allows). The network simulation runs the
 // same plan as one fluid activity; the planner and calibration can call estimate() directly.
+#include <algorithm>
 #include <span>
 #include <unordered_map>
 #include <vector>
 
-#include "herd/sim/collective/collective.hpp"
+#include "herd/sim/collective/algorithm.hpp"
 #include "herd/sim/collective/nccl_tuning.hpp"
 #include "herd/sim/collective/patterns.hpp"
 #include "herd/sim/fabric/fabric.hpp"
@@ -55,6 +56,14 @@ class CollectiveModel {
   /// Time with no other traffic, as plan() would run it.
   [[nodiscard]] CollectiveEstimate estimate(model::Collective op, std::span<const int> group, double bytes,
                                             const CollectiveOptions& options = {});
+  /// For summing concurrent groups: `like` (a plan of this op and size) run by another group,
+  /// which adds its loads, scaled by the protocol, to `out` and returns its latency and protocol
+  /// ceiling. A group on which `like`'s algorithm cannot run gets its own plan instead.
+  struct GroupCost {
+    double latency_s = 0;
+    double algbw_cap = 0;  ///< bytes/s
+  };
+  GroupCost add_group_loads(const CollectivePlan& like, std::span<const int> group, TrafficBuilder& out);
   /// Every candidate NCCL would weigh, each with its uncontended time (for reports and tests).
   /// The hierarchical algorithm is NCCL's NVLS tree: a candidate for all-reduce on NVLS nodes.
   [[nodiscard]] std::vector<CollectiveEstimate> candidates(model::Collective op, std::span<const int> group, double bytes);
@@ -74,9 +83,18 @@ class CollectiveModel {
     GroupShape shape;
     std::vector<Pattern> patterns;
   };
-  struct GroupHash {
-    std::size_t operator()(const std::vector<int>& g) const noexcept;
+  struct GroupHash {  // hashes a group given as a vector or a span (no key built to look one up)
+    using is_transparent = void;
+    std::size_t operator()(std::span<const int> g) const noexcept;
   };
+  struct GroupEqual {
+    using is_transparent = void;
+    bool operator()(std::span<const int> a, std::span<const int> b) const noexcept {
+      return std::equal(a.begin(), a.end(), b.begin(), b.end());
+    }
+  };
+  const std::vector<SlotLoad>& pattern(model::Collective op, Algorithm a, std::span<const int> group,
+                                       const GroupShape& shape, int root, double nvls_scale);
   CollectivePlan build(model::Collective op, Algorithm algorithm, Protocol protocol, int channels_forced,
                        std::span<const int> group, const GroupShape& shape, double bytes, int root);
   // The current call's group: remembered, or fresh (its patterns dropped after the call).
@@ -86,7 +104,7 @@ class CollectiveModel {
   NcclTuning tuning_;
   TrafficBuilder traffic_;
   bool remember_;
-  std::unordered_map<std::vector<int>, Group, GroupHash> groups_;
+  std::unordered_map<std::vector<int>, Group, GroupHash, GroupEqual> groups_;
   Group fresh_;
   Group* current_ = nullptr;
 };

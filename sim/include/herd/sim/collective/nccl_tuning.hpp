@@ -6,7 +6,7 @@
 // thresholds from src/include/comm.h and device.h; the NVLS pipeline fill from
 // src/tuning/pipeline_model); docs/models/network.md lists them.
 // Bandwidth itself is not NCCL's estimate: it comes from the links the traffic crosses.
-#include "herd/sim/collective/collective.hpp"
+#include "herd/sim/collective/algorithm.hpp"
 #include "herd/sim/collective/patterns.hpp"
 #include "herd/sim/fabric/fabric.hpp"
 

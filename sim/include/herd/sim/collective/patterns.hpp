@@ -11,7 +11,7 @@
 #include <span>
 #include <vector>
 
-#include "herd/sim/collective/collective.hpp"
+#include "herd/sim/collective/algorithm.hpp"
 #include "herd/sim/fabric/fabric.hpp"
 
 namespace herd::sim {

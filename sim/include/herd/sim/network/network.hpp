@@ -29,7 +29,7 @@
 #include "herd/engine/fluid_system.hpp"
 #include "herd/engine/simulation.hpp"
 #include "herd/model/hardware.hpp"
-#include "herd/sim/collective/collective.hpp"
+#include "herd/sim/collective/algorithm.hpp"
 #include "herd/sim/collective/collective_model.hpp"
 #include "herd/sim/fabric/fabric.hpp"
 

@@ -1,5 +1,5 @@
 // Names of NCCL's algorithms and protocols.
-#include "herd/sim/collective/collective.hpp"
+#include "herd/sim/collective/algorithm.hpp"
 
 namespace herd::sim {
 
