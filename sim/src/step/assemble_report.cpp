@@ -5,7 +5,6 @@
 #include <string>
 #include <unordered_map>
 
-#include "herd/engine/check.hpp"
 
 namespace herd::sim::detail {
 
@@ -57,13 +56,8 @@ StepReport assemble_report(const model::Scenario& s, const StepPlan& plan, const
   rep.critical_rank = per_rank ? critical->global : critical->stage;
   rep.critical_stage = critical->stage;
   rep.breakdown = critical->spent;
-  // Each nanosecond of the rank's step is in at most one part: busy, or waiting for one reason.
-  const double parts = rep.breakdown.total();
-  if (parts > rep.step_time_s * (1 + 1e-9) + 1e-9)
-    engine::invariant_failure("step breakdown of " + std::string(per_rank ? "rank " : "stage ") +
-                              std::to_string(rep.critical_rank) + " adds up to " + std::to_string(parts) +
-                              " s, more than its step of " + std::to_string(rep.step_time_s) + " s");
-  rep.breakdown.other_s = std::max(0.0, rep.step_time_s - parts);
+  check_breakdown(rep.breakdown, rep.step_time_s, (per_rank ? "rank " : "stage ") + std::to_string(rep.critical_rank));
+  rep.breakdown.other_s = std::max(0.0, rep.step_time_s - rep.breakdown.total());
   rep.stage_finish_s.assign(static_cast<std::size_t>(s.plan.pp), 0.0);
   for (const auto& r : ranks) {
     auto& f = rep.stage_finish_s[static_cast<std::size_t>(r.stage)];

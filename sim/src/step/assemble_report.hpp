@@ -7,8 +7,8 @@
 
 namespace herd::sim::detail {
 
-/// Aborts (invariant failure) when the parts of the critical rank's breakdown add up to more than
-/// its step: a wait counted twice would otherwise show as silently wrong numbers.
+/// Checks the critical rank's breakdown (check_breakdown: an invariant failure if its parts add up
+/// to more than the step).
 StepReport assemble_report(const model::Scenario& s, const StepPlan& plan, const std::vector<RankState>& ranks,
                            std::vector<RecordedSpan> spans, std::uint64_t events, bool per_rank);
 

@@ -1,7 +1,18 @@
 // The step report as JSON (`herd simulate --json`, schema in docs/cli.md).
 #include "herd/sim/step/step_report.hpp"
 
+#include <string>
+
+#include "herd/engine/check.hpp"
+
 namespace herd::sim {
+
+void check_breakdown(const StepBreakdown& b, double step_time_s, const std::string& who) {
+  const double parts = b.total();
+  if (parts > step_time_s * (1 + 1e-9) + 1e-9)
+    engine::invariant_failure("step breakdown of " + who + " adds up to " + std::to_string(parts) +
+                              " s, more than its step of " + std::to_string(step_time_s) + " s");
+}
 
 std::string_view to_string(CommGroup g) {
   switch (g) {

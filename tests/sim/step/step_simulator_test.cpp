@@ -2,8 +2,11 @@
 // symmetric and per-rank modes agree, and a straggler slows the step.
 #include <catch2/catch.hpp>
 
+#include <thread>
+
 #include <nlohmann/json.hpp>
 
+#include "../../engine/child_process.hpp"
 #include "herd/sim/step/closed_form_comm.hpp"
 #include "herd/sim/step/step_simulator.hpp"
 #include "herd/sim/step/trace_export.hpp"
@@ -267,4 +270,80 @@ TEST_CASE("a scenario's stragglers are simulated per rank", "[step]") {
   const auto r = sim::simulate_step(s);
   CHECK(r.per_rank);
   CHECK(r.simulated_ranks == 32);
+}
+
+namespace {
+// A network that never delivers: every rank ends up waiting for a collective that never finishes.
+class LostNetwork final : public sim::CommModel {
+ public:
+  void start(engine::Simulation&, const sim::CollectiveCall&, engine::EventCallback) override {}
+  void transfer(engine::Simulation&, const sim::TransferCall&, engine::EventCallback) override {}
+  double sm_fraction(const sim::CollectiveCall&) const override { return 0; }
+};
+}  // namespace
+
+TEST_CASE("a step that cannot finish is an invariant failure, not a number", "[step][invariant]") {
+  const auto s = scenario({"cluster.num_gpus=16", "plan.tp=2", "plan.pp=2", "plan.dp=4", "plan.global_batch=16"});
+  const auto outcome = engine::testing::run_in_child([&] {
+    LostNetwork lost;
+    (void)sim::simulate_step(s, over(lost));
+  });
+  CHECK(outcome.aborted);
+  CHECK(outcome.stderr_text.find("herd::engine invariant violated: step simulation deadlocked: stage ") == 0);
+}
+
+TEST_CASE("a breakdown over its step is an invariant failure", "[step][invariant]") {
+  // Closed form: the parts of a breakdown are disjoint stretches of one rank's step, so their sum
+  // is at most the step; 3 s of compute and 2 s of bubble cannot fit in a 4 s step.
+  sim::StepBreakdown fits;
+  fits.compute_s = 3;
+  fits.bubble_s = 1;
+  sim::check_breakdown(fits, 4.0, "stage 0");  // returns
+  sim::StepBreakdown over_step = fits;
+  over_step.bubble_s = 2;
+  const auto outcome = engine::testing::run_in_child([&] { sim::check_breakdown(over_step, 4.0, "stage 0"); });
+  CHECK(outcome.aborted);
+  CHECK(outcome.stderr_text ==
+        "herd::engine invariant violated: step breakdown of stage 0 adds up to 5.000000 s, more than its step of 4.000000 s\n");
+}
+
+TEST_CASE("steps simulated on many threads at once equal the serial ones byte for byte", "[step][concurrency]") {
+  // One shared platform (fabric, prepared operations) and fresh ones, symmetric and per rank, with
+  // and without a trace: the JSON of every report is the serial one, whatever ran beside it.
+  std::vector<model::Scenario> scenarios{
+      model::default_scenario(),
+      scenario({"cluster.num_gpus=64", "plan.tp=8", "plan.pp=2", "plan.dp=4", "plan.global_batch=32", "plan.dp_sharding=fsdp",
+                "plan.schedule=llama3", "plan.virtual_stages=2"}),
+      scenario({"cluster.num_gpus=64", "plan.tp=8", "plan.cp=2", "plan.pp=2", "plan.dp=2", "plan.global_batch=16"}),
+      scenario({"cluster.num_gpus=32", "plan.tp=2", "plan.pp=4", "plan.dp=4", "plan.global_batch=32", "plan.dp_sharding=zero1",
+                R"(whatif.stragglers=[{"rank": 6, "slowdown": 0.2}])"}),
+  };
+  // Each scenario once, and a small symmetric step once more with its trace.
+  auto run = [&](const sim::StepSimulator& simulator, std::size_t i) {
+    sim::StepOptions opt;
+    opt.trace = i == scenarios.size();
+    const auto r = simulator.simulate(scenarios[opt.trace ? 1 : i], opt);
+    return sim::step_report_json(r).dump() + (opt.trace ? sim::chrome_trace_json(r) : "");
+  };
+  std::vector<std::string> serial;
+  for (std::size_t i = 0; i <= scenarios.size(); ++i) serial.push_back(run(sim::StepSimulator(), i));
+  const sim::StepSimulator shared;
+  constexpr int kThreads = 4;
+  std::vector<std::vector<std::string>> seen(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t)
+    threads.emplace_back([&, t] {
+      for (std::size_t k = 0; k < serial.size(); ++k) {
+        const std::size_t i = (k + static_cast<std::size_t>(t)) % serial.size();  // each thread in its own order
+        const sim::StepSimulator fresh;
+        seen[static_cast<std::size_t>(t)].push_back(run(t % 2 == 0 ? shared : fresh, i));
+      }
+    });
+  for (auto& th : threads) th.join();
+  for (int t = 0; t < kThreads; ++t)
+    for (std::size_t k = 0; k < serial.size(); ++k) {
+      const std::size_t i = (k + static_cast<std::size_t>(t)) % serial.size();
+      INFO("thread " << t << ", run " << i);
+      CHECK(seen[static_cast<std::size_t>(t)][k] == serial[i]);
+    }
 }

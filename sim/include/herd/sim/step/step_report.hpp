@@ -80,6 +80,12 @@ struct StepReport {
   std::shared_ptr<const StepPlan> plan;  ///< the lowered step (immutable)
 };
 
+/// The step's invariant: each nanosecond of the critical rank's step is in at most one part of its
+/// breakdown (busy, or waiting for one reason), so the parts add up to no more than the step.
+/// A breakdown over the step is a bug that would print wrong numbers: invariant failure (abort),
+/// naming `who`.
+void check_breakdown(const StepBreakdown& b, double step_time_s, const std::string& who);
+
 /// The JSON object `herd simulate --json` prints (schema in docs/cli.md).
 nlohmann::json step_report_json(const StepReport& report);
 
