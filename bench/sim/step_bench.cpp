@@ -78,6 +78,16 @@ void BM_NewLayout16K(benchmark::State& state) {
 }
 BENCHMARK(BM_NewLayout16K)->Unit(benchmark::kMillisecond);
 
+// The default layout (TP 8, PP 16, DP 128) on a shared platform with nothing cached: the cost of
+// one more layout of that size whose network operations no earlier layout prepared.
+void BM_DefaultLayoutUncached16K(benchmark::State& state) {
+  const auto s = scenario(16384);
+  const herd::sim::StepSimulator simulator(0);
+  benchmark::DoNotOptimize(simulator.fabric(s.cluster));
+  for (auto _ : state) benchmark::DoNotOptimize(simulator.simulate(s).step_time_s);
+}
+BENCHMARK(BM_DefaultLayoutUncached16K)->Unit(benchmark::kMillisecond);
+
 // The same layout again on a shared platform (everything prepared): the event loop and lowering.
 void BM_SameLayout16K(benchmark::State& state) {
   const auto s = scenario(16384);

@@ -82,6 +82,8 @@ CollectivePlan CollectiveModel::build(model::Collective op, Algorithm a, Protoco
 
 const std::vector<SlotLoad>& CollectiveModel::pattern(model::Collective op, Algorithm a, std::span<const int> group,
                                                       const GroupShape& shape, int root, double nvls_scale) {
+  // A ring moves (n-1)/n of the buffer over every hop for all-gather and reduce-scatter alike.
+  if (a == Algorithm::ring && op == model::Collective::reduce_scatter) op = model::Collective::all_gather;
   auto& patterns = current_->patterns;
   auto it = std::find_if(patterns.begin(), patterns.end(), [&](const Pattern& x) {
     return x.algorithm == a && x.op == op && x.root == root && x.nvls_scale == nvls_scale;
@@ -93,7 +95,7 @@ const std::vector<SlotLoad>& CollectiveModel::pattern(model::Collective op, Algo
 }
 
 CollectiveModel::GroupCost CollectiveModel::add_group_loads(const CollectivePlan& like, std::span<const int> group,
-                                                            TrafficBuilder& out) {
+                                                            TrafficBuilder* out) {
   current_ = &group_of(group);
   const GroupShape& shape = current_->shape;
   const model::Collective op = like.op;
@@ -106,14 +108,16 @@ CollectiveModel::GroupCost CollectiveModel::add_group_loads(const CollectivePlan
     same.protocol = p;
     same.channels = like.channels;
     const CollectivePlan own = plan(op, group, like.bytes, same);
-    for (const auto& l : own.loads) out.add(l.slot, l.weight);
-    return {own.latency_s, own.algbw_cap};
+    if (out)
+      for (const auto& l : own.loads) out->add(l.slot, l.weight);
+    return {own.latency_s, own.algbw_cap, 1.0, 1.0, true};
   }
-  const int nvls_channels = a == Algorithm::nvls ? like.channels : tuning_.channels(Algorithm::nvls, p, shape, like.bytes);
   const ProtocolCost cost = tuning_.protocol_cost(op, a, p, shape, like.bytes, like.channels);
-  for (const auto& l : pattern(op, a, group, shape, 0, tuning_.nvls_scale(nvls_channels)))
-    out.add(l.slot, l.weight * cost.load_scale);
-  return {tuning_.latency_s(op, a, p, shape, like.bytes, like.channels), cost.algbw_cap};
+  const int nvls_channels = a == Algorithm::nvls ? like.channels : tuning_.channels(Algorithm::nvls, p, shape, like.bytes);
+  const double nvls_scale = tuning_.nvls_scale(nvls_channels);
+  if (out)
+    for (const auto& l : pattern(op, a, group, shape, 0, nvls_scale)) out->add(l.slot, l.weight * cost.load_scale);
+  return {tuning_.latency_s(op, a, p, shape, like.bytes, like.channels), cost.algbw_cap, cost.load_scale, nvls_scale, false};
 }
 
 CollectivePlan CollectiveModel::plan(model::Collective op, std::span<const int> group, double bytes,

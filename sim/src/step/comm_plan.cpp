@@ -5,6 +5,7 @@
 #include <array>
 #include <bit>
 #include <type_traits>
+#include <limits>
 #include <list>
 #include <map>
 #include <mutex>
@@ -43,7 +44,10 @@ int user_of(const NetOp& net, int ordinal, int ordinals, bool per_rank) {
   return (net.stage * kCommGroups + static_cast<int>(kind)) * ordinals + ordinal;
 }
 
-// Prepares blocks on one thread (the collective model holds scratch buffers).
+// Prepares blocks on one thread (the collective model holds scratch buffers). Within one layout
+// it shares the traffic of operations that load the fabric alike: the same groups (a stage's
+// groups of a kind, or one group per rank) running the same algorithm, protocol and channels at
+// the same load scales, whatever their sizes.
 class Preparer {
  public:
   Preparer(const Fabric& fabric, const detail::StepGroups& groups, bool per_rank)
@@ -52,9 +56,27 @@ class Preparer {
   PreparedBlock block(const NetOp& net) { return net.transfer ? transfer(net) : collective(net); }
 
  private:
+  struct TrafficKey {
+    int stage, group, ordinal, op, algorithm, protocol, channels;
+    std::vector<double> scales;  // load and NVLS scale of every group
+    auto operator<=>(const TrafficKey&) const = default;
+  };
+
   bool inside_node(const std::vector<int>& members) const {
     const int node = fabric_.node_of(members.front());
     return std::all_of(members.begin(), members.end(), [&](int r) { return fabric_.node_of(r) == node; });
+  }
+
+  // The traffic for `key`, built by `build` (which leaves it in traffic_) unless already known;
+  // `shareable` false builds it afresh.
+  template <class Build>
+  std::shared_ptr<const Traffic> traffic(TrafficKey key, bool shareable, Build&& build) {
+    if (shareable)
+      if (auto it = known_.find(key); it != known_.end()) return it->second;
+    build();
+    auto loads = std::make_shared<const Traffic>(traffic_.take());
+    if (shareable) known_.emplace(std::move(key), loads);
+    return loads;
   }
 
   PreparedBlock collective(const NetOp& net) {
@@ -72,7 +94,13 @@ class Preparer {
       for (int i = 0; i < count; ++i) {
         const auto& m = members[static_cast<std::size_t>(i)];
         const CollectivePlan plan = model_.plan(net.op, m, net.bytes);
-        block.push_back(from_plan(plan, user_of(net, i, count, true), inside_node(m)));
+        PreparedOp op = from_plan(plan, user_of(net, i, count, true), inside_node(m));
+        if (!op.inside_node) {
+          const auto cost = model_.add_group_loads(plan, m, nullptr);
+          op.loads = traffic(key_of(net, plan, i, {cost}), !cost.own_plan,
+                             [&] { for (const auto& l : plan.loads) traffic_.add(l.slot, l.weight); });
+        }
+        block.push_back(std::move(op));
       }
       return block;
     }
@@ -81,19 +109,33 @@ class Preparer {
     const CollectivePlan first = model_.plan(net.op, members.front(), net.bytes);
     PreparedOp op = from_plan(first, user_of(net, 0, count, false), all_inside);
     if (!all_inside) {
-      for (const auto& l : first.loads) traffic_.add(l.slot, l.weight);
-      for (std::size_t i = 1; i < members.size(); ++i) {
-        const auto cost = model_.add_group_loads(first, members[i], traffic_);
-        op.latency_s = std::max(op.latency_s, cost.latency_s);
-        op.rate_bound = std::min(op.rate_bound, cost.algbw_cap);
+      std::vector<CollectiveModel::GroupCost> costs;
+      bool shareable = true;
+      for (std::size_t i = 0; i < members.size(); ++i) {
+        costs.push_back(model_.add_group_loads(first, members[i], nullptr));
+        shareable = shareable && !costs.back().own_plan;
+        if (i == 0) continue;
+        op.latency_s = std::max(op.latency_s, costs.back().latency_s);
+        op.rate_bound = std::min(op.rate_bound, costs.back().algbw_cap);
       }
-      op.loads = traffic_.take();
+      op.loads = traffic(key_of(net, first, -1, costs), shareable, [&] {
+        for (const auto& l : first.loads) traffic_.add(l.slot, l.weight);
+        for (std::size_t i = 1; i < members.size(); ++i) model_.add_group_loads(first, members[i], &traffic_);
+      });
     }
     block.push_back(std::move(op));
     return block;
   }
 
-  static PreparedOp from_plan(const CollectivePlan& plan, int user, bool inside) {
+  static TrafficKey key_of(const NetOp& net, const CollectivePlan& plan, int ordinal,
+                           const std::vector<CollectiveModel::GroupCost>& costs) {
+    TrafficKey key{net.stage,           static_cast<int>(net.group), ordinal, static_cast<int>(net.op),
+                   static_cast<int>(plan.algorithm), static_cast<int>(plan.protocol), plan.channels, {}};
+    for (const auto& c : costs) key.scales.insert(key.scales.end(), {c.load_scale, c.nvls_scale});
+    return key;
+  }
+
+  PreparedOp from_plan(const CollectivePlan& plan, int user, bool inside) const {
     PreparedOp op;
     op.user = user;
     op.inside_node = inside;
@@ -101,7 +143,7 @@ class Preparer {
     op.channels = plan.channels;
     op.latency_s = plan.latency_s;
     op.rate_bound = plan.algbw_cap;
-    if (!inside) op.loads = plan.loads;
+    op.loads = empty_;
     return op;
   }
 
@@ -120,14 +162,14 @@ class Preparer {
         PreparedOp op;
         op.user = user_of(net, i, count, true);
         op.latency_s = latency;
-        op.loads = traffic_.take();
+        op.loads = std::make_shared<const Traffic>(traffic_.take());
         block.push_back(std::move(op));
       } else {
         sum.latency_s = std::max(sum.latency_s, latency);
       }
     }
     if (!per_rank_) {
-      sum.loads = traffic_.take();
+      sum.loads = std::make_shared<const Traffic>(traffic_.take());
       block.push_back(std::move(sum));
     }
     return block;
@@ -138,6 +180,8 @@ class Preparer {
   bool per_rank_;
   CollectiveModel model_;
   TrafficBuilder traffic_;
+  std::map<TrafficKey, std::shared_ptr<const Traffic>> known_;
+  std::shared_ptr<const Traffic> empty_ = std::make_shared<const Traffic>();
 };
 
 // Per-slot scratch arrays, kept per thread and cleaned after each use: a step's loads touch a few
@@ -168,54 +212,70 @@ struct SlotScratch {
 
 // Splits contended slots from the rest (see the header): a slot only one user loads bounds that
 // user's operations instead; a shared slot whose users' peak loads cannot fill it never binds.
-// Contended slots that impose the same constraint (same capacity, same operations at the same
+// Contended slots that impose the same constraint (same capacity, same traffic at the same
 // weights: the copies of a symmetric step each load their own NIC alike) become one resource.
-// Every pass is linear in the loads (a 16K-GPU step has ~10^5).
+// Operations sharing a Traffic (one user's operations of different sizes) are analysed as one;
+// every pass is linear in the distinct traffic's loads.
 ContendedNetwork finalize(const Fabric& fabric, std::span<const PreparedOp* const> ops) {
   constexpr int kNone = SlotScratch::kNone, kMany = SlotScratch::kMany;
+  constexpr double kInf = std::numeric_limits<double>::infinity();
   thread_local SlotScratch sc;
   sc.reserve(fabric.slot_count());
   const std::span<const double> capacity = fabric.slot_capacities();
-  ContendedNetwork out;
-  const auto n = static_cast<std::uint32_t>(ops.size());
-  out.rate_bound.resize(n);
-  out.uses.resize(n);
-  for (const PreparedOp* op_ptr : ops) {
-    const PreparedOp& op = *op_ptr;
-    for (const auto& l : op.loads) {
-      int& u = sc.user[l.slot];
-      if (u == kNone) sc.touched.push_back(l.slot);
-      u = u == kNone || u == op.user ? op.user : kMany;
+  // The distinct traffic, each with its user.
+  struct Distinct {
+    const Traffic* loads;
+    int user;
+    double exclusive_bound = kInf;  // capacity / weight over the slots only its user loads
+    double any_bound = kInf;        // ... over all its slots
+    double fastest = 0;             // the fastest any of its operations can go
+  };
+  std::vector<Distinct> distinct;
+  std::vector<std::uint32_t> traffic_of(ops.size());
+  {
+    std::unordered_map<const Traffic*, std::uint32_t> index;
+    for (std::size_t i = 0; i < ops.size(); ++i) {
+      const auto [it, added] = index.emplace(ops[i]->loads.get(), static_cast<std::uint32_t>(distinct.size()));
+      if (added) distinct.push_back({ops[i]->loads.get(), ops[i]->user});
+      traffic_of[i] = it->second;
     }
   }
-  // Rate bounds from exclusive slots, and the fastest each operation could ever go.
-  std::vector<double> fastest(n, 0.0);
-  for (std::uint32_t i = 0; i < n; ++i) {
-    double& bound_i = out.rate_bound[i];
-    bound_i = ops[i]->rate_bound;
-    double top = ops[i]->rate_bound;
-    for (const auto& l : ops[i]->loads) {
+  for (const Distinct& d : distinct)
+    for (const auto& l : *d.loads) {
+      int& u = sc.user[l.slot];
+      if (u == kNone) sc.touched.push_back(l.slot);
+      u = u == kNone || u == d.user ? d.user : kMany;
+    }
+  for (Distinct& d : distinct)
+    for (const auto& l : *d.loads) {
       if (l.weight <= 0) continue;
       const double bound = capacity[l.slot] / l.weight;
-      top = std::min(top, bound);
-      if (sc.user[l.slot] != kMany) bound_i = std::min(bound_i, bound);
+      d.any_bound = std::min(d.any_bound, bound);
+      if (sc.user[l.slot] != kMany) d.exclusive_bound = std::min(d.exclusive_bound, bound);
     }
-    fastest[i] = top;
+  ContendedNetwork out;
+  out.rate_bound.resize(ops.size());
+  out.uses.resize(ops.size());
+  for (std::size_t i = 0; i < ops.size(); ++i) {
+    Distinct& d = distinct[traffic_of[i]];
+    out.rate_bound[i] = std::min(ops[i]->rate_bound, d.exclusive_bound);
+    d.fastest = std::max(d.fastest, std::min(ops[i]->rate_bound, d.any_bound));
   }
   // On a shared slot, the most each user can put on it is its largest weight x the fastest its
   // operations go; the slot can bind only when those together exceed its capacity.
-  std::vector<std::uint32_t> by_user(n);
-  for (std::uint32_t i = 0; i < n; ++i) by_user[i] = i;
-  std::stable_sort(by_user.begin(), by_user.end(), [&](std::uint32_t a, std::uint32_t b) { return ops[a]->user < ops[b]->user; });
+  std::vector<std::uint32_t> by_user(distinct.size());
+  for (std::uint32_t k = 0; k < by_user.size(); ++k) by_user[k] = k;
+  std::stable_sort(by_user.begin(), by_user.end(),
+                   [&](std::uint32_t a, std::uint32_t b) { return distinct[a].user < distinct[b].user; });
   std::vector<SlotId> peaked;
   for (std::size_t k = 0; k < by_user.size();) {
-    const int user = ops[by_user[k]]->user;
-    for (; k < by_user.size() && ops[by_user[k]]->user == user; ++k) {
-      const std::uint32_t i = by_user[k];
-      for (const auto& l : ops[i]->loads) {
+    const int user = distinct[by_user[k]].user;
+    for (; k < by_user.size() && distinct[by_user[k]].user == user; ++k) {
+      const Distinct& d = distinct[by_user[k]];
+      for (const auto& l : *d.loads) {
         if (sc.user[l.slot] != kMany) continue;
         if (sc.peak[l.slot] == 0) peaked.push_back(l.slot);
-        sc.peak[l.slot] = std::max(sc.peak[l.slot], l.weight * fastest[i]);
+        sc.peak[l.slot] = std::max(sc.peak[l.slot], l.weight * d.fastest);
       }
     }
     for (const SlotId slot : peaked) {
@@ -224,7 +284,7 @@ ContendedNetwork finalize(const Fabric& fabric, std::span<const PreparedOp* cons
     }
     peaked.clear();
   }
-  // The contended slots in slot order, and the constraint of each as (entry, weight) in entry
+  // The contended slots in slot order, and the constraint of each as (traffic, weight) in traffic
   // order (CSR layout).
   std::vector<SlotId> contended;
   for (const SlotId slot : sc.touched)
@@ -232,15 +292,15 @@ ContendedNetwork finalize(const Fabric& fabric, std::span<const PreparedOp* cons
   std::sort(contended.begin(), contended.end());
   for (std::uint32_t k = 0; k < contended.size(); ++k) sc.local[contended[k]] = k + 1;  // 0: not contended
   std::vector<std::uint32_t> start(contended.size() + 1, 0);
-  for (std::uint32_t i = 0; i < n; ++i)
-    for (const auto& l : ops[i]->loads)
+  for (const Distinct& d : distinct)
+    for (const auto& l : *d.loads)
       if (l.weight > 0 && sc.local[l.slot] > 0) ++start[sc.local[l.slot]];
   for (std::size_t k = 0; k < contended.size(); ++k) start[k + 1] += start[k];
   std::vector<std::pair<std::uint32_t, double>> users(start.back());
   std::vector<std::uint32_t> fill(start.begin(), start.end() - 1);
-  for (std::uint32_t i = 0; i < n; ++i)
-    for (const auto& l : ops[i]->loads)
-      if (l.weight > 0 && sc.local[l.slot] > 0) users[fill[sc.local[l.slot] - 1]++] = {i, l.weight};
+  for (std::uint32_t t = 0; t < distinct.size(); ++t)
+    for (const auto& l : *distinct[t].loads)
+      if (l.weight > 0 && sc.local[l.slot] > 0) users[fill[sc.local[l.slot] - 1]++] = {t, l.weight};
   sc.clean();
   // One resource per distinct constraint.
   struct Constraint {
@@ -257,19 +317,21 @@ ContendedNetwork finalize(const Fabric& fabric, std::span<const PreparedOp* cons
     }
     std::size_t operator()(const Constraint& c) const {
       std::uint64_t h = std::bit_cast<std::uint64_t>(c.capacity);
-      for (const auto& [op, weight] : c.users) h = mix(mix(h, op), std::bit_cast<std::uint64_t>(weight));
+      for (const auto& [t, weight] : c.users) h = mix(mix(h, t), std::bit_cast<std::uint64_t>(weight));
       return static_cast<std::size_t>(h);
     }
   };
   std::unordered_map<Constraint, std::uint32_t, Hash> resource_of;
+  std::vector<std::vector<std::pair<std::uint32_t, double>>> uses_of(distinct.size());
   for (std::size_t k = 0; k < contended.size(); ++k) {
     const Constraint c{capacity[contended[k]], std::span(users).subspan(start[k], start[k + 1] - start[k])};
     if (resource_of.contains(c)) continue;  // the same constraint as a slot already kept
     const auto resource = static_cast<std::uint32_t>(out.resources.size());
     resource_of.emplace(c, resource);
     out.resources.push_back(contended[k]);
-    for (const auto& [op, weight] : c.users) out.uses[op].emplace_back(resource, weight);
+    for (const auto& [t, weight] : c.users) uses_of[t].emplace_back(resource, weight);
   }
+  for (std::size_t i = 0; i < ops.size(); ++i) out.uses[i] = uses_of[traffic_of[i]];
   return out;
 }
 

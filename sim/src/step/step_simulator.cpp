@@ -73,7 +73,7 @@ StepReport StepSimulator::simulate(const model::Scenario& s, const StepOptions& 
   if (!comm) {
     const auto& platform = platform_->get(s.cluster);
     fabric_comm.emplace(sim, *platform.fabric,
-                        prepare_comm(*platform.fabric, s, *plan, per_rank, platform.cache.get()));
+                        prepare_comm(*platform.fabric, s, *plan, per_rank, platform_->layouts > 0 ? platform.cache.get() : nullptr));
     comm = &*fabric_comm;
   }
   detail::Executor executor(sim, s, *plan, groups, per_rank, options.trace, *comm);

@@ -89,10 +89,10 @@ TEST_CASE("prepared network operations are shared through the cache and equal to
     CHECK(first->entries[i].op == y.op);  // the same prepared operation, not a copy
     CHECK(x.network == y.network);
     CHECK(x.op->latency_s == y.op->latency_s);
-    REQUIRE(x.op->loads.size() == y.op->loads.size());
-    for (std::size_t k = 0; k < x.op->loads.size(); ++k) {
-      CHECK(x.op->loads[k].slot == y.op->loads[k].slot);
-      CHECK(x.op->loads[k].weight == y.op->loads[k].weight);
+    REQUIRE(x.op->loads->size() == y.op->loads->size());
+    for (std::size_t k = 0; k < x.op->loads->size(); ++k) {
+      CHECK((*x.op->loads)[k].slot == (*y.op->loads)[k].slot);
+      CHECK((*x.op->loads)[k].weight == (*y.op->loads)[k].weight);
     }
   }
 }

@@ -56,14 +56,18 @@ class CollectiveModel {
   /// Time with no other traffic, as plan() would run it.
   [[nodiscard]] CollectiveEstimate estimate(model::Collective op, std::span<const int> group, double bytes,
                                             const CollectiveOptions& options = {});
-  /// For summing concurrent groups: `like` (a plan of this op and size) run by another group,
-  /// which adds its loads, scaled by the protocol, to `out` and returns its latency and protocol
-  /// ceiling. A group on which `like`'s algorithm cannot run gets its own plan instead.
+  /// For summing concurrent groups: `like` (a plan of this op and size) run by another group:
+  /// its latency, protocol ceiling and load scale, and (when `out` is given) its loads, scaled by
+  /// the protocol, added to `out`. A group on which `like`'s algorithm cannot run gets its own plan
+  /// instead (`own_plan` set).
   struct GroupCost {
     double latency_s = 0;
-    double algbw_cap = 0;  ///< bytes/s
+    double algbw_cap = 0;   ///< bytes/s
+    double load_scale = 1;  ///< of the algorithm's pattern
+    double nvls_scale = 1;  ///< of the in-switch reductions in the pattern
+    bool own_plan = false;
   };
-  GroupCost add_group_loads(const CollectivePlan& like, std::span<const int> group, TrafficBuilder& out);
+  GroupCost add_group_loads(const CollectivePlan& like, std::span<const int> group, TrafficBuilder* out);
   /// Every candidate NCCL would weigh, each with its uncontended time (for reports and tests).
   /// The hierarchical algorithm is NCCL's NVLS tree: a candidate for all-reduce on NVLS nodes.
   [[nodiscard]] std::vector<CollectiveEstimate> candidates(model::Collective op, std::span<const int> group, double bytes);

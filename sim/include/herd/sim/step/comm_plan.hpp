@@ -31,6 +31,10 @@
 
 namespace herd::sim {
 
+/// Bytes per slot per byte of an operation's size. Operations that load the fabric alike (a
+/// stage's data-parallel gathers of different sizes) share one, and are analysed once.
+using Traffic = std::vector<SlotLoad>;
+
 /// One network operation prepared on the fabric.
 struct PreparedOp {
   int user = 0;              ///< issuer; never runs two operations at once
@@ -39,7 +43,7 @@ struct PreparedOp {
   int channels = 1;          ///< NCCL channels (thread blocks, one SM each)
   double latency_s = 0;      ///< before data flows (largest over the copies)
   double rate_bound = std::numeric_limits<double>::infinity();  ///< protocol ceiling, bytes/s of the size
-  std::vector<SlotLoad> loads;  ///< bytes per slot per byte of the size, summed over the copies
+  std::shared_ptr<const Traffic> loads;  ///< summed over the copies; never null (empty inside a node)
 };
 
 /// The prepared operations of one NetOp: one in symmetric mode, one per group (or sending rank) of

@@ -41,7 +41,8 @@ bool needs_per_rank(const model::Scenario& s);
 
 class StepSimulator {
  public:
-  /// `layouts`: how many rank layouts' prepared network operations to keep per cluster.
+  /// `layouts`: how many rank layouts' prepared network operations to keep per cluster (0: none,
+  /// every step prepares its network afresh).
   explicit StepSimulator(std::size_t layouts = 16);
   ~StepSimulator();
   StepSimulator(const StepSimulator&) = delete;
