@@ -1,6 +1,6 @@
 #pragma once
 // The events of one simulated run: training spans (per phase), checkpoint stalls, failures,
-// detection, restarts, checkpoint loads, planned maintenance. Plain data for the GUI, and Chrome
+// detection, restarts, checkpoint loads, planned maintenance. Plain data for any front end, and Chrome
 // trace-event JSON (opens in Perfetto) with the same data under "herd_run_timeline".
 #include <string>
 #include <vector>
