@@ -36,17 +36,21 @@ std::string Fabric::slot_name(SlotId slot) const {
   return topology_.bundle_name(static_cast<model::BundleId>(slot - links));
 }
 
-void Fabric::add_route(int src_gpu, int dst_gpu, double weight, TrafficBuilder& out) const {
+double Fabric::add_route(int src_gpu, int dst_gpu, double weight, TrafficBuilder& out) const {
   if (bundled_) {
     // Every flow's plane lies in the same bundles, which the routing loads evenly: the bundles of
-    // one flow's path carry the whole transfer.
+    // one flow's path carry the whole transfer, and that path's links give the latency.
     std::array<model::LinkId, model::Topology::kMaxPathLinks> links;
     const int n = topology_.path_links(src_gpu, dst_gpu, 0, links);
+    const auto all = topology_.links();
+    double latency = 0;
     for (int i = 0; i < n; ++i) {
-      const SlotId slot = slot_of_link_[links[static_cast<std::size_t>(i)]];
+      const model::LinkId link = links[static_cast<std::size_t>(i)];
+      latency += all[link].latency_s;
+      const SlotId slot = slot_of_link_[link];
       if (slot != kNoSlot) out.add(slot, weight);
     }
-    return;
+    return latency;
   }
   auto& shares = out.route_scratch();
   shares.clear();
@@ -55,6 +59,7 @@ void Fabric::add_route(int src_gpu, int dst_gpu, double weight, TrafficBuilder& 
     const SlotId slot = slot_of_link_[share.link];
     if (slot != kNoSlot) out.add(slot, weight * share.fraction);
   }
+  return topology_.latency_s(src_gpu, dst_gpu);
 }
 
 bool same_network(const model::ClusterSpec& a, const model::ClusterSpec& b) {

@@ -136,8 +136,7 @@ class Preparer {
     for (int i = 0; i < count; ++i) {
       const int from = groups_.group_at(net.stage, CommGroup::pp, i);
       const int to = groups_.with_stage(from, net.to_stage);
-      fabric_.add_route(from, to, 1.0, traffic_);
-      const double latency = fabric_.latency_s(from, to);
+      const double latency = fabric_.add_route(from, to, 1.0, traffic_);
       if (per_rank_) {
         PreparedOp op;
         op.user = user_of(net, i, count, true);
@@ -171,7 +170,7 @@ std::shared_ptr<const CommPlan> prepare_comm(const Fabric& fabric, const model::
   const detail::StepGroups groups(s.plan, fabric.cluster());
   auto out = std::make_shared<CommPlan>();
   out->per_rank = per_rank;
-  out->sms = std::max(1, s.cluster.gpu.sms);
+  const double sms = std::max(1, s.cluster.gpu.sms);
   std::optional<Preparer> preparer;
   auto make = [&](const NetOp& net) {
     if (!preparer) preparer.emplace(fabric, groups, per_rank);
@@ -191,7 +190,7 @@ std::shared_ptr<const CommPlan> prepare_comm(const Fabric& fabric, const model::
     out->first.push_back(static_cast<std::uint32_t>(out->entries.size()));
     bool leaves_node = false;
     for (const PreparedOp& op : *out->blocks.back()) {
-      out->entries.push_back({&op, op.inside_node ? -1 : static_cast<int>(network.size())});
+      out->entries.push_back({&op, op.inside_node ? -1 : static_cast<int>(network.size()), std::min(1.0, op.channels / sms)});
       if (op.inside_node) continue;
       network.push_back(&op);
       leaves_node = true;

@@ -289,7 +289,8 @@ void Executor::complete(RankState& r, OpRef ref) {
   Instance& in = at(r, ref);
   in.done[static_cast<std::size_t>(ref.op)] = 1;
   if (--in.remaining == 0) retire(r, ref.inst);
-  for (int s = 0; s < kCommStreams; ++s) try_stream(r, s);
+  for (int s = 0; s < kCommStreams; ++s)
+    if (!r.stream_busy[static_cast<std::size_t>(s)] && !r.streams[static_cast<std::size_t>(s)].empty()) try_stream(r, s);
   maybe_finish(r);
 }
 

@@ -15,9 +15,7 @@ FabricComm::FabricComm(engine::Simulation& sim, const Fabric& fabric, std::share
 }
 
 double FabricComm::sm_fraction(const CollectiveCall& call) const {
-  if (call.net < 0) return 0;
-  // NCCL runs one thread block per channel, each holding an SM while the collective runs.
-  return std::min(1.0, double(plan_->entry(call.net, call.ordinal).op->channels) / plan_->sms);
+  return call.net < 0 ? 0.0 : plan_->entry(call.net, call.ordinal).sm;
 }
 
 void FabricComm::launch(const CommPlan::Entry& e, double bytes, engine::EventCallback done) {

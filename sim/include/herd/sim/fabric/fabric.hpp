@@ -58,8 +58,9 @@ class Fabric {
   [[nodiscard]] std::string slot_name(SlotId slot) const;
 
   /// Adds `weight` x (share of the bytes) to every slot the transfer from GPU `src` to GPU `dst`
-  /// crosses (ECMP flows included). Nothing for src == dst.
-  void add_route(int src_gpu, int dst_gpu, double weight, TrafficBuilder& out) const;
+  /// crosses (ECMP flows included) and returns the path's one-way latency (latency_s). Nothing
+  /// and 0 for src == dst.
+  double add_route(int src_gpu, int dst_gpu, double weight, TrafficBuilder& out) const;
   /// One-way latency between two GPUs (switch hops, NIC, NVLink), seconds.
   [[nodiscard]] double latency_s(int src_gpu, int dst_gpu) const { return topology_.latency_s(src_gpu, dst_gpu); }
   /// Hopper-class GPU (FP8 tensor cores): selects NCCL's per-architecture constants.

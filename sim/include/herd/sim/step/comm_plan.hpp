@@ -88,13 +88,13 @@ struct CommPlan {
   struct Entry {
     const PreparedOp* op = nullptr;
     int network = -1;  ///< index in `network`, -1 inside a node
+    double sm = 0;     ///< fraction of the GPU's SMs its channels hold (one thread block each)
   };
   std::vector<std::shared_ptr<const PreparedBlock>> blocks;  ///< by NetOp; owns what entries point to
   std::vector<std::uint32_t> first;   ///< by NetOp: its first entry
   std::vector<Entry> entries;         ///< one per prepared operation
   std::shared_ptr<const ContendedNetwork> network;
   bool per_rank = false;
-  int sms = 132;                      ///< the GPU's SMs (a channel holds one)
 
   const Entry& entry(int net, int ordinal) const {
     return entries[first[static_cast<std::size_t>(net)] + static_cast<std::uint32_t>(per_rank ? ordinal : 0)];
