@@ -6,7 +6,6 @@
 #include "executor.hpp"
 
 #include <algorithm>
-#include <cmath>
 #include <string>
 
 #include "herd/engine/check.hpp"
@@ -81,7 +80,7 @@ void Executor::run(const Control& control) {
   std::uint64_t steps = 0;
   while (sim_.step()) {
     if (++steps % kCheckEvery != 0) continue;
-    if (control.stop.stop_requested()) throw Cancelled();
+    check_stop(control);
     if (control.progress) control.progress("simulating the step", static_cast<int>(1000 * progress()), 1000);
   }
   for (const auto& r : ranks_)

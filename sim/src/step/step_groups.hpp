@@ -27,14 +27,11 @@ class StepGroups {
     }
   }
 
-  const model::RankLayout& layout() const { return layout_; }
   int coord(int rank, model::Axis a) const { return rank / layout_.stride(a) % layout_.degree(a); }
   int stage_of(int rank) const { return coord(rank, model::Axis::pp); }
   int with_stage(int rank, int stage) const {
     return rank + (stage - stage_of(rank)) * layout_.stride(model::Axis::pp);
   }
-  /// Ranks per stage: tp x cp x dp.
-  int stage_ranks() const { return layout_.ranks() / layout_.degree(model::Axis::pp); }
 
   /// The member of `rank`'s group with coordinate 0 on the group's axes: identifies the group.
   int group_base(int rank, CommGroup g) const {
