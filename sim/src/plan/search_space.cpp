@@ -34,7 +34,7 @@ std::string_view describe(Invalid r) {
     case Invalid::layer_split: return "the layers cannot be split over PP x V with this layer layout";
     case Invalid::schedule: return "V > 1 needs the interleaved or llama3 schedule; interleaved with V 1 is 1F1B";
     case Invalid::batch_split: return "the global batch is not a whole number of micro-batches (or rounds) per pipeline";
-    case Invalid::redundant: return "the same layout as another combination (TP overlap at TP 1, N off llama3, DP mode at DP 1)";
+    case Invalid::redundant: return "the same layout as another combination (TP overlap at TP 1, N off llama3, DP mode at DP 1, llama3 at PP 1)";
     case Invalid::other: return "rejected by the plan's own checks";
   }
   return "";
@@ -174,6 +174,8 @@ struct Walker {
             reject(Invalid::schedule, 7);
             continue;
           }
+          // Without a pipeline Llama 3's order is 1F1B's (zero-bubble's still defers weight gradients).
+          if (p.pp == 1 && schedule == Schedule::llama3) { reject(Invalid::redundant, 7); continue; }
           for (std::size_t ni = 0; ni < sp.round_size.size(); ++ni) {
             const int n = sp.round_size[ni];
             // N only means something to the llama3 schedule; elsewhere one value stands for all.
