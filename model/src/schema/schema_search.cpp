@@ -10,7 +10,7 @@ constexpr ParamDecl kParams[] = {
     {"search.num_gpus", integer_list, "[]", "GPU counts `herd plan` tries (time-to-train and GPU-hours of each, their Pareto front); empty: the cluster's.", D::count, at_least_one},
     {"search.global_batch", integer_list, "[]", "Global batches (sequences per step) to try; empty: the plan's.", D::count, at_least_one},
     {"search.tp", integer_list, "[]", "TP degrees to try; empty: every divisor of the GPUs per node.", D::count, at_least_one},
-    {"search.cp", integer_list, "[]", "CP degrees to try; empty: 1, 2, 4, 8, 16.", D::count, at_least_one},
+    {"search.cp", integer_list, "[]", "CP degrees to try; empty: 1, 2, 4, 8, 16 while each rank keeps at least 2,048 tokens of the sequence.", D::count, at_least_one},
     {"search.pp", integer_list, "[]", "PP degrees to try; empty: every one up to layers + 2 that divides a GPU count.", D::count, at_least_one},
     {"search.virtual_stages", integer_list, "[]", "Virtual stages per pipeline rank to try; empty: 1 to 16.", D::count, at_least_one},
     {"search.layer_layout", string_list, "[]", "Layer layouts to try; empty: both.", D::count, any, "uniform|llama3"},

@@ -63,7 +63,11 @@ SearchSpace complete_space(const model::Scenario& s, SearchSpace space) {
   if (space.tp.empty())
     for (int t = 1; t <= s.cluster.gpus_per_node; ++t)
       if (s.cluster.gpus_per_node % t == 0) space.tp.push_back(t);
-  fill(space.cp, {1, 2, 4, 8, 16});
+  // CP up to 16 (Llama 3's 128K run), and only while each rank keeps at least 2,048 tokens of the
+  // sequence: below that its attention and GEMMs shrink and the K/V exchange dominates.
+  if (space.cp.empty())
+    for (int c = 1; c <= 16; c *= 2)
+      if (c == 1 || s.model.seq_len / c >= 2048) space.cp.push_back(c);
   if (space.pp.empty()) {
     const int most = static_cast<int>(s.model.layers) + 2;
     for (int p = 1; p <= most; ++p) {
