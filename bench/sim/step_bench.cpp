@@ -118,15 +118,22 @@ BENCHMARK(BM_Layouts1000TwoThreads)->Unit(benchmark::kMillisecond)->UseRealTime(
 // steady state's repetitions cost. Argument: the layout; second argument 1 replicates repeated
 // periods (the default), 0 simulates every period.
 const std::vector<std::vector<const char*>> kManyMicrobatches{
-    {"cluster.num_gpus=128", "plan.dp=1"},  // TP 8, PP 16, V 8 (llama3 schedule): 2,048 micro-batches
+    // TP 8, PP 16 on 128 GPUs, DP 1: 2,048 micro-batches.
     {"cluster.num_gpus=128", "plan.dp=1", "plan.schedule=1f1b", "plan.virtual_stages=1"},
-    {"plan.cp=16", "plan.pp=64", "plan.dp=2", "plan.virtual_stages=2"},  // 1,024 micro-batches, 128 chunks
+    {"cluster.num_gpus=128", "plan.dp=1", "plan.schedule=zero_bubble", "plan.virtual_stages=1", "plan.recompute=full"},
+    {"cluster.num_gpus=128", "plan.dp=1", "plan.schedule=interleaved", "plan.virtual_stages=2", "plan.micro_batch=2"},
+    {"cluster.num_gpus=128", "plan.dp=1"},  // the scenario's llama3 schedule, V 8
+    // DP 2 over the network: 1,024 micro-batches.
+    {"cluster.num_gpus=256", "plan.dp=2", "plan.schedule=1f1b", "plan.virtual_stages=1", "plan.dp_sharding=zero1"},
+    {"cluster.num_gpus=256", "plan.dp=2", "plan.schedule=1f1b", "plan.virtual_stages=1"},  // FSDP, every micro-batch reduced
+    // 16,384 GPUs: CP over the network, DP 2 or 4.
     {"plan.cp=16", "plan.pp=64", "plan.dp=2", "plan.virtual_stages=1", "plan.schedule=1f1b"},
-    {"plan.cp=16", "plan.pp=64", "plan.dp=2", "plan.virtual_stages=1", "plan.schedule=zero_bubble", "plan.recompute=full"},
+    {"plan.cp=16", "plan.pp=64", "plan.dp=2", "plan.virtual_stages=2"},
     {"plan.cp=16", "plan.pp=32", "plan.dp=4", "plan.virtual_stages=4", "plan.schedule=interleaved", "plan.micro_batch=2",
      "plan.recompute=selective"},
     {"plan.cp=8", "plan.pp=16", "plan.dp=16", "plan.virtual_stages=8", "plan.dp_sharding=zero1"},
 };
+
 
 herd::model::Scenario many_microbatches(std::size_t i) {
   std::vector<herd::model::Override> o;
@@ -148,7 +155,7 @@ void BM_ManyMicrobatches(benchmark::State& state) {
                  " periods replicated, " + std::to_string(first.events) + " events");
 }
 BENCHMARK(BM_ManyMicrobatches)
-    ->ArgsProduct({benchmark::CreateDenseRange(0, 6, 1), {1}})
+    ->ArgsProduct({benchmark::CreateDenseRange(0, 9, 1), {1, 0}})
     ->Unit(benchmark::kMillisecond);
 
 void BM_PerRankStep(benchmark::State& state) {
