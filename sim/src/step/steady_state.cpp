@@ -18,8 +18,9 @@ namespace herd::sim::detail {
 namespace {
 
 constexpr std::uint64_t kMicrobatchBits = 0xFFFF'FFFFull;  // an ArrivalKey's micro-batch
-// Checkpoint states kept before they are dropped (a state that never repeats costs no more).
-constexpr std::size_t kMaxCheckpointWords = std::size_t{1} << 22;
+// Words of checkpoint states kept (8 MiB) before they are dropped: a state that never repeats
+// costs no more memory, and a period is found once the states of one period and a half fit.
+constexpr std::size_t kMaxCheckpointWords = std::size_t{1} << 20;
 constexpr std::uint64_t kEventsPerWord = 2;
 constexpr std::uint64_t kStepStart = std::numeric_limits<std::uint64_t>::max();
 
@@ -137,34 +138,34 @@ void Executor::checkpoint() {
     now.spent.push_back(r.spent);
   }
   // Among the earlier checkpoints in the same state, the one whose repetitions skip the most.
-  auto& same = checkpoints_by_hash_[hash_of(now.state)];
+  const std::uint64_t hash = hash_of(now.state);
   const Checkpoint* best = nullptr;
   std::int64_t best_n = 0;
   engine::Time best_skip = 0;
-  for (const std::size_t i : same) {
-    const Checkpoint& before = checkpoints_[i];
-    if (before.state != now.state) continue;
-    const std::int64_t n = repeats(before, now);
-    if (n > 0 && n * (now.time - before.time) > best_skip) {
-      best = &before;
-      best_n = n;
-      best_skip = n * (now.time - before.time);
+  if (const auto found = checkpoints_by_hash_.find(hash); found != checkpoints_by_hash_.end())
+    for (const std::size_t i : found->second) {
+      const Checkpoint& before = checkpoints_[i];
+      if (before.state != now.state) continue;
+      const std::int64_t n = repeats(before, now);
+      if (n > 0 && n * (now.time - before.time) > best_skip) {
+        best = &before;
+        best_n = n;
+        best_skip = n * (now.time - before.time);
+      }
     }
-  }
+  auto forget = [this] {
+    checkpoints_.clear();
+    checkpoints_by_hash_.clear();
+    checkpoint_words_ = 0;
+  };
   if (best) {
     replicate(*best, now, best_n);
-    checkpoints_.clear();
-    checkpoints_by_hash_.clear();
-    checkpoint_words_ = 0;
+    forget();  // positions and times have moved on
     return;
   }
-  if (checkpoint_words_ + now.state.size() > kMaxCheckpointWords) {
-    checkpoints_.clear();
-    checkpoints_by_hash_.clear();
-    checkpoint_words_ = 0;
-  }
+  if (checkpoint_words_ + now.state.size() > kMaxCheckpointWords) forget();
   checkpoint_words_ += now.state.size();
-  checkpoints_by_hash_[hash_of(now.state)].push_back(checkpoints_.size());
+  checkpoints_by_hash_[hash].push_back(checkpoints_.size());
   checkpoints_.push_back(std::move(now));
 }
 
