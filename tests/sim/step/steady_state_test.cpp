@@ -76,3 +76,44 @@ TEST_CASE("a trace of replicated periods is the simulated trace", "[step][steady
   REQUIRE(skipped.trace.size() == full.trace.size());
   CHECK(sim::chrome_trace_json(skipped) == sim::chrome_trace_json(full));
 }
+
+// Not run by CTest (6-7 minutes): `herd_sim_tests "[steady-sweep]"`. 540 layouts of Llama 3 8B and
+// 70B on 128 GPUs (docs/performance.md), each with and without replication: the same report, and
+// the same trace for every fifth.
+TEST_CASE("replicated periods change no report over a sweep of layouts", "[.][step][steady-sweep]") {
+  const sim::StepSimulator simulator;
+  int total = 0, replicated = 0;
+  for (const char* model : {"llama3-8b", "llama3-70b"})
+    for (int tp : {2, 4, 8})
+      for (int cp : {1, 2})
+        for (int pp : {2, 4, 8})
+          for (const std::string schedule : {"1f1b", "interleaved", "llama3", "zero_bubble", "gpipe"})
+            for (const char* sharding : {"fsdp", "zero1", "none"}) {
+              const int dp = 128 / (tp * cp * pp);
+              const int v = schedule == "interleaved" || schedule == "llama3" ? 2 : 1;
+              std::vector<model::Override> o;
+              for (const std::string& t :
+                   {std::string("cluster.num_gpus=128"), "plan.tp=" + std::to_string(tp), "plan.cp=" + std::to_string(cp),
+                    "plan.pp=" + std::to_string(pp), "plan.dp=" + std::to_string(dp), "plan.global_batch=" + std::to_string(48 * dp),
+                    "plan.schedule=" + schedule, "plan.virtual_stages=" + std::to_string(v), std::string("plan.dp_sharding=") + sharding})
+                o.push_back(parse_override(t));
+              sim::StepOptions on, off;
+              off.skip_repeats = false;
+              on.trace = off.trace = total % 5 == 0;
+              sim::StepReport a, b;
+              try {
+                const auto s = model::load_scenario(model, o);
+                a = simulator.simulate(s, on);
+                b = simulator.simulate(s, off);
+              } catch (const std::exception&) {
+                continue;  // not a valid layout
+              }
+              INFO(model << " TP " << tp << " CP " << cp << " PP " << pp << " " << schedule << " " << sharding);
+              ++total;
+              replicated += a.replicated_periods > 0 ? 1 : 0;
+              CHECK(sim::step_report_json(a).dump() == sim::step_report_json(b).dump());
+              if (on.trace) CHECK(sim::chrome_trace_json(a) == sim::chrome_trace_json(b));
+            }
+  WARN(total << " layouts, " << replicated << " with replicated periods");
+  CHECK(total == 540);
+}
