@@ -163,13 +163,47 @@ double stream_lower_bound_s(const model::Scenario& s, const StepSimulator& simul
       per_byte = std::max(per_byte, weight / fabric.slot_capacity(comm->network->resources[resource]));
     return e.op->latency_s + bytes * per_byte;
   };
-  double best = 0;
+  // The compute stream of one program: its ops' durations plus the gaps it must leave. The driver
+  // issues compute ops in program order, one at a time, so compute op j starts after the compute
+  // op i before it; when j waits for a communication op whose chain of dependencies starts at i,
+  // it also starts at least that chain's least time after i ends.
+  const auto compute_chain = [&](const WorkProgram& w) {
+    const auto n = w.ops.size();
+    std::vector<int> prev(n, -1);            // the compute op issued last before each op
+    std::vector<double> since(n, -1.0);      // comm op: least time from prev's end to its end (-1: unknown)
+    double t = 0;
+    int last = -1;
+    for (std::size_t x = 0; x < n; ++x) {
+      const StepOp& op = w.ops[x];
+      prev[x] = last;
+      const auto through = [&](int d) {  // least time from `last`'s end to the end of op d, or -1
+        if (d < 0 || last < 0) return -1.0;
+        const auto du = static_cast<std::size_t>(d);
+        if (d == last) return 0.0;
+        if (w.ops[du].kind == StepOpKind::compute || prev[du] != last) return -1.0;
+        return since[du];
+      };
+      if (op.kind == StepOpKind::compute) {
+        const double gap = std::max({0.0, through(op.dep), through(op.dep2)});
+        t += gap + op.seconds;
+        last = static_cast<int>(x);
+      } else if (op.kind == StepOpKind::collective || op.kind == StepOpKind::send) {
+        const double before = std::max(through(op.dep), through(op.dep2));
+        const double own = op.net >= 0 ? least(op.net, op.bytes) : 0.0;
+        since[x] = before >= 0 ? before + own : -1.0;
+      }
+    }
+    return t;
+  };
+  double best = 0, head = 0;
   for (const auto& st : plan.stages) {
     std::array<double, model::kStreams> busy{};
+    double chain = 0;
     const auto add = [&](const WorkProgram& w) {
       for (const auto& op : w.ops)
         if (op.net >= 0 && (op.kind == StepOpKind::collective || op.kind == StepOpKind::send))
           busy[static_cast<std::size_t>(model::index_of(op.stream))] += least(op.net, op.bytes);
+      chain += compute_chain(w);
     };
     add(st.step_start);
     for (const auto& work : st.order) {
@@ -181,6 +215,14 @@ double stream_lower_bound_s(const model::Scenario& s, const StepSimulator& simul
     }
     add(st.step_end);
     for (double b : busy) best = std::max(best, b);
+    // Micro-batch 0 crosses the stages before this one before it can start.
+    best = std::max(best, head + chain);
+    if (!st.forward.empty()) {
+      double first = 0;
+      for (const auto& op : st.forward.front().ops)
+        if (op.kind == StepOpKind::compute) first += op.seconds;
+      head += first;
+    }
   }
   return best;
 }

@@ -71,7 +71,12 @@ class StepBound {
 /// instead of a simulation): the busiest communication stream of any stage. Ops on one stream
 /// run one after another; an op that leaves its node takes at least its latency plus its bytes
 /// over the least of its rate bound and, for each contended slot it loads, the slot's capacity
-/// over its weight, whatever else shares them; one inside a node takes its fixed time.
+/// over its weight, whatever else shares them; one inside a node takes its fixed time. And each
+/// stage's compute stream: the driver issues compute ops in order, so a compute op that waits for a
+/// communication op started by the compute op before it (a TP gather or reduction between two
+/// GEMMs when it is not overlapped) leaves at least that op's least time idle; the stage finishes
+/// no earlier than the compute before it (micro-batch 0's first chunk on every earlier stage) plus
+/// its compute and those gaps.
 double stream_lower_bound_s(const model::Scenario& s, const StepSimulator& simulator, const model::ComputeCostModel& cost);
 
 }  // namespace herd::sim::plan
