@@ -1,0 +1,28 @@
+#pragma once
+// `herd-gui [SCENARIO] [--set k=v]... [--per-rank] [--compare k=v]... [--nccl-log FILE]
+//           [--screenshot VIEW FILE] [--size WxH]`, parsed without Qt so it is tested alone.
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace herd::gui {
+
+inline constexpr const char* kViews[] = {"timeline", "breakdown", "run", "collectives"};
+
+struct CommandLine {
+  std::string scenario;                 ///< file, built-in scenario or model preset; "" the default
+  std::vector<std::string> sets;        ///< --set overrides, as `herd` takes them
+  bool per_rank = false;
+  std::vector<std::string> compare;     ///< run B of the run view: A's overrides plus these
+  std::string nccl_log;                 ///< nccl-tests output to overlay on the collectives view
+  std::optional<int> trials;            ///< run view: Monte Carlo trials (default: the scenario's)
+  std::string screenshot_view, screenshot_file;  ///< render VIEW into FILE and exit
+  int width = 1600, height = 1000;      ///< window size (screenshots)
+  bool help = false;
+};
+
+/// Throws std::invalid_argument with the message to print for a bad command line.
+CommandLine parse_command_line(const std::vector<std::string>& args);
+std::string usage();
+
+}  // namespace herd::gui
