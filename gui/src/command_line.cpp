@@ -17,7 +17,8 @@ std::string usage() {
          "  --nccl-log FILE    nccl-tests output to overlay on the collectives view\n"
          "  --screenshot VIEW FILE   render VIEW (timeline, breakdown, run, collectives) into FILE\n"
          "                     (.png or .svg) without a display, and exit\n"
-         "  --size WxH         window size (default 1600x1000)\n";
+         "  --size WxH         window size (default 1600x1000)\n"
+         "  --range A:B        the step timeline shows seconds A to B of the step\n";
 }
 
 CommandLine parse_command_line(const std::vector<std::string>& args) {
@@ -52,6 +53,12 @@ CommandLine parse_command_line(const std::vector<std::string>& args) {
       const std::string& v = value(i, a);
       if (std::sscanf(v.c_str(), "%dx%d", &c.width, &c.height) != 2 || c.width < 200 || c.height < 200)
         throw std::invalid_argument("--size: " + v + " is not WIDTHxHEIGHT (at least 200x200)");
+    } else if (a == "--range") {
+      const std::string& v = value(i, a);
+      double from = 0, to = 0;
+      if (std::sscanf(v.c_str(), "%lf:%lf", &from, &to) != 2 || from < 0 || to <= from)
+        throw std::invalid_argument("--range: " + v + " is not START:END in seconds with 0 <= START < END");
+      c.range = std::make_pair(from, to);
     } else if (!a.empty() && a[0] == '-') {
       throw std::invalid_argument("unknown option " + a);
     } else if (c.scenario.empty()) {

@@ -8,6 +8,7 @@
 #include "herd/gui/export.hpp"
 #include "herd/gui/main_window.hpp"
 #include "herd/gui/plan_panel.hpp"
+#include "herd/gui/step_timeline_view.hpp"
 #include "herd/gui/worker.hpp"
 
 namespace herd::gui {
@@ -34,6 +35,7 @@ int screenshot(MainWindow& window, const CommandLine& options) {
     std::fprintf(stderr, "%s\n", message.isEmpty() ? "herd-gui: stopped" : message.toLocal8Bit().constData());
     return 1;
   }
+  if (options.range) window.timeline_view().show_range(options.range->first, options.range->second);
   QApplication::processEvents();
   const QString error = export_view(*window.page(*view), QString::fromStdString(options.screenshot_file));
   if (!error.isEmpty()) {

@@ -296,12 +296,17 @@ void StepTimelineData::aggregate_marks(int node_index, model::Stream stream, con
   }
 }
 
-std::optional<std::int64_t> StepTimelineData::pick(int rank, model::Stream stream, const TimeAxis& axis, double x) const {
+std::optional<Mark> StepTimelineData::mark_at(int rank, model::Stream stream, const TimeAxis& axis, double x) const {
   std::vector<Mark> drawn;
   marks(rank, stream, axis, drawn);
   for (const Mark& m : drawn)
-    if (x >= m.x0 && x < std::max(m.x1, m.x0 + 1)) return m.span;
+    if (x >= m.x0 && x < std::max(m.x1, m.x0 + 1)) return m;
   return std::nullopt;
+}
+
+std::optional<std::int64_t> StepTimelineData::pick(int rank, model::Stream stream, const TimeAxis& axis, double x) const {
+  const auto m = mark_at(rank, stream, axis, x);
+  return m ? std::optional<std::int64_t>(m->span) : std::nullopt;
 }
 
 SpanInfo StepTimelineData::info(std::int64_t span) const {

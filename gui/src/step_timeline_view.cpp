@@ -93,6 +93,20 @@ std::optional<std::int64_t> StepTimelineView::span_at(QPoint p) const {
   return data_->pick(node.rank, row.lanes[static_cast<std::size_t>(h.lane)], axis_, p.x() - kLabelWidth);
 }
 
+QString StepTimelineView::describe_at(QPoint p) const {
+  const Hit h = hit(p);
+  if (!data_ || h.lane < 0 || p.x() < kLabelWidth) return {};
+  const auto& row = rows_[static_cast<std::size_t>(h.row)];
+  const auto& node = data_->nodes()[static_cast<std::size_t>(row.node)];
+  if (node.rank < 0)
+    return QString("%1 GPUs, one lane per stream: the share of them busy. Click the name to open the group.")
+        .arg(node.ranks.size());
+  const auto m = data_->mark_at(node.rank, row.lanes[static_cast<std::size_t>(h.lane)], axis_, p.x() - kLabelWidth);
+  if (!m) return {};
+  const QString text = QString::fromStdString(data_->info(m->span).describe());
+  return m->merged ? "Several ops under these pixels (zoom in to tell them apart); the longest:\n" + text : text;
+}
+
 std::optional<QPoint> StepTimelineView::point_of(int rank, model::Stream stream, double t_s) const {
   if (!data_) return std::nullopt;
   for (std::size_t i = 0; i < rows_.size(); ++i) {
@@ -184,7 +198,7 @@ void StepTimelineView::mouseReleaseEvent(QMouseEvent* e) {
   }
   selected_ = span_at(e->pos());
   viewport()->update();
-  Q_EMIT span_selected(selected_ ? QString::fromStdString(data_->info(*selected_).describe()) : QString());
+  Q_EMIT span_selected(describe_at(e->pos()));
 }
 
 void StepTimelineView::keyPressEvent(QKeyEvent* e) {
@@ -205,8 +219,8 @@ void StepTimelineView::keyPressEvent(QKeyEvent* e) {
 bool StepTimelineView::viewportEvent(QEvent* e) {
   if (e->type() == QEvent::ToolTip && data_) {
     auto* help = static_cast<QHelpEvent*>(e);
-    if (const auto span = span_at(help->pos()))
-      QToolTip::showText(help->globalPos(), QString::fromStdString(data_->info(*span).describe()), viewport());
+    if (const auto text = describe_at(help->pos()); !text.isEmpty())
+      QToolTip::showText(help->globalPos(), text, viewport());
     else
       QToolTip::hideText();
     return true;
@@ -301,7 +315,7 @@ void StepTimelineView::paintEvent(QPaintEvent*) {
           QColor c = colour_of(m.style);
           if (m.backward) c = c.darker(125);
           p.fillRect(r, c);
-          if (r.width() > 40) {
+          if (r.width() > 40 && !m.merged) {  // a merged run is many ops: no one name
             const SpanInfo info = data_->info(m.span);
             const QString text = small_fm.elidedText(QString::fromStdString(info.op), Qt::ElideRight, static_cast<int>(r.width()) - 4);
             if (text.size() > 2) {

@@ -6,7 +6,8 @@ using herd::gui::parse_command_line;
 
 TEST_CASE("command line: scenario, overrides and a screenshot") {
   const auto c = parse_command_line({"llama3-8b", "--set", "plan.tp=4", "--set=plan.pp=2", "--per-rank",
-                                     "--screenshot", "timeline", "out.png", "--size", "800x600", "--trials", "20"});
+                                     "--screenshot", "timeline", "out.png", "--size", "800x600", "--trials", "20",
+                                     "--range", "2:2.05"});
   CHECK(c.scenario == "llama3-8b");
   CHECK(c.sets == std::vector<std::string>{"plan.tp=4", "plan.pp=2"});
   CHECK(c.per_rank);
@@ -15,6 +16,8 @@ TEST_CASE("command line: scenario, overrides and a screenshot") {
   CHECK(c.width == 800);
   CHECK(c.height == 600);
   CHECK(c.trials == 20);
+  REQUIRE(c.range);
+  CHECK(c.range->second == 2.05);
 }
 
 TEST_CASE("command line: bad input is named") {
@@ -23,5 +26,6 @@ TEST_CASE("command line: bad input is named") {
   CHECK_THROWS_WITH(parse_command_line({"--set"}), "--set needs a value");
   CHECK_THROWS_WITH(parse_command_line({"--frobnicate"}), "unknown option --frobnicate");
   CHECK_THROWS_WITH(parse_command_line({"a.json", "b.json"}), "one scenario only: a.json and b.json");
+  CHECK_THROWS_WITH(parse_command_line({"--range", "3:1"}), "--range: 3:1 is not START:END in seconds with 0 <= START < END");
   CHECK_THROWS_WITH(parse_command_line({"--size", "10x10"}), "--size: 10x10 is not WIDTHxHEIGHT (at least 200x200)");
 }

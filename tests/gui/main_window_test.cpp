@@ -107,7 +107,8 @@ TEST_CASE("main window: a view exports to PNG and SVG") {
   const QString png = dir.filePath("timeline.png");
   CHECK(gui::export_view(*window.page(MainWindow::View::timeline), png).isEmpty());
   QImage image(png);
-  CHECK(image.width() == window.page(MainWindow::View::timeline)->width());
+  const QWidget& page = *window.page(MainWindow::View::timeline);
+  CHECK(image.width() == qRound(page.width() * page.devicePixelRatioF()));  // device pixels
   if (gui::svg_export_available()) {
     const QString svg = dir.filePath("breakdown.svg");
     CHECK(gui::export_view(*window.page(MainWindow::View::breakdown), svg).isEmpty());

@@ -5,6 +5,7 @@
 #include <QKeyEvent>
 #include <QSignalSpy>
 #include <QTest>
+#include <QScrollBar>
 #include <QWheelEvent>
 
 #include "herd/app/scenario_loading.hpp"
@@ -33,6 +34,11 @@ void wheel(QWidget* target, QPoint at, int delta) {
   QApplication::sendEvent(target, &e);
 }
 
+void mouse(QWidget* target, QEvent::Type type, QPoint at, Qt::MouseButtons buttons) {
+  QMouseEvent e(type, at, target->mapToGlobal(at), Qt::LeftButton, buttons, Qt::NoModifier);
+  QApplication::sendEvent(target, &e);
+}
+
 }  // namespace
 
 TEST_CASE("step timeline view: renders the default scenario's step") {
@@ -41,11 +47,12 @@ TEST_CASE("step timeline view: renders the default scenario's step") {
   view.resize(1200, 700);
   view.set_data(default_step());
   const QImage image = view.grab().toImage();
-  CHECK(gui::test::drawn_pixels(image) > 1200 * 700 / 5);
+  CHECK(gui::test::drawn_pixels(image) > image.width() * image.height() / 5);
   CHECK(gui::test::colours(image) > 20);
   StepTimelineView empty;
   empty.resize(400, 300);
-  CHECK(gui::test::drawn_pixels(empty.grab().toImage()) < 400 * 300 / 20);  // a line of text only
+  const QImage blank = empty.grab().toImage();
+  CHECK(gui::test::drawn_pixels(blank) < blank.width() * blank.height() / 20);  // a line of text only
 }
 
 TEST_CASE("step timeline view: wheel and W/S zoom around the pointer, drag and A/D pan") {
@@ -54,6 +61,7 @@ TEST_CASE("step timeline view: wheel and W/S zoom around the pointer, drag and A
   view.resize(1210, 700);  // 1,000 px of time after the labels
   view.set_data(default_step());
   view.show();
+  REQUIRE(QTest::qWaitForWindowExposed(&view));  // a real display maps and sizes the window later
   const double whole = view.axis().span_s();
   QSignalSpy changed(&view, &StepTimelineView::range_changed);
   const int x = StepTimelineView::kLabelWidth + 250;
@@ -77,13 +85,16 @@ TEST_CASE("step timeline view: wheel and W/S zoom around the pointer, drag and A
   QTest::keyClick(&view, Qt::Key_S);
   CHECK(view.axis().span_s() == Approx(zoomed / 0.8));
 
-  // Dragging 100 px to the left shows 100 px later.
+  // Dragging 100 px to the left shows 100 px later (from a range away from the ends: W/S zoom
+  // around the pointer, which a real display may have put anywhere).
+  view.show_range(1.0, 2.0);
   const double before = view.axis().start_s();
   const double per_px = view.axis().seconds_per_px();
-  QTest::mousePress(view.viewport(), Qt::LeftButton, {}, QPoint(x + 200, 300));
-  QTest::mouseMove(view.viewport(), QPoint(x + 150, 300));
-  QTest::mouseMove(view.viewport(), QPoint(x + 100, 300));
-  QTest::mouseRelease(view.viewport(), Qt::LeftButton, {}, QPoint(x + 100, 300));
+  // Events sent directly: QTest::mouseMove moves the real pointer on a real display, asynchronously.
+  mouse(view.viewport(), QEvent::MouseButtonPress, QPoint(x + 200, 300), Qt::LeftButton);
+  mouse(view.viewport(), QEvent::MouseMove, QPoint(x + 150, 300), Qt::LeftButton);
+  mouse(view.viewport(), QEvent::MouseMove, QPoint(x + 100, 300), Qt::LeftButton);
+  mouse(view.viewport(), QEvent::MouseButtonRelease, QPoint(x + 100, 300), Qt::NoButton);
   CHECK(view.axis().start_s() == Approx(before + 100 * per_px));
   QTest::keyClick(&view, Qt::Key_0);
   CHECK(view.axis().span_s() == Approx(whole));
@@ -95,6 +106,7 @@ TEST_CASE("step timeline view: the op under a pixel is the one drawn there, and 
   view.resize(1210, 700);
   view.set_data(default_step());
   view.show();
+  REQUIRE(QTest::qWaitForWindowExposed(&view));  // a real display maps and sizes the window later
   const auto& data = *view.data();
   // Zoom on stage 0's first compute op until it is wide, then pick its middle.
   std::vector<gui::Mark> marks;
@@ -128,4 +140,21 @@ TEST_CASE("step timeline view: the op under a pixel is the one drawn there, and 
   CHECK(view.selected() == wide->span);
   // Above the ruler nothing is picked.
   CHECK_FALSE(view.span_at(QPoint(point->x(), 5)));
+}
+
+TEST_CASE("step timeline view: resizing keeps the range in view over the new width") {
+  gui::test::qt_app();
+  StepTimelineView view;
+  view.resize(1210, 700);
+  view.set_data(default_step());
+  view.show();
+  REQUIRE(QTest::qWaitForWindowExposed(&view));
+  view.show_range(1.0, 2.0);
+  view.resize(810, 500);
+  QApplication::processEvents();
+  CHECK(view.axis().width_px() == view.viewport()->width() - StepTimelineView::kLabelWidth);
+  CHECK(view.axis().start_s() == Approx(1.0));
+  CHECK(view.axis().end_s() == Approx(2.0));
+  // Fewer rows fit: the scroll range grows.
+  CHECK(view.verticalScrollBar()->maximum() > 0);
 }

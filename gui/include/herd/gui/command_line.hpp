@@ -1,8 +1,9 @@
 #pragma once
 // `herd-gui [SCENARIO] [--set k=v]... [--per-rank] [--compare k=v]... [--nccl-log FILE]
-//           [--screenshot VIEW FILE] [--size WxH]`, parsed without Qt so it is tested alone.
+//           [--screenshot VIEW FILE] [--size WxH] [--range A:B]`, parsed without Qt so it is tested alone.
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace herd::gui {
@@ -18,6 +19,7 @@ struct CommandLine {
   std::optional<int> trials;            ///< run view: Monte Carlo trials (default: the scenario's)
   std::string screenshot_view, screenshot_file;  ///< render VIEW into FILE and exit
   int width = 1600, height = 1000;      ///< window size (screenshots)
+  std::optional<std::pair<double, double>> range;  ///< step timeline: seconds shown (--range A:B)
   bool help = false;
 };
 

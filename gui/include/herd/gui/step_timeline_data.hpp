@@ -96,7 +96,9 @@ class StepTimelineData {
   void aggregate_marks(int node, model::Stream stream, const TimeAxis& axis, std::vector<Mark>& out) const;
   static constexpr int kAggregateBuckets = 4096;
 
-  /// The span a leaf's lane draws at pixel `x` (what `marks` drew there), if any.
+  /// The mark a leaf's lane draws at pixel `x` (what `marks` drew there), if any.
+  std::optional<Mark> mark_at(int rank, model::Stream stream, const TimeAxis& axis, double x) const;
+  /// The span shown at pixel `x`: the mark's span (the longest of a merged run).
   std::optional<std::int64_t> pick(int rank, model::Stream stream, const TimeAxis& axis, double x) const;
   SpanInfo info(std::int64_t span) const;
   /// The busy time of `rank` on `stream`, seconds (spans of one stream do not overlap in time on

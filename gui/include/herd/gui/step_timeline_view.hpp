@@ -39,6 +39,8 @@ class StepTimelineView : public QAbstractScrollArea {
 
   /// The span drawn at viewport point `p`, if any.
   std::optional<std::int64_t> span_at(QPoint p) const;
+  /// What the tooltip and the selection panel say about viewport point `p` ("" for nothing).
+  QString describe_at(QPoint p) const;
   /// Where in the viewport the lane of (`rank`, `stream`) shows time `t_s` (null when the lane is
   /// not on screen).
   std::optional<QPoint> point_of(int rank, model::Stream stream, double t_s) const;
