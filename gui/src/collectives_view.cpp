@@ -143,8 +143,11 @@ void CollectivesView::rebuild() {
   if (op_->currentText() == "all_reduce") {
     auto* published = new QScatterSeries;
     published->setName("published: one DGX H100, all-reduce (docs/validation.md)");
-    published->setColor(category_colour(2));
-    published->setMarkerSize(10);
+    // Rings, so an imported point on the same spot still shows.
+    published->setColor(Qt::transparent);
+    published->setBorderColor(category_colour(2));
+    published->setPen(QPen(category_colour(2), 2));
+    published->setMarkerSize(14);
     std::vector<Point> points;
     for (const auto& pt : kPublishedDgxH100AllReduce) {
       published->append(std::log2(pt.bytes), pt.busbw);
@@ -158,7 +161,7 @@ void CollectivesView::rebuild() {
     imported->setName(imported_label_);
     imported->setColor(category_colour(4));
     imported->setMarkerShape(QScatterSeries::MarkerShapeRectangle);
-    imported->setMarkerSize(9);
+    imported->setMarkerSize(7);
     for (const auto& pt : imported_) imported->append(std::log2(pt.bytes), pt.busbw_gbs);
     attach(imported);
     extend(imported_);

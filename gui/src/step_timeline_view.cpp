@@ -17,6 +17,7 @@ namespace herd::gui {
 namespace {
 constexpr double kWheelZoom = 0.8;  // per wheel notch (120 units)
 constexpr double kKeyPan = 0.1;     // of the width per A/D press
+constexpr int kStreamNameWidth = 80;
 
 QString stream_name(model::Stream s) {
   switch (s) {
@@ -287,8 +288,10 @@ void StepTimelineView::paintEvent(QPaintEvent*) {
     if (node.rank < 0) label = QString(node.expanded ? "▾ " : "▸ ") + label;
     if (node.critical && node.rank >= 0) label += "  (last)";
     p.setFont(font());
-    p.drawText(QRect(indent, y0, kLabelWidth - indent - 4, std::min(row_h, kLaneHeight + 2)), Qt::AlignVCenter | Qt::AlignLeft,
-               fm.elidedText(label, Qt::ElideRight, kLabelWidth - indent - 4));
+    // Lane rows keep the right of the column for the stream names.
+    const int label_w = kLabelWidth - indent - (row.lanes.empty() ? 4 : kStreamNameWidth + 8);
+    p.drawText(QRect(indent, y0, label_w, std::min(row_h, kLaneHeight + 2)), Qt::AlignVCenter | Qt::AlignLeft,
+               fm.elidedText(label, Qt::ElideRight, label_w));
     if (node.critical) p.fillRect(QRect(0, y0, 3, row_h - (row.lanes.empty() ? 0 : kRowGap)), QColor(0xc0392b));
     p.setClipRect(QRect(kLabelWidth, kRulerHeight, width - kLabelWidth, height - kRulerHeight));
     for (std::size_t l = 0; l < row.lanes.size(); ++l) {
@@ -334,8 +337,8 @@ void StepTimelineView::paintEvent(QPaintEvent*) {
       // Stream names right-aligned in the label column.
       p.setFont(small);
       p.setPen(pal.color(QPalette::PlaceholderText));
-      p.drawText(QRect(kLabelWidth - 110, ly, 104, kLaneHeight), Qt::AlignVCenter | Qt::AlignRight,
-                 (l == 0 ? QString() : QString()) + stream_name(stream));
+      p.drawText(QRect(kLabelWidth - kStreamNameWidth - 6, ly, kStreamNameWidth, kLaneHeight), Qt::AlignVCenter | Qt::AlignRight,
+                 stream_name(stream));
       p.setFont(font());
       p.setClipRect(QRect(kLabelWidth, kRulerHeight, width - kLabelWidth, height - kRulerHeight));
     }
