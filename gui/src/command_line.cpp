@@ -21,6 +21,29 @@ std::string usage() {
          "  --range A:B        the step timeline shows seconds A to B of the step\n";
 }
 
+std::vector<std::string> split_overrides(const std::string& text) {
+  std::vector<std::string> out;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    while (i < text.size() && text[i] == ' ') ++i;
+    std::size_t j = text.find(' ', i);
+    if (j == std::string::npos) j = text.size();
+    if (i < j) {
+      std::string word = text.substr(i, j - i);
+      if (word.find('=') == std::string::npos && !out.empty()) out.back() += " " + word;
+      else out.push_back(std::move(word));
+    }
+    i = j;
+  }
+  return out;
+}
+
+std::string join_overrides(const std::vector<std::string>& overrides) {
+  std::string out;
+  for (const auto& o : overrides) out += (out.empty() ? "" : " ") + o;
+  return out;
+}
+
 CommandLine parse_command_line(const std::vector<std::string>& args) {
   CommandLine c;
   auto value = [&](std::size_t& i, const std::string& flag) -> const std::string& {

@@ -3,14 +3,17 @@
 #include <QApplication>
 #include <QDockWidget>
 #include <QFileDialog>
+#include <QHBoxLayout>
 #include <QKeySequence>
 #include <QLabel>
+#include <QLineEdit>
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QPainter>
 #include <QProgressBar>
 #include <QPushButton>
 #include <QScrollArea>
+#include <QSpinBox>
 #include <QSplitter>
 #include <QStatusBar>
 #include <QTabWidget>
@@ -66,12 +69,6 @@ class TimelineLegend : public QWidget {
   }
 };
 
-QString joined(const std::vector<std::string>& items) {
-  QStringList out;
-  for (const auto& s : items) out << QString::fromStdString(s);
-  return out.join(" ");
-}
-
 std::vector<std::string> to_std(const QStringList& list) {
   std::vector<std::string> out;
   for (const auto& s : list) out.push_back(s.toStdString());
@@ -115,13 +112,33 @@ MainWindow::MainWindow(CommandLine options, QWidget* parent)
   });
 
   breakdown_ = new BreakdownView(this);
-  run_ = new RunView(this);
+  // Run timeline page: trials and run B above the view.
+  run_page_ = new QWidget(this);
+  run_ = new RunView(run_page_);
+  trials_ = new QSpinBox(run_page_);
+  trials_->setRange(1, 100000);
+  trials_->setToolTip("Monte Carlo trials (herd train --trials)");
+  compare_ = new QLineEdit(QString::fromStdString(join_overrides(options_.compare)), run_page_);
+  compare_->setPlaceholderText("run B: overrides over run A, e.g. reliability.checkpoint.mode=async (empty: no run B)");
+  auto* simulate_runs = new QPushButton("Simulate runs", run_page_);
+  connect(simulate_runs, &QPushButton::clicked, this, [this] { run(View::run); });
+  connect(compare_, &QLineEdit::returnPressed, this, [this] { run(View::run); });
+  auto* run_controls = new QHBoxLayout;
+  run_controls->addWidget(new QLabel("trials", run_page_));
+  run_controls->addWidget(trials_);
+  run_controls->addWidget(new QLabel("compare with B:", run_page_));
+  run_controls->addWidget(compare_, 1);
+  run_controls->addWidget(simulate_runs);
+  auto* run_layout = new QVBoxLayout(run_page_);
+  run_layout->setContentsMargins(4, 4, 4, 4);
+  run_layout->addLayout(run_controls);
+  run_layout->addWidget(run_, 1);
   collectives_ = new CollectivesView(this);
   connect(collectives_, &CollectivesView::run_requested, this, [this] { run(View::collectives); });
   tabs_ = new QTabWidget(this);
   tabs_->addTab(timeline_page_, "Step timeline");
   tabs_->addTab(breakdown_, "Breakdown and memory");
-  tabs_->addTab(run_, "Run timeline");
+  tabs_->addTab(run_page_, "Run timeline");
   tabs_->addTab(collectives_, "Collectives");
   setCentralWidget(tabs_);
   connect(tabs_, &QTabWidget::currentChanged, this, [this] {
@@ -203,6 +220,7 @@ QString MainWindow::open_scenario(const QString& file_or_name) {
     const model::Scenario s = app::load_scenario(options_.scenario, options_.sets);
     plan_->set_plan(s.plan);
     plan_->show_error({});
+    trials_->setValue(options_.trials.value_or(s.run.trials));
     setWindowTitle(QString("herd-gui — %1").arg(QString::fromStdString(s.name)));
     set_status(QString::fromStdString(s.name + ", from " + s.source));
     return {};
@@ -278,9 +296,10 @@ QString MainWindow::run(View view) {
     }
     case View::run: {
       std::optional<model::Scenario> b;
-      if (!options_.compare.empty()) {
+      const auto compare_sets = split_overrides(compare_->text().toStdString());
+      if (!compare_sets.empty()) {
         QStringList extra;
-        for (const auto& s : options_.compare) extra << QString::fromStdString(s);
+        for (const auto& s : compare_sets) extra << QString::fromStdString(s);
         try {
           b = scenario_with_panel(extra);
         } catch (const model::InputError& e) {
@@ -289,8 +308,8 @@ QString MainWindow::run(View view) {
           return message;
         }
       }
-      const auto trials = options_.trials;
-      const QString compare = joined(options_.compare);
+      const std::optional<int> trials = trials_->value();
+      const QString compare = QString::fromStdString(join_overrides(compare_sets));
       worker_->start(b ? "Simulating two training runs" : "Simulating the training run",
                      [this, scenario, b, trials, compare, simulator](const sim::Control& control) -> std::function<void()> {
         auto request = [&](const model::Scenario& s) {

@@ -29,3 +29,14 @@ TEST_CASE("command line: bad input is named") {
   CHECK_THROWS_WITH(parse_command_line({"--range", "3:1"}), "--range: 3:1 is not START:END in seconds with 0 <= START < END");
   CHECK_THROWS_WITH(parse_command_line({"--size", "10x10"}), "--size: 10x10 is not WIDTHxHEIGHT (at least 200x200)");
 }
+
+TEST_CASE("command line: overrides typed in one line") {
+  using herd::gui::join_overrides;
+  using herd::gui::split_overrides;
+  CHECK(split_overrides("  reliability.checkpoint.mode=async  plan.tp=4 ") ==
+        std::vector<std::string>{"reliability.checkpoint.mode=async", "plan.tp=4"});
+  CHECK(split_overrides("cluster.nic.bandwidth=200 Gbps plan.tp=4") ==
+        std::vector<std::string>{"cluster.nic.bandwidth=200 Gbps", "plan.tp=4"});
+  CHECK(split_overrides("").empty());
+  CHECK(join_overrides({"a=1", "b=2 GiB"}) == "a=1 b=2 GiB");
+}

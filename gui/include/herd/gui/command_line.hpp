@@ -23,6 +23,12 @@ struct CommandLine {
   bool help = false;
 };
 
+/// Overrides typed in one line, "k=v k2=v2": split at spaces, except that a word without '=' belongs
+/// to the value before it ("cluster.nic.bandwidth=200 Gbps plan.tp=4" is two overrides).
+std::vector<std::string> split_overrides(const std::string& text);
+/// The same, written back: "k=v k2=v2".
+std::string join_overrides(const std::vector<std::string>& overrides);
+
 /// Throws std::invalid_argument with the message to print for a bad command line.
 CommandLine parse_command_line(const std::vector<std::string>& args);
 std::string usage();

@@ -13,7 +13,9 @@
 #include "herd/sim/step/step_simulator.hpp"
 
 class QLabel;
+class QLineEdit;
 class QProgressBar;
+class QSpinBox;
 class QPushButton;
 class QTabWidget;
 
@@ -55,6 +57,9 @@ class MainWindow : public QMainWindow {
   BreakdownView& breakdown_view() const { return *breakdown_; }
   RunView& run_view() const { return *run_; }
   CollectivesView& collectives_view() const { return *collectives_; }
+  /// The run view's controls: Monte Carlo trials, and run B's overrides over run A ("" no run B).
+  QSpinBox& trials() const { return *trials_; }
+  QLineEdit& compare() const { return *compare_; }
   /// The step shown now (null before the first run finished).
   std::shared_ptr<const sim::StepReport> step_report() const { return step_report_; }
   QString status() const;
@@ -75,6 +80,9 @@ class MainWindow : public QMainWindow {
   QLabel* selection_ = nullptr;
   BreakdownView* breakdown_ = nullptr;
   RunView* run_ = nullptr;
+  QWidget* run_page_ = nullptr;
+  QSpinBox* trials_ = nullptr;
+  QLineEdit* compare_ = nullptr;
   CollectivesView* collectives_ = nullptr;
   Worker* worker_ = nullptr;
   QProgressBar* progress_ = nullptr;
