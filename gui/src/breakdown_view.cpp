@@ -80,7 +80,11 @@ BreakdownView::BreakdownView(QWidget* parent) : QWidget(parent) {
 
 void BreakdownView::set_data(const sim::StepReport& report, const StepTimelineData& timeline) {
   has_data_ = true;
-  summary_->setText(breakdown_html(report));
+  summary_->setText(report.memory.stages.empty()
+                        ? QString("<b>%1</b><br>A saved trace: the time per stage comes from its ops; the breakdown "
+                                  "and memory need the scenario simulated (File → Open scenario).")
+                              .arg(QString::fromStdString(report.scenario).toHtmlEscaped())
+                        : breakdown_html(report));
   QStringList stages;
   const auto per_stage = timeline.compute_by_pass_per_stage();
   for (std::size_t s = 0; s < per_stage.size(); ++s) stages << QString::number(s);
@@ -127,7 +131,9 @@ void BreakdownView::set_data(const sim::StepReport& report, const StepTimelineDa
     replace_chart(*time_, chart);
   }
   // Memory: the parts per stage against the capacity.
-  {
+  if (report.memory.stages.empty()) {
+    replace_chart(*memory_, titled_chart("Memory per GPU: not in a saved trace"));
+  } else {
     const char* names[] = {"weights", "gradients", "optimizer", "activations", "communication", "transient", "runtime"};
     auto* series = new QStackedBarSeries;
     QStringList memory_stages;

@@ -2,6 +2,7 @@
 
 #include <QApplication>
 #include <QDockWidget>
+#include <QFileInfo>
 #include <QFileDialog>
 #include <QHBoxLayout>
 #include <QKeySequence>
@@ -31,9 +32,11 @@
 #include "herd/gui/palette.hpp"
 #include "herd/gui/plan_panel.hpp"
 #include "herd/gui/run_view.hpp"
+#include "herd/gui/saved_step.hpp"
 #include "herd/gui/step_timeline_view.hpp"
 #include "herd/gui/worker.hpp"
 #include "herd/model/error.hpp"
+#include "herd/model/io.hpp"
 
 namespace herd::gui {
 
@@ -73,6 +76,16 @@ std::vector<std::string> to_std(const QStringList& list) {
   std::vector<std::string> out;
   for (const auto& s : list) out.push_back(s.toStdString());
   return out;
+}
+
+/// A JSON file with "traceEvents"; anything unreadable is left to the scenario loader's messages.
+bool looks_like_saved_step(const QString& file) {
+  if (!file.endsWith(".json", Qt::CaseInsensitive) || !QFileInfo(file).isFile()) return false;
+  try {
+    return is_chrome_trace(model::parse_json(model::read_text_file(file.toStdString(), "file"), file.toStdString()));
+  } catch (const std::exception&) {
+    return false;
+  }
 }
 
 }  // namespace
@@ -216,7 +229,16 @@ void MainWindow::set_status(const QString& text) { status_->setText(text); }
 
 QString MainWindow::open_scenario(const QString& file_or_name) {
   options_.scenario = file_or_name.toStdString();
+  saved_step_.clear();
   try {
+    if (looks_like_saved_step(file_or_name)) {
+      // A step saved by `herd simulate --trace`: the step views show it, nothing is simulated.
+      saved_step_ = file_or_name;
+      plan_->show_error({});
+      setWindowTitle(QString("herd-gui — %1").arg(file_or_name));
+      set_status("A saved step: " + file_or_name);
+      return {};
+    }
     const model::Scenario s = app::load_scenario(options_.scenario, options_.sets);
     plan_->set_plan(s.plan);
     plan_->show_error({});
@@ -240,6 +262,7 @@ model::Scenario MainWindow::scenario_with_panel(const QStringList& extra) const 
 
 QString MainWindow::run(View view) {
   if (worker_->busy()) return "busy";
+  if (!saved_step_.isEmpty()) return show_saved_step(view);
   model::Scenario scenario;
   try {
     scenario = scenario_with_panel();
@@ -275,22 +298,7 @@ QString MainWindow::run(View view) {
         result.report.trace = {};  // the timeline holds the spans now
         auto report = std::make_shared<const sim::StepReport>(std::move(result.report));
         const QString warning = QString::fromStdString(result.calibration_warning);
-        return [this, report, timeline, warning] {
-          step_report_ = report;
-          timeline_->set_data(timeline);
-          breakdown_->set_data(*report, *timeline);
-          timeline_title_->setText(QString("%1 · step %2 · MFU %3 % · %4 · %5 simulated %6 · %7 spans%8")
-                                       .arg(QString::fromStdString(report->scenario),
-                                            QString::fromStdString(format_duration(report->step_time_s)))
-                                       .arg(100 * report->mfu, 0, 'f', 1)
-                                       .arg(QString::fromStdString(report->bottleneck))
-                                       .arg(report->simulated_ranks)
-                                       .arg(report->per_rank ? "GPUs" : "stages")
-                                       .arg(static_cast<qulonglong>(timeline->spans()))
-                                       .arg(warning.isEmpty() ? QString() : " · " + warning));
-          selection_->setText(kSelectionHint);
-          set_status(QString("Step of %1 simulated.").arg(QString::fromStdString(report->scenario)));
-        };
+        return [this, report, timeline, warning] { show_step(report, timeline, warning); };
       });
       return {};
     }
@@ -356,6 +364,39 @@ QString MainWindow::run(View view) {
       return {};
     }
   }
+  return {};
+}
+
+void MainWindow::show_step(std::shared_ptr<const sim::StepReport> report, std::shared_ptr<StepTimelineData> timeline,
+                           const QString& note) {
+  step_report_ = std::move(report);
+  timeline_->set_data(timeline);
+  breakdown_->set_data(*step_report_, *timeline);
+  const auto& r = *step_report_;
+  QString title = QString::fromStdString(r.scenario) + " · step " + QString::fromStdString(format_duration(r.step_time_s));
+  if (r.mfu > 0) title += QString(" · MFU %1 % · %2").arg(100 * r.mfu, 0, 'f', 1).arg(QString::fromStdString(r.bottleneck));
+  title += QString(" · %1 simulated %2 · %3 spans").arg(timeline->ranks()).arg(r.per_rank ? "GPUs" : "stages").arg(static_cast<qulonglong>(timeline->spans()));
+  if (!note.isEmpty()) title += " · " + note;
+  timeline_title_->setText(title);
+  selection_->setText(kSelectionHint);
+  set_status(QString("Step of %1 shown.").arg(QString::fromStdString(r.scenario)));
+}
+
+QString MainWindow::show_saved_step(View view) {
+  if (view != View::timeline && view != View::breakdown) {
+    const QString message = QString("herd-gui: %1 is a saved step; open a scenario (File → Open scenario) for this view").arg(saved_step_);
+    set_status(message);
+    return message;
+  }
+  const std::string file = saved_step_.toStdString();
+  worker_->start("Reading the saved step", [this, file](const sim::Control& control) -> std::function<void()> {
+    SavedStep saved = read_saved_step_file(file);
+    sim::check_stop(control);
+    auto timeline = std::make_shared<StepTimelineData>(saved.report, model::Scenario{}, saved.names);
+    saved.report.trace = {};
+    auto report = std::make_shared<const sim::StepReport>(std::move(saved.report));
+    return [this, report, timeline, file] { show_step(report, timeline, QString::fromStdString("from " + file)); };
+  });
   return {};
 }
 

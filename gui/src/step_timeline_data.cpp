@@ -56,8 +56,11 @@ std::string_view to_string(OpStyle s) {
   return kNames[static_cast<int>(s)];
 }
 
-StepTimelineData::StepTimelineData(const sim::StepReport& report, const model::Scenario& scenario)
-    : step_time_s_(report.step_time_s > 0 ? report.step_time_s : 1), per_rank_(report.per_rank), ops_(report.trace_ops) {
+StepTimelineData::StepTimelineData(const sim::StepReport& report, const model::Scenario& scenario, std::shared_ptr<const void> names)
+    : step_time_s_(report.step_time_s > 0 ? report.step_time_s : 1),
+      per_rank_(report.per_rank),
+      ops_(report.trace_ops),
+      names_(std::move(names)) {
   ranks_ = report.simulated_ranks;
   for (const auto& s : report.trace) ranks_ = std::max(ranks_, s.rank + 1);
   const std::size_t lanes = static_cast<std::size_t>(ranks_) * kStreams;
@@ -106,8 +109,8 @@ StepTimelineData::StepTimelineData(const sim::StepReport& report, const model::S
     nodes_.push_back(std::move(node));
     return static_cast<int>(nodes_.size()) - 1;
   };
-  if (!per_rank_) {
-    for (int r = 0; r < ranks_; ++r) roots_.push_back(leaf(r, "stage " + std::to_string(r)));
+  if (!per_rank_ || scenario.plan.gpus() != ranks_) {
+    for (int r = 0; r < ranks_; ++r) roots_.push_back(leaf(r, (per_rank_ ? "GPU " : "stage ") + with_digits(r)));
     return;
   }
   const model::RankLayout layout(scenario.plan, scenario.cluster);

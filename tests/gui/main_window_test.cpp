@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <QFile>
 #include <QSignalSpy>
 #include <QSpinBox>
 #include <QTemporaryDir>
@@ -13,6 +14,9 @@
 #include "herd/gui/run_view.hpp"
 #include "herd/gui/step_timeline_view.hpp"
 #include "herd/gui/worker.hpp"
+#include "herd/app/scenario_loading.hpp"
+#include "herd/app/simulate_use_case.hpp"
+#include "herd/sim/step/trace_export.hpp"
 #include "qt_app.hpp"
 
 using namespace herd;
@@ -117,4 +121,29 @@ TEST_CASE("main window: a view exports to PNG and SVG") {
     CHECK(file.readAll().contains("<svg"));
   }
   CHECK(gui::export_view(*window.page(MainWindow::View::timeline), "/nonexistent-dir/x.png").startsWith("herd-gui: /nonexistent-dir/x.png"));
+}
+
+TEST_CASE("main window: a step saved by herd simulate --trace opens in the step views") {
+  gui::test::qt_app();
+  QTemporaryDir dir;
+  const QString file = dir.filePath("step.json");
+  {
+    app::SimulateRequest request;
+    request.scenario = app::load_scenario("llama3-8b");
+    request.trace = true;
+    const auto report = app::simulate(request).report;
+    QFile out(file);
+    REQUIRE(out.open(QIODevice::WriteOnly));
+    out.write(QByteArray::fromStdString(sim::chrome_trace_json(report)));
+  }
+  gui::CommandLine options = default_options();
+  options.scenario = file.toStdString();
+  MainWindow window(options);
+  CHECK(window.plan_panel().error().isEmpty());
+  const bool delivered = run_and_wait(window, MainWindow::View::timeline);
+  REQUIRE(delivered);
+  REQUIRE(window.timeline_view().data());
+  CHECK(window.timeline_view().data()->spans() > 1000);
+  CHECK(window.breakdown_view().has_data());
+  CHECK(window.run(MainWindow::View::run).contains("is a saved step"));
 }

@@ -36,8 +36,9 @@ class MainWindow : public QMainWindow {
   explicit MainWindow(CommandLine options, QWidget* parent = nullptr);
   ~MainWindow() override;
 
-  /// Loads the scenario of the command line (or `file`), its plan into the plan panel. Returns the
-  /// error shown, "" when it loaded.
+  /// Loads the scenario of the command line (or `file`), its plan into the plan panel; a trace
+  /// written by `herd simulate --trace` opens as a saved step instead. Returns the error shown, ""
+  /// when it loaded.
   QString open_scenario(const QString& file_or_name);
   /// Starts the use case behind `view` with the plan panel's layout. Returns the error shown inline
   /// (bad input: the CLI's message) or "" when the run started.
@@ -66,10 +67,14 @@ class MainWindow : public QMainWindow {
 
  private:
   model::Scenario scenario_with_panel(const QStringList& extra = {}) const;
+  /// Shows a step (report without its trace, and its timeline) in the step views.
+  void show_step(std::shared_ptr<const sim::StepReport> report, std::shared_ptr<StepTimelineData> timeline, const QString& note);
+  QString show_saved_step(View view);
   void export_current();
   void set_status(const QString& text);
 
   CommandLine options_;
+  QString saved_step_;  ///< a trace file from `herd simulate --trace` opened instead of a scenario
   std::shared_ptr<sim::StepSimulator> simulator_;
   std::shared_ptr<const sim::StepReport> step_report_;
   PlanPanel* plan_ = nullptr;

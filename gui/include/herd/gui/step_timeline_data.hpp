@@ -7,6 +7,7 @@
 // many spans lie under it. Plain C++ (no Qt), so it is built on the worker thread and tested alone.
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -72,8 +73,11 @@ class StepTimelineData {
   };
 
   StepTimelineData() = default;
-  /// Takes the report's trace; `scenario` places ranks on stages and nodes in per-rank mode.
-  StepTimelineData(const sim::StepReport& report, const model::Scenario& scenario);
+  /// Takes the report's trace; `scenario` places ranks on stages and nodes in per-rank mode (a
+  /// scenario whose plan has another number of GPUs: the ranks in one flat list). `names` keeps
+  /// the ops' names alive when they are not static (a step read from a file).
+  StepTimelineData(const sim::StepReport& report, const model::Scenario& scenario,
+                   std::shared_ptr<const void> names = nullptr);
 
   double step_time_s() const { return step_time_s_; }
   bool per_rank() const { return per_rank_; }
@@ -129,6 +133,7 @@ class StepTimelineData {
   std::vector<std::uint32_t> lane_begin_;  ///< ranks x kStreams + 1
   std::vector<float> lane_longest_;        ///< longest span per lane, for the search of the first visible one
   std::vector<sim::TraceOp> ops_;
+  std::shared_ptr<const void> names_;  ///< what ops_' names point into, when not static storage
   std::vector<Node> nodes_;
   std::vector<int> roots_;
   mutable std::unordered_map<std::size_t, std::vector<std::uint8_t>> aggregates_;
