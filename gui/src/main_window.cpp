@@ -63,11 +63,12 @@ class TimelineLegend : public QWidget {
       p.setPen(palette().color(QPalette::Text));
       const int w = fm.horizontalAdvance(text);
       p.drawText(QRect(x + 16, 0, w + 2, height()), Qt::AlignVCenter, text);
-      x += w + 30;
+      x += w + 24;
     };
     for (int s = 0; s < kOpStyles - 1; ++s) item(colour_of(static_cast<OpStyle>(s)), QString::fromUtf8(to_string(static_cast<OpStyle>(s)).data()));
-    item(colour_of(OpStyle::gemm).darker(125), "backward: darker");
-    item(QBrush(colour_of(OpStyle::idle), Qt::BDiagPattern), "compute idle: bubble, exposed comm");
+    item(colour_of(OpStyle::gemm).darker(125), "backward darker");
+    item(QBrush(colour_of(OpStyle::idle), Qt::BDiagPattern), "idle: bubble");
+    item(QBrush(colour_of(OpStyle::dp), Qt::BDiagPattern), "idle: waiting on comm");
     item(QColor(0xc0392b), "finishes last");
   }
 };

@@ -52,7 +52,7 @@ std::string with_digits(long long v) {
 
 std::string_view to_string(OpStyle s) {
   static constexpr std::string_view kNames[] = {"GEMM", "attention", "element-wise", "embedding, loss", "optimizer",
-                                                "TP comm", "CP comm", "PP send/recv", "DP comm", "idle"};
+                                                "TP comm", "CP comm", "PP comm", "DP comm", "idle"};
   return kNames[static_cast<int>(s)];
 }
 
@@ -206,7 +206,8 @@ void StepTimelineData::marks(int rank, model::Stream stream, const TimeAxis& axi
     if (idle && end > prev_end) {
       const double g0 = axis.x_of(prev_end), g1 = axis.x_of(*it);
       if (g1 - g0 >= 1 && g1 > 0 && g0 < width)
-        idle->push_back({static_cast<float>(std::max(g0, -1.0)), static_cast<float>(std::min(g1, width + 1.0)), -1, OpStyle::idle});
+        idle->push_back({static_cast<float>(std::max(g0, -1.0)), static_cast<float>(std::min(g1, width + 1.0)), -1,
+                         waiting_for(rank, prev_end, *it)});
     }
     prev_end = std::max(prev_end, end);
     if (end <= t0) continue;
@@ -246,8 +247,29 @@ void StepTimelineData::marks(int rank, model::Stream stream, const TimeAxis& axi
     // The gap that runs on past the right edge.
     const double g0 = axis.x_of(prev_end);
     if (g0 < width && axis.x_of(*it) - g0 >= 1)
-      idle->push_back({static_cast<float>(std::max(g0, -1.0)), width + 1, -1, OpStyle::idle});
+      idle->push_back({static_cast<float>(std::max(g0, -1.0)), width + 1, -1, waiting_for(rank, prev_end, *it)});
   }
+}
+
+OpStyle StepTimelineData::waiting_for(int rank, double t0, double t1) const {
+  // The communication stream busiest during the gap, if it covers at least half of it.
+  OpStyle reason = OpStyle::idle;
+  double best = 0.5 * (t1 - t0);
+  for (auto [stream, style] : {std::pair{model::Stream::tp_comm, OpStyle::tp}, std::pair{model::Stream::cp_comm, OpStyle::cp},
+                               std::pair{model::Stream::dp_comm, OpStyle::dp}}) {
+    const std::size_t l = lane(rank, stream);
+    const auto first = start_.begin() + lane_begin_[l], last = start_.begin() + lane_begin_[l + 1];
+    double covered = 0;
+    for (auto it = std::lower_bound(first, last, t0 - lane_longest_[l]); it != last && *it < t1; ++it) {
+      const std::size_t k = static_cast<std::size_t>(it - start_.begin());
+      covered += std::max(0.0, std::min(t1, *it + duration_[k]) - std::max(t0, *it));
+    }
+    if (covered >= best) {
+      best = covered;
+      reason = style;
+    }
+  }
+  return reason;
 }
 
 void StepTimelineData::aggregate_marks(int node_index, model::Stream stream, const TimeAxis& axis, std::vector<Mark>& out) const {

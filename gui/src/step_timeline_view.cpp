@@ -309,8 +309,9 @@ void StepTimelineView::paintEvent(QPaintEvent*) {
       } else {
         data_->marks(node.rank, stream, axis_, marks, stream == model::Stream::compute ? &idle : nullptr);
         if (stream == model::Stream::compute) {
-          const QBrush hatch(colour_of(OpStyle::idle), Qt::BDiagPattern);
-          for (const Mark& m : idle) p.fillRect(QRectF(kLabelWidth + m.x0, lane_rect.top(), m.x1 - m.x0, lane_rect.height()), hatch);
+          for (const Mark& m : idle)
+            p.fillRect(QRectF(kLabelWidth + m.x0, lane_rect.top(), m.x1 - m.x0, lane_rect.height()),
+                       QBrush(colour_of(m.style), Qt::BDiagPattern));
         }
         p.setFont(small);
         for (const Mark& m : marks) {

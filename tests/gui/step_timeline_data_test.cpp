@@ -76,10 +76,11 @@ TEST_CASE("step timeline data: wide spans drawn one each, narrow ones merged per
   CHECK(marks[3].merged);
   CHECK(marks[3].x0 == Approx(300));
   CHECK(marks[3].x1 == Approx(400).margin(1));
-  // The gap 1.5-2 ms is idle compute.
+  // The gap 1.5-2 ms is idle compute, while stage 0 has no communication: the pipeline.
   REQUIRE(idle.size() == 1);
   CHECK(idle[0].x0 == Approx(150));
   CHECK(idle[0].x1 == Approx(200));
+  CHECK(idle[0].style == gui::OpStyle::idle);
 }
 
 TEST_CASE("step timeline data: never more than two marks per pixel column, however many spans") {
@@ -151,4 +152,26 @@ TEST_CASE("step timeline data: per-rank mode groups ranks by stage and node, gro
   CHECK(rows.size() == 12);
   CHECK(rows[0].lanes.empty());
   CHECK(data.nodes()[static_cast<std::size_t>(rows[2].node)].rank >= 0);
+}
+
+TEST_CASE("step timeline data: a compute gap under a communication span is waiting for it") {
+  auto report = synthetic_report();
+  sim::TraceSpan dp;
+  dp.rank = 0;
+  dp.stream = model::Stream::dp_comm;
+  dp.op = 1;
+  dp.start_s = 1.4e-3;  // covers the whole 1.5-2 ms gap
+  dp.end_s = 2.1e-3;
+  dp.group = sim::CommGroup::dp;
+  report.trace.push_back(dp);
+  sim::TraceSpan tp = dp;
+  tp.stream = model::Stream::tp_comm;
+  tp.start_s = 1.9e-3;  // a fifth of it
+  tp.end_s = 2.0e-3;
+  report.trace.push_back(tp);
+  const StepTimelineData data(report, model::Scenario{});
+  std::vector<Mark> marks, idle;
+  data.marks(0, model::Stream::compute, TimeAxis(4e-3, 400), marks, &idle);
+  REQUIRE(idle.size() == 1);
+  CHECK(idle[0].style == gui::OpStyle::dp);
 }

@@ -91,7 +91,9 @@ class StepTimelineData {
   std::vector<Row> rows() const;
 
   /// Marks of a leaf's lane: spans at least a pixel wide one each, narrower ones merged per pixel
-  /// column; `idle` gets the compute lane's gaps (pipeline bubble or exposed communication).
+  /// column; `idle` gets the compute lane's gaps, styled by what the rank waits for: the TP, CP or
+  /// DP stream busy for at least half the gap (exposed communication), else OpStyle::idle (the
+  /// pipeline: bubble, or a transfer from the next stage).
   void marks(int rank, model::Stream stream, const TimeAxis& axis, std::vector<Mark>& out,
              std::vector<Mark>* idle = nullptr) const;
   /// Marks of a group's aggregate lane: the share of its ranks busy on `stream`, per pixel column,
@@ -117,6 +119,7 @@ class StepTimelineData {
   std::size_t memory_bytes() const;
 
  private:
+  OpStyle waiting_for(int rank, double t0, double t1) const;
   std::size_t lane(int rank, model::Stream s) const { return static_cast<std::size_t>(rank) * kStreams + static_cast<std::size_t>(s); }
 
   double step_time_s_ = 0;
