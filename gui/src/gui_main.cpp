@@ -16,7 +16,8 @@ namespace herd::gui {
 namespace {
 
 int screenshot(MainWindow& window, const CommandLine& options) {
-  const auto view = MainWindow::view_named(QString::fromStdString(options.screenshot_view));
+  const bool whole = options.screenshot_view == "window";
+  const auto view = whole ? MainWindow::View::timeline : MainWindow::view_named(QString::fromStdString(options.screenshot_view));
   window.show_view(*view);
   window.show();
   QApplication::processEvents();
@@ -37,7 +38,8 @@ int screenshot(MainWindow& window, const CommandLine& options) {
   }
   if (options.range) window.timeline_view().show_range(options.range->first, options.range->second);
   QApplication::processEvents();
-  const QString error = export_view(*window.page(*view), QString::fromStdString(options.screenshot_file));
+  const QString error = export_view(whole ? static_cast<QWidget&>(window) : *window.page(*view),
+                                    QString::fromStdString(options.screenshot_file));
   if (!error.isEmpty()) {
     std::fprintf(stderr, "%s\n", error.toLocal8Bit().constData());
     return 1;

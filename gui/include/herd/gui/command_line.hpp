@@ -8,7 +8,8 @@
 
 namespace herd::gui {
 
-inline constexpr const char* kViews[] = {"timeline", "breakdown", "run", "collectives"};
+/// What --screenshot renders: a view (the tabs' order), or the whole window on the step timeline.
+inline constexpr const char* kViews[] = {"timeline", "breakdown", "run", "collectives", "window"};
 
 struct CommandLine {
   std::string scenario;                 ///< file, built-in scenario or model preset; "" the default
