@@ -37,6 +37,7 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
   add(add_model_command);
   add(add_collective_command);
   add(add_scenario_command);
+  add(add_plan_command);
   add(add_simulate_command);
   add(add_train_command);
 

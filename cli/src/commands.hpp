@@ -41,6 +41,7 @@ struct CalibrationOption {
 sim::Progress stderr_progress(std::ostream& err, std::string_view command);
 
 Action add_model_command(CLI::App& app);
+Action add_plan_command(CLI::App& app);
 Action add_collective_command(CLI::App& app);
 Action add_scenario_command(CLI::App& app);
 Action add_simulate_command(CLI::App& app);

@@ -57,6 +57,11 @@ std::pair<std::uint64_t, std::uint64_t> StepSimulator::cache_hits_misses() const
   return out;
 }
 
+std::shared_ptr<const CommPlan> StepSimulator::prepare_symmetric(const model::Scenario& s, const StepPlan& plan) const {
+  const auto& platform = platform_->get(s.cluster);
+  return prepare_comm(*platform.fabric, s, plan, false, platform_->layouts > 0 ? platform.cache.get() : nullptr);
+}
+
 bool needs_per_rank(const model::Scenario& s) {
   return !s.whatif.stragglers.empty() || !s.cluster.degraded_nics.empty();
 }

@@ -8,6 +8,8 @@ namespace herd::cli {
 
 /// Exit codes: 0 success, 1 a failure while running, 2 bad input (nothing written).
 inline constexpr int kExitOk = 0, kExitFailure = 1, kExitBadInput = 2;
+/// `herd plan`: the search ran, but no layout fits in memory (the closest ones are reported).
+inline constexpr int kExitNoLayout = 3;
 
 /// Runs `herd` with `args` (without the program name); output to `out`, errors to `err`.
 int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);

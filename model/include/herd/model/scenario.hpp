@@ -14,6 +14,7 @@
 #include "herd/model/hardware.hpp"
 #include "herd/model/plan.hpp"
 #include "herd/model/reliability.hpp"
+#include "herd/model/search.hpp"
 
 namespace herd::model {
 
@@ -59,6 +60,7 @@ struct Scenario {
   RunSpec run;
   ReliabilitySpec reliability;      ///< failure classes merged over the defaults of failure_defaults
   WhatIfSpec whatif;
+  SearchSpace search;               ///< what `herd plan` may vary (the `search` section)
 
   /// Where the value at `pointer` came from: the file, a preset or a --set.
   std::string source_of(const std::string& pointer) const;

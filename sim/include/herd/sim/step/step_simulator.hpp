@@ -20,6 +20,7 @@
 #include "herd/sim/control.hpp"
 #include "herd/sim/fabric/fabric.hpp"
 #include "herd/sim/step/comm_model.hpp"
+#include "herd/sim/step/comm_plan.hpp"
 #include "herd/sim/step/step_report.hpp"
 
 namespace herd::sim {
@@ -54,6 +55,10 @@ class StepSimulator {
 
   /// The fabric of `cluster`: built on first use, then shared.
   std::shared_ptr<const Fabric> fabric(const model::ClusterSpec& cluster) const;
+  /// `plan`'s network operations prepared for symmetric mode on this platform (its fabric of
+  /// s.cluster and its cache), as simulate() would use them: for callers that bound a step's
+  /// communication without running it (a planner).
+  std::shared_ptr<const CommPlan> prepare_symmetric(const model::Scenario& s, const StepPlan& plan) const;
   /// Prepared network operations found in the cache / prepared anew, over all clusters.
   std::pair<std::uint64_t, std::uint64_t> cache_hits_misses() const;
 

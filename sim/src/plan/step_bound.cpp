@@ -1,0 +1,188 @@
+#include "herd/sim/plan/step_bound.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "herd/model/memory.hpp"
+#include "herd/model/pipeline.hpp"
+#include "herd/model/workload.hpp"
+#include "herd/sim/step/comm_plan.hpp"
+#include "herd/sim/step/step_program.hpp"
+
+namespace herd::sim::plan {
+
+StepBound::StepBound(const model::TransformerSpec& m, const model::ClusterSpec& cluster,
+                     const model::CalibrationProfile* profile)
+    : model_(m), gpus_per_node_(cluster.gpus_per_node), nic_bandwidth_(cluster.nic_bandwidth), cost_(cluster.gpu, profile) {}
+
+double StepBound::dp_seconds_per_byte(const model::PlanSpec& p) const {
+  const int n = p.gradient_group();
+  if (n <= 1 || !(nic_bandwidth_ > 0)) return 0;
+  // Members of rank 0's DP x CP group in its node: ranks whose coordinates differ only in dp and cp.
+  long long stride = 1, dp_stride = 1, cp_stride = 1;
+  for (auto a : p.rank_order) {
+    if (a == model::Axis::dp) dp_stride = stride;
+    if (a == model::Axis::cp) cp_stride = stride;
+    stride *= p.degree(a);
+  }
+  int local = 0;
+  for (long long d = 0; d < p.dp; ++d)
+    for (long long c = 0; c < p.cp; ++c)
+      if (d * dp_stride + c * cp_stride < gpus_per_node_) ++local;
+  // Node boundaries fall on rank 0's pattern only when every stride and the node size are powers
+  // of two; otherwise take the most members a node could hold.
+  const auto pow2 = [](long long v) { return v > 0 && (v & (v - 1)) == 0; };
+  if (!pow2(gpus_per_node_) || !pow2(dp_stride) || !pow2(cp_stride) || !pow2(p.dp) || !pow2(p.cp))
+    local = std::min(n, gpus_per_node_);
+  if (local >= n) return 0;
+  return double(n - local) / n / (local * nic_bandwidth_);
+}
+
+namespace {
+
+// Seconds of the ops that run on the compute stream (what the executor runs one after another).
+double compute_seconds(const std::vector<model::Op>& ops, const model::ComputeCostModel& cost, bool skip_weight_grads) {
+  double t = 0;
+  for (const auto& op : ops) {
+    if (op.stream != model::Stream::compute || op.kind == model::OpKind::collective) continue;
+    if (skip_weight_grads && op.weight_gradient) continue;
+    t += cost.op_seconds(op);
+  }
+  return t;
+}
+
+}  // namespace
+
+const StepBound::LayerTimes& StepBound::layer_times(const model::PlanSpec& p) const {
+  const Key key{p.tp, p.cp, p.micro_batch, static_cast<int>(p.recompute), p.sequence_parallel, p.tp_comm_overlap,
+                static_cast<int>(p.cp_algorithm), p.flash_attention, static_cast<int>(p.precision), model_.seq_len};
+  {
+    const std::lock_guard lock(mutex_);
+    if (auto it = cache_.find(key); it != cache_.end()) return *it->second;
+  }
+  auto times = std::make_unique<LayerTimes>();
+  const auto pass = [&](const model::LayerProgram& prog) {
+    return PassTimes{compute_seconds(prog.forward, cost_, false), compute_seconds(prog.backward, cost_, false),
+                     compute_seconds(prog.backward, cost_, true)};
+  };
+  times->layer = pass(model::layer_program(model_, p, model_.seq_len));
+  times->embedding = pass(model::embedding_program(model_, p, model_.seq_len));
+  times->output = pass(model::output_program(model_, p, model_.seq_len));
+  const std::lock_guard lock(mutex_);
+  return *cache_.try_emplace(key, std::move(times)).first->second;
+}
+
+struct StepBound::Stages {
+  std::vector<double> work, optimizer, first_forward, min_backward, dp_stream;
+  double chain = 0;  // one micro-batch forward through every chunk and back
+};
+
+StepBound::Stages StepBound::stages(const model::PlanSpec& p) const {
+  const LayerTimes& t = layer_times(p);
+  const auto chunks = model::layout_chunks(model_, p);
+  const auto params = model::shard_parameters(model_, p);
+  const double M = double(p.microbatches());
+  const bool zero_bubble = p.schedule == model::Schedule::zero_bubble;
+  Stages st;
+  const auto n = static_cast<std::size_t>(p.pp);
+  st.work.assign(n, 0.0);
+  st.optimizer.assign(n, 0.0);
+  st.first_forward.assign(n, 0.0);
+  st.min_backward.assign(n, std::numeric_limits<double>::infinity());
+  std::vector<double> stage_params(n, 0.0);
+  st.dp_stream.assign(n, 0.0);
+  // Data-parallel bytes per chunk and step, as the lowering issues them (step_program.cpp).
+  const double dp_s_per_byte = dp_seconds_per_byte(p);
+  const bool shards = p.gradient_group() > 1;
+  int round = static_cast<int>(M);
+  if (p.schedule == model::Schedule::llama3) round = std::min(round, p.round_size);
+  if (p.schedule == model::Schedule::interleaved) round = std::min(round, p.pp);
+  const double syncs = p.grad_sync == model::GradSync::per_microbatch ? M
+                       : p.grad_sync == model::GradSync::per_round  ? std::ceil(M / std::max(1, round))
+                                                                    : 1.0;
+  for (const auto& c : chunks) {
+    const auto r = static_cast<std::size_t>(c.rank);
+    const double L = c.layers, e = c.embedding ? 1 : 0, o = c.output ? 1 : 0;
+    const double fwd = L * t.layer.forward + e * t.embedding.forward + o * t.output.forward;
+    const double bwd = L * t.layer.backward + e * t.embedding.backward + o * t.output.backward;
+    const double bwd_in = L * t.layer.backward_input + e * t.embedding.backward_input + o * t.output.backward_input;
+    st.work[r] += M * (fwd + bwd);
+    if (c.virtual_index == 0) st.first_forward[r] = fwd;
+    st.min_backward[r] = std::min(st.min_backward[r], zero_bubble ? bwd_in : bwd);
+    st.chain += fwd + (zero_bubble ? bwd_in : bwd);
+    const double chunk_params = L * params.layer + (c.embedding ? params.embedding : 0) + (c.output ? params.output : 0);
+    stage_params[r] += chunk_params;
+    if (shards) {
+      double bytes = syncs * p.grad_bytes * chunk_params;                                   // gradient reductions
+      if (p.dp_sharding == model::DpSharding::fsdp) bytes += 2.0 * chunk_params;            // gathered once a step
+      if (p.shards_parameters()) bytes += 2.0 * M * 2.0 * chunk_params;                     // forward and backward gathers
+      st.dp_stream[r] += bytes * dp_s_per_byte;
+    }
+  }
+  if (shards && p.dp_sharding == model::DpSharding::zero1)
+    for (std::size_t r = 0; r < n; ++r) st.dp_stream[r] += 2.0 * stage_params[r] * dp_s_per_byte;
+  for (std::size_t r = 0; r < n; ++r) {
+    const double local = p.shards_optimizer() ? stage_params[r] / p.gradient_group() : stage_params[r];
+    st.optimizer[r] = cost_.op_seconds(model::optimizer_op(local));
+    st.work[r] += st.optimizer[r];
+  }
+  return st;
+}
+
+double StepBound::lower_bound_s(const model::PlanSpec& p) const {
+  const Stages st = stages(p);
+  const bool zero_bubble = p.schedule == model::Schedule::zero_bubble;
+  double best = st.chain, head = 0, tail = 0;
+  for (std::size_t s = 0; s < st.work.size(); ++s) {
+    best = std::max({best, head + st.work[s], st.dp_stream[s]});
+    if (!zero_bubble) best = std::max(best, head + st.work[s] - st.optimizer[s] + tail);
+    head += st.first_forward[s];
+    tail += st.min_backward[s];
+  }
+  return best;
+}
+
+double StepBound::busiest_rank_work_s(const model::PlanSpec& p) const {
+  const Stages st = stages(p);
+  return *std::max_element(st.work.begin(), st.work.end());
+}
+
+double stream_lower_bound_s(const model::Scenario& s, const StepSimulator& simulator, const model::ComputeCostModel& cost) {
+  const StepPlan plan = lower_step(s, cost);
+  const auto comm = simulator.prepare_symmetric(s, plan);
+  const Fabric& fabric = *simulator.fabric(s.cluster);
+  // Least seconds of one network operation of `bytes`.
+  const auto least = [&](int net, double bytes) {
+    const CommPlan::Entry& e = comm->entry(net, 0);
+    if (e.op->inside_node) return e.op->seconds;
+    const auto n = static_cast<std::size_t>(e.network);
+    double per_byte = 1.0 / comm->network->rate_bound[n];
+    for (const auto& [resource, weight] : comm->network->uses[n])
+      per_byte = std::max(per_byte, weight / fabric.slot_capacity(comm->network->resources[resource]));
+    return e.op->latency_s + bytes * per_byte;
+  };
+  double best = 0;
+  for (const auto& st : plan.stages) {
+    std::array<double, model::kStreams> busy{};
+    const auto add = [&](const WorkProgram& w) {
+      for (const auto& op : w.ops)
+        if (op.net >= 0 && (op.kind == StepOpKind::collective || op.kind == StepOpKind::send))
+          busy[static_cast<std::size_t>(model::index_of(op.stream))] += least(op.net, op.bytes);
+    };
+    add(st.step_start);
+    for (const auto& work : st.order) {
+      const auto v = static_cast<std::size_t>(work.virtual_index);
+      const bool sync = st.syncs(work.microbatch);
+      if (work.work == model::Work::forward) add(st.forward[v]);
+      else if (work.work == model::Work::backward) add((sync && st.weight_grad.empty()) ? st.backward_sync[v] : st.backward[v]);
+      else add(sync ? st.backward_sync[v] : st.weight_grad[v]);
+    }
+    add(st.step_end);
+    for (double b : busy) best = std::max(best, b);
+  }
+  return best;
+}
+
+}  // namespace herd::sim::plan

@@ -1,0 +1,106 @@
+// `herd plan` as a use case: search lists from text, the explanation of a layout, runs and their
+// Pareto front across GPU counts, and shards joined back through their JSON.
+#include <catch2/catch.hpp>
+
+#include "app_fixtures.hpp"
+#include "herd/app/plan_use_case.hpp"
+#include "herd/app/scenario_loading.hpp"
+#include "herd/model/error.hpp"
+
+using namespace herd;
+
+namespace {
+// Llama 3 8B on 64 H100, a small space.
+app::PlanRequest request() {
+  app::PlanRequest r;
+  r.scenario = app::load_scenario("llama3-8b", {"cluster.num_gpus=64", "plan.dp=64", "plan.global_batch=128"});
+  for (auto [key, text] : {std::pair{"tp", "2,4,8"}, {"cp", "1"}, {"pp", "1:4"}, {"v", "1,2"}, {"mb", "1"},
+                           {"recompute", "none"}, {"overlap", "0"}})
+    app::set_space_list(r.space, key, text);
+  r.space.top = 4;
+  r.robustness = false;
+  return r;
+}
+}  // namespace
+
+TEST_CASE("search lists parse from flags' text", "[plan]") {
+  model::SearchSpace s;
+  app::set_space_list(s, "pp", "8:64");
+  CHECK(s.pp == std::vector<int>{8, 16, 32, 64});
+  app::set_space_list(s, "tp", "1,2,8");
+  CHECK(s.tp == std::vector<int>{1, 2, 8});
+  app::set_space_list(s, "schedule", "1f1b,llama3");
+  CHECK(s.schedules == std::vector{model::Schedule::one_f_one_b, model::Schedule::llama3});
+  app::set_space_list(s, "order", "tp-cp-pp-dp,tp-pp-cp-dp");
+  CHECK(s.rank_orders.size() == 2);
+  CHECK_THROWS_WITH(app::set_space_list(s, "tp", "two"), Catch::Contains("--tp"));
+  CHECK_THROWS_WITH(app::set_space_list(s, "schedule", "fast"), Catch::Contains("--schedule"));
+  CHECK_THROWS_WITH(app::set_space_list(s, "pp", "8:4"), Catch::Contains("--pp"));
+}
+
+TEST_CASE("explaining a layout: its rank, what limits it, what would help", "[plan]") {
+  auto r = request();
+  r.explain = "tp=2,pp=4,v=1,schedule=1f1b";
+  const auto result = app::plan(r);
+  REQUIRE(result.explanation);
+  const auto& x = *result.explanation;
+  CHECK(x.invalid.empty());
+  REQUIRE(x.layout.simulated);
+  CHECK(x.rank >= 1);
+  // Exact: every layout faster than it was simulated, so its rank counts them all.
+  int faster = 0;
+  for (const auto& e : result.search.ranked)
+    if (e.tokens_per_s > x.layout.tokens_per_s) ++faster;
+  CHECK(x.rank == faster + 1);
+  CHECK(!x.limits.empty());
+  CHECK(x.changes.size() <= 2);
+  for (const auto& c : x.changes) CHECK(c.gain > 0);
+  // A layout that is none: the reason, no rank.
+  r.explain = "pp=4,v=5,schedule=interleaved";  // 32 layers over 20 chunks
+  const auto bad = app::plan(r);
+  REQUIRE(bad.explanation);
+  CHECK_THAT(bad.explanation->invalid, Catch::Contains("/plan/virtual_stages"));
+  CHECK(bad.explanation->rank == 0);
+}
+
+TEST_CASE("runs across GPU counts: time-to-train, GPU-hours and the Pareto front", "[plan]") {
+  auto r = request();
+  app::set_space_list(r.space, "gpus", "32,64");
+  r.run_candidates = 1;
+  r.run_trials = 20;
+  r.objective = app::Objective::gpu_hours;
+  r.scenario = model::with_overrides(r.scenario, {{"run.tokens", "20B"}}, "test");
+  const auto result = app::plan(r);
+  REQUIRE(result.runs.size() == 2);
+  CHECK(result.runs[0].gpu_hours <= result.runs[1].gpu_hours);
+  int front = 0;
+  for (const auto& run : result.runs) {
+    CHECK(run.time_to_train_s > 0);
+    front += run.pareto;
+  }
+  CHECK(front >= 1);
+}
+
+TEST_CASE("shards written as JSON merge into the one-machine ranking", "[plan]") {
+  const auto whole = app::plan(request());
+  std::vector<std::pair<std::string, nlohmann::json>> files;
+  for (int i = 0; i < 2; ++i) {
+    auto r = request();
+    r.options.shard = i;
+    r.options.shards = 2;
+    files.emplace_back("shard" + std::to_string(i) + ".json", app::to_json(app::plan(r)));
+  }
+  const auto merged = app::merge(request().scenario, files);
+  REQUIRE(merged.search.ranked.size() >= 4);
+  for (std::size_t i = 0; i < 4; ++i) {
+    CHECK(merged.search.ranked[i].candidate.index == whole.search.ranked[i].candidate.index);
+    CHECK(merged.search.ranked[i].step_time_s == Approx(whole.search.ranked[i].step_time_s).epsilon(1e-12));
+  }
+  CHECK(merged.search.counts.valid == whole.search.counts.valid);
+  // A shard of another search is refused, naming its file.
+  files[1].second["space"]["tp"] = {8};
+  CHECK_THROWS_WITH(app::merge(request().scenario, files), Catch::Contains("shard1.json"));
+  // CSV: a header and one row per simulated layout.
+  const std::string csv = app::to_csv(whole);
+  CHECK(std::count(csv.begin(), csv.end(), '\n') == static_cast<long>(whole.search.ranked.size()) + 1);
+}
