@@ -15,7 +15,8 @@ std::string usage() {
          "  --compare k=v      the run view's run B: the scenario with this override too (repeatable)\n"
          "  --trials N         Monte Carlo trials of the run view\n"
          "  --nccl-log FILE    nccl-tests output to overlay on the collectives view\n"
-         "  --screenshot VIEW FILE   render VIEW (timeline, breakdown, run, collectives; window: the whole\n"
+         "  --search SPACE     the plan explorer's search space, as herd plan's flags: \"tp=4,8 pp=8,16\"\n"
+         "  --screenshot VIEW FILE   render VIEW (timeline, breakdown, run, collectives, explorer; window: the whole\n"
          "                     window on the step timeline) into FILE\n"
          "                     (.png or .svg) without a display, and exit\n"
          "  --size WxH         window size (default 1600x1000)\n"
@@ -59,6 +60,7 @@ CommandLine parse_command_line(const std::vector<std::string>& args) {
     else if (a == "--per-rank") c.per_rank = true;
     else if (a == "--compare") c.compare.push_back(value(i, a));
     else if (a == "--nccl-log") c.nccl_log = value(i, a);
+    else if (a == "--search") c.search = value(i, a);
     else if (a == "--trials") {
       const std::string& v = value(i, a);
       try {
@@ -72,7 +74,7 @@ CommandLine parse_command_line(const std::vector<std::string>& args) {
       c.screenshot_file = value(i, "--screenshot " + c.screenshot_view);
       if (std::find(std::begin(kViews), std::end(kViews), c.screenshot_view) == std::end(kViews))
         throw std::invalid_argument("--screenshot: unknown view \"" + c.screenshot_view +
-                                    "\" (timeline, breakdown, run, collectives, window)");
+                                    "\" (timeline, breakdown, run, collectives, explorer, window)");
     } else if (a == "--size") {
       const std::string& v = value(i, a);
       if (std::sscanf(v.c_str(), "%dx%d", &c.width, &c.height) != 2 || c.width < 200 || c.height < 200)

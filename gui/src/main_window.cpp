@@ -23,6 +23,7 @@
 
 #include "herd/app/collective_inputs.hpp"
 #include "herd/app/collective_use_case.hpp"
+#include "herd/app/plan_use_case.hpp"
 #include "herd/app/scenario_loading.hpp"
 #include "herd/app/simulate_use_case.hpp"
 #include "herd/app/train_use_case.hpp"
@@ -30,6 +31,7 @@
 #include "herd/gui/collectives_view.hpp"
 #include "herd/gui/export.hpp"
 #include "herd/gui/palette.hpp"
+#include "herd/gui/plan_explorer_view.hpp"
 #include "herd/gui/plan_panel.hpp"
 #include "herd/gui/run_view.hpp"
 #include "herd/gui/saved_step.hpp"
@@ -37,6 +39,7 @@
 #include "herd/gui/worker.hpp"
 #include "herd/model/error.hpp"
 #include "herd/model/io.hpp"
+#include "herd/sim/plan/search_space.hpp"
 
 namespace herd::gui {
 
@@ -154,11 +157,17 @@ MainWindow::MainWindow(CommandLine options, QWidget* parent)
   tabs_->addTab(breakdown_, "Breakdown and memory");
   tabs_->addTab(run_page_, "Run timeline");
   tabs_->addTab(collectives_, "Collectives");
+  explorer_ = new PlanExplorerView(this);
+  explorer_->space().setText(QString::fromStdString(options_.search));
+  connect(explorer_, &PlanExplorerView::run_requested, this, [this] { run(View::explorer); });
+  connect(explorer_, &PlanExplorerView::layout_chosen, this, &MainWindow::open_layout);
+  tabs_->addTab(explorer_, "Plan explorer");
   setCentralWidget(tabs_);
   connect(tabs_, &QTabWidget::currentChanged, this, [this] {
     // A view opened for the first time shows its result as soon as it can.
     const View v = current_view();
-    const bool empty = (v == View::run && run_->runs().empty()) || (v == View::collectives && !collectives_->has_data());
+    const bool empty = (v == View::run && run_->runs().empty()) || (v == View::collectives && !collectives_->has_data()) ||
+                       (v == View::explorer && !explorer_->has_data());
     if (empty && !worker_->busy() && isVisible()) run(v);
   });
 
@@ -226,6 +235,12 @@ MainWindow::MainWindow(CommandLine options, QWidget* parent)
 MainWindow::~MainWindow() = default;
 
 QString MainWindow::status() const { return status_->text(); }
+
+QString MainWindow::show_input_error(const QString& message) {
+  plan_->show_error(message);
+  set_status(message);
+  return message;
+}
 void MainWindow::set_status(const QString& text) { status_->setText(text); }
 
 QString MainWindow::open_scenario(const QString& file_or_name) {
@@ -248,10 +263,7 @@ QString MainWindow::open_scenario(const QString& file_or_name) {
     set_status(QString::fromStdString(s.name + ", from " + s.source));
     return {};
   } catch (const model::InputError& e) {
-    const QString message = QString("herd: ") + e.what();
-    plan_->show_error(message);
-    set_status(message);
-    return message;
+    return show_input_error(QString("herd: ") + e.what());
   }
 }
 
@@ -261,17 +273,14 @@ model::Scenario MainWindow::scenario_with_panel(const QStringList& extra) const 
   return app::load_scenario(options_.scenario, sets);
 }
 
-QString MainWindow::run(View view) {
+QString MainWindow::run(View view, const QStringList& extra) {
   if (worker_->busy()) return "busy";
   if (!saved_step_.isEmpty()) return show_saved_step(view);
   model::Scenario scenario;
   try {
-    scenario = scenario_with_panel();
+    scenario = scenario_with_panel(extra);
   } catch (const model::InputError& e) {
-    const QString message = QString("herd: ") + e.what();
-    plan_->show_error(message);
-    set_status(message);
-    return message;
+    return show_input_error(QString("herd: ") + e.what());
   }
   plan_->show_error({});
   auto simulator = simulator_;
@@ -307,14 +316,12 @@ QString MainWindow::run(View view) {
       std::optional<model::Scenario> b;
       const auto compare_sets = split_overrides(compare_->text().toStdString());
       if (!compare_sets.empty()) {
-        QStringList extra;
-        for (const auto& s : compare_sets) extra << QString::fromStdString(s);
+        QStringList with_b = extra;
+        for (const auto& s : compare_sets) with_b << QString::fromStdString(s);
         try {
-          b = scenario_with_panel(extra);
+          b = scenario_with_panel(with_b);
         } catch (const model::InputError& e) {
-          const QString message = QString("herd: --compare: ") + e.what();
-          plan_->show_error(message);
-          return message;
+          return show_input_error(QString("herd: --compare: ") + e.what());
         }
       }
       const std::optional<int> trials = trials_->value();
@@ -344,6 +351,26 @@ QString MainWindow::run(View view) {
         return [this, runs = std::move(runs)]() mutable {
           run_->set_runs(std::move(runs));
           set_status("Training run simulated.");
+        };
+      });
+      return {};
+    }
+    case View::explorer: {
+      app::PlanRequest request;
+      request.scenario = scenario;
+      try {
+        explorer_->apply_space(request.space);
+      } catch (const model::InputError& e) {
+        return show_input_error(QString("herd: ") + e.what());
+      }
+      request.robustness = false;
+      request.space.top = 200;  // a scatter wants many layouts simulated, not only the best ten
+      request.simulator = simulator.get();
+      worker_->start("Searching the layouts", [this, request, simulator](const sim::Control& control) -> std::function<void()> {
+        auto result = std::make_shared<app::PlanResult>(app::plan(request, control));
+        return [this, result] {
+          explorer_->set_result(*result);
+          set_status(QString("%1 layouts simulated.").arg(result->search.ranked.size()));
         };
       });
       return {};
@@ -383,6 +410,18 @@ void MainWindow::show_step(std::shared_ptr<const sim::StepReport> report, std::s
   set_status(QString("Step of %1 shown.").arg(QString::fromStdString(r.scenario)));
 }
 
+void MainWindow::open_layout(int i) {
+  const auto& e = explorer_->layouts().at(static_cast<std::size_t>(i));
+  plan_->show_plan(e.candidate.plan);
+  // Every key of the layout, those the panel has no field for included (layer layout, N, order).
+  QStringList sets;
+  const nlohmann::json overrides = sim::plan::layout_overrides(e.candidate.plan, e.candidate.num_gpus);
+  for (auto it = overrides.begin(); it != overrides.end(); ++it)
+    sets << QString::fromStdString(it.key() + "=" + (it->is_string() ? it->get<std::string>() : it->dump()));
+  show_view(View::timeline);
+  run(View::timeline, sets);
+}
+
 QString MainWindow::show_saved_step(View view) {
   if (view != View::timeline && view != View::breakdown) {
     const QString message = QString("herd-gui: %1 is a saved step; open a scenario (File → Open scenario) for this view").arg(saved_step_);
@@ -409,7 +448,7 @@ MainWindow::View MainWindow::current_view() const { return static_cast<View>(tab
 QWidget* MainWindow::page(View view) const { return tabs_->widget(static_cast<int>(view)); }
 
 std::optional<MainWindow::View> MainWindow::view_named(const QString& name) {
-  for (int i = 0; i < 4; ++i)
+  for (int i = 0; i < 5; ++i)
     if (name == kViews[i]) return static_cast<View>(i);
   return std::nullopt;
 }

@@ -65,6 +65,10 @@ PlanPanel::PlanPanel(QWidget* parent) : QWidget(parent) {
 
 void PlanPanel::set_plan(const model::PlanSpec& plan) {
   reference_ = plan;
+  show_plan(plan);
+}
+
+void PlanPanel::show_plan(const model::PlanSpec& plan) {
   tp->setValue(plan.tp);
   cp->setValue(plan.cp);
   pp->setValue(plan.pp);

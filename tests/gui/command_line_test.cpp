@@ -22,7 +22,7 @@ TEST_CASE("command line: scenario, overrides and a screenshot") {
 
 TEST_CASE("command line: bad input is named") {
   CHECK_THROWS_WITH(parse_command_line({"--screenshot", "flames", "x.png"}),
-                    "--screenshot: unknown view \"flames\" (timeline, breakdown, run, collectives, window)");
+                    "--screenshot: unknown view \"flames\" (timeline, breakdown, run, collectives, explorer, window)");
   CHECK_THROWS_WITH(parse_command_line({"--set"}), "--set needs a value");
   CHECK_THROWS_WITH(parse_command_line({"--frobnicate"}), "unknown option --frobnicate");
   CHECK_THROWS_WITH(parse_command_line({"a.json", "b.json"}), "one scenario only: a.json and b.json");

@@ -4,12 +4,15 @@
 
 #include <QFile>
 #include <QSignalSpy>
+#include <QChartView>
 #include <QSpinBox>
 #include <QTemporaryDir>
+#include <QTest>
 
 #include "herd/gui/breakdown_view.hpp"
 #include "herd/gui/collectives_view.hpp"
 #include "herd/gui/export.hpp"
+#include "herd/gui/plan_explorer_view.hpp"
 #include "herd/gui/plan_panel.hpp"
 #include "herd/gui/run_view.hpp"
 #include "herd/gui/step_timeline_view.hpp"
@@ -146,4 +149,51 @@ TEST_CASE("main window: a step saved by herd simulate --trace opens in the step 
   CHECK(window.timeline_view().data()->spans() > 1000);
   CHECK(window.breakdown_view().has_data());
   CHECK(window.run(MainWindow::View::run).contains("is a saved step"));
+}
+
+TEST_CASE("main window: the plan explorer shows the searched layouts, and a click opens one") {
+  gui::test::qt_app();
+  gui::CommandLine options = default_options();
+  // Four layouts of the default scenario: TP 4 or 8, PP 8 or 16, the rest fixed.
+  options.search = "tp=4,8 pp=8,16 cp=1 v=1 mb=1 schedule=1f1b layout=llama3 dp-mode=fsdp recompute=none overlap=0";
+  MainWindow window(options);
+  window.show();
+  window.show_view(MainWindow::View::explorer);
+  REQUIRE(QTest::qWaitForWindowExposed(&window));
+  window.worker().wait();  // opening the tab searched
+  auto& explorer = window.explorer_view();
+  INFO(window.status().toStdString());
+  REQUIRE(explorer.has_data());
+  CHECK(explorer.layouts().size() >= 2);
+  CHECK(explorer.shown().size() == explorer.layouts().size());
+  const QImage image = window.page(MainWindow::View::explorer)->grab().toImage();
+  CHECK(gui::test::colours(image) > 8);
+
+  // Click the layout with the fewest pipeline stages: the timeline opens with one row per stage.
+  int pick = explorer.shown().front();
+  for (int i : explorer.shown())
+    if (explorer.layouts()[static_cast<std::size_t>(i)].candidate.plan.pp < explorer.layouts()[static_cast<std::size_t>(pick)].candidate.plan.pp)
+      pick = i;
+  const auto& chosen = explorer.layouts()[static_cast<std::size_t>(pick)].candidate.plan;
+  QSignalSpy finished(&window.worker(), &gui::Worker::finished);
+  QTest::mouseClick(explorer.chart_view().viewport(), Qt::LeftButton, {}, explorer.point_of(pick));
+  REQUIRE(window.worker().busy());
+  window.worker().wait();
+  REQUIRE(finished.count() == 1);
+  CHECK(finished[0][0].toBool());
+  CHECK(window.current_view() == MainWindow::View::timeline);
+  CHECK(window.plan_panel().tp->value() == chosen.tp);
+  CHECK(window.plan_panel().pp->value() == chosen.pp);
+  REQUIRE(window.timeline_view().data());
+  CHECK(window.timeline_view().data()->ranks() == chosen.pp);
+}
+
+TEST_CASE("main window: a bad search space names the flag") {
+  gui::test::qt_app();
+  gui::CommandLine options = default_options();
+  options.search = "tp=three";
+  MainWindow window(options);
+  const QString error = window.run(MainWindow::View::explorer);
+  CHECK(error.startsWith("herd: --tp"));
+  CHECK_FALSE(window.worker().busy());
 }

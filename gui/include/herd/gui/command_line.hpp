@@ -9,7 +9,7 @@
 namespace herd::gui {
 
 /// What --screenshot renders: a view (the tabs' order), or the whole window on the step timeline.
-inline constexpr const char* kViews[] = {"timeline", "breakdown", "run", "collectives", "window"};
+inline constexpr const char* kViews[] = {"timeline", "breakdown", "run", "collectives", "explorer", "window"};
 
 struct CommandLine {
   std::string scenario;                 ///< file, built-in scenario or model preset; "" the default
@@ -17,6 +17,7 @@ struct CommandLine {
   bool per_rank = false;
   std::vector<std::string> compare;     ///< run B of the run view: A's overrides plus these
   std::string nccl_log;                 ///< nccl-tests output to overlay on the collectives view
+  std::string search;                   ///< the plan explorer's search space ("tp=4,8 pp=8,16")
   std::optional<int> trials;            ///< run view: Monte Carlo trials (default: the scenario's)
   std::string screenshot_view, screenshot_file;  ///< render VIEW into FILE and exit
   int width = 1600, height = 1000;      ///< window size (screenshots)

@@ -23,6 +23,7 @@ namespace herd::gui {
 
 class BreakdownView;
 class CollectivesView;
+class PlanExplorerView;
 class PlanPanel;
 class RunView;
 class StepTimelineView;
@@ -31,7 +32,7 @@ class Worker;
 class MainWindow : public QMainWindow {
   Q_OBJECT
  public:
-  enum class View { timeline, breakdown, run, collectives };
+  enum class View { timeline, breakdown, run, collectives, explorer };
 
   explicit MainWindow(CommandLine options, QWidget* parent = nullptr);
   ~MainWindow() override;
@@ -40,9 +41,11 @@ class MainWindow : public QMainWindow {
   /// written by `herd simulate --trace` opens as a saved step instead. Returns the error shown, ""
   /// when it loaded.
   QString open_scenario(const QString& file_or_name);
-  /// Starts the use case behind `view` with the plan panel's layout. Returns the error shown inline
-  /// (bad input: the CLI's message) or "" when the run started.
-  QString run(View view);
+  /// Starts the use case behind `view` with the plan panel's layout and `extra` overrides after
+  /// it. Returns the error shown inline (bad input: the CLI's message) or "" when the run started.
+  QString run(View view, const QStringList& extra = {});
+  /// Shows layout `i` of the plan explorer in the plan panel and simulates its step timeline.
+  void open_layout(int i);
   void run_current();
   void cancel();
 
@@ -58,6 +61,7 @@ class MainWindow : public QMainWindow {
   BreakdownView& breakdown_view() const { return *breakdown_; }
   RunView& run_view() const { return *run_; }
   CollectivesView& collectives_view() const { return *collectives_; }
+  PlanExplorerView& explorer_view() const { return *explorer_; }
   /// The run view's controls: Monte Carlo trials, and run B's overrides over run A ("" no run B).
   QSpinBox& trials() const { return *trials_; }
   QLineEdit& compare() const { return *compare_; }
@@ -72,6 +76,8 @@ class MainWindow : public QMainWindow {
   QString show_saved_step(View view);
   void export_current();
   void set_status(const QString& text);
+  /// Bad input: the message under the plan's fields and in the status bar; returns it.
+  QString show_input_error(const QString& message);
 
   CommandLine options_;
   QString saved_step_;  ///< a trace file from `herd simulate --trace` opened instead of a scenario
@@ -89,6 +95,7 @@ class MainWindow : public QMainWindow {
   QSpinBox* trials_ = nullptr;
   QLineEdit* compare_ = nullptr;
   CollectivesView* collectives_ = nullptr;
+  PlanExplorerView* explorer_ = nullptr;
   Worker* worker_ = nullptr;
   QProgressBar* progress_ = nullptr;
   QPushButton* cancel_ = nullptr;

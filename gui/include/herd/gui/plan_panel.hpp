@@ -21,6 +21,8 @@ class PlanPanel : public QWidget {
 
   /// Shows `plan` and takes it as the reference the overrides are relative to.
   void set_plan(const model::PlanSpec& plan);
+  /// Shows `plan` in the fields; the reference stays (so its differences become overrides).
+  void show_plan(const model::PlanSpec& plan);
   /// "plan.tp=4", ... for each field that differs from the reference plan.
   QStringList overrides() const;
   bool per_rank() const;
