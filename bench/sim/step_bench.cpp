@@ -113,6 +113,51 @@ void BM_Layouts1000TwoThreads(benchmark::State& state) {
 }
 BENCHMARK(BM_Layouts1000TwoThreads)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(1);
 
+// Layouts with few data-parallel ranks and hundreds or thousands of micro-batches (Llama 3 405B,
+// 8K sequences, global batch 2,048), on a shared platform with their network prepared: what the
+// steady state's repetitions cost. Argument: the layout; second argument 1 replicates repeated
+// periods (the default), 0 simulates every period.
+const std::vector<std::vector<const char*>> kManyMicrobatches{
+    // TP 8, PP 16 on 128 GPUs, DP 1: 2,048 micro-batches.
+    {"cluster.num_gpus=128", "plan.dp=1", "plan.schedule=1f1b", "plan.virtual_stages=1"},
+    {"cluster.num_gpus=128", "plan.dp=1", "plan.schedule=zero_bubble", "plan.virtual_stages=1", "plan.recompute=full"},
+    {"cluster.num_gpus=128", "plan.dp=1", "plan.schedule=interleaved", "plan.virtual_stages=2", "plan.micro_batch=2"},
+    {"cluster.num_gpus=128", "plan.dp=1"},  // the scenario's llama3 schedule, V 8
+    // DP 2 over the network: 1,024 micro-batches.
+    {"cluster.num_gpus=256", "plan.dp=2", "plan.schedule=1f1b", "plan.virtual_stages=1", "plan.dp_sharding=zero1"},
+    {"cluster.num_gpus=256", "plan.dp=2", "plan.schedule=1f1b", "plan.virtual_stages=1"},  // FSDP, every micro-batch reduced
+    // 16,384 GPUs: CP over the network, DP 2 or 4.
+    {"plan.cp=16", "plan.pp=64", "plan.dp=2", "plan.virtual_stages=1", "plan.schedule=1f1b"},
+    {"plan.cp=16", "plan.pp=64", "plan.dp=2", "plan.virtual_stages=2"},
+    {"plan.cp=16", "plan.pp=32", "plan.dp=4", "plan.virtual_stages=4", "plan.schedule=interleaved", "plan.micro_batch=2",
+     "plan.recompute=selective"},
+    {"plan.cp=8", "plan.pp=16", "plan.dp=16", "plan.virtual_stages=8", "plan.dp_sharding=zero1"},
+};
+
+
+herd::model::Scenario many_microbatches(std::size_t i) {
+  std::vector<herd::model::Override> o;
+  for (const char* t : kManyMicrobatches[i]) o.push_back(parse_override(t));
+  return herd::model::default_scenario(o);
+}
+
+void BM_ManyMicrobatches(benchmark::State& state) {
+  const auto s = many_microbatches(static_cast<std::size_t>(state.range(0)));
+  const herd::sim::StepSimulator simulator;
+  herd::sim::StepOptions opt;
+  opt.skip_repeats = state.range(1) != 0;
+  const auto first = simulator.simulate(s, opt);
+  for (auto _ : state) benchmark::DoNotOptimize(simulator.simulate(s, opt).step_time_s);
+  const auto& p = s.plan;
+  state.SetLabel("TP " + std::to_string(p.tp) + " CP " + std::to_string(p.cp) + " PP " + std::to_string(p.pp) + " V " +
+                 std::to_string(p.virtual_stages) + " DP " + std::to_string(p.dp) + ", " +
+                 std::to_string(p.microbatches()) + " micro-batches, " + std::to_string(first.replicated_periods) +
+                 " periods replicated, " + std::to_string(first.events) + " events");
+}
+BENCHMARK(BM_ManyMicrobatches)
+    ->ArgsProduct({benchmark::CreateDenseRange(0, 9, 1), {1, 0}})
+    ->Unit(benchmark::kMillisecond);
+
 void BM_PerRankStep(benchmark::State& state) {
   const auto s = scenario(static_cast<int>(state.range(0)));
   herd::sim::StepOptions opt;

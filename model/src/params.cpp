@@ -168,6 +168,17 @@ void validate_leaf(const ParamDecl& d, const json& v, const std::string& ptr) {
       }
       return;
     }
+    case ParamType::integer_list: {
+      if (!v.is_array()) throw ValueError(ptr, "expected a list of integers, got " + quoted(v));
+      for (std::size_t i = 0; i < v.size(); ++i) {
+        const std::string item_ptr = ptr + "/" + std::to_string(i);
+        auto c = as_count(v[i]);
+        if (!c || std::floor(*c) != *c || std::fabs(*c) > 9.0e18)
+          throw ValueError(item_ptr, "expected an integer, got " + quoted(v[i]));
+        check_range(d, *c, item_ptr, v[i]);
+      }
+      return;
+    }
     case ParamType::object:
       if (!v.is_object()) throw ValueError(ptr, "expected an object, got " + quoted(v));
       return;
@@ -325,6 +336,14 @@ std::vector<std::string> ParamReader::strings(std::string_view pointer) const {
   return v.get<std::vector<std::string>>();
 }
 
+std::vector<long long> ParamReader::integers(std::string_view pointer) const {
+  json v = raw(pointer);
+  if (v.is_null()) missing(pointer);
+  std::vector<long long> out;
+  for (const auto& item : v) out.push_back(static_cast<long long>(*as_count(item)));
+  return out;
+}
+
 std::string describe_params(bool markdown) {
   std::string out;
   std::string section;
@@ -337,6 +356,7 @@ std::string describe_params(bool markdown) {
       case ParamType::choice: return join_choices(d.choices);
       case ParamType::quantity: return std::string(dimension_name(d.dimension)) + ", e.g. " + std::string(dimension_example(d.dimension));
       case ParamType::string_list: return d.choices.empty() ? "list of strings" : "list of " + join_choices(d.choices);
+      case ParamType::integer_list: return "list of integers";
       case ParamType::array: return "list of objects";
       case ParamType::map: return "object keyed by name";
       case ParamType::object: return "object";

@@ -341,6 +341,53 @@ ReliabilitySpec read_reliability(const ParamReader& r) {
   return spec;
 }
 
+SearchSpace read_search(const ParamReader& r) {
+  SearchSpace sp;
+  const auto ints = [&](const char* pointer, auto& into) {
+    for (long long v : r.integers(pointer)) into.push_back(static_cast<typename std::decay_t<decltype(into)>::value_type>(v));
+  };
+  ints("/search/num_gpus", sp.num_gpus);
+  ints("/search/global_batch", sp.global_batch);
+  ints("/search/tp", sp.tp);
+  ints("/search/cp", sp.cp);
+  ints("/search/pp", sp.pp);
+  ints("/search/virtual_stages", sp.virtual_stages);
+  ints("/search/round_size", sp.round_size);
+  ints("/search/micro_batch", sp.micro_batch);
+  ints("/search/tp_comm_overlap", sp.tp_comm_overlap);
+  for (const auto& v : r.strings("/search/layer_layout")) sp.layer_layouts.push_back(v == "llama3" ? LayerLayout::llama3 : LayerLayout::uniform);
+  for (const auto& v : r.strings("/search/schedule"))
+    sp.schedules.push_back(v == "gpipe" ? Schedule::gpipe : v == "1f1b" ? Schedule::one_f_one_b : v == "interleaved" ? Schedule::interleaved
+                           : v == "llama3" ? Schedule::llama3 : Schedule::zero_bubble);
+  for (const auto& v : r.strings("/search/dp_sharding"))
+    sp.dp_sharding.push_back(v == "none" ? DpSharding::none : v == "zero1" ? DpSharding::zero1 : v == "fsdp" ? DpSharding::fsdp : DpSharding::zero3);
+  for (const auto& v : r.strings("/search/recompute"))
+    sp.recompute.push_back(v == "none" ? Recompute::none : v == "selective" ? Recompute::selective : Recompute::full);
+  const auto orders = r.strings("/search/rank_order");
+  for (std::size_t i = 0; i < orders.size(); ++i) {
+    std::array<Axis, 4> order{};
+    std::size_t n = 0;
+    std::string_view rest = orders[i];
+    bool seen[4] = {};
+    while (!rest.empty() && n < 4) {
+      const auto dash = rest.find('-');
+      const std::string name(rest.substr(0, dash));
+      if (name != "tp" && name != "cp" && name != "pp" && name != "dp") break;
+      order[n] = axis_of(name);
+      if (seen[static_cast<int>(order[n])]) break;
+      seen[static_cast<int>(order[n++])] = true;
+      rest = dash == std::string_view::npos ? std::string_view{} : rest.substr(dash + 1);
+    }
+    if (n != 4 || !rest.empty())
+      throw ValueError("/search/rank_order/" + std::to_string(i), "\"" + orders[i] + "\" must name tp, cp, pp and dp once each, e.g. \"tp-cp-pp-dp\"");
+    sp.rank_orders.push_back(order);
+  }
+  sp.memory_headroom = r.number("/search/memory_headroom");
+  if (sp.memory_headroom >= 1) throw ValueError("/search/memory_headroom", "must be below 1 (a fraction of memory kept free)");
+  sp.top = static_cast<int>(r.integer("/search/top"));
+  return sp;
+}
+
 WhatIfSpec read_whatif(const ParamReader& r, const PlanSpec& p) {
   WhatIfSpec w;
   const auto stragglers = r.raw("/whatif/stragglers");
@@ -369,6 +416,7 @@ void build_scenario(Scenario& s) {
   validate_plan(s.plan, s.model, s.cluster);
   s.reliability = read_reliability(r);
   s.whatif = read_whatif(r, s.plan);
+  s.search = read_search(r);
 }
 
 }  // namespace herd::model::detail

@@ -104,3 +104,21 @@ TEST_CASE("shards written as JSON merge into the one-machine ranking", "[plan]")
   const std::string csv = app::to_csv(whole);
   CHECK(std::count(csv.begin(), csv.end(), '\n') == static_cast<long>(whole.search.ranked.size()) + 1);
 }
+
+TEST_CASE("the scenario's search section narrows the space; a flag's list wins", "[plan]") {
+  auto r = request();
+  r.space = {};
+  r.scenario = model::with_overrides(r.scenario, {{"search.tp", {4}}, {"search.pp", {1, 2}}, {"search.top", 2},
+                                                  {"search.schedule", {"1f1b"}}, {"search.micro_batch", {1}}},
+                                     "test");
+  CHECK(r.scenario.search.tp == std::vector<int>{4});
+  app::set_space_list(r.space, "pp", "1");
+  r.robustness = false;
+  const auto result = app::plan(r);
+  CHECK(result.space.tp == std::vector<int>{4});
+  CHECK(result.space.pp == std::vector<int>{1});
+  CHECK(result.space.top == 2);
+  for (const auto& e : result.search.ranked) CHECK(e.candidate.plan.tp == 4);
+  CHECK_THROWS_WITH(model::with_overrides(r.scenario, {{"search.rank_order", {"tp-tp-pp-dp"}}}, "test"),
+                    Catch::Contains("/search/rank_order/0"));
+}

@@ -58,3 +58,16 @@ TEST_CASE("moving and erasing items keeps the heap ordered", "[completion_heap]"
   }
   CHECK(heap.empty());
 }
+
+TEST_CASE("a tie key orders items due at the same time", "[completion_heap]") {
+  CompletionHeap heap;
+  heap.set(0, 50, 7);
+  heap.set(1, 50, 3);
+  heap.set(2, 40, 9);
+  heap.set(3, 50, 5);
+  CHECK(heap.pop() == 2);
+  CHECK(heap.pop() == 1);
+  CHECK(heap.pop() == 3);
+  CHECK(heap.pop() == 0);
+  CHECK(heap.empty());
+}

@@ -131,3 +131,33 @@ TEST_CASE("a delay that overflows 64-bit time aborts", "[simulation]") {
   CHECK(outcome.aborted);
   CHECK(outcome.stderr_text.find("overflows 64-bit time") != std::string::npos);
 }
+
+TEST_CASE("pending events are listed in run order, relative to now, and shift together", "[simulation]") {
+  Simulation simulation;
+  std::vector<Time> ran;
+  simulation.schedule_at(10, [&] { ran.push_back(simulation.now()); }, 0, 1);
+  simulation.schedule_at(40, [&] { ran.push_back(simulation.now()); }, 0, 2);
+  simulation.schedule_at(40, [&] { ran.push_back(simulation.now()); }, -1, 3);  // runs first at 40
+  const EventId cancelled = simulation.schedule_at(20, [] {}, 0, 4);
+  simulation.schedule_at(40, [&] { ran.push_back(simulation.now()); }, 0, 5);
+  simulation.cancel(cancelled);
+  simulation.step();  // now 10
+  const auto pending = simulation.pending_events();
+  REQUIRE(pending.size() == 3);
+  CHECK(pending[0].time == 30);
+  CHECK(pending[0].tag == 3);
+  CHECK(pending[0].priority == -1);
+  CHECK(pending[1].tag == 2);
+  CHECK(pending[2].tag == 5);
+  // Shifting by 1000 ns: the same list relative to the new now, the same order, later times.
+  simulation.shift_time(1000);
+  CHECK(simulation.now() == 1010);
+  const auto shifted = simulation.pending_events();
+  REQUIRE(shifted.size() == 3);
+  for (std::size_t i = 0; i < shifted.size(); ++i) {
+    CHECK(shifted[i].time == pending[i].time);
+    CHECK(shifted[i].tag == pending[i].tag);
+  }
+  simulation.run();
+  CHECK(ran == std::vector<Time>{10, 1040, 1040, 1040});
+}

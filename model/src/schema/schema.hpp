@@ -13,5 +13,6 @@ std::span<const ParamDecl> plan();
 std::span<const ParamDecl> run();
 std::span<const ParamDecl> reliability();
 std::span<const ParamDecl> whatif();
+std::span<const ParamDecl> search();
 
 }  // namespace herd::model::schema

@@ -10,7 +10,7 @@ std::span<const ParamDecl> scenario_params() {
   static const std::vector<ParamDecl> table = [] {
     std::vector<ParamDecl> all;
     for (auto section : {schema::top_level(), schema::cluster(), schema::model(), schema::plan(), schema::run(),
-                         schema::reliability(), schema::whatif()})
+                         schema::reliability(), schema::whatif(), schema::search()})
       all.insert(all.end(), section.begin(), section.end());
     return all;
   }();

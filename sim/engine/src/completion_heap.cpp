@@ -4,9 +4,9 @@
 
 namespace herd::engine {
 
-void CompletionHeap::set(std::uint32_t item, Time due) {
+void CompletionHeap::set(std::uint32_t item, Time due, std::uint64_t tie) {
   if (item >= position_.size()) position_.resize(item + std::size_t{1}, kAbsent);
-  const Entry entry{due, item};
+  const Entry entry{due, tie, item};
   if (position_[item] == kAbsent) {
     heap_.emplace_back();
     sift_up(heap_.size() - 1, entry);

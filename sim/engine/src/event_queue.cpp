@@ -1,5 +1,6 @@
 #include "herd/engine/event_queue.hpp"
 
+#include <algorithm>
 #include <utility>
 
 #include "free_slots.hpp"
@@ -14,10 +15,11 @@ constexpr std::size_t kMinTombstonesToCompact = 64;
 
 }  // namespace
 
-EventId EventQueue::push(Time time, Priority priority, EventCallback callback) {
+EventId EventQueue::push(Time time, Priority priority, EventCallback callback, EventTag tag) {
   const std::uint32_t slot = acquire_slot(slots_, free_slots_);
   Slot& s = slots_[slot];
   s.callback = std::move(callback);
+  s.tag = tag;
   s.pending = true;
   // 48 bits of sequence: 2.8e14 events, years of simulation at tens of millions per second.
   if (next_sequence_ >> 48 != 0) invariant_failure("more than 2^48 events scheduled in one queue");
@@ -68,6 +70,21 @@ EventQueue::Popped EventQueue::pop() {
   release_slot(front.slot);
   --live_;
   return popped;
+}
+
+void EventQueue::pending(std::vector<PendingEvent>& out) const {
+  std::vector<Entry> live;
+  live.reserve(live_);
+  for (const Entry& entry : heap_)
+    if (slots_[entry.slot].pending) live.push_back(entry);
+  std::sort(live.begin(), live.end(), RunsBefore{});
+  for (const Entry& entry : live)
+    out.push_back({entry.time, static_cast<Priority>(static_cast<std::uint16_t>(entry.order >> 48) ^ 0x8000u),
+                   slots_[entry.slot].tag});
+}
+
+void EventQueue::shift(Time dt) noexcept {
+  for (Entry& entry : heap_) entry.time += dt;
 }
 
 void EventQueue::release_slot(std::uint32_t slot) noexcept { free_slots_.push_back(slot); }

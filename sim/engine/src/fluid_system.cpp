@@ -1,6 +1,7 @@
 #include "herd/engine/fluid_system.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <stdexcept>
 #include <string>
@@ -74,6 +75,8 @@ FluidActivityId FluidSystem::start(double work, std::span<const ResourceUse> use
   entry.work = entry.remaining = work;
   entry.rate = 0;
   entry.updated = simulation_.now();
+  entry.begins = entry.updated + options.start_latency;
+  entry.sequence = started_++;
   ++live_;
   if (options.start_latency == 0) {
     begin(slot, uses);
@@ -86,7 +89,7 @@ FluidActivityId FluidSystem::start(double work, std::span<const ResourceUse> use
           begin(slot, entries_[slot].delayed_uses);
           entries_[slot].delayed_uses.clear();
         },
-        config_.event_priority);
+        config_.event_priority, config_.event_tag == 0 ? 0 : config_.event_tag + 1);
   }
   return FluidActivityId{slot};
 }
@@ -192,7 +195,7 @@ void FluidSystem::settle() {
     if (due == kTimeNever) {
       completions_.erase(slot);
     } else {
-      completions_.set(slot, due);
+      completions_.set(slot, due, entry.sequence);
     }
   }
   reschedule_wake();
@@ -215,7 +218,7 @@ void FluidSystem::wake() {
       if (done(entry)) {
         complete(slot);  // its callback may start or cancel activities
       } else if (const Time due = completion_time(entry, now); due != kTimeNever) {
-        completions_.set(slot, due);  // rounding left a sliver: due is at least now + 1 ns
+        completions_.set(slot, due, entry.sequence);  // rounding left a sliver: due is at least now + 1 ns
       }
     }
     settle();
@@ -254,7 +257,56 @@ void FluidSystem::reschedule_wake() {
   wake_event_ = {};
   if (target == kTimeNever) return;
   wake_event_ = simulation_.schedule_at(
-      target, [this] { wake(); }, config_.event_priority);
+      target, [this] { wake(); }, config_.event_priority, config_.event_tag);
+}
+
+bool FluidSystem::snapshot(std::vector<std::uint64_t>& out, std::vector<FluidActivityId>& order) const {
+  if (solver_.needs_solve()) return false;
+  const Time now = simulation_.now();
+  auto relative = [now](Time t) { return static_cast<std::uint64_t>(t == kTimeNever ? kTimeNever : t - now); };
+  order.clear();
+  for (std::uint32_t slot = 0; slot < entries_.size(); ++slot)
+    if (entries_[slot].state == State::kWaiting || entries_[slot].state == State::kRunning) order.push_back(FluidActivityId{slot});
+  std::sort(order.begin(), order.end(), [this](FluidActivityId a, FluidActivityId b) {
+    return entries_[index(a)].sequence < entries_[index(b)].sequence;
+  });
+  std::vector<ActivityId> running;
+  const std::size_t first = out.size();
+  out.push_back(order.size());
+  out.push_back(relative(wake_time_));
+  for (const FluidActivityId id : order) {
+    const Entry& entry = entries_[index(id)];
+    out.push_back(static_cast<std::uint64_t>(entry.state));
+    for (const double v : {entry.work, entry.remaining, entry.rate, entry.sharing.rate_bound, entry.sharing.share_weight})
+      out.push_back(std::bit_cast<std::uint64_t>(v));
+    out.push_back(relative(entry.updated));
+    if (entry.state == State::kWaiting) {
+      out.push_back(relative(entry.begins));
+      out.push_back(entry.delayed_uses.size());
+      for (const ResourceUse& use : entry.delayed_uses) {
+        out.push_back(static_cast<std::uint32_t>(use.resource));
+        out.push_back(std::bit_cast<std::uint64_t>(use.weight));
+      }
+    } else {
+      out.push_back(relative(completions_.due(index(id))));
+      running.push_back(entry.solver_activity);
+    }
+  }
+  if (!solver_.snapshot(out, running)) {
+    out.resize(first);
+    return false;
+  }
+  return true;
+}
+
+void FluidSystem::shift_time(Time dt) noexcept {
+  for (Entry& entry : entries_)
+    if (entry.state != State::kFree) {
+      entry.updated += dt;
+      entry.begins += dt;
+    }
+  completions_.shift(dt);
+  if (wake_time_ != kTimeNever) wake_time_ += dt;
 }
 
 }  // namespace herd::engine

@@ -3,6 +3,7 @@
 #include "herd/engine/max_min_solver.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <stdexcept>
 #include <string>
@@ -199,6 +200,40 @@ double MaxMinSolver::load(ResourceId id) const {
     load += uses_[user.use].weight * activities_[user.activity].rate;
   }
   return load;
+}
+
+bool MaxMinSolver::snapshot(std::vector<std::uint64_t>& out, std::span<const ActivityId> order) const {
+  if (needs_solve() || order.size() != live_activities_) return false;
+  constexpr std::uint32_t kUnnamed = 0xFFFF'FFFFu;
+  std::vector<std::uint32_t> place(activities_.size(), kUnnamed);
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    const std::uint32_t a = index(order[i]);
+    if (a >= activities_.size() || !activities_[a].live || place[a] != kUnnamed) return false;
+    place[a] = static_cast<std::uint32_t>(i);
+  }
+  auto bits = [&out](double v) { out.push_back(std::bit_cast<std::uint64_t>(v)); };
+  out.push_back(resources_.size());
+  for (std::size_t r = 0; r < resources_.size(); ++r) {
+    bits(resources_[r].capacity);
+    out.push_back(users_[r].size());
+    for (const Incidence& user : users_[r]) {
+      out.push_back(place[user.activity]);
+      bits(user.weighted_share);
+    }
+  }
+  for (const ActivityId id : order) {
+    const Activity& a = activities_[index(id)];
+    out.push_back(std::uint64_t{a.sole_limit_stale});
+    for (const double v : {a.rate_bound, a.share_weight, a.rate, a.sole_limit}) bits(v);
+    out.push_back(index(a.bottleneck));
+    out.push_back(index(a.sole_limit_resource));
+    out.push_back(a.use_count);
+    for (const Use& use : uses_of(a)) {
+      out.push_back(std::uint64_t{use.resource} << 33 | std::uint64_t{use.position} << 1 | std::uint64_t{use.sole_user});
+      bits(use.weight);
+    }
+  }
+  return true;
 }
 
 void MaxMinSolver::mark_dirty(std::uint32_t activity) {

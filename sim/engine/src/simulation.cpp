@@ -15,19 +15,36 @@ namespace {
 
 }  // namespace
 
-EventId Simulation::schedule_at(Time time, EventCallback callback, Priority priority) {
+EventId Simulation::schedule_at(Time time, EventCallback callback, Priority priority, EventTag tag) {
   if (time < now_) time_went_backwards("event scheduled", time, now_);
   ++scheduled_;
-  return queue_.push(time, priority, std::move(callback));
+  return queue_.push(time, priority, std::move(callback), tag);
 }
 
-EventId Simulation::schedule_after(Time delay, EventCallback callback, Priority priority) {
+EventId Simulation::schedule_after(Time delay, EventCallback callback, Priority priority, EventTag tag) {
   if (delay < 0) time_went_backwards("event scheduled", now_ + delay, now_);
   if (delay > kTimeNever - now_) {
     invariant_failure("event scheduled " + std::to_string(delay) +
                       " ns after now=" + std::to_string(now_) + " ns overflows 64-bit time");
   }
-  return schedule_at(now_ + delay, std::move(callback), priority);
+  return schedule_at(now_ + delay, std::move(callback), priority, tag);
+}
+
+std::vector<PendingEvent> Simulation::pending_events() const {
+  std::vector<PendingEvent> out;
+  queue_.pending(out);
+  for (PendingEvent& e : out) e.time -= now_;
+  return out;
+}
+
+void Simulation::shift_time(Time dt) {
+  if (dt < 0) time_went_backwards("shift_time", now_ + dt, now_);
+  std::vector<PendingEvent> last;
+  queue_.pending(last);
+  const Time latest = last.empty() ? now_ : last.back().time;
+  if (dt > kTimeNever - 1 - latest) invariant_failure("shift_time by " + std::to_string(dt) + " ns overflows 64-bit time");
+  now_ += dt;
+  queue_.shift(dt);
 }
 
 bool Simulation::cancel(EventId id) noexcept {

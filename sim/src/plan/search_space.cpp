@@ -34,7 +34,7 @@ std::string_view describe(Invalid r) {
     case Invalid::layer_split: return "the layers cannot be split over PP x V with this layer layout";
     case Invalid::schedule: return "V > 1 needs the interleaved or llama3 schedule; interleaved with V 1 is 1F1B";
     case Invalid::batch_split: return "the global batch is not a whole number of micro-batches (or rounds) per pipeline";
-    case Invalid::redundant: return "the same layout as another combination (TP overlap at TP 1, N off llama3, DP mode at DP 1)";
+    case Invalid::redundant: return "the same layout as another combination (TP overlap at TP 1, N off llama3, DP mode at DP 1, llama3 at PP 1)";
     case Invalid::other: return "rejected by the plan's own checks";
   }
   return "";
@@ -63,7 +63,11 @@ SearchSpace complete_space(const model::Scenario& s, SearchSpace space) {
   if (space.tp.empty())
     for (int t = 1; t <= s.cluster.gpus_per_node; ++t)
       if (s.cluster.gpus_per_node % t == 0) space.tp.push_back(t);
-  fill(space.cp, {1, 2, 4, 8, 16});
+  // CP up to 16 (Llama 3's 128K run), and only while each rank keeps at least 2,048 tokens of the
+  // sequence: below that its attention and GEMMs shrink and the K/V exchange dominates.
+  if (space.cp.empty())
+    for (int c = 1; c <= 16; c *= 2)
+      if (c == 1 || s.model.seq_len / c >= 2048) space.cp.push_back(c);
   if (space.pp.empty()) {
     const int most = static_cast<int>(s.model.layers) + 2;
     for (int p = 1; p <= most; ++p) {
@@ -174,6 +178,8 @@ struct Walker {
             reject(Invalid::schedule, 7);
             continue;
           }
+          // Without a pipeline Llama 3's order is 1F1B's (zero-bubble's still defers weight gradients).
+          if (p.pp == 1 && schedule == Schedule::llama3) { reject(Invalid::redundant, 7); continue; }
           for (std::size_t ni = 0; ni < sp.round_size.size(); ++ni) {
             const int n = sp.round_size[ni];
             // N only means something to the llama3 schedule; elsewhere one value stands for all.

@@ -38,7 +38,7 @@ void convert(std::vector<RecordedSpan> recorded, StepReport& rep) {
   for (const RecordedSpan& r : recorded) {
     const auto [it, added] = index.emplace(r.op, static_cast<int>(rep.trace_ops.size()));
     if (added) rep.trace_ops.push_back(describe(*r.op));
-    rep.trace.push_back(TraceSpan{r.rank, r.stream, it->second, r.start_s, r.end_s, r.bytes, r.group, r.microbatch,
+    rep.trace.push_back(TraceSpan{r.rank, r.stream, it->second, engine::to_seconds(r.start), engine::to_seconds(r.end), r.bytes, r.group, r.microbatch,
                                   r.chunk, r.backward});
   }
 }
@@ -55,7 +55,7 @@ StepReport assemble_report(const model::Scenario& s, const StepPlan& plan, const
   rep.step_time_s = engine::to_seconds(critical->finish);
   rep.critical_rank = per_rank ? critical->global : critical->stage;
   rep.critical_stage = critical->stage;
-  rep.breakdown = critical->spent;
+  rep.breakdown = breakdown_of(critical->spent);
   check_breakdown(rep.breakdown, rep.step_time_s, (per_rank ? "rank " : "stage ") + std::to_string(rep.critical_rank));
   rep.breakdown.other_s = std::max(0.0, rep.step_time_s - rep.breakdown.total());
   rep.stage_finish_s.assign(static_cast<std::size_t>(s.plan.pp), 0.0);

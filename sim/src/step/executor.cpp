@@ -38,11 +38,19 @@ bool take(std::vector<ArrivalKey>& keys, ArrivalKey key) {
 // Events between two looks at the stop token and the progress callback.
 constexpr std::uint64_t kCheckEvery = 4096;
 
+// What a rank's event does (engine::EventTag): its compute op ends, a stream's operation ends, a
+// stream's pipeline send arrives.
+constexpr int kComputeTag = 0, kStreamTag = 1, kArrivalTag = 1 + kCommStreams;
+engine::EventTag tag(const RankState& r, int what) {
+  return (static_cast<engine::EventTag>(r.index) + 1) << 8 | static_cast<engine::EventTag>(what);
+}
+
 }  // namespace
 
 Executor::Executor(engine::Simulation& sim, const model::Scenario& s, const StepPlan& plan, const StepGroups& groups,
-                   bool per_rank, bool trace, CommModel& comm)
-    : s_(s), plan_(plan), groups_(groups), per_rank_(per_rank), trace_on_(trace), comm_(comm), sim_(sim) {
+                   bool per_rank, bool trace, bool skip_repeats, CommModel& comm)
+    : s_(s), plan_(plan), groups_(groups), per_rank_(per_rank), trace_on_(trace), comm_(comm), sim_(sim),
+      skip_repeats_(skip_repeats && !per_rank) {
   const int count = per_rank ? s.plan.gpus() : s.plan.pp;
   ranks_.resize(static_cast<std::size_t>(count));
   for (int i = 0; i < count; ++i) {
@@ -79,6 +87,10 @@ void Executor::run(const Control& control) {
   }
   std::uint64_t steps = 0;
   while (sim_.step()) {
+    if (checkpoint_due_) {
+      checkpoint_due_ = false;
+      checkpoint();
+    }
     if (++steps % kCheckEvery != 0) continue;
     check_stop(control);
     if (control.progress) control.progress("simulating the step", static_cast<int>(1000 * progress()), 1000);
@@ -109,6 +121,7 @@ void Executor::open(RankState& r, int inst) {
   in.remaining = static_cast<std::int32_t>(in.prog->ops.size());
   r.cur = inst;
   r.next_op = 0;
+  if (skip_repeats_ && r.index == 0 && !in.backward && in.microbatch >= 0) checkpoint_due_ = true;
 }
 
 // An instance the driver has left and whose ops are all done is never looked at again (a
@@ -224,15 +237,7 @@ void Executor::block(RankState& r, Wait why) {
 
 void Executor::close_wait(RankState& r) {
   if (r.wait == Wait::none) return;
-  const double t = engine::to_seconds(sim_.now() - r.wait_since);
-  switch (r.wait) {
-    case Wait::tp: r.spent.exposed_tp_s += t; break;
-    case Wait::cp: r.spent.exposed_cp_s += t; break;
-    case Wait::dp: r.spent.exposed_dp_s += t; break;
-    case Wait::pp: r.spent.exposed_pp_s += t; break;
-    case Wait::bubble: r.spent.bubble_s += t; break;
-    case Wait::none: break;
-  }
+  r.spent[static_cast<std::size_t>(r.wait)] += sim_.now() - r.wait_since;
   r.wait = Wait::none;
 }
 
@@ -254,7 +259,8 @@ int Executor::start_compute(RankState& r, OpRef ref) {
 void Executor::schedule_compute(RankState& r) {
   const engine::Time dt = engine::from_seconds_ceil(r.compute_remaining_s / rate(r));
   const int idx = r.index;
-  r.compute_event = sim_.schedule_after(dt, [this, idx] { compute_done(ranks_[static_cast<std::size_t>(idx)]); });
+  r.compute_event =
+      sim_.schedule_after(dt, [this, idx] { compute_done(ranks_[static_cast<std::size_t>(idx)]); }, 0, tag(r, kComputeTag));
 }
 
 // Communication started or ended on this rank: the running compute op changes pace.
@@ -275,9 +281,7 @@ void Executor::set_comm_sm(RankState& r, double delta) {
 void Executor::compute_done(RankState& r) {
   const OpRef ref = r.compute_op;
   const StepOp& op = op_of(r, ref);
-  const double busy = engine::to_seconds(sim_.now() - r.compute_start);
-  if (op.op->pass == model::Pass::optimizer) r.spent.optimizer_s += busy;
-  else r.spent.compute_s += busy;
+  r.spent[op.op->pass == model::Pass::optimizer ? kOptimizer : kBusy] += sim_.now() - r.compute_start;
   record(r, ref, model::Stream::compute, r.compute_start);
   r.computing = false;
   for (int i = ref.op; i <= r.compute_last; ++i) complete(r, OpRef{ref.inst, i});
@@ -310,6 +314,7 @@ void Executor::try_stream(RankState& r, int slot) {
   const StepOp& op = op_of(r, ref);
   if (op.kind == StepOpKind::send) return start_send(r, ref, slot);
   CollectiveCall call = make_call(r, op);
+  call.tag = tag(r, kStreamTag + slot);
   const double sm = op.op->copy_engine ? 0.0 : comm_.sm_fraction(call);
   r.stream_sm[static_cast<std::size_t>(slot)] = sm;
   set_comm_sm(r, sm);
@@ -364,25 +369,34 @@ void Executor::stream_done(RankState& r, int slot) {
 
 void Executor::start_send(RankState& r, OpRef ref, int slot) {
   const StepOp& op = op_of(r, ref);
-  const Instance& in = at(r, ref);
-  const int my_chunk = plan_.stages[static_cast<std::size_t>(r.stage)].chunk_index[static_cast<std::size_t>(in.vchunk)];
   const int to_stage = plan_.chunks[static_cast<std::size_t>(op.peer_chunk)].rank;
   RankState& to = ranks_[static_cast<std::size_t>(per_rank_ ? groups_.with_stage(r.global, to_stage) : to_stage)];
-  const ArrivalKey key = arrival_key(my_chunk, in.microbatch, in.backward);
+  const ArrivalKey key = send_key(r, ref);
   to.sending.push_back(key);
   if (to.wait == Wait::bubble && to.waiting_for_arrival == key) {  // the wait is now for the network
     close_wait(to);
     to.wait = Wait::pp;
     to.wait_since = sim_.now();
   }
-  TransferCall call{r.stage, to_stage, op.bytes, op.net, per_rank_ ? groups_.ordinal(r.global, CommGroup::pp) : -1};
+  TransferCall call{r.stage, to_stage, op.bytes, op.net, per_rank_ ? groups_.ordinal(r.global, CommGroup::pp) : -1,
+                    tag(r, kArrivalTag + slot)};
   const int from = r.index, dest = to.index;
-  comm_.transfer(sim_, call, [this, from, dest, slot, key] {
-    RankState& receiver = ranks_[static_cast<std::size_t>(dest)];
-    receiver.arrived.push_back(key);
-    stream_done(ranks_[static_cast<std::size_t>(from)], slot);
-    drive(receiver);
-  });
+  comm_.transfer(sim_, call, [this, from, dest, slot] { arrive(from, dest, slot); });
+}
+
+// The send at the head of `from`'s stream `slot` has arrived at `dest`.
+void Executor::arrive(int from, int dest, int slot) {
+  RankState& sender = ranks_[static_cast<std::size_t>(from)];
+  RankState& receiver = ranks_[static_cast<std::size_t>(dest)];
+  receiver.arrived.push_back(send_key(sender, sender.streams[static_cast<std::size_t>(slot)].front()));
+  stream_done(sender, slot);
+  drive(receiver);
+}
+
+ArrivalKey Executor::send_key(const RankState& r, OpRef ref) const {
+  const Instance& in = r.inst[static_cast<std::size_t>(ref.inst)];
+  const int chunk = plan_.stages[static_cast<std::size_t>(r.stage)].chunk_index[static_cast<std::size_t>(in.vchunk)];
+  return arrival_key(chunk, in.microbatch, in.backward);
 }
 
 void Executor::record(RankState& r, OpRef ref, model::Stream stream, engine::Time start) {
@@ -393,14 +407,27 @@ void Executor::record(RankState& r, OpRef ref, model::Stream stream, engine::Tim
   span.op = op.op;
   span.rank = r.index;
   span.stream = stream;
-  span.start_s = engine::to_seconds(start);
-  span.end_s = engine::to_seconds(sim_.now());
+  span.start = start;
+  span.end = sim_.now();
   span.bytes = op.bytes;
   span.group = op.group;
   span.microbatch = in.microbatch;
   span.chunk = in.vchunk >= 0 ? plan_.stages[static_cast<std::size_t>(r.stage)].chunk_index[static_cast<std::size_t>(in.vchunk)] : -1;
   span.backward = in.backward;
   trace_.push_back(span);
+}
+
+StepBreakdown breakdown_of(const Spent& spent) {
+  auto seconds = [&spent](std::size_t part) { return engine::to_seconds(spent[part]); };
+  StepBreakdown b;
+  b.compute_s = seconds(kBusy);
+  b.optimizer_s = seconds(kOptimizer);
+  b.exposed_tp_s = seconds(static_cast<std::size_t>(Wait::tp));
+  b.exposed_cp_s = seconds(static_cast<std::size_t>(Wait::cp));
+  b.exposed_dp_s = seconds(static_cast<std::size_t>(Wait::dp));
+  b.exposed_pp_s = seconds(static_cast<std::size_t>(Wait::pp));
+  b.bubble_s = seconds(static_cast<std::size_t>(Wait::bubble));
+  return b;
 }
 
 }  // namespace herd::sim::detail

@@ -15,6 +15,12 @@ namespace herd::sim::detail {
 
 enum class Wait : std::uint8_t { none, tp, cp, dp, pp, bubble };
 
+/// Where a rank's time went so far, in whole nanoseconds (exact: repeated periods add up to what
+/// simulating them gives): indexed by Wait for the waits, kBusy for compute, kOptimizer.
+inline constexpr std::size_t kBusy = 6, kOptimizer = 7;
+using Spent = std::array<engine::Time, 8>;
+StepBreakdown breakdown_of(const Spent& spent);
+
 struct OpRef {
   std::int32_t inst = 0;
   std::int32_t op = 0;
@@ -66,8 +72,9 @@ struct RankState {
   std::vector<ArrivalKey> arrived;  ///< transfers delivered and not yet received (few at a time)
   std::vector<ArrivalKey> sending;  ///< transfers to this rank under way
   std::array<std::uint32_t, kCommGroups> collective_seq{};
-  StepBreakdown spent;
+  Spent spent{};
   engine::Time finish = -1;
+  int oldest = 1;  ///< no instance in [1, oldest) has an op left to finish
 };
 
 /// One span recorded for the trace (op descriptions are resolved when the report is assembled).
@@ -75,7 +82,8 @@ struct RecordedSpan {
   const model::Op* op = nullptr;
   int rank = 0;
   model::Stream stream = model::Stream::compute;
-  double start_s = 0, end_s = 0, bytes = 0;
+  engine::Time start = 0, end = 0;
+  double bytes = 0;
   CommGroup group = CommGroup::tp;
   int microbatch = -1, chunk = -1;
   bool backward = false;
@@ -83,9 +91,11 @@ struct RecordedSpan {
 
 class Executor {
  public:
-  /// In per-rank mode the scenario's stragglers compute slower.
+  /// In per-rank mode the scenario's stragglers compute slower. With `skip_repeats` (symmetric
+  /// mode, a CommModel that gives snapshots) a steady state that repeats exactly is simulated
+  /// once and its repetitions replicated (steady_state.cpp).
   Executor(engine::Simulation& sim, const model::Scenario& s, const StepPlan& plan, const StepGroups& groups,
-           bool per_rank, bool trace, CommModel& comm);
+           bool per_rank, bool trace, bool skip_repeats, CommModel& comm);
 
   /// Runs the step to its end. Throws Cancelled when `control` asks to stop; a step that cannot
   /// finish (a rank waiting for something that never comes) is an invariant failure.
@@ -93,7 +103,10 @@ class Executor {
 
   const std::vector<RankState>& ranks() const { return ranks_; }
   std::vector<RecordedSpan>& trace() { return trace_; }
-  std::uint64_t events() const { return sim_.events_executed(); }
+  /// Events run, counting those of replicated periods.
+  std::uint64_t events() const { return sim_.events_executed() + replicated_events_; }
+  /// Periods replicated instead of simulated.
+  std::uint64_t replicated_periods() const { return replicated_periods_; }
 
  private:
   Instance& at(RankState& r, OpRef ref) { return r.inst[static_cast<std::size_t>(ref.inst)]; }
@@ -119,8 +132,27 @@ class Executor {
   void rendezvous(RankState& r, const StepOp& op, CollectiveCall call, int slot);
   void stream_done(RankState& r, int slot);
   void start_send(RankState& r, OpRef ref, int slot);
+  void arrive(int from, int dest, int slot);
+  ArrivalKey send_key(const RankState& r, OpRef ref) const;
   void record(RankState& r, OpRef ref, model::Stream stream, engine::Time start);
   double progress() const;
+
+  // Steady state (steady_state.cpp): at checkpoints (the first stage opening a forward), the
+  // whole state relative to now; when it equals an earlier checkpoint's, skip the periods ahead
+  // whose work repeats.
+  struct Checkpoint {
+    engine::Time time = 0;
+    std::uint64_t events = 0;
+    std::size_t spans = 0;
+    int microbatch = 0;
+    std::vector<int> cur;
+    std::vector<Spent> spent;
+    std::vector<std::uint64_t> state;
+  };
+  bool snapshot(std::vector<std::uint64_t>& out, int microbatch0) const;
+  void checkpoint();
+  std::int64_t repeats(const Checkpoint& from, const Checkpoint& to) const;
+  void replicate(const Checkpoint& from, const Checkpoint& to, std::int64_t n);
 
   const model::Scenario& s_;
   const StepPlan& plan_;
@@ -132,6 +164,12 @@ class Executor {
   std::unordered_map<std::uint64_t, std::vector<std::pair<int, int>>> meetings_;  // (rank index, stream slot)
   std::vector<std::vector<std::pair<int, int>>> finished_meetings_;
   std::vector<RecordedSpan> trace_;
+  bool skip_repeats_ = false, checkpoint_due_ = false;
+  std::vector<Checkpoint> checkpoints_;
+  std::unordered_map<std::uint64_t, std::vector<std::size_t>> checkpoints_by_hash_;
+  std::size_t checkpoint_words_ = 0;
+  std::uint64_t last_checkpoint_events_ = 0, last_checkpoint_words_ = 0;
+  std::uint64_t replicated_events_ = 0, replicated_periods_ = 0;
 };
 
 }  // namespace herd::sim::detail

@@ -81,10 +81,11 @@ StepReport StepSimulator::simulate(const model::Scenario& s, const StepOptions& 
                         prepare_comm(*platform.fabric, s, *plan, per_rank, platform_->layouts > 0 ? platform.cache.get() : nullptr));
     comm = &*fabric_comm;
   }
-  detail::Executor executor(sim, s, *plan, groups, per_rank, options.trace, *comm);
+  detail::Executor executor(sim, s, *plan, groups, per_rank, options.trace, options.skip_repeats, *comm);
   executor.run(control);
   StepReport report = detail::assemble_report(s, *plan, executor.ranks(), std::move(executor.trace()),
                                               executor.events(), per_rank);
+  report.replicated_periods = executor.replicated_periods();
   report.plan = std::move(plan);
   return report;
 }

@@ -25,6 +25,7 @@ enum class ParamType {
   choice,       ///< one of `choices`
   quantity,     ///< number in base units or a string with a unit of `dimension`
   string_list,  ///< array of strings (each one of `choices` when choices are given)
+  integer_list, ///< array of integers (each in `range`)
   array,        ///< array of objects whose keys are declared under "<path>[]"
   map,          ///< object with user-chosen keys whose values are declared under "<path>.*"
   object,       ///< free-form object, validated where it is used (e.g. per-phase overrides)
@@ -64,6 +65,7 @@ class ParamReader {
   bool boolean(std::string_view pointer) const;
   std::string string(std::string_view pointer) const;  ///< strings and choices
   std::vector<std::string> strings(std::string_view pointer) const;
+  std::vector<long long> integers(std::string_view pointer) const;
   nlohmann::json raw(std::string_view pointer) const;  ///< given value, else the default (null if none)
   const nlohmann::json& doc() const { return doc_; }
 

@@ -14,7 +14,7 @@ struct SearchSpace {
   std::vector<int> num_gpus;                 ///< default: the scenario's cluster
   std::vector<std::int64_t> global_batch;    ///< sequences per step; default: the scenario's
   std::vector<int> tp;                       ///< default: divisors of the GPUs per node
-  std::vector<int> cp;                       ///< default: 1, 2, 4, 8, 16
+  std::vector<int> cp;                       ///< default: 1, 2, 4, 8, 16 while seq_len / cp >= 2048
   std::vector<int> pp;                       ///< default: 1 .. layers + 2 (those that divide the GPUs)
   std::vector<int> virtual_stages;           ///< default: 1 .. 16
   std::vector<LayerLayout> layer_layouts;    ///< default: uniform, llama3

@@ -20,6 +20,17 @@ using Priority = std::int16_t;
 // What an event does when it fires. Lambdas capturing up to 32 bytes are stored inline.
 using EventCallback = InlineFunction<void(), 32>;
 
+// Says what an event's callback does, for a model that compares its state at two instants
+// (Simulation::pending_events); 0: untagged.
+using EventTag = std::uint64_t;
+
+// A pending event as Simulation::pending_events lists it.
+struct PendingEvent {
+  Time time;
+  Priority priority;
+  EventTag tag;
+};
+
 // Names one scheduled event. Stays valid (and harmless) after the event ran or was cancelled:
 // a slot's generation changes when it is released, so an old id never names a newer event.
 struct EventId {
@@ -38,7 +49,7 @@ class EventQueue {
   };
 
   // Adds an event. The queue does not check time against anything: Simulation does.
-  EventId push(Time time, Priority priority, EventCallback callback);
+  EventId push(Time time, Priority priority, EventCallback callback, EventTag tag = 0);
 
   // Cancels a pending event and drops its callback. Returns false (and does nothing) when the
   // event already ran, was already cancelled, or `id` is default-constructed.
@@ -56,6 +67,11 @@ class EventQueue {
   // Removes and returns the next live event. Precondition: !empty() (checked, aborts).
   Popped pop();
 
+  // Appends the live events to `out` in the order they will run.
+  void pending(std::vector<PendingEvent>& out) const;
+  // Moves every event `dt` later; their order is unchanged. The caller checks for overflow.
+  void shift(Time dt) noexcept;
+
  private:
   struct Entry {
     Time time;
@@ -64,6 +80,7 @@ class EventQueue {
   };
   struct Slot {
     EventCallback callback;
+    EventTag tag = 0;
     std::uint32_t generation = 0;
     bool pending = false;
   };

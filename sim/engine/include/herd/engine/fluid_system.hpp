@@ -40,6 +40,8 @@ struct FluidConfig {
   double relative_epsilon = 1e-9;
   // Priority of the FluidSystem's events among events at the same time.
   Priority event_priority = 0;
+  // Tag of the wake event; the ends of start latencies are tagged event_tag + 1. 0: untagged.
+  EventTag event_tag = 0;
 };
 
 class FluidSystem {
@@ -82,6 +84,17 @@ class FluidSystem {
 
   // Re-solves now if anything changed; normally done by the wake event.
   void settle();
+
+  // Appends everything that decides how the system goes on: the live activities in the order
+  // they were started (their work, rates, due times relative to now()) and the solver's state
+  // over them. How the system goes on does not depend on which ids it gave them (activities due
+  // at the same nanosecond complete in the order they were started), so ids are not included;
+  // `order` receives the live activities in the order they were written, for the caller to name
+  // their callbacks. Two instants with equal snapshots (and equal simulation events) run the
+  // same way from there. False, with nothing written, while a re-solve is pending.
+  bool snapshot(std::vector<std::uint64_t>& out, std::vector<FluidActivityId>& order) const;
+  // After Simulation::shift_time(dt): moves the activities' times along.
+  void shift_time(Time dt) noexcept;
   [[nodiscard]] const MaxMinSolver& solver() const noexcept { return solver_; }
   [[nodiscard]] Simulation& simulation() const noexcept { return simulation_; }
 
@@ -95,6 +108,8 @@ class FluidSystem {
     double remaining = 0;  // as of `updated`
     double rate = 0;       // in effect since `updated`
     Time updated = 0;
+    Time begins = 0;             // the end of its start latency
+    std::uint64_t sequence = 0;  // started_ when it was started: orders completions at one time
     EventId start_event;
     ActivityId solver_activity{};
     State state = State::kFree;
@@ -119,6 +134,7 @@ class FluidSystem {
   std::vector<std::uint32_t> entry_of_activity_;  // solver activity index -> entry slot
   CompletionHeap completions_;
   std::size_t live_ = 0;
+  std::uint64_t started_ = 0;
   EventId wake_event_;
   Time wake_time_ = kTimeNever;
   bool in_wake_ = false;

@@ -92,6 +92,13 @@ class MaxMinSolver {
   [[nodiscard]] std::span<const ActivityId> last_solved() const noexcept { return last_solved_; }
   [[nodiscard]] const SolveStats& last_solve_stats() const noexcept { return last_stats_; }
 
+  // Appends what decides every later solve: capacities, the live activities in the order given
+  // (`order`: every live activity once) with their uses, rates and cached limits, and the order
+  // of each resource's users, naming activities by their place in `order`. The solve never
+  // compares ids, so it goes on the same way for any numbering. False, with nothing written,
+  // while a solve is pending or `order` is not the live activities.
+  bool snapshot(std::vector<std::uint64_t>& out, std::span<const ActivityId> order) const;
+
   [[nodiscard]] bool contains(ActivityId activity) const noexcept;
   [[nodiscard]] std::size_t activity_count() const noexcept { return live_activities_; }
   [[nodiscard]] std::size_t resource_count() const noexcept { return resources_.size(); }

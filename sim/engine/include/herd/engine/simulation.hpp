@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 #include "herd/engine/event_queue.hpp"
 #include "herd/engine/time.hpp"
@@ -22,10 +23,11 @@ class Simulation {
 
   // Schedules `callback` at absolute time `time` (ns). Events at equal time run by ascending
   // `priority`, then in the order they were scheduled. Aborts (always-on check) if time < now().
-  EventId schedule_at(Time time, EventCallback callback, Priority priority = 0);
+  // `tag` says what the callback does, for pending_events().
+  EventId schedule_at(Time time, EventCallback callback, Priority priority = 0, EventTag tag = 0);
 
   // Schedules `callback` `delay` ns from now. Aborts if delay < 0 or now() + delay overflows.
-  EventId schedule_after(Time delay, EventCallback callback, Priority priority = 0);
+  EventId schedule_after(Time delay, EventCallback callback, Priority priority = 0, EventTag tag = 0);
 
   // Cancels a pending event. Returns false when it already ran or was cancelled.
   bool cancel(EventId id) noexcept;
@@ -40,6 +42,13 @@ class Simulation {
   void run_until(Time until);
   // Makes the running run()/run_until() return after the current event.
   void stop() noexcept { stop_requested_ = true; }
+
+  // The pending events in the order they will run, with their times relative to now() (a model
+  // compares its state at two instants with this; equal lists run the same way).
+  [[nodiscard]] std::vector<PendingEvent> pending_events() const;
+  // Moves the clock and every pending event `dt` ns later, keeping their order: a model whose
+  // state repeats skips the repetitions. Aborts if dt < 0 or a time would overflow.
+  void shift_time(Time dt);
 
   // Time of the next pending event, kTimeNever if none.
   [[nodiscard]] Time next_event_time() noexcept { return queue_.next_time(); }

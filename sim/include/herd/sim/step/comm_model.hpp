@@ -2,6 +2,9 @@
 // What the step executor asks of the network: start a collective or a pipeline transfer now and
 // call back when it is done. Implementations range from closed forms (no contention) to the
 // fluid network model over the real topology.
+#include <cstdint>
+#include <vector>
+
 #include "herd/engine/simulation.hpp"
 #include "herd/model/workload.hpp"
 #include "herd/sim/step/step_program.hpp"
@@ -17,6 +20,7 @@ struct CollectiveCall {
   /// Per-rank mode: which of the stage's groups of this kind (sim/src/step/step_groups.hpp);
   /// symmetric mode: -1, every group of the stage runs it at the same time.
   int ordinal = -1;
+  engine::EventTag tag = 0;  ///< what `done` does, for CommModel::snapshot (0: untagged)
 };
 
 struct TransferCall {
@@ -24,6 +28,7 @@ struct TransferCall {
   double bytes = 0;
   int net = -1;       ///< the StepPlan::net_ops entry
   int ordinal = -1;   ///< per-rank mode: the sending rank's place in its stage; symmetric: -1
+  engine::EventTag tag = 0;  ///< what `done` does, for CommModel::snapshot (0: untagged)
 };
 
 class CommModel {
@@ -35,6 +40,13 @@ class CommModel {
   virtual void transfer(engine::Simulation& sim, const TransferCall& call, engine::EventCallback done) = 0;
   /// Fraction of the GPU's SMs the collective's kernels occupy while it runs (they slow compute).
   virtual double sm_fraction(const CollectiveCall& call) const = 0;
+
+  /// Appends the model's state relative to sim.now(), naming each pending callback by its call's
+  /// tag, so that two instants with equal snapshots (and equal simulation events) go on the same
+  /// way; false when the model cannot say (the executor then never skips repeated periods).
+  virtual bool snapshot(std::vector<std::uint64_t>& /*out*/) const { return false; }
+  /// After engine::Simulation::shift_time(dt): moves the model's own times along.
+  virtual void shift_time(engine::Time /*dt*/) {}
 };
 
 }  // namespace herd::sim

@@ -21,15 +21,18 @@ class FabricComm final : public CommModel {
   void start(engine::Simulation& sim, const CollectiveCall& call, engine::EventCallback done) override;
   void transfer(engine::Simulation& sim, const TransferCall& call, engine::EventCallback done) override;
   double sm_fraction(const CollectiveCall& call) const override;
+  bool snapshot(std::vector<std::uint64_t>& out) const override;
+  void shift_time(engine::Time dt) override;
 
  private:
-  void launch(const CommPlan::Entry& e, double bytes, engine::EventCallback done);
+  void launch(const CommPlan::Entry& e, double bytes, engine::EventTag tag, engine::EventCallback done);
 
   std::shared_ptr<const CommPlan> plan_;
   engine::FluidSystem fluid_;
   std::vector<engine::ResourceUse> uses_;       // scratch
   std::vector<engine::EventCallback> parked_;   // callbacks of running activities, by id
   std::vector<std::uint32_t> free_;
+  std::vector<engine::EventTag> tag_;           // the tag of each fluid activity's callback, by activity id
 };
 
 }  // namespace herd::sim

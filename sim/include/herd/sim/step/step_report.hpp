@@ -74,7 +74,8 @@ struct StepReport {
   bool fits = false;
   bool per_rank = false;      ///< every GPU simulated (else one per pipeline stage)
   int simulated_ranks = 0;
-  std::uint64_t events = 0;
+  std::uint64_t events = 0;         ///< events run, counting those of replicated periods
+  std::uint64_t replicated_periods = 0;  ///< steady-state periods replicated, not simulated (StepOptions::skip_repeats)
   std::vector<TraceSpan> trace;     ///< with StepOptions::trace, in completion order
   std::vector<TraceOp> trace_ops;   ///< what the spans' ops are
   std::shared_ptr<const StepPlan> plan;  ///< the lowered step (immutable)

@@ -31,6 +31,10 @@ namespace herd::sim {
 struct StepOptions {
   bool per_rank = false;  ///< simulate every GPU even when the scenario has no what-if
   bool trace = false;     ///< record every op as a span (StepReport::trace)
+  /// Symmetric mode: once the steady state repeats exactly (the whole state at one micro-batch
+  /// equal to that at an earlier one, shifted), replicate its periods instead of simulating them.
+  /// Same results, times, breakdown, events and trace; off: simulate every period.
+  bool skip_repeats = true;
   const model::CalibrationProfile* calibration = nullptr;
   /// A communication model to use instead of the fabric (tests: a free or closed-form network).
   CommModel* comm = nullptr;
