@@ -1,0 +1,109 @@
+#pragma once
+// herd-gui's window: the plan panel on the left; the step timeline, breakdown and memory, run
+// timeline and collectives views as tabs; progress and Cancel in the status bar. Each view's
+// result comes from a herd::app use case run on the worker; a result replaces the shown one only
+// when its run finished, so a cancelled or failed run leaves the previous one on screen.
+#include <memory>
+
+#include <QMainWindow>
+
+#include "herd/gui/command_line.hpp"
+#include "herd/gui/step_timeline_data.hpp"
+#include "herd/model/scenario.hpp"
+#include "herd/sim/step/step_simulator.hpp"
+
+class QLabel;
+class QLineEdit;
+class QProgressBar;
+class QSpinBox;
+class QPushButton;
+class QTabWidget;
+
+namespace herd::gui {
+
+class BreakdownView;
+class CollectivesView;
+class PlanExplorerView;
+class PlanPanel;
+class RunView;
+class StepTimelineView;
+class Worker;
+
+class MainWindow : public QMainWindow {
+  Q_OBJECT
+ public:
+  enum class View { timeline, breakdown, run, collectives, explorer };
+
+  explicit MainWindow(CommandLine options, QWidget* parent = nullptr);
+  ~MainWindow() override;
+
+  /// Loads the scenario of the command line (or `file`), its plan into the plan panel; a trace
+  /// written by `herd simulate --trace` opens as a saved step instead. Returns the error shown, ""
+  /// when it loaded.
+  QString open_scenario(const QString& file_or_name);
+  /// Starts the use case behind `view` with the plan panel's layout and `extra` overrides after
+  /// it. Returns the error shown inline (bad input: the CLI's message) or "" when the run started.
+  QString run(View view, const QStringList& extra = {});
+  /// Shows layout `i` of the plan explorer in the plan panel and simulates its step timeline.
+  void open_layout(int i);
+  void run_current();
+  void cancel();
+
+  void show_view(View view);
+  View current_view() const;
+  /// The tab page of `view` (what a screenshot or an export renders).
+  QWidget* page(View view) const;
+  static std::optional<View> view_named(const QString& name);
+
+  Worker& worker() const { return *worker_; }
+  PlanPanel& plan_panel() const { return *plan_; }
+  StepTimelineView& timeline_view() const { return *timeline_; }
+  BreakdownView& breakdown_view() const { return *breakdown_; }
+  RunView& run_view() const { return *run_; }
+  CollectivesView& collectives_view() const { return *collectives_; }
+  PlanExplorerView& explorer_view() const { return *explorer_; }
+  /// The run view's controls: Monte Carlo trials, and run B's overrides over run A ("" no run B).
+  QSpinBox& trials() const { return *trials_; }
+  QLineEdit& compare() const { return *compare_; }
+  /// The step shown now (null before the first run finished).
+  std::shared_ptr<const sim::StepReport> step_report() const { return step_report_; }
+  QString status() const;
+
+ private:
+  model::Scenario scenario_with_panel(const QStringList& extra = {}) const;
+  /// Shows a step (report without its trace, and its timeline) in the step views.
+  void show_step(std::shared_ptr<const sim::StepReport> report, std::shared_ptr<StepTimelineData> timeline, const QString& note);
+  QString show_saved_step(View view);
+  void export_current();
+  void set_status(const QString& text);
+  /// Bad input: the message under the plan's fields and in the status bar; returns it.
+  QString show_input_error(const QString& message);
+
+  CommandLine options_;
+  QString saved_step_;  ///< a trace file from `herd simulate --trace` opened instead of a scenario
+  std::shared_ptr<sim::StepSimulator> simulator_;
+  std::shared_ptr<const sim::StepReport> step_report_;
+  PlanPanel* plan_ = nullptr;
+  QTabWidget* tabs_ = nullptr;
+  QWidget* timeline_page_ = nullptr;
+  StepTimelineView* timeline_ = nullptr;
+  QLabel* timeline_title_ = nullptr;
+  QLabel* selection_ = nullptr;
+  BreakdownView* breakdown_ = nullptr;
+  RunView* run_ = nullptr;
+  QWidget* run_page_ = nullptr;
+  QSpinBox* trials_ = nullptr;
+  QLineEdit* compare_ = nullptr;
+  CollectivesView* collectives_ = nullptr;
+  PlanExplorerView* explorer_ = nullptr;
+  Worker* worker_ = nullptr;
+  QProgressBar* progress_ = nullptr;
+  QPushButton* cancel_ = nullptr;
+  QLabel* status_ = nullptr;
+};
+
+/// herd-gui's main(): the window, or a screenshot with --screenshot. Returns the exit code
+/// (2 for bad input, as `herd`).
+int gui_main(int argc, char** argv);
+
+}  // namespace herd::gui

@@ -1,0 +1,54 @@
+#pragma once
+// The plan panel: the layout (TP, CP, PP, V, DP, micro-batch, schedule, DP mode, recompute, TP
+// overlap) as fields, turned into `--set plan.*` overrides for what differs from the scenario, and
+// the error the CLI would print for them shown inline.
+#include <QStringList>
+#include <QWidget>
+
+#include "herd/model/plan.hpp"
+
+class QCheckBox;
+class QComboBox;
+class QLabel;
+class QSpinBox;
+
+namespace herd::gui {
+
+class PlanPanel : public QWidget {
+  Q_OBJECT
+ public:
+  explicit PlanPanel(QWidget* parent = nullptr);
+
+  /// Shows `plan` and takes it as the reference the overrides are relative to.
+  void set_plan(const model::PlanSpec& plan);
+  /// Shows `plan` in the fields; the reference stays (so its differences become overrides).
+  void show_plan(const model::PlanSpec& plan);
+  /// "plan.tp=4", ... for each field that differs from the reference plan.
+  QStringList overrides() const;
+  bool per_rank() const;
+  void set_per_rank(bool on);
+  /// The message under the fields: an error (red) or nothing.
+  void show_error(const QString& message);
+  QString error() const;
+
+  QSpinBox* tp = nullptr;
+  QSpinBox* cp = nullptr;
+  QSpinBox* pp = nullptr;
+  QSpinBox* virtual_stages = nullptr;
+  QSpinBox* dp = nullptr;
+  QSpinBox* micro_batch = nullptr;
+  QComboBox* schedule = nullptr;
+  QComboBox* dp_sharding = nullptr;
+  QComboBox* recompute = nullptr;
+  QCheckBox* tp_overlap = nullptr;
+  QCheckBox* per_rank_box = nullptr;
+
+ Q_SIGNALS:
+  void run_requested();
+
+ private:
+  model::PlanSpec reference_;
+  QLabel* error_ = nullptr;
+};
+
+}  // namespace herd::gui

@@ -1,0 +1,145 @@
+#pragma once
+// A simulated step's spans, stored for drawing: one lane per (simulated rank, stream), each lane's
+// spans sorted by start in struct-of-arrays form (24 bytes a span, against the trace's 56), and
+// the rows a timeline shows: the pipeline stages in symmetric mode; in per-rank mode every rank,
+// grouped by stage and node, each group collapsible to one aggregate lane per stream. What a
+// repaint draws comes from `marks`: at most about two marks per pixel column and lane, however
+// many spans lie under it. Plain C++ (no Qt), so it is built on the worker thread and tested alone.
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "herd/gui/time_axis.hpp"
+#include "herd/model/scenario.hpp"
+#include "herd/sim/step/step_report.hpp"
+
+namespace herd::gui {
+
+inline constexpr int kStreams = 5;  ///< model::Stream: compute, tp_comm, cp_comm, pp_comm, dp_comm
+
+/// What colour an op gets: compute ops by kind, communication by group.
+enum class OpStyle : std::uint8_t { gemm, attention, elementwise, embedding, optimizer, tp, cp, pp, dp, idle };
+inline constexpr int kOpStyles = 10;
+std::string_view to_string(OpStyle s);
+
+/// Something to draw on one lane, in pixels of the axis it was made for.
+struct Mark {
+  float x0 = 0, x1 = 0;
+  std::int64_t span = -1;   ///< the span drawn (the longest, for a run of merged narrow spans); -1: none
+  OpStyle style = OpStyle::idle;
+  std::uint8_t level = 255; ///< aggregate lanes: share of the group's ranks busy (0-255)
+  bool merged = false;      ///< several spans under one pixel column
+  bool backward = false;
+};
+
+/// Everything known about one span, for a tooltip or the selection panel.
+struct SpanInfo {
+  int rank = 0;
+  model::Stream stream = model::Stream::compute;
+  std::string op;
+  model::OpKind kind = model::OpKind::elementwise;
+  model::Pass pass = model::Pass::forward;
+  double start_s = 0, end_s = 0;
+  double bytes = 0;        ///< communication size
+  double flops = 0;        ///< hardware FLOPs of the op
+  double hbm_bytes = 0;
+  int microbatch = -1, chunk = -1;
+  bool backward = false;
+  sim::CommGroup group = sim::CommGroup::tp;
+  std::string describe() const;  ///< several lines: op, pass, micro-batch, start, duration, size, rate
+};
+
+class StepTimelineData {
+ public:
+  /// One tree node: a simulated rank (a leaf) or a group of them (stage, node).
+  struct Node {
+    std::string label;
+    int rank = -1;                 ///< leaves: the simulated rank
+    std::vector<int> children;     ///< groups: node indices
+    std::vector<int> ranks;        ///< groups: every rank under it
+    std::uint8_t streams = 0;      ///< bit per stream with spans
+    bool expanded = false;
+    bool critical = false;         ///< holds the rank that finished last
+  };
+  /// A row as shown: a leaf's lanes, a collapsed group's aggregate lanes, or an expanded group's title.
+  struct Row {
+    int node = 0;
+    int depth = 0;
+    std::vector<model::Stream> lanes;  ///< empty: a title row
+  };
+
+  StepTimelineData() = default;
+  /// Takes the report's trace; `scenario` places ranks on stages and nodes in per-rank mode (a
+  /// scenario whose plan has another number of GPUs: the ranks in one flat list). `names` keeps
+  /// the ops' names alive when they are not static (a step read from a file).
+  StepTimelineData(const sim::StepReport& report, const model::Scenario& scenario,
+                   std::shared_ptr<const void> names = nullptr);
+
+  double step_time_s() const { return step_time_s_; }
+  bool per_rank() const { return per_rank_; }
+  std::size_t spans() const { return start_.size(); }
+  int ranks() const { return ranks_; }
+  const std::vector<Node>& nodes() const { return nodes_; }
+  const std::vector<int>& roots() const { return roots_; }
+  void set_expanded(int node, bool expanded);
+  void expand_all(bool expanded);
+  /// The rows of the tree as it is expanded now, in order.
+  std::vector<Row> rows() const;
+
+  /// Marks of a leaf's lane: spans at least a pixel wide one each, narrower ones merged per pixel
+  /// column; `idle` gets the compute lane's gaps, styled by what the rank waits for: the TP, CP or
+  /// DP stream busy for at least half the gap (exposed communication), else OpStyle::idle (the
+  /// pipeline: bubble, or a transfer from the next stage).
+  void marks(int rank, model::Stream stream, const TimeAxis& axis, std::vector<Mark>& out,
+             std::vector<Mark>* idle = nullptr) const;
+  /// Marks of a group's aggregate lane: the share of its ranks busy on `stream`, per pixel column,
+  /// equal neighbours merged. Computed once per group and stream at kAggregateBuckets over the
+  /// step, when first shown (memory grows with what has been looked at).
+  void aggregate_marks(int node, model::Stream stream, const TimeAxis& axis, std::vector<Mark>& out) const;
+  static constexpr int kAggregateBuckets = 4096;
+
+  /// The mark a leaf's lane draws at pixel `x` (what `marks` drew there), if any.
+  std::optional<Mark> mark_at(int rank, model::Stream stream, const TimeAxis& axis, double x) const;
+  /// The span shown at pixel `x`: the mark's span (the longest of a merged run).
+  std::optional<std::int64_t> pick(int rank, model::Stream stream, const TimeAxis& axis, double x) const;
+  SpanInfo info(std::int64_t span) const;
+  /// The busy time of `rank` on `stream`, seconds (spans of one stream do not overlap in time on
+  /// the compute stream; communication streams may, and are summed).
+  double busy_s(int rank, model::Stream stream) const;
+  /// Compute busy time of `rank` by pass (forward, backward, recompute, optimizer).
+  std::array<double, 4> compute_by_pass(int rank) const;
+  /// The same per pipeline stage (a root row): per-rank mode averages over the stage's GPUs.
+  std::vector<std::array<double, 4>> compute_by_pass_per_stage() const;
+
+  /// Bytes held: spans, lanes, tree and the aggregates computed so far.
+  std::size_t memory_bytes() const;
+
+ private:
+  OpStyle waiting_for(int rank, double t0, double t1) const;
+  std::size_t lane(int rank, model::Stream s) const { return static_cast<std::size_t>(rank) * kStreams + static_cast<std::size_t>(s); }
+
+  double step_time_s_ = 0;
+  bool per_rank_ = false;
+  int ranks_ = 0;
+  // Spans, lane by lane, sorted by start within a lane.
+  std::vector<double> start_;
+  std::vector<float> duration_;
+  std::vector<float> bytes_;
+  std::vector<std::int32_t> op_;
+  std::vector<std::int16_t> microbatch_;
+  std::vector<std::int8_t> chunk_;
+  std::vector<std::uint8_t> style_;  ///< OpStyle | backward << 4 | CommGroup << 5
+  std::vector<std::uint32_t> lane_begin_;  ///< ranks x kStreams + 1
+  std::vector<float> lane_longest_;        ///< longest span per lane, for the search of the first visible one
+  std::vector<sim::TraceOp> ops_;
+  std::shared_ptr<const void> names_;  ///< what ops_' names point into, when not static storage
+  std::vector<Node> nodes_;
+  std::vector<int> roots_;
+  mutable std::unordered_map<std::size_t, std::vector<std::uint8_t>> aggregates_;
+};
+
+}  // namespace herd::gui

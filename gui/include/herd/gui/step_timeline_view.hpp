@@ -1,0 +1,83 @@
+#pragma once
+// The step timeline: one row per pipeline stage (symmetric mode) or per rank grouped by stage and
+// node (per-rank mode, groups collapsible), one lane per stream, ops coloured by kind. Wheel and
+// W/S zoom around the pointer, drag and A/D pan, a click selects an op or opens a group; the
+// compute lanes' idle gaps (bubble, exposed communication) are hatched and the rank that finished
+// last is marked red. Painting cost is bounded by pixels: StepTimelineData::marks.
+#include <memory>
+#include <optional>
+
+#include <QAbstractScrollArea>
+
+#include "herd/gui/step_timeline_data.hpp"
+#include "herd/gui/time_axis.hpp"
+
+namespace herd::gui {
+
+class StepTimelineView : public QAbstractScrollArea {
+  Q_OBJECT
+ public:
+  static constexpr int kRulerHeight = 30;
+  static constexpr int kLabelWidth = 210;
+  static constexpr int kLaneHeight = 16;
+  static constexpr int kTitleHeight = 20;
+  static constexpr int kRowGap = 6;
+
+  explicit StepTimelineView(QWidget* parent = nullptr);
+
+  /// Shows `data` (may be null: nothing to show), the whole step in view.
+  void set_data(std::shared_ptr<StepTimelineData> data);
+  const std::shared_ptr<StepTimelineData>& data() const { return data_; }
+  const TimeAxis& axis() const { return axis_; }
+  /// Zoom by `factor` (< 1: in) around viewport x; pan by pixels; both as the mouse and keys do.
+  void zoom(double factor, double viewport_x);
+  void pan(double dx_px);
+  void reset_zoom();
+  /// Shows [start, end] of the step.
+  void show_range(double start_s, double end_s);
+  void toggle(int node);
+
+  /// The span drawn at viewport point `p`, if any.
+  std::optional<std::int64_t> span_at(QPoint p) const;
+  /// What the tooltip and the selection panel say about viewport point `p` ("" for nothing).
+  QString describe_at(QPoint p) const;
+  /// Where in the viewport the lane of (`rank`, `stream`) shows time `t_s` (null when the lane is
+  /// not on screen).
+  std::optional<QPoint> point_of(int rank, model::Stream stream, double t_s) const;
+  std::optional<std::int64_t> selected() const { return selected_; }
+
+ Q_SIGNALS:
+  void span_selected(const QString& details);
+  void range_changed(double start_s, double end_s);
+
+ protected:
+  void paintEvent(QPaintEvent*) override;
+  void resizeEvent(QResizeEvent*) override;
+  void wheelEvent(QWheelEvent*) override;
+  void mousePressEvent(QMouseEvent*) override;
+  void mouseMoveEvent(QMouseEvent*) override;
+  void mouseReleaseEvent(QMouseEvent*) override;
+  void keyPressEvent(QKeyEvent*) override;
+  bool viewportEvent(QEvent*) override;
+  void scrollContentsBy(int, int) override;
+
+ private:
+  struct Hit {
+    int row = -1;
+    int lane = -1;  ///< -1: the row's title or label area
+  };
+  void relayout();
+  Hit hit(QPoint p) const;
+  int content_y(int row) const;
+  void paint_ruler(class QPainter& p) const;
+
+  std::shared_ptr<StepTimelineData> data_;
+  std::vector<StepTimelineData::Row> rows_;
+  std::vector<int> row_y_;  ///< top of each row in content coordinates, plus the end
+  TimeAxis axis_;
+  std::optional<std::int64_t> selected_;
+  QPoint press_, last_;
+  bool dragging_ = false;
+};
+
+}  // namespace herd::gui

@@ -1,0 +1,465 @@
+#include "herd/gui/main_window.hpp"
+
+#include <QApplication>
+#include <QDockWidget>
+#include <QFileInfo>
+#include <QFileDialog>
+#include <QHBoxLayout>
+#include <QKeySequence>
+#include <QLabel>
+#include <QLineEdit>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QPainter>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QScrollArea>
+#include <QSpinBox>
+#include <QSplitter>
+#include <QStatusBar>
+#include <QTabWidget>
+#include <QTimer>
+#include <QVBoxLayout>
+
+#include "herd/app/collective_inputs.hpp"
+#include "herd/app/collective_use_case.hpp"
+#include "herd/app/plan_use_case.hpp"
+#include "herd/app/scenario_loading.hpp"
+#include "herd/app/simulate_use_case.hpp"
+#include "herd/app/train_use_case.hpp"
+#include "herd/gui/breakdown_view.hpp"
+#include "herd/gui/collectives_view.hpp"
+#include "herd/gui/export.hpp"
+#include "herd/gui/palette.hpp"
+#include "herd/gui/plan_explorer_view.hpp"
+#include "herd/gui/plan_panel.hpp"
+#include "herd/gui/run_view.hpp"
+#include "herd/gui/saved_step.hpp"
+#include "herd/gui/step_timeline_view.hpp"
+#include "herd/gui/worker.hpp"
+#include "herd/model/error.hpp"
+#include "herd/model/io.hpp"
+#include "herd/sim/plan/search_space.hpp"
+
+namespace herd::gui {
+
+namespace {
+
+constexpr const char* kSweep = "1KiB:16GiB";
+constexpr const char* kSelectionHint =
+    "Click an op for its details, hover for the same. Wheel or W/S zoom around the pointer, drag or A/D pan, 0 shows "
+    "the whole step; click a group's name to open or close it.";
+
+/// The colours of the step timeline, in one line above it.
+class TimelineLegend : public QWidget {
+ public:
+  using QWidget::QWidget;
+  QSize sizeHint() const override { return {800, 22}; }
+
+ protected:
+  void paintEvent(QPaintEvent*) override {
+    QPainter p(this);
+    const QFontMetrics fm(font());
+    int x = 8;
+    auto item = [&](const QBrush& brush, const QString& text) {
+      p.fillRect(QRect(x, 5, 12, 12), brush);
+      p.setPen(palette().color(QPalette::Text));
+      const int w = fm.horizontalAdvance(text);
+      p.drawText(QRect(x + 16, 0, w + 2, height()), Qt::AlignVCenter, text);
+      x += w + 24;
+    };
+    for (int s = 0; s < kOpStyles - 1; ++s) item(colour_of(static_cast<OpStyle>(s)), QString::fromUtf8(to_string(static_cast<OpStyle>(s)).data()));
+    item(colour_of(OpStyle::gemm).darker(125), "backward darker");
+    item(QBrush(colour_of(OpStyle::idle), Qt::BDiagPattern), "idle: bubble");
+    item(QBrush(colour_of(OpStyle::dp), Qt::BDiagPattern), "idle: waiting on comm");
+    item(QColor(0xc0392b), "finishes last");
+  }
+};
+
+std::vector<std::string> to_std(const QStringList& list) {
+  std::vector<std::string> out;
+  for (const auto& s : list) out.push_back(s.toStdString());
+  return out;
+}
+
+/// A JSON file with "traceEvents"; anything unreadable is left to the scenario loader's messages.
+bool looks_like_saved_step(const QString& file) {
+  if (!file.endsWith(".json", Qt::CaseInsensitive) || !QFileInfo(file).isFile()) return false;
+  try {
+    return is_chrome_trace(model::parse_json(model::read_text_file(file.toStdString(), "file"), file.toStdString()));
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+}  // namespace
+
+MainWindow::MainWindow(CommandLine options, QWidget* parent)
+    : QMainWindow(parent), options_(std::move(options)), simulator_(std::make_shared<sim::StepSimulator>()) {
+  setWindowTitle("herd-gui");
+  worker_ = new Worker(this);
+
+  plan_ = new PlanPanel(this);
+  plan_->set_per_rank(options_.per_rank);
+  auto* dock = new QDockWidget("Plan", this);
+  dock->setObjectName("plan");
+  dock->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable);
+  dock->setWidget(plan_);
+  addDockWidget(Qt::LeftDockWidgetArea, dock);
+  connect(plan_, &PlanPanel::run_requested, this, &MainWindow::run_current);
+
+  // Step timeline page: title, legend, the view, the selection.
+  timeline_page_ = new QWidget(this);
+  timeline_title_ = new QLabel("No step simulated yet.", timeline_page_);
+  timeline_title_->setTextFormat(Qt::PlainText);
+  timeline_ = new StepTimelineView(timeline_page_);
+  selection_ = new QLabel(kSelectionHint, timeline_page_);
+  selection_->setWordWrap(true);
+  selection_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  selection_->setMinimumHeight(48);
+  selection_->setAlignment(Qt::AlignTop | Qt::AlignLeft);
+  auto* tl_layout = new QVBoxLayout(timeline_page_);
+  tl_layout->setContentsMargins(4, 4, 4, 4);
+  tl_layout->addWidget(timeline_title_);
+  tl_layout->addWidget(new TimelineLegend(timeline_page_));
+  tl_layout->addWidget(timeline_, 1);
+  tl_layout->addWidget(selection_);
+  connect(timeline_, &StepTimelineView::span_selected, this, [this](const QString& d) {
+    if (!d.isEmpty()) selection_->setText(d);
+  });
+
+  breakdown_ = new BreakdownView(this);
+  // Run timeline page: trials and run B above the view.
+  run_page_ = new QWidget(this);
+  run_ = new RunView(run_page_);
+  trials_ = new QSpinBox(run_page_);
+  trials_->setRange(1, 100000);
+  trials_->setToolTip("Monte Carlo trials (herd train --trials)");
+  compare_ = new QLineEdit(QString::fromStdString(join_overrides(options_.compare)), run_page_);
+  compare_->setPlaceholderText("run B: overrides over run A, e.g. reliability.checkpoint.mode=async (empty: no run B)");
+  auto* simulate_runs = new QPushButton("Simulate runs", run_page_);
+  connect(simulate_runs, &QPushButton::clicked, this, [this] { run(View::run); });
+  connect(compare_, &QLineEdit::returnPressed, this, [this] { run(View::run); });
+  auto* run_controls = new QHBoxLayout;
+  run_controls->addWidget(new QLabel("trials", run_page_));
+  run_controls->addWidget(trials_);
+  run_controls->addWidget(new QLabel("compare with B:", run_page_));
+  run_controls->addWidget(compare_, 1);
+  run_controls->addWidget(simulate_runs);
+  auto* run_layout = new QVBoxLayout(run_page_);
+  run_layout->setContentsMargins(4, 4, 4, 4);
+  run_layout->addLayout(run_controls);
+  run_layout->addWidget(run_, 1);
+  collectives_ = new CollectivesView(this);
+  connect(collectives_, &CollectivesView::run_requested, this, [this] { run(View::collectives); });
+  tabs_ = new QTabWidget(this);
+  tabs_->addTab(timeline_page_, "Step timeline");
+  tabs_->addTab(breakdown_, "Breakdown and memory");
+  tabs_->addTab(run_page_, "Run timeline");
+  tabs_->addTab(collectives_, "Collectives");
+  explorer_ = new PlanExplorerView(this);
+  explorer_->space().setText(QString::fromStdString(options_.search));
+  connect(explorer_, &PlanExplorerView::run_requested, this, [this] { run(View::explorer); });
+  connect(explorer_, &PlanExplorerView::layout_chosen, this, &MainWindow::open_layout);
+  tabs_->addTab(explorer_, "Plan explorer");
+  setCentralWidget(tabs_);
+  connect(tabs_, &QTabWidget::currentChanged, this, [this] {
+    // A view opened for the first time shows its result as soon as it can.
+    const View v = current_view();
+    const bool empty = (v == View::run && run_->runs().empty()) || (v == View::collectives && !collectives_->has_data()) ||
+                       (v == View::explorer && !explorer_->has_data());
+    if (empty && !worker_->busy() && isVisible()) run(v);
+  });
+
+  progress_ = new QProgressBar(this);
+  progress_->setMaximumWidth(240);
+  progress_->hide();
+  cancel_ = new QPushButton("Cancel", this);
+  cancel_->hide();
+  status_ = new QLabel(this);
+  statusBar()->addWidget(status_, 1);
+  statusBar()->addPermanentWidget(progress_);
+  statusBar()->addPermanentWidget(cancel_);
+  connect(cancel_, &QPushButton::clicked, this, &MainWindow::cancel);
+  connect(worker_, &Worker::started, this, [this](const QString& what) {
+    set_status(what + "…");
+    progress_->setRange(0, 0);
+    progress_->show();
+    cancel_->show();
+  });
+  connect(worker_, &Worker::progress, this, [this](const QString& what, int done, int total) {
+    progress_->setRange(0, std::max(1, total));
+    progress_->setValue(done);
+    progress_->setFormat(what + " %v/%m");
+  });
+  connect(worker_, &Worker::finished, this, [this](bool ok, const QString& message) {
+    progress_->hide();
+    cancel_->hide();
+    if (!ok) {
+      set_status(message.isEmpty() ? "Stopped: the results shown are those of the previous run." : message);
+      if (!message.isEmpty()) plan_->show_error(message);
+    }
+  });
+
+  auto* file = menuBar()->addMenu("&File");
+  file->addAction("&Open scenario…", QKeySequence::Open, this, [this] {
+    const QString f = QFileDialog::getOpenFileName(this, "Scenario", {}, "Scenarios (*.json);;All files (*)");
+    if (!f.isEmpty() && open_scenario(f).isEmpty()) run_current();
+  });
+  file->addAction(QString("&Export view (PNG%1)…").arg(svg_export_available() ? ", SVG" : ""), QKeySequence("Ctrl+E"), this,
+                  &MainWindow::export_current);
+  file->addSeparator();
+  file->addAction("&Quit", QKeySequence::Quit, this, &QWidget::close);
+  auto* run_menu = menuBar()->addMenu("&Run");
+  run_menu->addAction("&Run this view", QKeySequence("Ctrl+R"), this, &MainWindow::run_current);
+  run_menu->addAction("&Cancel", QKeySequence(Qt::Key_Escape), this, &MainWindow::cancel);
+  auto* view = menuBar()->addMenu("&View");
+  view->addAction("&Open every group", this, [this] {
+    if (!timeline_->data()) return;
+    timeline_->data()->expand_all(true);
+    timeline_->set_data(timeline_->data());
+  });
+  view->addAction("&Close every group", this, [this] {
+    if (!timeline_->data()) return;
+    timeline_->data()->expand_all(false);
+    timeline_->set_data(timeline_->data());
+  });
+  resize(options_.width, options_.height);
+  open_scenario(QString::fromStdString(options_.scenario));
+  if (!options_.nccl_log.empty()) {
+    const QString error = collectives_->import_log(QString::fromStdString(options_.nccl_log));
+    if (!error.isEmpty()) set_status(error);
+  }
+}
+
+MainWindow::~MainWindow() = default;
+
+QString MainWindow::status() const { return status_->text(); }
+
+QString MainWindow::show_input_error(const QString& message) {
+  plan_->show_error(message);
+  set_status(message);
+  return message;
+}
+void MainWindow::set_status(const QString& text) { status_->setText(text); }
+
+QString MainWindow::open_scenario(const QString& file_or_name) {
+  options_.scenario = file_or_name.toStdString();
+  saved_step_.clear();
+  try {
+    if (looks_like_saved_step(file_or_name)) {
+      // A step saved by `herd simulate --trace`: the step views show it, nothing is simulated.
+      saved_step_ = file_or_name;
+      plan_->show_error({});
+      setWindowTitle(QString("herd-gui — %1").arg(file_or_name));
+      set_status("A saved step: " + file_or_name);
+      return {};
+    }
+    const model::Scenario s = app::load_scenario(options_.scenario, options_.sets);
+    plan_->set_plan(s.plan);
+    plan_->show_error({});
+    trials_->setValue(options_.trials.value_or(s.run.trials));
+    setWindowTitle(QString("herd-gui — %1").arg(QString::fromStdString(s.name)));
+    set_status(QString::fromStdString(s.name + ", from " + s.source));
+    return {};
+  } catch (const model::InputError& e) {
+    return show_input_error(QString("herd: ") + e.what());
+  }
+}
+
+model::Scenario MainWindow::scenario_with_panel(const QStringList& extra) const {
+  std::vector<std::string> sets = options_.sets;
+  for (const auto& s : to_std(plan_->overrides() + extra)) sets.push_back(s);
+  return app::load_scenario(options_.scenario, sets);
+}
+
+QString MainWindow::run(View view, const QStringList& extra) {
+  if (worker_->busy()) return "busy";
+  if (!saved_step_.isEmpty()) return show_saved_step(view);
+  model::Scenario scenario;
+  try {
+    scenario = scenario_with_panel(extra);
+  } catch (const model::InputError& e) {
+    return show_input_error(QString("herd: ") + e.what());
+  }
+  plan_->show_error({});
+  auto simulator = simulator_;
+  switch (view) {
+    case View::timeline:
+    case View::breakdown: {
+      const bool per_rank = plan_->per_rank();
+      worker_->start(per_rank ? "Simulating every GPU of the step" : "Simulating the step",
+                     [this, scenario, per_rank, simulator](const sim::Control& control) -> std::function<void()> {
+        app::SimulateRequest request;
+        request.scenario = scenario;
+        request.per_rank = per_rank;
+        request.trace = true;
+        request.simulator = simulator.get();
+        app::SimulateResult result = app::simulate(request, control);
+        auto timeline = std::make_shared<StepTimelineData>(result.report, scenario);
+        if (per_rank && !timeline->roots().empty()) {
+          // Open the first stage and its first node, so the ranks' own lanes are in view.
+          const int first = timeline->roots().front();
+          timeline->set_expanded(first, true);
+          const auto& children = timeline->nodes()[static_cast<std::size_t>(first)].children;
+          if (!children.empty()) timeline->set_expanded(children.front(), true);
+        }
+        sim::check_stop(control);
+        result.report.trace = {};  // the timeline holds the spans now
+        auto report = std::make_shared<const sim::StepReport>(std::move(result.report));
+        const QString warning = QString::fromStdString(result.calibration_warning);
+        return [this, report, timeline, warning] { show_step(report, timeline, warning); };
+      });
+      return {};
+    }
+    case View::run: {
+      std::optional<model::Scenario> b;
+      const auto compare_sets = split_overrides(compare_->text().toStdString());
+      if (!compare_sets.empty()) {
+        QStringList with_b = extra;
+        for (const auto& s : compare_sets) with_b << QString::fromStdString(s);
+        try {
+          b = scenario_with_panel(with_b);
+        } catch (const model::InputError& e) {
+          return show_input_error(QString("herd: --compare: ") + e.what());
+        }
+      }
+      const std::optional<int> trials = trials_->value();
+      const QString compare = QString::fromStdString(join_overrides(compare_sets));
+      worker_->start(b ? "Simulating two training runs" : "Simulating the training run",
+                     [this, scenario, b, trials, compare, simulator](const sim::Control& control) -> std::function<void()> {
+        auto request = [&](const model::Scenario& s) {
+          app::TrainRequest r;
+          r.scenario = s;
+          r.trials = trials;
+          r.timeline = true;
+          r.simulator = simulator.get();
+          return r;
+        };
+        std::vector<RunData> runs;
+        auto add = [&](QString label, app::TrainResult& r) {
+          runs.push_back({std::move(label), std::move(r.report), r.timeline ? std::move(*r.timeline) : sim::run::RunTimeline{}});
+        };
+        if (b) {
+          app::TrainComparison c = app::compare(request(scenario), request(*b), control);
+          add("A: " + QString::fromStdString(scenario.name), c.a);
+          add("B: + " + compare, c.b);
+        } else {
+          app::TrainResult r = app::train(request(scenario), control);
+          add(QString::fromStdString(scenario.name), r);
+        }
+        return [this, runs = std::move(runs)]() mutable {
+          run_->set_runs(std::move(runs));
+          set_status("Training run simulated.");
+        };
+      });
+      return {};
+    }
+    case View::explorer: {
+      app::PlanRequest request;
+      request.scenario = scenario;
+      try {
+        explorer_->apply_space(request.space);
+      } catch (const model::InputError& e) {
+        return show_input_error(QString("herd: ") + e.what());
+      }
+      request.robustness = false;
+      request.space.top = 200;  // a scatter wants many layouts simulated, not only the best ten
+      request.simulator = simulator.get();
+      worker_->start("Searching the layouts", [this, request, simulator](const sim::Control& control) -> std::function<void()> {
+        auto result = std::make_shared<app::PlanResult>(app::plan(request, control));
+        return [this, result] {
+          explorer_->set_result(*result);
+          set_status(QString("%1 layouts simulated.").arg(result->search.ranked.size()));
+        };
+      });
+      return {};
+    }
+    case View::collectives: {
+      app::CollectiveRequest request;
+      request.scenario = scenario;
+      request.op = collectives_->op().toStdString();
+      request.group = collectives_->group().toStdString();
+      request.sizes = app::parse_sweep(kSweep);
+      request.simulator = simulator.get();
+      worker_->start("Simulating the collective sweep", [this, request, simulator](const sim::Control& control) -> std::function<void()> {
+        auto report = std::make_shared<app::CollectiveReport>(app::collective(request, control));
+        return [this, report] {
+          collectives_->set_report(*report);
+          set_status("Collective sweep simulated.");
+        };
+      });
+      return {};
+    }
+  }
+  return {};
+}
+
+void MainWindow::show_step(std::shared_ptr<const sim::StepReport> report, std::shared_ptr<StepTimelineData> timeline,
+                           const QString& note) {
+  step_report_ = std::move(report);
+  timeline_->set_data(timeline);
+  breakdown_->set_data(*step_report_, *timeline);
+  const auto& r = *step_report_;
+  QString title = QString::fromStdString(r.scenario) + " · step " + QString::fromStdString(format_duration(r.step_time_s));
+  if (r.mfu > 0) title += QString(" · MFU %1 % · %2").arg(100 * r.mfu, 0, 'f', 1).arg(QString::fromStdString(r.bottleneck));
+  title += QString(" · %1 simulated %2 · %3 spans").arg(timeline->ranks()).arg(r.per_rank ? "GPUs" : "stages").arg(static_cast<qulonglong>(timeline->spans()));
+  if (!note.isEmpty()) title += " · " + note;
+  timeline_title_->setText(title);
+  selection_->setText(kSelectionHint);
+  set_status(QString("Step of %1 shown.").arg(QString::fromStdString(r.scenario)));
+}
+
+void MainWindow::open_layout(int i) {
+  const auto& e = explorer_->layouts().at(static_cast<std::size_t>(i));
+  plan_->show_plan(e.candidate.plan);
+  // Every key of the layout, those the panel has no field for included (layer layout, N, order).
+  QStringList sets;
+  const nlohmann::json overrides = sim::plan::layout_overrides(e.candidate.plan, e.candidate.num_gpus);
+  for (auto it = overrides.begin(); it != overrides.end(); ++it)
+    sets << QString::fromStdString(it.key() + "=" + (it->is_string() ? it->get<std::string>() : it->dump()));
+  show_view(View::timeline);
+  run(View::timeline, sets);
+}
+
+QString MainWindow::show_saved_step(View view) {
+  if (view != View::timeline && view != View::breakdown) {
+    const QString message = QString("herd-gui: %1 is a saved step; open a scenario (File → Open scenario) for this view").arg(saved_step_);
+    set_status(message);
+    return message;
+  }
+  const std::string file = saved_step_.toStdString();
+  worker_->start("Reading the saved step", [this, file](const sim::Control& control) -> std::function<void()> {
+    SavedStep saved = read_saved_step_file(file);
+    sim::check_stop(control);
+    auto timeline = std::make_shared<StepTimelineData>(saved.report, model::Scenario{}, saved.names);
+    saved.report.trace = {};
+    auto report = std::make_shared<const sim::StepReport>(std::move(saved.report));
+    return [this, report, timeline, file] { show_step(report, timeline, QString::fromStdString("from " + file)); };
+  });
+  return {};
+}
+
+void MainWindow::run_current() { run(current_view()); }
+void MainWindow::cancel() { worker_->cancel(); }
+
+void MainWindow::show_view(View view) { tabs_->setCurrentIndex(static_cast<int>(view)); }
+MainWindow::View MainWindow::current_view() const { return static_cast<View>(tabs_->currentIndex()); }
+QWidget* MainWindow::page(View view) const { return tabs_->widget(static_cast<int>(view)); }
+
+std::optional<MainWindow::View> MainWindow::view_named(const QString& name) {
+  for (int i = 0; i < 5; ++i)
+    if (name == kViews[i]) return static_cast<View>(i);
+  return std::nullopt;
+}
+
+void MainWindow::export_current() {
+  const QString filter = svg_export_available() ? "PNG image (*.png);;SVG drawing (*.svg)" : "PNG image (*.png)";
+  const QString file = QFileDialog::getSaveFileName(this, "Export view", "herd-view.png", filter);
+  if (file.isEmpty()) return;
+  const QString error = export_view(*page(current_view()), file);
+  if (!error.isEmpty()) QMessageBox::warning(this, "herd-gui", error);
+  else set_status("Exported " + file);
+}
+
+}  // namespace herd::gui

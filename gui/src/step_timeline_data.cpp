@@ -1,0 +1,426 @@
+#include "herd/gui/step_timeline_data.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <numeric>
+
+#include "herd/model/placement.hpp"
+
+namespace herd::gui {
+
+namespace {
+
+OpStyle style_of(const sim::TraceSpan& s, const sim::TraceOp& op) {
+  switch (s.stream) {
+    case model::Stream::tp_comm: return OpStyle::tp;
+    case model::Stream::cp_comm: return OpStyle::cp;
+    case model::Stream::pp_comm: return OpStyle::pp;
+    case model::Stream::dp_comm: return OpStyle::dp;
+    case model::Stream::compute: break;
+  }
+  if (op.kind == model::OpKind::collective) {
+    switch (s.group) {
+      case sim::CommGroup::tp: return OpStyle::tp;
+      case sim::CommGroup::cp: return OpStyle::cp;
+      case sim::CommGroup::pp: return OpStyle::pp;
+      case sim::CommGroup::dp:
+      case sim::CommGroup::dp_cp: return OpStyle::dp;
+    }
+  }
+  switch (op.kind) {
+    case model::OpKind::gemm: return OpStyle::gemm;
+    case model::OpKind::attention: return OpStyle::attention;
+    case model::OpKind::embedding:
+    case model::OpKind::loss: return OpStyle::embedding;
+    case model::OpKind::optimizer: return OpStyle::optimizer;
+    default: return OpStyle::elementwise;
+  }
+}
+
+std::string with_digits(long long v) {
+  const std::string digits = std::to_string(v);
+  std::string out;
+  for (std::size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0 && digits[i - 1] != '-') out += ',';
+    out += digits[i];
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string_view to_string(OpStyle s) {
+  static constexpr std::string_view kNames[] = {"GEMM", "attention", "element-wise", "embedding, loss", "optimizer",
+                                                "TP comm", "CP comm", "PP comm", "DP comm", "idle"};
+  return kNames[static_cast<int>(s)];
+}
+
+StepTimelineData::StepTimelineData(const sim::StepReport& report, const model::Scenario& scenario, std::shared_ptr<const void> names)
+    : step_time_s_(report.step_time_s > 0 ? report.step_time_s : 1),
+      per_rank_(report.per_rank),
+      ops_(report.trace_ops),
+      names_(std::move(names)) {
+  ranks_ = report.simulated_ranks;
+  for (const auto& s : report.trace) ranks_ = std::max(ranks_, s.rank + 1);
+  const std::size_t lanes = static_cast<std::size_t>(ranks_) * kStreams;
+
+  // Counting sort by lane, then by start within each lane.
+  lane_begin_.assign(lanes + 1, 0);
+  for (const auto& s : report.trace) ++lane_begin_[lane(s.rank, s.stream) + 1];
+  std::partial_sum(lane_begin_.begin(), lane_begin_.end(), lane_begin_.begin());
+  std::vector<std::uint32_t> order(report.trace.size());
+  {
+    std::vector<std::uint32_t> next(lane_begin_.begin(), lane_begin_.end() - 1);
+    for (std::uint32_t i = 0; i < report.trace.size(); ++i) order[next[lane(report.trace[i].rank, report.trace[i].stream)]++] = i;
+  }
+  for (std::size_t l = 0; l < lanes; ++l)
+    std::sort(order.begin() + lane_begin_[l], order.begin() + lane_begin_[l + 1],
+              [&](std::uint32_t a, std::uint32_t b) { return report.trace[a].start_s < report.trace[b].start_s; });
+
+  const std::size_t n = order.size();
+  start_.resize(n); duration_.resize(n); bytes_.resize(n); op_.resize(n);
+  microbatch_.resize(n); chunk_.resize(n); style_.resize(n);
+  lane_longest_.assign(lanes, 0);
+  std::vector<std::uint8_t> streams(static_cast<std::size_t>(ranks_), 0);
+  for (std::size_t l = 0; l < lanes; ++l) {
+    for (std::size_t k = lane_begin_[l]; k < lane_begin_[l + 1]; ++k) {
+      const sim::TraceSpan& s = report.trace[order[k]];
+      start_[k] = s.start_s;
+      duration_[k] = static_cast<float>(s.end_s - s.start_s);
+      bytes_[k] = static_cast<float>(s.bytes);
+      op_[k] = s.op;
+      microbatch_[k] = static_cast<std::int16_t>(std::clamp(s.microbatch, -1, 32767));
+      chunk_[k] = static_cast<std::int8_t>(std::clamp(s.chunk, -1, 127));
+      const OpStyle st = style_of(s, ops_.at(static_cast<std::size_t>(s.op)));
+      style_[k] = static_cast<std::uint8_t>(static_cast<int>(st) | (s.backward ? 16 : 0) | (static_cast<int>(s.group) << 5));
+      lane_longest_[l] = std::max(lane_longest_[l], duration_[k]);
+    }
+    if (lane_begin_[l + 1] > lane_begin_[l]) streams[l / kStreams] |= static_cast<std::uint8_t>(1u << (l % kStreams));
+  }
+
+  // The tree: stages; in per-rank mode stage > node > rank.
+  auto leaf = [&](int rank, std::string label) {
+    Node node;
+    node.label = std::move(label);
+    node.rank = rank;
+    node.streams = streams[static_cast<std::size_t>(rank)];
+    node.critical = rank == report.critical_rank;
+    nodes_.push_back(std::move(node));
+    return static_cast<int>(nodes_.size()) - 1;
+  };
+  if (!per_rank_ || scenario.plan.gpus() != ranks_) {
+    for (int r = 0; r < ranks_; ++r) roots_.push_back(leaf(r, (per_rank_ ? "GPU " : "stage ") + with_digits(r)));
+    return;
+  }
+  const model::RankLayout layout(scenario.plan, scenario.cluster);
+  const int stages = std::max(1, scenario.plan.pp);
+  std::vector<std::vector<int>> by_stage(static_cast<std::size_t>(stages));
+  for (int r = 0; r < ranks_ && r < layout.ranks(); ++r)
+    by_stage[static_cast<std::size_t>(layout.coords(r)[model::Axis::pp])].push_back(r);
+  for (int s = 0; s < stages; ++s) {
+    auto& members = by_stage[static_cast<std::size_t>(s)];
+    Node stage;
+    stage.label = "stage " + std::to_string(s) + " · " + with_digits(static_cast<long long>(members.size())) + " GPUs";
+    stage.ranks = members;
+    const int stage_index = static_cast<int>(nodes_.size());
+    nodes_.push_back(stage);
+    roots_.push_back(stage_index);
+    std::vector<int> children;
+    for (std::size_t i = 0; i < members.size();) {
+      const int machine = layout.node(members[i]);
+      Node group;
+      group.label = "node " + with_digits(machine);
+      while (i < members.size() && layout.node(members[i]) == machine) group.ranks.push_back(members[i++]);
+      const int group_index = static_cast<int>(nodes_.size());
+      nodes_.push_back(group);
+      children.push_back(group_index);
+      std::vector<int> leaves;
+      for (int r : nodes_[static_cast<std::size_t>(group_index)].ranks)
+        leaves.push_back(leaf(r, "GPU " + with_digits(r)));
+      nodes_[static_cast<std::size_t>(group_index)].children = std::move(leaves);
+    }
+    nodes_[static_cast<std::size_t>(stage_index)].children = std::move(children);
+  }
+  // Groups: the streams and the critical flag of what they hold.
+  for (auto& node : nodes_) {
+    if (node.rank >= 0) continue;
+    for (int r : node.ranks) {
+      node.streams |= streams[static_cast<std::size_t>(r)];
+      node.critical = node.critical || r == report.critical_rank;
+    }
+  }
+}
+
+void StepTimelineData::set_expanded(int node, bool expanded) { nodes_.at(static_cast<std::size_t>(node)).expanded = expanded; }
+
+void StepTimelineData::expand_all(bool expanded) {
+  for (auto& n : nodes_) n.expanded = expanded;
+}
+
+std::vector<StepTimelineData::Row> StepTimelineData::rows() const {
+  std::vector<Row> out;
+  auto lanes_of = [](std::uint8_t streams) {
+    std::vector<model::Stream> lanes;
+    for (int s = 0; s < kStreams; ++s)
+      if (streams & (1u << s)) lanes.push_back(static_cast<model::Stream>(s));
+    return lanes;
+  };
+  auto visit = [&](auto&& self, int index, int depth) -> void {
+    const Node& node = nodes_[static_cast<std::size_t>(index)];
+    if (node.rank >= 0 || !node.expanded) {
+      out.push_back({index, depth, lanes_of(node.streams)});
+      return;
+    }
+    out.push_back({index, depth, {}});
+    for (int child : node.children) self(self, child, depth + 1);
+  };
+  for (int root : roots_) visit(visit, root, 0);
+  return out;
+}
+
+void StepTimelineData::marks(int rank, model::Stream stream, const TimeAxis& axis, std::vector<Mark>& out,
+                             std::vector<Mark>* idle) const {
+  out.clear();
+  if (idle) idle->clear();
+  if (rank < 0 || rank >= ranks_) return;
+  const std::size_t l = lane(rank, stream);
+  const auto first = start_.begin() + lane_begin_[l], last = start_.begin() + lane_begin_[l + 1];
+  if (first == last) return;
+  const double t0 = axis.start_s(), t1 = axis.end_s();
+  const float width = static_cast<float>(axis.width_px());
+  // Spans starting before t0 - longest cannot reach the view.
+  auto it = std::lower_bound(first, last, t0 - lane_longest_[l]);
+  double prev_end = it == first ? -1 : start_[static_cast<std::size_t>(it - start_.begin()) - 1] +
+                                           duration_[static_cast<std::size_t>(it - start_.begin()) - 1];
+  if (it == first) prev_end = *first;  // no gap before the lane's first span
+  Mark pending;
+  bool has_pending = false;
+  auto flush = [&] {
+    if (has_pending) out.push_back(pending);
+    has_pending = false;
+  };
+  for (; it != last && *it < t1; ++it) {
+    const std::size_t k = static_cast<std::size_t>(it - start_.begin());
+    const double end = *it + duration_[k];
+    if (idle && end > prev_end) {
+      const double g0 = axis.x_of(prev_end), g1 = axis.x_of(*it);
+      if (g1 - g0 >= 1 && g1 > 0 && g0 < width)
+        idle->push_back({static_cast<float>(std::max(g0, -1.0)), static_cast<float>(std::min(g1, width + 1.0)), -1,
+                         waiting_for(rank, prev_end, *it)});
+    }
+    prev_end = std::max(prev_end, end);
+    if (end <= t0) continue;
+    const float x0 = static_cast<float>(std::max(axis.x_of(*it), -1.0));
+    const float x1 = static_cast<float>(std::min(axis.x_of(end), width + 1.0));
+    const OpStyle st = static_cast<OpStyle>(style_[k] & 15);
+    const bool backward = style_[k] & 16;
+    if (x1 - x0 >= 1) {
+      if (has_pending && pending.x1 > x0) pending.x1 = std::floor(x0);
+      if (has_pending && pending.x1 <= pending.x0) has_pending = false;
+      flush();
+      out.push_back({x0, x1, static_cast<std::int64_t>(k), st, 255, false, backward});
+      continue;
+    }
+    const float col = std::floor(x0);
+    if (has_pending && col <= pending.x1 + 1e-3f) {
+      // The same or the next pixel column: extend the run; it shows its longest span.
+      pending.x1 = std::max(pending.x1, col + 1);
+      pending.merged = true;
+      if (duration_[k] > duration_[static_cast<std::size_t>(pending.span)]) {
+        pending.span = static_cast<std::int64_t>(k);
+        pending.style = st;
+        pending.backward = backward;
+      }
+      continue;
+    }
+    if (!out.empty() && !out.back().merged && out.back().x1 > col) {
+      // Inside the last wide span's final pixel: that pixel already shows something.
+      continue;
+    }
+    flush();
+    pending = {col, col + 1, static_cast<std::int64_t>(k), st, 255, false, backward};
+    has_pending = true;
+  }
+  flush();
+  if (idle && it != last && *it > prev_end) {
+    // The gap that runs on past the right edge.
+    const double g0 = axis.x_of(prev_end);
+    if (g0 < width && axis.x_of(*it) - g0 >= 1)
+      idle->push_back({static_cast<float>(std::max(g0, -1.0)), width + 1, -1, waiting_for(rank, prev_end, *it)});
+  }
+}
+
+OpStyle StepTimelineData::waiting_for(int rank, double t0, double t1) const {
+  // The communication stream busiest during the gap, if it covers at least half of it.
+  OpStyle reason = OpStyle::idle;
+  double best = 0.5 * (t1 - t0);
+  for (auto [stream, style] : {std::pair{model::Stream::tp_comm, OpStyle::tp}, std::pair{model::Stream::cp_comm, OpStyle::cp},
+                               std::pair{model::Stream::dp_comm, OpStyle::dp}}) {
+    const std::size_t l = lane(rank, stream);
+    const auto first = start_.begin() + lane_begin_[l], last = start_.begin() + lane_begin_[l + 1];
+    double covered = 0;
+    for (auto it = std::lower_bound(first, last, t0 - lane_longest_[l]); it != last && *it < t1; ++it) {
+      const std::size_t k = static_cast<std::size_t>(it - start_.begin());
+      covered += std::max(0.0, std::min(t1, *it + duration_[k]) - std::max(t0, *it));
+    }
+    if (covered >= best) {
+      best = covered;
+      reason = style;
+    }
+  }
+  return reason;
+}
+
+void StepTimelineData::aggregate_marks(int node_index, model::Stream stream, const TimeAxis& axis, std::vector<Mark>& out) const {
+  out.clear();
+  const Node& node = nodes_.at(static_cast<std::size_t>(node_index));
+  if (node.ranks.empty()) return;
+  const std::size_t key = static_cast<std::size_t>(node_index) * kStreams + static_cast<std::size_t>(stream);
+  auto found = aggregates_.find(key);
+  if (found == aggregates_.end()) {
+    // Busy share per bucket, summed over the group's ranks.
+    std::vector<double> busy(kAggregateBuckets, 0.0);
+    const double bucket = step_time_s_ / kAggregateBuckets;
+    for (int r : node.ranks) {
+      const std::size_t l = lane(r, stream);
+      for (std::size_t k = lane_begin_[l]; k < lane_begin_[l + 1]; ++k) {
+        double a = start_[k] / bucket, b = (start_[k] + duration_[k]) / bucket;
+        a = std::clamp(a, 0.0, double(kAggregateBuckets)); b = std::clamp(b, 0.0, double(kAggregateBuckets));
+        for (int i = static_cast<int>(a); i < kAggregateBuckets && i < b; ++i)
+          busy[static_cast<std::size_t>(i)] += std::min<double>(b, i + 1) - std::max<double>(a, i);
+      }
+    }
+    std::vector<std::uint8_t> level(kAggregateBuckets);
+    const double members = static_cast<double>(node.ranks.size());
+    for (int i = 0; i < kAggregateBuckets; ++i)
+      level[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(std::lround(255 * std::min(1.0, busy[static_cast<std::size_t>(i)] / members)));
+    found = aggregates_.emplace(key, std::move(level)).first;
+  }
+  const auto& level = found->second;
+  const OpStyle style = stream == model::Stream::compute ? OpStyle::gemm
+                        : stream == model::Stream::tp_comm ? OpStyle::tp
+                        : stream == model::Stream::cp_comm ? OpStyle::cp
+                        : stream == model::Stream::pp_comm ? OpStyle::pp : OpStyle::dp;
+  const double per_bucket = step_time_s_ / kAggregateBuckets;
+  for (int x = 0; x < axis.width_px(); ++x) {
+    // The busiest bucket under the column, so short bursts stay visible when zoomed out.
+    const double a = axis.t_of(x) / per_bucket, b = axis.t_of(x + 1) / per_bucket;
+    if (b <= 0 || a >= kAggregateBuckets) continue;
+    int i0 = std::clamp(static_cast<int>(a), 0, kAggregateBuckets - 1);
+    const int i1 = std::clamp(static_cast<int>(std::ceil(b)), i0 + 1, kAggregateBuckets);
+    std::uint8_t v = 0;
+    for (int i = i0; i < i1; ++i) v = std::max(v, level[static_cast<std::size_t>(i)]);
+    const std::uint8_t q = static_cast<std::uint8_t>(v == 0 ? 0 : std::max(32, (v + 16) / 32 * 32 - 1));
+    if (q == 0) continue;
+    if (!out.empty() && out.back().x1 == static_cast<float>(x) && out.back().level == q) {
+      out.back().x1 = static_cast<float>(x + 1);
+      continue;
+    }
+    out.push_back({static_cast<float>(x), static_cast<float>(x + 1), -1, style, q, true, false});
+  }
+}
+
+std::optional<Mark> StepTimelineData::mark_at(int rank, model::Stream stream, const TimeAxis& axis, double x) const {
+  std::vector<Mark> drawn;
+  marks(rank, stream, axis, drawn);
+  for (const Mark& m : drawn)
+    if (x >= m.x0 && x < std::max(m.x1, m.x0 + 1)) return m;
+  return std::nullopt;
+}
+
+std::optional<std::int64_t> StepTimelineData::pick(int rank, model::Stream stream, const TimeAxis& axis, double x) const {
+  const auto m = mark_at(rank, stream, axis, x);
+  return m ? std::optional<std::int64_t>(m->span) : std::nullopt;
+}
+
+SpanInfo StepTimelineData::info(std::int64_t span) const {
+  const auto k = static_cast<std::size_t>(span);
+  SpanInfo i;
+  const std::size_t l = static_cast<std::size_t>(std::upper_bound(lane_begin_.begin(), lane_begin_.end(), k) - lane_begin_.begin()) - 1;
+  i.rank = static_cast<int>(l / kStreams);
+  i.stream = static_cast<model::Stream>(l % kStreams);
+  const sim::TraceOp& op = ops_.at(static_cast<std::size_t>(op_[k]));
+  i.op = std::string(op.name);
+  i.kind = op.kind;
+  i.pass = op.pass;
+  i.flops = op.flops;
+  i.hbm_bytes = op.hbm_bytes;
+  i.start_s = start_[k];
+  i.end_s = start_[k] + duration_[k];
+  i.bytes = bytes_[k];
+  i.microbatch = microbatch_[k];
+  i.chunk = chunk_[k];
+  i.backward = style_[k] & 16;
+  i.group = static_cast<sim::CommGroup>(style_[k] >> 5);
+  return i;
+}
+
+std::string SpanInfo::describe() const {
+  std::string text = op + "\n";
+  char line[160];
+  const double d = end_s - start_s;
+  text += std::string(model::to_string(stream)) + " stream, " +
+          (stream == model::Stream::compute ? std::string(model::to_string(pass)) : std::string(sim::to_string(group)) + (backward ? ", backward" : ", forward"));
+  if (microbatch >= 0) text += ", micro-batch " + std::to_string(microbatch);
+  if (chunk >= 0) text += ", chunk " + std::to_string(chunk);
+  text += "\nstart " + format_duration(start_s) + ", duration " + format_duration(d) + "\n";
+  if (bytes > 0) {
+    std::snprintf(line, sizeof line, "%s, %.1f GB/s\n", format_bytes(bytes).c_str(), d > 0 ? bytes / d / 1e9 : 0.0);
+    text += line;
+  }
+  if (flops > 0) {
+    std::snprintf(line, sizeof line, "%.4g GFLOP, %.0f TFLOP/s achieved\n", flops / 1e9, d > 0 ? flops / d / 1e12 : 0.0);
+    text += line;
+  }
+  if (hbm_bytes > 0 && stream == model::Stream::compute) {
+    std::snprintf(line, sizeof line, "HBM %s, %.0f GB/s\n", format_bytes(hbm_bytes).c_str(), d > 0 ? hbm_bytes / d / 1e9 : 0.0);
+    text += line;
+  }
+  text.pop_back();
+  return text;
+}
+
+double StepTimelineData::busy_s(int rank, model::Stream stream) const {
+  const std::size_t l = lane(rank, stream);
+  double total = 0;
+  for (std::size_t k = lane_begin_[l]; k < lane_begin_[l + 1]; ++k) total += duration_[k];
+  return total;
+}
+
+std::array<double, 4> StepTimelineData::compute_by_pass(int rank) const {
+  std::array<double, 4> out{};
+  const std::size_t l = lane(rank, model::Stream::compute);
+  for (std::size_t k = lane_begin_[l]; k < lane_begin_[l + 1]; ++k)
+    out[static_cast<std::size_t>(ops_[static_cast<std::size_t>(op_[k])].pass)] += duration_[k];
+  return out;
+}
+
+std::vector<std::array<double, 4>> StepTimelineData::compute_by_pass_per_stage() const {
+  std::vector<std::array<double, 4>> out;
+  for (int root : roots_) {
+    const Node& node = nodes_[static_cast<std::size_t>(root)];
+    if (node.rank >= 0) {
+      out.push_back(compute_by_pass(node.rank));
+      continue;
+    }
+    std::array<double, 4> sum{};
+    for (int r : node.ranks) {
+      const auto one = compute_by_pass(r);
+      for (std::size_t i = 0; i < 4; ++i) sum[i] += one[i] / static_cast<double>(node.ranks.size());
+    }
+    out.push_back(sum);
+  }
+  return out;
+}
+
+std::size_t StepTimelineData::memory_bytes() const {
+  std::size_t b = start_.capacity() * sizeof(double) + duration_.capacity() * sizeof(float) + bytes_.capacity() * sizeof(float) +
+                  op_.capacity() * 4 + microbatch_.capacity() * 2 + chunk_.capacity() + style_.capacity() +
+                  lane_begin_.capacity() * 4 + lane_longest_.capacity() * 4 + ops_.capacity() * sizeof(sim::TraceOp);
+  for (const auto& n : nodes_) b += sizeof(Node) + n.label.capacity() + n.children.capacity() * 4 + n.ranks.capacity() * 4;
+  for (const auto& [k, v] : aggregates_) b += v.capacity() + 48;
+  return b;
+}
+
+}  // namespace herd::gui

@@ -1,0 +1,359 @@
+#include "herd/gui/step_timeline_view.hpp"
+
+#include <cmath>
+
+#include <QHelpEvent>
+#include <QKeyEvent>
+#include <QMouseEvent>
+#include <QPainter>
+#include <QScrollBar>
+#include <QToolTip>
+#include <QWheelEvent>
+
+#include "herd/gui/palette.hpp"
+
+namespace herd::gui {
+
+namespace {
+constexpr double kWheelZoom = 0.8;  // per wheel notch (120 units)
+constexpr double kKeyPan = 0.1;     // of the width per A/D press
+constexpr int kStreamNameWidth = 80;
+
+QString stream_name(model::Stream s) {
+  switch (s) {
+    case model::Stream::compute: return "compute";
+    case model::Stream::tp_comm: return "TP";
+    case model::Stream::cp_comm: return "CP";
+    case model::Stream::pp_comm: return "PP send/recv";
+    case model::Stream::dp_comm: return "DP";
+  }
+  return {};
+}
+}  // namespace
+
+StepTimelineView::StepTimelineView(QWidget* parent) : QAbstractScrollArea(parent) {
+  setFocusPolicy(Qt::StrongFocus);
+  viewport()->setMouseTracking(true);
+  viewport()->setBackgroundRole(QPalette::Base);
+  verticalScrollBar()->setSingleStep(kLaneHeight);
+  setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+  axis_.set_width(std::max(1, viewport()->width() - kLabelWidth));
+}
+
+void StepTimelineView::set_data(std::shared_ptr<StepTimelineData> data) {
+  data_ = std::move(data);
+  selected_.reset();
+  axis_.reset(data_ ? data_->step_time_s() * 1.02 : 1);
+  relayout();
+  viewport()->update();
+  Q_EMIT range_changed(axis_.start_s(), axis_.end_s());
+}
+
+void StepTimelineView::relayout() {
+  rows_ = data_ ? data_->rows() : std::vector<StepTimelineData::Row>{};
+  row_y_.assign(1, 0);
+  for (const auto& r : rows_)
+    row_y_.push_back(row_y_.back() + (r.lanes.empty() ? kTitleHeight : static_cast<int>(r.lanes.size()) * kLaneHeight + kRowGap));
+  const int page = std::max(0, viewport()->height() - kRulerHeight);
+  verticalScrollBar()->setPageStep(page);
+  verticalScrollBar()->setRange(0, std::max(0, row_y_.back() - page));
+}
+
+void StepTimelineView::resizeEvent(QResizeEvent* e) {
+  QAbstractScrollArea::resizeEvent(e);
+  const double start = axis_.start_s(), end = axis_.end_s();
+  axis_.set_width(std::max(1, viewport()->width() - kLabelWidth));
+  axis_.show(start, end);
+  relayout();
+}
+
+void StepTimelineView::scrollContentsBy(int, int) { viewport()->update(); }
+
+int StepTimelineView::content_y(int row) const {
+  return row_y_[static_cast<std::size_t>(row)] - verticalScrollBar()->value() + kRulerHeight;
+}
+
+StepTimelineView::Hit StepTimelineView::hit(QPoint p) const {
+  if (p.y() < kRulerHeight || rows_.empty()) return {};
+  const int y = p.y() - kRulerHeight + verticalScrollBar()->value();
+  const auto it = std::upper_bound(row_y_.begin(), row_y_.end(), y);
+  const int row = static_cast<int>(it - row_y_.begin()) - 1;
+  if (row < 0 || row >= static_cast<int>(rows_.size())) return {};
+  const auto& r = rows_[static_cast<std::size_t>(row)];
+  const int lane = (y - row_y_[static_cast<std::size_t>(row)]) / kLaneHeight;
+  if (r.lanes.empty() || lane >= static_cast<int>(r.lanes.size())) return {row, -1};
+  return {row, lane};
+}
+
+std::optional<std::int64_t> StepTimelineView::span_at(QPoint p) const {
+  const Hit h = hit(p);
+  if (!data_ || h.lane < 0 || p.x() < kLabelWidth) return std::nullopt;
+  const auto& row = rows_[static_cast<std::size_t>(h.row)];
+  const auto& node = data_->nodes()[static_cast<std::size_t>(row.node)];
+  if (node.rank < 0) return std::nullopt;
+  return data_->pick(node.rank, row.lanes[static_cast<std::size_t>(h.lane)], axis_, p.x() - kLabelWidth);
+}
+
+QString StepTimelineView::describe_at(QPoint p) const {
+  const Hit h = hit(p);
+  if (!data_ || h.lane < 0 || p.x() < kLabelWidth) return {};
+  const auto& row = rows_[static_cast<std::size_t>(h.row)];
+  const auto& node = data_->nodes()[static_cast<std::size_t>(row.node)];
+  if (node.rank < 0)
+    return QString("%1 GPUs, one lane per stream: the share of them busy. Click the name to open the group.")
+        .arg(node.ranks.size());
+  const auto m = data_->mark_at(node.rank, row.lanes[static_cast<std::size_t>(h.lane)], axis_, p.x() - kLabelWidth);
+  if (!m) return {};
+  const QString text = QString::fromStdString(data_->info(m->span).describe());
+  return m->merged ? "Several ops under these pixels (zoom in to tell them apart); the longest:\n" + text : text;
+}
+
+std::optional<QPoint> StepTimelineView::point_of(int rank, model::Stream stream, double t_s) const {
+  if (!data_) return std::nullopt;
+  for (std::size_t i = 0; i < rows_.size(); ++i) {
+    if (data_->nodes()[static_cast<std::size_t>(rows_[i].node)].rank != rank) continue;
+    const auto& lanes = rows_[i].lanes;
+    const auto lane = std::find(lanes.begin(), lanes.end(), stream);
+    if (lane == lanes.end()) return std::nullopt;
+    const int y = content_y(static_cast<int>(i)) + static_cast<int>(lane - lanes.begin()) * kLaneHeight + kLaneHeight / 2;
+    const double x = axis_.x_of(t_s);
+    if (y < kRulerHeight || y >= viewport()->height() || x < 0 || x >= axis_.width_px()) return std::nullopt;
+    return QPoint(kLabelWidth + static_cast<int>(std::floor(x)), y);
+  }
+  return std::nullopt;
+}
+
+void StepTimelineView::zoom(double factor, double viewport_x) {
+  axis_.zoom(factor, std::clamp(viewport_x - kLabelWidth, 0.0, double(axis_.width_px())));
+  viewport()->update();
+  Q_EMIT range_changed(axis_.start_s(), axis_.end_s());
+}
+
+void StepTimelineView::pan(double dx_px) {
+  axis_.pan(dx_px);
+  viewport()->update();
+  Q_EMIT range_changed(axis_.start_s(), axis_.end_s());
+}
+
+void StepTimelineView::reset_zoom() {
+  axis_.show(0, axis_.limit_s());
+  viewport()->update();
+  Q_EMIT range_changed(axis_.start_s(), axis_.end_s());
+}
+
+void StepTimelineView::show_range(double start_s, double end_s) {
+  axis_.show(start_s, end_s);
+  viewport()->update();
+  Q_EMIT range_changed(axis_.start_s(), axis_.end_s());
+}
+
+void StepTimelineView::toggle(int node) {
+  if (!data_) return;
+  const auto& n = data_->nodes().at(static_cast<std::size_t>(node));
+  if (n.rank >= 0) return;
+  data_->set_expanded(node, !n.expanded);
+  relayout();
+  viewport()->update();
+}
+
+void StepTimelineView::wheelEvent(QWheelEvent* e) {
+  const QPoint delta = e->angleDelta();
+  if (e->modifiers() & Qt::ShiftModifier) {
+    verticalScrollBar()->setValue(verticalScrollBar()->value() - delta.y() / 120 * 3 * kLaneHeight);
+  } else if (delta.y() != 0) {
+    zoom(std::pow(kWheelZoom, delta.y() / 120.0), e->position().x());
+  } else if (delta.x() != 0) {
+    pan(-delta.x() / 120.0 * kKeyPan * axis_.width_px());
+  }
+  e->accept();
+}
+
+void StepTimelineView::mousePressEvent(QMouseEvent* e) {
+  press_ = last_ = e->pos();
+  dragging_ = false;
+}
+
+void StepTimelineView::mouseMoveEvent(QMouseEvent* e) {
+  if (e->buttons() & Qt::LeftButton) {
+    const QPoint d = e->pos() - last_;
+    if ((e->pos() - press_).manhattanLength() > 3) dragging_ = true;
+    if (dragging_) {
+      last_ = e->pos();
+      verticalScrollBar()->setValue(verticalScrollBar()->value() - d.y());
+      pan(-d.x());
+    }
+  }
+}
+
+void StepTimelineView::mouseReleaseEvent(QMouseEvent* e) {
+  if (dragging_ || e->button() != Qt::LeftButton) {
+    dragging_ = false;
+    return;
+  }
+  const Hit h = hit(e->pos());
+  if (h.row < 0 || !data_) return;
+  const int node = rows_[static_cast<std::size_t>(h.row)].node;
+  if (e->pos().x() < kLabelWidth || h.lane < 0) {
+    toggle(node);
+    return;
+  }
+  selected_ = span_at(e->pos());
+  viewport()->update();
+  Q_EMIT span_selected(describe_at(e->pos()));
+}
+
+void StepTimelineView::keyPressEvent(QKeyEvent* e) {
+  const QPoint cursor = viewport()->mapFromGlobal(QCursor::pos());
+  const double anchor = viewport()->rect().contains(cursor) && cursor.x() >= kLabelWidth ? cursor.x() : kLabelWidth + axis_.width_px() / 2.0;
+  switch (e->key()) {
+    case Qt::Key_W: zoom(kWheelZoom, anchor); break;
+    case Qt::Key_S: zoom(1 / kWheelZoom, anchor); break;
+    case Qt::Key_A: pan(-kKeyPan * axis_.width_px()); break;
+    case Qt::Key_D: pan(kKeyPan * axis_.width_px()); break;
+    case Qt::Key_0:
+    case Qt::Key_Home: reset_zoom(); break;
+    default: QAbstractScrollArea::keyPressEvent(e); return;
+  }
+  e->accept();
+}
+
+bool StepTimelineView::viewportEvent(QEvent* e) {
+  if (e->type() == QEvent::ToolTip && data_) {
+    auto* help = static_cast<QHelpEvent*>(e);
+    if (const auto text = describe_at(help->pos()); !text.isEmpty())
+      QToolTip::showText(help->globalPos(), text, viewport());
+    else
+      QToolTip::hideText();
+    return true;
+  }
+  return QAbstractScrollArea::viewportEvent(e);
+}
+
+void StepTimelineView::paint_ruler(QPainter& p) const {
+  const QPalette& pal = palette();
+  p.fillRect(QRect(0, 0, viewport()->width(), kRulerHeight), pal.color(QPalette::Window));
+  p.setPen(pal.color(QPalette::Mid));
+  p.drawLine(0, kRulerHeight - 1, viewport()->width(), kRulerHeight - 1);
+  p.setPen(pal.color(QPalette::Text));
+  QFont f = p.font();
+  f.setBold(true);
+  p.setFont(f);
+  p.drawText(QRect(8, 0, kLabelWidth - 12, kRulerHeight), Qt::AlignVCenter | Qt::AlignLeft,
+             data_ && data_->per_rank() ? "rank / stream" : "stage / stream");
+  p.setFont(font());
+  for (const auto& tick : axis_.ticks()) {
+    const int x = kLabelWidth + static_cast<int>(std::lround(axis_.x_of(tick.t_s)));
+    p.setPen(pal.color(QPalette::Text));
+    p.drawLine(x, kRulerHeight - 8, x, kRulerHeight - 1);
+    const QString text = QString::fromStdString(tick.label);
+    if (x + 3 + p.fontMetrics().horizontalAdvance(text) > viewport()->width()) continue;  // no label cut at the edge
+    p.drawText(QRect(x + 3, 2, 120, kRulerHeight - 10), Qt::AlignLeft | Qt::AlignVCenter, text);
+  }
+}
+
+void StepTimelineView::paintEvent(QPaintEvent*) {
+  QPainter p(viewport());
+  const QPalette& pal = palette();
+  p.fillRect(viewport()->rect(), pal.color(QPalette::Base));
+  if (!data_) {
+    p.setPen(pal.color(QPalette::PlaceholderText));
+    p.drawText(viewport()->rect(), Qt::AlignCenter, "No step simulated yet: press Run.");
+    return;
+  }
+  const int width = viewport()->width(), height = viewport()->height();
+  const auto ticks = axis_.ticks();
+  // Grid lines under everything.
+  p.setPen(QColor(0, 0, 0, 18));
+  for (const auto& tick : ticks) {
+    const int x = kLabelWidth + static_cast<int>(std::lround(axis_.x_of(tick.t_s)));
+    p.drawLine(x, kRulerHeight, x, height);
+  }
+  std::vector<Mark> marks, idle;
+  const QFontMetrics fm(font());
+  QFont small = font();
+  small.setPointSizeF(std::max(6.0, font().pointSizeF() - 1.5));
+  const QFontMetrics small_fm(small);
+  const auto first = std::upper_bound(row_y_.begin(), row_y_.end(), verticalScrollBar()->value());
+  for (int i = std::max(0, static_cast<int>(first - row_y_.begin()) - 1); i < static_cast<int>(rows_.size()); ++i) {
+    const int y0 = content_y(i);
+    if (y0 >= height) break;
+    const auto& row = rows_[static_cast<std::size_t>(i)];
+    const auto& node = data_->nodes()[static_cast<std::size_t>(row.node)];
+    const int row_h = row_y_[static_cast<std::size_t>(i) + 1] - row_y_[static_cast<std::size_t>(i)];
+    if (i % 2) p.fillRect(QRect(0, y0, width, row_h), QColor(0, 0, 0, 10));
+    // Label: indentation by depth, a triangle on groups, red for the rank that finished last.
+    const int indent = 8 + row.depth * 14;
+    p.setPen(node.critical ? QColor(0xc0392b) : pal.color(QPalette::Text));
+    QString label = QString::fromStdString(node.label);
+    if (node.rank < 0) label = QString(node.expanded ? "▾ " : "▸ ") + label;
+    if (node.critical && node.rank >= 0) label += "  (last)";
+    p.setFont(font());
+    // Lane rows keep the right of the column for the stream names.
+    const int label_w = kLabelWidth - indent - (row.lanes.empty() ? 4 : kStreamNameWidth + 8);
+    p.drawText(QRect(indent, y0, label_w, std::min(row_h, kLaneHeight + 2)), Qt::AlignVCenter | Qt::AlignLeft,
+               fm.elidedText(label, Qt::ElideRight, label_w));
+    if (node.critical) p.fillRect(QRect(0, y0, 3, row_h - (row.lanes.empty() ? 0 : kRowGap)), QColor(0xc0392b));
+    p.setClipRect(QRect(kLabelWidth, kRulerHeight, width - kLabelWidth, height - kRulerHeight));
+    for (std::size_t l = 0; l < row.lanes.size(); ++l) {
+      const int ly = y0 + static_cast<int>(l) * kLaneHeight;
+      if (ly + kLaneHeight < kRulerHeight) continue;
+      const model::Stream stream = row.lanes[l];
+      const QRectF lane_rect(kLabelWidth, ly + 1, width - kLabelWidth, kLaneHeight - 2);
+      if (node.rank < 0) {
+        data_->aggregate_marks(row.node, stream, axis_, marks);
+        for (const Mark& m : marks) {
+          QColor c = colour_of(m.style);
+          c.setAlpha(m.level);
+          p.fillRect(QRectF(kLabelWidth + m.x0, lane_rect.top(), m.x1 - m.x0, lane_rect.height()), c);
+        }
+      } else {
+        data_->marks(node.rank, stream, axis_, marks, stream == model::Stream::compute ? &idle : nullptr);
+        if (stream == model::Stream::compute) {
+          for (const Mark& m : idle)
+            p.fillRect(QRectF(kLabelWidth + m.x0, lane_rect.top(), m.x1 - m.x0, lane_rect.height()),
+                       QBrush(colour_of(m.style), Qt::BDiagPattern));
+        }
+        p.setFont(small);
+        for (const Mark& m : marks) {
+          const QRectF r(kLabelWidth + m.x0, lane_rect.top(), std::max(1.0f, m.x1 - m.x0), lane_rect.height());
+          QColor c = colour_of(m.style);
+          if (m.backward) c = c.darker(125);
+          p.fillRect(r, c);
+          if (r.width() > 40 && !m.merged) {  // a merged run is many ops: no one name
+            const SpanInfo info = data_->info(m.span);
+            const QString text = small_fm.elidedText(QString::fromStdString(info.op), Qt::ElideRight, static_cast<int>(r.width()) - 4);
+            if (text.size() > 2) {
+              p.setPen(c.lightness() > 150 ? Qt::black : Qt::white);
+              p.drawText(r.adjusted(2, 0, -2, 0), Qt::AlignVCenter | Qt::AlignLeft, text);
+            }
+          }
+          if (selected_ && *selected_ == m.span) {
+            p.setPen(QPen(Qt::black, 2));
+            p.drawRect(r.adjusted(-1, -1, 1, 1));
+          }
+        }
+        p.setFont(font());
+      }
+      p.setClipping(false);
+      // Stream names right-aligned in the label column.
+      p.setFont(small);
+      p.setPen(pal.color(QPalette::PlaceholderText));
+      p.drawText(QRect(kLabelWidth - kStreamNameWidth - 6, ly, kStreamNameWidth, kLaneHeight), Qt::AlignVCenter | Qt::AlignRight,
+                 stream_name(stream));
+      p.setFont(font());
+      p.setClipRect(QRect(kLabelWidth, kRulerHeight, width - kLabelWidth, height - kRulerHeight));
+    }
+    p.setClipping(false);
+  }
+  // The end of the step.
+  const double x_end = axis_.x_of(data_->step_time_s());
+  if (x_end >= 0 && x_end <= axis_.width_px()) {
+    p.setPen(QPen(QColor(0xc0392b), 1, Qt::DashLine));
+    p.drawLine(QPointF(kLabelWidth + x_end, kRulerHeight), QPointF(kLabelWidth + x_end, height));
+  }
+  p.setPen(pal.color(QPalette::Mid));
+  p.drawLine(kLabelWidth - 1, kRulerHeight, kLabelWidth - 1, height);
+  paint_ruler(p);
+}
+
+}  // namespace herd::gui
