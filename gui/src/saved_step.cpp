@@ -85,6 +85,7 @@ SavedStep read_saved_step(const nlohmann::json& doc, const std::string& source) 
     span.bytes = field<double>(args, "bytes", source, args_at, 0.0);
     span.microbatch = field<int>(args, "microbatch", source, args_at, -1);
     span.chunk = field<int>(args, "chunk", source, args_at, -1);
+    span.layer = field<int>(args, "layer", source, args_at, -1);
     span.backward = op.pass == model::Pass::backward;
     if (args.contains("group"))
       span.group = enum_named<sim::CommGroup>(field<std::string>(args, "group", source, args_at, "tp"), 5, source, args_at + "/group", "group");

@@ -80,7 +80,7 @@ StepTimelineData::StepTimelineData(const sim::StepReport& report, const model::S
 
   const std::size_t n = order.size();
   start_.resize(n); duration_.resize(n); bytes_.resize(n); op_.resize(n);
-  microbatch_.resize(n); chunk_.resize(n); style_.resize(n);
+  microbatch_.resize(n); chunk_.resize(n); layer_.resize(n); style_.resize(n);
   lane_longest_.assign(lanes, 0);
   std::vector<std::uint8_t> streams(static_cast<std::size_t>(ranks_), 0);
   for (std::size_t l = 0; l < lanes; ++l) {
@@ -92,6 +92,7 @@ StepTimelineData::StepTimelineData(const sim::StepReport& report, const model::S
       op_[k] = s.op;
       microbatch_[k] = static_cast<std::int16_t>(std::clamp(s.microbatch, -1, 32767));
       chunk_[k] = static_cast<std::int8_t>(std::clamp(s.chunk, -1, 127));
+      layer_[k] = static_cast<std::int16_t>(std::clamp(s.layer, -1, 32767));
       const OpStyle st = style_of(s, ops_.at(static_cast<std::size_t>(s.op)));
       style_[k] = static_cast<std::uint8_t>(static_cast<int>(st) | (s.backward ? 16 : 0) | (static_cast<int>(s.group) << 5));
       lane_longest_[l] = std::max(lane_longest_[l], duration_[k]);
@@ -351,6 +352,7 @@ SpanInfo StepTimelineData::info(std::int64_t span) const {
   i.bytes = bytes_[k];
   i.microbatch = microbatch_[k];
   i.chunk = chunk_[k];
+  i.layer = layer_[k];
   i.backward = style_[k] & 16;
   i.group = static_cast<sim::CommGroup>(style_[k] >> 5);
   return i;
@@ -363,6 +365,7 @@ std::string SpanInfo::describe() const {
   text += std::string(model::to_string(stream)) + " stream, " +
           (stream == model::Stream::compute ? std::string(model::to_string(pass)) : std::string(sim::to_string(group)) + (backward ? ", backward" : ", forward"));
   if (microbatch >= 0) text += ", micro-batch " + std::to_string(microbatch);
+  if (layer >= 0) text += ", layer " + std::to_string(layer);
   if (chunk >= 0) text += ", chunk " + std::to_string(chunk);
   text += "\nstart " + format_duration(start_s) + ", duration " + format_duration(d) + "\n";
   if (bytes > 0) {
@@ -416,7 +419,7 @@ std::vector<std::array<double, 4>> StepTimelineData::compute_by_pass_per_stage()
 
 std::size_t StepTimelineData::memory_bytes() const {
   std::size_t b = start_.capacity() * sizeof(double) + duration_.capacity() * sizeof(float) + bytes_.capacity() * sizeof(float) +
-                  op_.capacity() * 4 + microbatch_.capacity() * 2 + chunk_.capacity() + style_.capacity() +
+                  op_.capacity() * 4 + microbatch_.capacity() * 2 + chunk_.capacity() + layer_.capacity() * 2 + style_.capacity() +
                   lane_begin_.capacity() * 4 + lane_longest_.capacity() * 4 + ops_.capacity() * sizeof(sim::TraceOp);
   for (const auto& n : nodes_) b += sizeof(Node) + n.label.capacity() + n.children.capacity() * 4 + n.ranks.capacity() * 4;
   for (const auto& [k, v] : aggregates_) b += v.capacity() + 48;

@@ -41,7 +41,9 @@ sim::StepReport synthetic_report() {
   for (int i = 999; i >= 0; --i) r.trace.push_back(span(0, model::Stream::compute, 0, 3e-3 + i * 1e-6, 3e-3 + i * 1e-6 + 0.5e-6));
   r.trace.push_back(span(0, model::Stream::compute, 0, 2e-3, 3e-3));
   r.trace.push_back(span(0, model::Stream::compute, 0, 1e-3, 1.5e-3));
-  r.trace.push_back(span(0, model::Stream::compute, 0, 0, 1e-3));
+  auto fc1_span = span(0, model::Stream::compute, 0, 0, 1e-3);
+  fc1_span.layer = 5;
+  r.trace.push_back(fc1_span);
   auto g = span(1, model::Stream::tp_comm, 1, 1e-3, 2e-3);
   g.bytes = 64.0 * (1 << 20);
   r.trace.push_back(g);
@@ -122,7 +124,7 @@ TEST_CASE("step timeline data: picking returns the span drawn at the pixel") {
   CHECK(info.bytes == Approx(64.0 * (1 << 20)));
   CHECK(info.describe() == "tp_all_gather\ntp_comm stream, tp, forward, micro-batch 3\nstart 1.00 ms, duration 1.00 ms\n64 MiB, 67.1 GB/s");
   CHECK(data.info(*first).describe() ==
-        "fc1\ncompute stream, forward, micro-batch 3\nstart 0 s, duration 1.00 ms\n1000 GFLOP, 1000 TFLOP/s achieved");
+        "fc1\ncompute stream, forward, micro-batch 3, layer 5\nstart 0 s, duration 1.00 ms\n1000 GFLOP, 1000 TFLOP/s achieved");
 }
 
 TEST_CASE("step timeline data: per-rank mode groups ranks by stage and node, groups drawn as aggregates") {

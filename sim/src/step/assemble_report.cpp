@@ -39,7 +39,7 @@ void convert(std::vector<RecordedSpan> recorded, StepReport& rep) {
     const auto [it, added] = index.emplace(r.op, static_cast<int>(rep.trace_ops.size()));
     if (added) rep.trace_ops.push_back(describe(*r.op));
     rep.trace.push_back(TraceSpan{r.rank, r.stream, it->second, engine::to_seconds(r.start), engine::to_seconds(r.end), r.bytes, r.group, r.microbatch,
-                                  r.chunk, r.backward});
+                                  r.chunk, r.backward, r.layer});
   }
 }
 

@@ -414,6 +414,7 @@ void Executor::record(RankState& r, OpRef ref, model::Stream stream, engine::Tim
   span.microbatch = in.microbatch;
   span.chunk = in.vchunk >= 0 ? plan_.stages[static_cast<std::size_t>(r.stage)].chunk_index[static_cast<std::size_t>(in.vchunk)] : -1;
   span.backward = in.backward;
+  span.layer = op.layer;
   trace_.push_back(span);
 }
 

@@ -87,6 +87,7 @@ struct RecordedSpan {
   CommGroup group = CommGroup::tp;
   int microbatch = -1, chunk = -1;
   bool backward = false;
+  int layer = -1;
 };
 
 class Executor {

@@ -43,6 +43,7 @@ Template costed(std::vector<Op> ops, const model::ComputeCostModel& cost, StepPl
 struct Part {
   const Template* t;
   double parameters;
+  int layer = -1;  // model layer, -1 for the embedding and the output
 };
 
 struct Lowering {
@@ -66,7 +67,7 @@ struct Lowering {
     return plan.op_storage.back().get();
   }
 
-  static void append(WorkProgram& w, const Template& t) {
+  static void append(WorkProgram& w, const Template& t, int layer = -1) {
     const int base = static_cast<int>(w.ops.size());
     for (std::size_t i = 0; i < t.ops->size(); ++i) {
       const Op& op = (*t.ops)[i];
@@ -74,6 +75,7 @@ struct Lowering {
       so.op = &op;
       so.stream = op.stream;
       so.dep = op.after > 0 ? std::max(-1, base + static_cast<int>(i) - op.after) : -1;
+      so.layer = layer;
       if (op.kind == model::OpKind::collective) {
         so.kind = StepOpKind::collective;
         so.group = op.group == model::Axis::cp ? CommGroup::cp : CommGroup::tp;
@@ -128,7 +130,7 @@ struct Lowering {
       if (gather && i == 0) gathered = gather_params(w, parts[i].parameters);
       if (gather && i + 1 < parts.size()) next_gather = gather_params(w, parts[i + 1].parameters);
       const int first = static_cast<int>(w.ops.size());
-      append(w, *parts[i].t);
+      append(w, *parts[i].t, parts[i].layer);
       if (first == static_cast<int>(w.ops.size())) continue;
       StepOp& head = w.ops[static_cast<std::size_t>(first)];
       // The part's first op follows the previous part, not the data-parallel op placed between them.
@@ -191,7 +193,7 @@ struct Lowering {
     }
     std::vector<Part> parts;
     if (c.embedding) parts.push_back({&emb_fwd, params.embedding});
-    for (int l = 0; l < c.layers; ++l) parts.push_back({&layer_fwd, params.layer});
+    for (int l = 0; l < c.layers; ++l) parts.push_back({&layer_fwd, params.layer, c.first_layer + l});
     if (c.output) parts.push_back({&out_fwd, params.output});
     emit(w, parts, sharded_params(), false);
     if (c.index + 1 < chunks) send(w, c.index + 1);
@@ -212,7 +214,7 @@ struct Lowering {
     };
     std::vector<Part> parts;
     if (c.output) parts.push_back({pick(out_bwd, out_b, out_w), params.output});
-    for (int l = 0; l < c.layers; ++l) parts.push_back({pick(layer_bwd, layer_b, layer_w), params.layer});
+    for (int l = c.layers - 1; l >= 0; --l) parts.push_back({pick(layer_bwd, layer_b, layer_w), params.layer, c.first_layer + l});
     if (c.embedding) parts.push_back({pick(emb_bwd, emb_b, emb_w), params.embedding});
     emit(w, parts, sharded_params() && input, sync && half != Half::input);
     if (input && c.index > 0) send(w, c.index - 1);

@@ -12,6 +12,7 @@ nlohmann::json args_of(const TraceSpan& span, const TraceOp& op) {
   a["pass"] = model::to_string(op.pass);
   if (span.microbatch >= 0) a["microbatch"] = span.microbatch;
   if (span.chunk >= 0) a["chunk"] = span.chunk;
+  if (span.layer >= 0) a["layer"] = span.layer;
   if (op.kind == model::OpKind::gemm) a["shape"] = {{"m", op.gemm.m}, {"n", op.gemm.n}, {"k", op.gemm.k}};
   if (op.kind == model::OpKind::attention)
     a["shape"] = {{"batch", op.attention.batch}, {"heads_q", op.attention.heads_q}, {"heads_kv", op.attention.heads_kv},

@@ -2,6 +2,7 @@
 // symmetric and per-rank modes agree, and a straggler slows the step.
 #include <catch2/catch.hpp>
 
+#include <set>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -346,4 +347,28 @@ TEST_CASE("steps simulated on many threads at once equal the serial ones byte fo
       INFO("thread " << t << ", run " << i);
       CHECK(seen[static_cast<std::size_t>(t)][k] == serial[i]);
     }
+}
+
+TEST_CASE("trace spans name the model layer of their op", "[step][trace]") {
+  // Llama 3 8B on 2 stages: stage 0 holds layers 0-15 with the embedding, stage 1 layers 16-31
+  // with the output; each layer's forward and backward compute appears on its stage, the
+  // embedding and output ops carry no layer.
+  const auto s = scenario({"cluster.num_gpus=16", "plan.pp=2", "plan.dp=8", "plan.global_batch=16"});
+  sim::StepOptions o;
+  o.trace = true;
+  const auto r = sim::simulate_step(s, o);
+  std::set<int> forward[2], backward[2];
+  for (const auto& span : r.trace) {
+    if (span.stream != model::Stream::compute) continue;
+    const auto& op = r.trace_ops[static_cast<std::size_t>(span.op)];
+    if (op.kind == model::OpKind::embedding || op.kind == model::OpKind::loss || op.kind == model::OpKind::optimizer)
+      CHECK(span.layer == -1);
+    if (span.layer < 0) continue;
+    CHECK(span.layer / 16 == span.rank);
+    (span.backward ? backward : forward)[span.rank].insert(span.layer);
+  }
+  for (int st = 0; st < 2; ++st) {
+    CHECK(forward[st].size() == 16);
+    CHECK(backward[st].size() == 16);
+  }
 }

@@ -48,6 +48,7 @@ struct SpanInfo {
   double flops = 0;        ///< hardware FLOPs of the op
   double hbm_bytes = 0;
   int microbatch = -1, chunk = -1;
+  int layer = -1;          ///< model layer, -1 when the op belongs to none
   bool backward = false;
   sim::CommGroup group = sim::CommGroup::tp;
   std::string describe() const;  ///< several lines: op, pass, micro-batch, start, duration, size, rate
@@ -132,6 +133,7 @@ class StepTimelineData {
   std::vector<std::int32_t> op_;
   std::vector<std::int16_t> microbatch_;
   std::vector<std::int8_t> chunk_;
+  std::vector<std::int16_t> layer_;
   std::vector<std::uint8_t> style_;  ///< OpStyle | backward << 4 | CommGroup << 5
   std::vector<std::uint32_t> lane_begin_;  ///< ranks x kStreams + 1
   std::vector<float> lane_longest_;        ///< longest span per lane, for the search of the first visible one

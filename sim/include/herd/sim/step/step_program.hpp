@@ -51,6 +51,7 @@ struct StepOp {
   int dep2 = -1;        ///< a second such op (ZeRO-3: the gathered parameters)
   int peer_chunk = -1;  ///< send/recv: the chunk on the other side
   int net = -1;         ///< collective over more than one rank, or send: its entry in StepPlan::net_ops
+  int layer = -1;       ///< the model layer the op computes or communicates for (-1: embedding, output, others)
 };
 
 /// A network operation of the step, as the communication models prepare it: a collective of one

@@ -54,6 +54,7 @@ struct TraceSpan {
   CommGroup group = CommGroup::tp;
   int microbatch = -1, chunk = -1;
   bool backward = false;
+  int layer = -1;    ///< model layer (0-based; -1: embedding, output, pipeline and data-parallel ops)
 };
 
 struct StepReport {
