@@ -3,6 +3,7 @@
 #include <optional>
 
 #include "herd/app/scenario_loading.hpp"
+#include "herd/model/error.hpp"
 
 namespace herd::app {
 
@@ -17,8 +18,13 @@ SimulateResult simulate(const SimulateRequest& request, const sim::Control& cont
     options.calibration = &*profile;
     result.calibration_warning = model::profile_mismatch(*profile, s.cluster.gpu);
   }
-  result.report = request.simulator ? request.simulator->simulate(s, options, control)
-                                    : sim::simulate_step(s, options, control);
+  // A fabric that cannot be built is the scenario's fault: input at fault (exit code 2).
+  try {
+    result.report = request.simulator ? request.simulator->simulate(s, options, control)
+                                      : sim::simulate_step(s, options, control);
+  } catch (const model::ValueError& e) {
+    s.fail(e.pointer(), e.message());
+  }
   return result;
 }
 

@@ -1,6 +1,7 @@
 #include "herd/app/train_use_case.hpp"
 
 #include "herd/app/scenario_loading.hpp"
+#include "herd/model/error.hpp"
 #include "herd/sim/run/report_json.hpp"
 
 namespace herd::app {
@@ -19,7 +20,12 @@ run::StepTimeSource step_time_source(const model::Scenario& s, const model::Cali
       s, run::StepTimeSource{[profile, &simulator, &control](const model::Scenario& phase) {
                                sim::StepOptions options;
                                options.calibration = profile;
-                               return simulator.simulate(phase, options, control).step_time_s;
+                               // A fabric that cannot be built is the scenario's fault: input at fault.
+                               try {
+                                 return simulator.simulate(phase, options, control).step_time_s;
+                               } catch (const model::ValueError& e) {
+                                 phase.fail(e.pointer(), e.message());
+                               }
                              },
                              profile ? "herd simulate, calibrated" : "herd simulate"});
 }

@@ -42,3 +42,13 @@ TEST_CASE("herd simulate rejects bad what-ifs and writes nothing", "[cli][simula
   CHECK(r.err.find("/whatif/stragglers/0/rank: must not be negative") != std::string::npos);
   CHECK_FALSE(std::filesystem::exists(path));
 }
+
+TEST_CASE("a cluster whose fabric cannot be built is bad input for simulate and train", "[cli][simulate][errors]") {
+  for (const char* command : {"simulate", "train"}) {
+    INFO(command);
+    const HerdRun r = run_herd({command, "llama3-8b", "--set", "cluster.nic.per_node=3", "--set", "run.tokens=10B"});
+    CHECK(r.code == 2);
+    CHECK_THAT(r.err, Catch::Contains("/cluster/nic/per_node"));
+    CHECK_THAT(r.err, Catch::Contains("--set cluster.nic.per_node=3"));
+  }
+}

@@ -28,7 +28,7 @@ struct SimulateResult {
 };
 
 /// Reports the step's progress to `control`. Throws model::InputError for an unreadable calibration
-/// profile, model::ValueError for a fabric that cannot be built, sim::Cancelled when `control` asks
+/// profile or a fabric that cannot be built (naming the key at fault), sim::Cancelled when `control` asks
 /// to stop.
 SimulateResult simulate(const SimulateRequest& request, const sim::Control& control = {});
 
