@@ -462,13 +462,7 @@ json list_json(const std::vector<T>& v) {
 
 json space_json(const model::SearchSpace& s) {
   json orders = json::array();
-  for (const auto& o : s.rank_orders) {
-    model::PlanSpec p;
-    p.rank_order = o;
-    const std::string id = sp::layout_id(p, 0);
-    const auto at = id.find("order=") + 6;
-    orders.push_back(id.substr(at, id.find(',', at) - at));
-  }
+  for (const auto& o : s.rank_orders) orders.push_back(sp::rank_order_text(o));
   return {{"num_gpus", list_json(s.num_gpus)},       {"global_batch", list_json(s.global_batch)},
           {"tp", list_json(s.tp)},                   {"cp", list_json(s.cp)},
           {"pp", list_json(s.pp)},                   {"virtual_stages", list_json(s.virtual_stages)},
@@ -480,7 +474,6 @@ json space_json(const model::SearchSpace& s) {
 }
 
 json evaluation_json(const sp::Evaluation& e) {
-  const auto& b = e.breakdown;
   json j = {{"index", e.candidate.index},
             {"layout", sp::layout_id(e.candidate.plan, e.candidate.num_gpus)},
             {"label", sp::layout_label(e.candidate.plan)},
@@ -501,9 +494,7 @@ json evaluation_json(const sp::Evaluation& e) {
     j["mfu"] = e.mfu;
     j["critical_stage"] = e.critical_stage;
     j["bottleneck"] = e.bottleneck;
-    j["breakdown"] = {{"compute_s", b.compute_s},       {"optimizer_s", b.optimizer_s},   {"exposed_tp_s", b.exposed_tp_s},
-                      {"exposed_cp_s", b.exposed_cp_s}, {"exposed_pp_s", b.exposed_pp_s}, {"exposed_dp_s", b.exposed_dp_s},
-                      {"bubble_s", b.bubble_s},         {"other_s", b.other_s}};
+    j["breakdown"] = sim::breakdown_json(e.breakdown);
   }
   return j;
 }
@@ -528,9 +519,7 @@ sp::Evaluation evaluation_from(const json& j, const model::Scenario& s) {
     e.mfu = j.at("mfu");
     e.critical_stage = j.at("critical_stage");
     e.bottleneck = j.at("bottleneck");
-    const auto& b = j.at("breakdown");
-    e.breakdown = {b.at("compute_s"),    b.at("optimizer_s"),  b.at("exposed_tp_s"), b.at("exposed_cp_s"),
-                   b.at("exposed_pp_s"), b.at("exposed_dp_s"), b.at("bubble_s"),     b.at("other_s")};
+    e.breakdown = sim::breakdown_from_json(j.at("breakdown"));
   }
   return e;
 }

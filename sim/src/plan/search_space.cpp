@@ -249,9 +249,7 @@ Enumeration enumerate_layouts(const model::Scenario& s, const SearchSpace& space
 
 // ----------------------------------------------------------------------------- layout names
 
-namespace {
-
-std::string order_text(const std::array<model::Axis, 4>& order) {
+std::string rank_order_text(const std::array<model::Axis, 4>& order) {
   std::string t;
   for (auto a : order) {
     if (!t.empty()) t += '-';
@@ -259,6 +257,8 @@ std::string order_text(const std::array<model::Axis, 4>& order) {
   }
   return t;
 }
+
+namespace {
 
 template <class E, std::size_t N>
 E pick(std::string_view key, std::string_view value, const std::array<E, N>& options) {
@@ -286,7 +286,7 @@ std::string layout_id(const model::PlanSpec& p, int num_gpus) {
   if (p.schedule == Schedule::llama3) t += ",n=" + std::to_string(p.round_size);
   t += ",mb=" + std::to_string(p.micro_batch) + ",dp=" + std::to_string(p.dp) +
        ",dp_mode=" + std::string(model::to_string(p.dp_sharding)) + ",recompute=" + std::string(model::to_string(p.recompute)) +
-       ",overlap=" + std::to_string(p.tp_comm_overlap ? 1 : 0) + ",order=" + order_text(p.rank_order) +
+       ",overlap=" + std::to_string(p.tp_comm_overlap ? 1 : 0) + ",order=" + rank_order_text(p.rank_order) +
        ",gpus=" + std::to_string(num_gpus) + ",batch=" + std::to_string(p.global_batch);
   return t;
 }

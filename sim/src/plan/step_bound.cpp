@@ -96,12 +96,8 @@ StepBound::Stages StepBound::stages(const model::PlanSpec& p) const {
   // Data-parallel bytes per chunk and step, as the lowering issues them (step_program.cpp).
   const double dp_s_per_byte = dp_seconds_per_byte(p);
   const bool shards = p.gradient_group() > 1;
-  int round = static_cast<int>(M);
-  if (p.schedule == model::Schedule::llama3) round = std::min(round, p.round_size);
-  if (p.schedule == model::Schedule::interleaved) round = std::min(round, p.pp);
-  const double syncs = p.grad_sync == model::GradSync::per_microbatch ? M
-                       : p.grad_sync == model::GradSync::per_round  ? std::ceil(M / std::max(1, round))
-                                                                    : 1.0;
+  // Reductions per chunk and step: the micro-batches that end a sync period, and the last one.
+  const double syncs = std::ceil(M / gradient_sync_period(p, static_cast<int>(M)));
   for (const auto& c : chunks) {
     const auto r = static_cast<std::size_t>(c.rank);
     const double L = c.layers, e = c.embedding ? 1 : 0, o = c.output ? 1 : 0;
@@ -206,13 +202,7 @@ double stream_lower_bound_s(const model::Scenario& s, const StepSimulator& simul
       chain += compute_chain(w);
     };
     add(st.step_start);
-    for (const auto& work : st.order) {
-      const auto v = static_cast<std::size_t>(work.virtual_index);
-      const bool sync = st.syncs(work.microbatch);
-      if (work.work == model::Work::forward) add(st.forward[v]);
-      else if (work.work == model::Work::backward) add((sync && st.weight_grad.empty()) ? st.backward_sync[v] : st.backward[v]);
-      else add(sync ? st.backward_sync[v] : st.weight_grad[v]);
-    }
+    for (const auto& work : st.order) add(st.program(work));
     add(st.step_end);
     for (double b : busy) best = std::max(best, b);
     // Micro-batch 0 crosses the stages before this one before it can start.

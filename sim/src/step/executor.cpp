@@ -64,14 +64,10 @@ Executor::Executor(engine::Simulation& sim, const model::Scenario& s, const Step
     for (std::size_t w = 0; w < st.order.size(); ++w) {
       const auto& work = st.order[w];
       Instance& in = r.inst[w + 1];
-      const auto v = static_cast<std::size_t>(work.virtual_index);
-      const bool sync = st.syncs(work.microbatch);
       in.microbatch = work.microbatch;
       in.vchunk = work.virtual_index;
       in.backward = work.work != model::Work::forward;
-      if (work.work == model::Work::forward) in.prog = &st.forward[v];
-      else if (work.work == model::Work::backward) in.prog = (sync && st.weight_grad.empty()) ? &st.backward_sync[v] : &st.backward[v];
-      else in.prog = sync ? &st.backward_sync[v] : &st.weight_grad[v];
+      in.prog = &st.program(work);
     }
     r.inst.back().prog = &st.step_end;
   }

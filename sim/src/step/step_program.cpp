@@ -290,6 +290,17 @@ void index_network_ops(const model::PlanSpec& p, StepPlan& plan) {
 
 }  // namespace
 
+int gradient_sync_period(const model::PlanSpec& p, int microbatches) {
+  // Per round: a chunk's round of consecutive backwards.
+  int round = microbatches;
+  if (p.schedule == model::Schedule::llama3) round = std::min(microbatches, p.round_size);
+  if (p.schedule == model::Schedule::interleaved) round = std::min(microbatches, p.pp);
+  const int period = p.grad_sync == model::GradSync::per_microbatch ? 1
+                     : p.grad_sync == model::GradSync::per_round  ? round
+                                                                  : microbatches;
+  return std::max(1, period);
+}
+
 StepPlan lower_step(const model::Scenario& s, const model::ComputeCostModel& cost) {
   StepPlan plan;
   const auto& m = s.model;
@@ -323,20 +334,13 @@ StepPlan lower_step(const model::Scenario& s, const model::ComputeCostModel& cos
     low.out_w = low.split(low.out_bwd, true);
   }
   const int microbatches = static_cast<int>(p.microbatches());
-  // Micro-batches between gradient reductions of a chunk: its round of consecutive backwards under
-  // per_round (llama3: N; interleaved: pp; otherwise the step).
-  int round = microbatches;
-  if (p.schedule == model::Schedule::llama3) round = std::min(microbatches, p.round_size);
-  if (p.schedule == model::Schedule::interleaved) round = std::min(microbatches, p.pp);
-  const int sync_period = p.grad_sync == model::GradSync::per_microbatch ? 1
-                          : p.grad_sync == model::GradSync::per_round  ? round
-                                                                       : microbatches;
+  const int sync_period = gradient_sync_period(p, microbatches);
 
   for (int r = 0; r < p.pp; ++r) {
     StageProgram st;
     st.stage = r;
     st.order = model::pipeline_order(p, r);
-    st.sync_period = std::max(1, sync_period);
+    st.sync_period = sync_period;
     st.microbatches = microbatches;
     st.chunk_index.assign(static_cast<std::size_t>(p.virtual_stages), -1);
     double stage_params = 0;

@@ -25,6 +25,25 @@ std::string_view to_string(CommGroup g) {
   return "";
 }
 
+nlohmann::json breakdown_json(const StepBreakdown& b) {
+  return {{"compute_s", b.compute_s},       {"optimizer_s", b.optimizer_s},   {"exposed_tp_s", b.exposed_tp_s},
+          {"exposed_cp_s", b.exposed_cp_s}, {"exposed_pp_s", b.exposed_pp_s}, {"exposed_dp_s", b.exposed_dp_s},
+          {"pipeline_bubble_s", b.bubble_s}, {"other_s", b.other_s}};
+}
+
+StepBreakdown breakdown_from_json(const nlohmann::json& j) {
+  StepBreakdown b;
+  b.compute_s = j.at("compute_s");
+  b.optimizer_s = j.at("optimizer_s");
+  b.exposed_tp_s = j.at("exposed_tp_s");
+  b.exposed_cp_s = j.at("exposed_cp_s");
+  b.exposed_pp_s = j.at("exposed_pp_s");
+  b.exposed_dp_s = j.at("exposed_dp_s");
+  b.bubble_s = j.at("pipeline_bubble_s");
+  b.other_s = j.at("other_s");
+  return b;
+}
+
 nlohmann::json step_report_json(const StepReport& r) {
   const auto& b = r.breakdown;
   nlohmann::json j;
@@ -37,10 +56,7 @@ nlohmann::json step_report_json(const StepReport& r) {
   j["hfu"] = r.hfu;
   j["model_flops_per_step"] = r.model_flops_per_step;
   j["hardware_flops_per_step"] = r.hardware_flops_per_step;
-  j["breakdown"] = {{"compute_s", b.compute_s},         {"optimizer_s", b.optimizer_s},
-                    {"exposed_tp_s", b.exposed_tp_s},   {"exposed_cp_s", b.exposed_cp_s},
-                    {"exposed_pp_s", b.exposed_pp_s},   {"exposed_dp_s", b.exposed_dp_s},
-                    {"pipeline_bubble_s", b.bubble_s}, {"other_s", b.other_s}};
+  j["breakdown"] = breakdown_json(b);
   j["critical_stage"] = r.critical_stage;
   j["critical_rank"] = r.critical_rank;
   j["bottleneck"] = r.bottleneck;

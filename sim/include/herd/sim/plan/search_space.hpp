@@ -69,6 +69,8 @@ void derive_plan(model::PlanSpec& p, int num_gpus);
 /// "tp=8,cp=1,pp=16,v=8,layout=llama3,schedule=llama3,n=16,mb=1,dp=128,dp_mode=fsdp,recompute=none,
 /// overlap=0,order=tp-cp-pp-dp,gpus=16384,batch=2048".
 std::string layout_id(const model::PlanSpec& p, int num_gpus);
+/// A rank order as layout ids write it: "tp-cp-pp-dp" (innermost first).
+std::string rank_order_text(const std::array<model::Axis, 4>& order);
 /// A short form for tables: "TP8 CP1 PP16 V8 DP128 mb1 llama3/fsdp".
 std::string layout_label(const model::PlanSpec& p);
 

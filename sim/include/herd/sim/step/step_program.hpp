@@ -91,7 +91,20 @@ struct StageProgram {
   int sync_period = 1;
   int microbatches = 1;
   bool syncs(int microbatch) const { return (microbatch + 1) % sync_period == 0 || microbatch + 1 == microbatches; }
+  /// The program that runs `work` (the gradient-reducing variant on a micro-batch that syncs).
+  const WorkProgram& program(const model::ScheduledWork& work) const {
+    const auto v = static_cast<std::size_t>(work.virtual_index);
+    const bool sync = syncs(work.microbatch);
+    if (work.work == model::Work::forward) return forward[v];
+    if (work.work == model::Work::backward) return (sync && weight_grad.empty()) ? backward_sync[v] : backward[v];
+    return sync ? backward_sync[v] : weight_grad[v];
+  }
 };
+
+/// Micro-batches between a chunk's gradient reductions (StageProgram::sync_period): 1 per
+/// micro-batch, the step's `microbatches` per step, or the schedule's round per round (llama3: N;
+/// interleaved: pp; other schedules: the step).
+int gradient_sync_period(const model::PlanSpec& p, int microbatches);
 
 /// The lowered step for the whole plan: one StageProgram per pipeline stage.
 struct StepPlan {

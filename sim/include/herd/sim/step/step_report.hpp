@@ -88,6 +88,10 @@ struct StepReport {
 /// naming `who`.
 void check_breakdown(const StepBreakdown& b, double step_time_s, const std::string& who);
 
+/// The breakdown as `herd simulate --json` prints it, and back.
+nlohmann::json breakdown_json(const StepBreakdown& b);
+StepBreakdown breakdown_from_json(const nlohmann::json& j);
+
 /// The JSON object `herd simulate --json` prints (schema in docs/cli.md).
 nlohmann::json step_report_json(const StepReport& report);
 
