@@ -402,16 +402,19 @@ Robustness robustness(const PlanRequest& request, const sp::SearchResult& result
 
 }  // namespace
 
-PlanResult plan(const PlanRequest& request, const sim::Control& control) {
-  const model::Scenario& s = request.scenario;
-  const std::optional<model::CalibrationProfile> profile = calibration_profile(s, request.calibration_file);
+PlanResult plan(const PlanRequest& given, const sim::Control& control) {
+  const std::optional<model::CalibrationProfile> profile = calibration_profile(given.scenario, given.calibration_file);
   const model::CalibrationProfile* calibration = profile ? &*profile : nullptr;
+  PlanRequest request = given;
+  request.scenario = with_profile(given.scenario, calibration);
+  const model::Scenario& s = request.scenario;
   std::optional<sim::StepSimulator> own;
   if (!request.simulator) own.emplace(256);
   const sim::StepSimulator& simulator = request.simulator ? *request.simulator : *own;
 
   PlanResult out;
   out.scenario = s.name;
+  out.level = compute_level(s, calibration);
   out.objective = request.objective;
   const model::SearchSpace asked = effective_space(request);
   out.space = as_input("search", [&] { return sp::complete_space(s, asked); });
@@ -542,7 +545,8 @@ json to_json(const PlanResult& r) {
             {"shard", r.search.shard},
             {"shards", r.search.shards},
             {"top", r.search.top},
-            {"counts", counts_json(r.search.counts)}};
+            {"counts", counts_json(r.search.counts)},
+            {"compute_level", to_json(r.level)}};
   json ranked = json::array();
   for (std::size_t i = 0; i < r.search.ranked.size(); ++i) {
     json e = evaluation_json(r.search.ranked[i]);
@@ -637,6 +641,10 @@ PlanResult merge(const model::Scenario& scenario, const std::vector<std::pair<st
   }
   PlanResult out;
   out.scenario = scenario.name;
+  if (first.contains("compute_level") && first["compute_level"].is_object()) {
+    const json& level = first["compute_level"];
+    out.level = {level.value("sustained", 1.0), level.value("origin", std::string())};
+  }
   out.objective = parse_objective(first.contains("objective") ? first.at("objective").get<std::string>() : std::string("throughput"));
   out.search = as_input("--merge", [&] { return sp::merge_shards(std::move(parts)); });
   // The space, as the shards searched it.

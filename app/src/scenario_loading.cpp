@@ -1,5 +1,7 @@
 #include "herd/app/scenario_loading.hpp"
 
+#include <cstdio>
+
 namespace herd::app {
 
 model::Scenario load_scenario(const std::string& file_or_name, const std::vector<std::string>& overrides) {
@@ -10,6 +12,25 @@ model::Scenario load_scenario(const std::string& file_or_name, const std::vector
 
 std::optional<model::CalibrationProfile> calibration_profile(const model::Scenario& scenario, const std::string& file) {
   return model::profile_for(scenario, file);
+}
+
+model::Scenario with_profile(const model::Scenario& scenario, const model::CalibrationProfile* profile) {
+  model::Scenario s = scenario;
+  if (profile && profile->nic_efficiency) s.cluster.nic_efficiency = *profile->nic_efficiency;
+  return s;
+}
+
+ComputeLevel compute_level(const model::Scenario& scenario, const model::CalibrationProfile* profile) {
+  if (profile && profile->sustained_fraction) return {*profile->sustained_fraction, "calibration profile " + profile->source};
+  return {scenario.cluster.gpu.efficiency.sustained, scenario.source_of("/cluster/gpu/efficiency/sustained")};
+}
+
+nlohmann::json to_json(const ComputeLevel& level) { return {{"sustained", level.sustained}, {"origin", level.origin}}; }
+
+std::string describe(const ComputeLevel& level) {
+  char value[32];
+  std::snprintf(value, sizeof value, "%.3g", level.sustained);
+  return "sustained " + std::string(value) + " of the burst efficiencies (" + level.origin + ")";
 }
 
 }  // namespace herd::app

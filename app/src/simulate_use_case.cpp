@@ -8,9 +8,10 @@
 namespace herd::app {
 
 SimulateResult simulate(const SimulateRequest& request, const sim::Control& control) {
-  const model::Scenario& s = request.scenario;
   SimulateResult result;
-  const std::optional<model::CalibrationProfile> profile = calibration_profile(s, request.calibration_file);
+  const std::optional<model::CalibrationProfile> profile = calibration_profile(request.scenario, request.calibration_file);
+  const model::Scenario s = with_profile(request.scenario, profile ? &*profile : nullptr);
+  result.level = compute_level(s, profile ? &*profile : nullptr);
   sim::StepOptions options;
   options.per_rank = request.per_rank;
   options.trace = request.trace;
@@ -28,6 +29,10 @@ SimulateResult simulate(const SimulateRequest& request, const sim::Control& cont
   return result;
 }
 
-nlohmann::json to_json(const SimulateResult& result) { return sim::step_report_json(result.report); }
+nlohmann::json to_json(const SimulateResult& result) {
+  nlohmann::json j = sim::step_report_json(result.report);
+  j["compute_level"] = to_json(result.level);
+  return j;
+}
 
 }  // namespace herd::app

@@ -27,16 +27,17 @@ run::StepTimeSource step_time_source(const model::Scenario& s, const model::Cali
                                  phase.fail(e.pointer(), e.message());
                                }
                              },
-                             profile ? "herd simulate, calibrated" : "herd simulate"});
+                             "herd simulate, " + describe(compute_level(s, profile))});
 }
 
 TrainResult train_on(const TrainRequest& request, const sim::StepSimulator& simulator, const sim::Control& control) {
   sim::check_stop(control);
-  const model::Scenario& s = request.scenario;
-  const auto profile = calibration_profile(s, request.calibration_file);
+  const auto profile = calibration_profile(request.scenario, request.calibration_file);
+  const model::Scenario s = with_profile(request.scenario, profile ? &*profile : nullptr);
   const run::RunSimulation simulation(s, step_time_source(s, profile ? &*profile : nullptr, simulator, control));
   const auto settings = run::monte_carlo_settings(s);
   TrainResult result;
+  result.level = compute_level(s, profile ? &*profile : nullptr);
   result.report = simulation.run(request.trials.value_or(settings.trials), request.seed.value_or(settings.seed), control);
   if (request.timeline)
     result.timeline = simulation.timeline(result.report.seed, 0, result.report.checkpoint_interval_s);
@@ -50,7 +51,11 @@ TrainResult train(const TrainRequest& request, const sim::Control& control) {
   return train_on(request, request.simulator ? *request.simulator : own, control);
 }
 
-nlohmann::json to_json(const TrainResult& result) { return run::run_report_json(result.report); }
+nlohmann::json to_json(const TrainResult& result) {
+  nlohmann::json j = run::run_report_json(result.report);
+  j["compute_level"] = to_json(result.level);
+  return j;
+}
 
 TrainComparison compare(const TrainRequest& a, const TrainRequest& b, const sim::Control& control) {
   const sim::StepSimulator own;

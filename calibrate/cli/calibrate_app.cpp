@@ -33,6 +33,7 @@ int run_calibrate(const std::vector<std::string>& args, std::ostream& out, std::
   add(cli::add_import_nccl_tests_command);
   add(cli::add_import_kineto_command);
   add(cli::add_fit_command);
+  add(cli::add_fit_runs_command);
   add(cli::add_self_test_command);
   add(cli::add_compare_command);
 

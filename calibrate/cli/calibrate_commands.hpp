@@ -25,6 +25,7 @@ Action add_measure_command(CLI::App& app);
 Action add_import_nccl_tests_command(CLI::App& app);
 Action add_import_kineto_command(CLI::App& app);
 Action add_fit_command(CLI::App& app);
+Action add_fit_runs_command(CLI::App& app);
 Action add_self_test_command(CLI::App& app);
 Action add_compare_command(CLI::App& app);
 

@@ -67,7 +67,8 @@ void print_text(std::ostream& out, const app::PlanResult& r) {
       << (r.search.shards > 1 ? " (shard " + std::to_string(r.search.shard) + "/" + std::to_string(r.search.shards) + ")" : "")
       << "\n  " << n(c.combinations) << " combinations: " << n(c.invalid_total()) << " invalid, " << n(c.valid)
       << " layouts; " << n(c.out_of_memory) << " out of memory (headroom " << fmt("%.0f", 100 * r.space.memory_headroom)
-      << " %), " << n(c.pruned) << " pruned by the bound, " << n(c.simulated) << " simulated\n\n";
+      << " %), " << n(c.pruned) << " pruned by the bound, " << n(c.simulated) << " simulated\n"
+      << "  compute level: " << app::describe(r.level) << "\n\n";
   const auto top = static_cast<std::size_t>(r.search.top);
   if (r.search.ranked.empty()) {
     out << "No layout fits in memory. The closest (memory needed over the "

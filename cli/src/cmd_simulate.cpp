@@ -20,18 +20,19 @@ struct SimulateCommand {
   CalibrationOption calibration;
 };
 
-void print_text(std::ostream& out, const model::Scenario& s, const sim::StepReport& r) {
+void print_text(std::ostream& out, const model::Scenario& s, const sim::StepReport& r, const app::ComputeLevel& level) {
   using model::format_time;
   const auto& p = s.plan;
   char line[256];
   out << s.name << "\n  from " << s.source << "\n";
   const bool overlap = p.tp_comm_overlap && p.sequence_parallel && p.tp > 1;
-  std::snprintf(line, sizeof line, "  TP %d%s · CP %d · PP %d (V %d, %s) · DP %d (%s) · %lld micro-batches of %d · %d GPUs\n\n",
+  std::snprintf(line, sizeof line, "  TP %d%s · CP %d · PP %d (V %d, %s) · DP %d (%s) · %lld micro-batches of %d · %d GPUs\n",
                 p.tp, overlap ? " (overlapped)" : "", p.cp, p.pp, p.virtual_stages,
                 std::string(model::to_string(p.schedule)).c_str(), p.dp,
                 std::string(model::to_string(p.dp_sharding)).c_str(), static_cast<long long>(p.microbatches()),
                 p.micro_batch, p.gpus());
   out << line;
+  out << "  compute level: " << app::describe(level) << "\n\n";
   std::snprintf(line, sizeof line,
                 "Step time      %s\nTokens/s       %s\nTFLOP/s/GPU    %.1f (model)\nMFU            %.1f%%\nHFU            %.1f%%\n",
                 format_time(r.step_time_s).c_str(), model::format_count(r.tokens_per_s).c_str(), r.tflops_per_gpu,
@@ -74,7 +75,7 @@ Action add_simulate_command(CLI::App& app) {
     if (!result.calibration_warning.empty()) io.err << "herd: warning: " << result.calibration_warning << "\n";
     if (request.trace) model::write_file_atomically(state->trace, sim::chrome_trace_json(result.report));
     if (state->json) io.out << app::to_json(result).dump(2) << "\n";
-    else print_text(io.out, request.scenario, result.report);
+    else print_text(io.out, request.scenario, result.report, result.level);
     return kExitOk;
   };
 }

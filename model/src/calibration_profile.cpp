@@ -190,6 +190,13 @@ CalibrationProfile calibration_profile_from_json(const json& doc) {
   expect_object(collectives, "/collectives");
   if (collectives.is_object())
     for (const auto& [name, fit] : collectives.items()) read_collective(name, fit, p);
+  const json& network = member(doc, "network");
+  expect_object(network, "/network");
+  if (network.is_object()) {
+    read_optional(network, "nic_efficiency", p.nic_efficiency, "/network");
+    if (p.nic_efficiency && *p.nic_efficiency > 1)
+      throw ValueError("/network/nic_efficiency", "expected a fraction of at most 1, got " + std::to_string(*p.nic_efficiency));
+  }
   const json& report = member(doc, "report");
   expect_object(report, "/report");
   if (report.is_object()) p.report = report;
@@ -247,6 +254,7 @@ json to_json(const CalibrationProfile& p) {
                          {"rms_log_residual", f.rms_log_residual}, {"points", points}};
   }
   doc["collectives"] = collectives;
+  if (p.nic_efficiency) doc["network"] = {{"nic_efficiency", *p.nic_efficiency}};
   if (!p.report.empty()) doc["report"] = p.report;
   return doc;
 }

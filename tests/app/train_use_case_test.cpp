@@ -35,7 +35,7 @@ TEST_CASE("train gives the figures herd train --json prints", "[app][train]") {
   CHECK(r.report.elapsed_s.mean / 86400 == Approx(golden["time_to_train_days"]["mean"].get<double>()).epsilon(1e-6));
   REQUIRE(r.report.phases.size() == 1);
   CHECK(r.report.phases[0].step_time_s == Approx(golden["phase_step_time_s"][0].get<double>()).epsilon(1e-6));
-  CHECK(r.report.step_time_source == "herd simulate");
+  CHECK(r.report.step_time_source == "herd simulate, " + app::describe(r.level));
   CHECK_FALSE(r.timeline);
 }
 

@@ -28,7 +28,8 @@ TEST_CASE("herd train --json has the documented keys", "[cli][train]") {
   CHECK(j["optimal_checkpoint_interval_s"].get<double>() > 0);
   CHECK(j["young_interval_s"].get<double>() > 0);
   CHECK(j["phases"].size() == 3);
-  CHECK(j["step_time_source"] == "herd simulate");
+  CHECK_THAT(j["step_time_source"].get<std::string>(), Catch::StartsWith("herd simulate, sustained "));
+  CHECK_THAT(j["compute_level"]["origin"].get<std::string>(), Catch::StartsWith("preset "));
   CHECK(j["trials"] == 16);
 }
 

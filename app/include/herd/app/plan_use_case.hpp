@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "herd/app/scenario_loading.hpp"
 #include "herd/model/scenario.hpp"
 #include "herd/model/search.hpp"
 #include "herd/sim/control.hpp"
@@ -92,6 +93,7 @@ struct PlanResult {
   std::vector<RunEstimate> runs;     ///< when the objective or the GPU counts call for runs; best first
   std::optional<Robustness> robustness;
   std::optional<Explanation> explanation;
+  ComputeLevel level;                ///< the compute level every simulation used, and where it came from
 };
 
 /// The search, the objective's ranking, robustness and the explanation. Progress and stop through

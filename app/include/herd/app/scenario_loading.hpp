@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "herd/model/calibration_profile.hpp"
 #include "herd/model/scenario.hpp"
 
@@ -21,5 +23,24 @@ model::Scenario load_scenario(const std::string& file_or_name, const std::vector
 /// none. Throws model::InputError (model::profile_for).
 std::optional<model::CalibrationProfile> calibration_profile(const model::Scenario& scenario,
                                                              const std::string& file = {});
+
+/// `scenario` with what a calibration profile fixes outside the compute cost model: the NIC
+/// efficiency (model::CalibrationProfile::nic_efficiency). Unchanged without a profile.
+model::Scenario with_profile(const model::Scenario& scenario, const model::CalibrationProfile* profile);
+
+/// The compute level a prediction uses: the fraction of the burst GEMM and attention efficiencies
+/// the GPUs keep over a long run (`cluster.gpu.efficiency.sustained`, or a profile's
+/// sustained_fraction), and where that value comes from.
+struct ComputeLevel {
+  double sustained = 1;
+  /// "calibration profile <file>", "preset <GPU>" (the GPU preset's default), "--set <key>=<value>",
+  /// or the scenario that states it.
+  std::string origin;
+};
+ComputeLevel compute_level(const model::Scenario& scenario, const model::CalibrationProfile* profile);
+/// {"sustained": ..., "origin": ...}
+nlohmann::json to_json(const ComputeLevel& level);
+/// "sustained 0.80 of the burst efficiencies (preset H100 SXM5 80GB)"
+std::string describe(const ComputeLevel& level);
 
 }  // namespace herd::app

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "herd/app/scenario_loading.hpp"
 #include "herd/model/scenario.hpp"
 #include "herd/sim/control.hpp"
 #include "herd/sim/step/step_report.hpp"
@@ -25,6 +26,7 @@ struct SimulateRequest {
 struct SimulateResult {
   sim::StepReport report;
   std::string calibration_warning;  ///< the profile was measured on another GPU; "" when not
+  ComputeLevel level;               ///< the compute level the step used, and where it came from
 };
 
 /// Reports the step's progress to `control`. Throws model::InputError for an unreadable calibration

@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "herd/app/scenario_loading.hpp"
 #include "herd/model/scenario.hpp"
 #include "herd/sim/control.hpp"
 #include "herd/sim/run/run_simulation.hpp"
@@ -31,6 +32,7 @@ struct TrainResult {
   sim::run::RunReport report;
   /// Trial 0 at the interval the report used (sim::run::timeline_chrome_json); when asked.
   std::optional<sim::run::RunTimeline> timeline;
+  ComputeLevel level;  ///< the compute level the step simulations used, and where it came from
 };
 
 /// Each phase's step time is the scenario's given one (run.step_time, sim::run::prefer_given_step_time),

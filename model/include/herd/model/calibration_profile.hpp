@@ -86,6 +86,9 @@ struct CalibrationProfile {
   std::vector<AttentionPoint> attention_points;
   std::map<std::string, ElementwiseFit> elementwise;  ///< by elementwise_class()
   std::map<std::string, CollectiveFit> collectives;   ///< "all_reduce/intra_node", "all_gather/inter_node", ...
+  /// Fraction of the NIC line rate the scale-out network carries (replaces `cluster.nic.efficiency`;
+  /// fitted from training runs by herd-calibrate fit-runs when the runs can tell it apart). At most 1.
+  std::optional<double> nic_efficiency;
   /// Free-form sections written by herd-calibrate and passed through: "fit" (residual summary
   /// per op class), "validation" (measured vs predicted whole-layer times), "sources".
   nlohmann::json report = nlohmann::json::object();
