@@ -104,8 +104,9 @@ TEST_CASE("per-round reduction keeps full-size gradients only for the chunks in 
   // the BF16 gradients of the layer being produced, 2 x 4 x chunk + 2 x layer, on top of the
   // per-micro-batch reading's NCCL buffers.
   std::vector<Override> o{parse_override("plan.grad_sync=per_round")};
+  std::vector<Override> m{parse_override("plan.grad_sync=per_microbatch")};
   const Scenario round = default_scenario(o);
-  const Scenario micro = default_scenario();
+  const Scenario micro = default_scenario(m);
   const auto a = analyse_memory(round).stages[1], b = analyse_memory(micro).stages[1];
   const double layer = a.parameters / 8, shards = 128;  // stage 1: 8 one-layer chunks
   CHECK(a.gradients == Approx(4 * a.parameters / shards));
