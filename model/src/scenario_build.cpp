@@ -109,7 +109,10 @@ ClusterSpec read_cluster(const ParamReader& r) {
   t.switch_radix = as_int(r.integer("/cluster/topology/switch_radix"), "/cluster/topology/switch_radix");
   t.switch_latency_s = r.number("/cluster/topology/switch_latency");
   t.ecmp_flows = as_int(r.integer("/cluster/topology/ecmp_flows"), "/cluster/topology/ecmp_flows");
-  t.ecmp_spread = r.string("/cluster/topology/ecmp_hash") == "spread";
+  t.ecmp_hash = pick(r, "/cluster/topology/ecmp_hash",
+                     std::array{std::pair{std::string_view("spread"), EcmpHash::spread},
+                                std::pair{std::string_view("hash"), EcmpHash::hash},
+                                std::pair{std::string_view("adaptive"), EcmpHash::adaptive}});
   c.collectives = read_collectives(r);
   const auto degraded = r.raw("/whatif/degraded_nics");
   const int nics = c.num_nodes() * c.nics_per_node;
