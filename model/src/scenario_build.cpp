@@ -203,6 +203,9 @@ PlanSpec read_plan(const ParamReader& r, const TransformerSpec& m, const Cluster
   p.sequence_parallel = r.has("/plan/sequence_parallel") ? r.boolean("/plan/sequence_parallel") : p.tp > 1;
   p.tp_comm_overlap = r.boolean("/plan/tp_comm_overlap");
   p.pp_blocking_send = r.string("/plan/pp_send") == "blocking";
+  p.overlap_grad_reduce = r.boolean("/plan/overlap_grad_reduce");
+  p.overlap_param_gather =
+      r.has("/plan/overlap_param_gather") ? r.boolean("/plan/overlap_param_gather") : p.overlap_grad_reduce;
   p.micro_batch = as_int(r.integer("/plan/micro_batch"), "/plan/micro_batch");
   if (r.has("/plan/global_batch")) {
     p.global_batch = r.integer("/plan/global_batch");
