@@ -47,7 +47,8 @@ nlohmann::json to_json(const ModelReport& r) {
                {"micro_batch", p.micro_batch}, {"microbatches", p.microbatches()}, {"global_batch", p.global_batch},
                {"recompute", to_string(p.recompute)}, {"schedule", to_string(p.schedule)},
                {"sequence_parallel", p.sequence_parallel}, {"tp_comm_overlap", p.tp_comm_overlap},
-               {"pp_send", p.pp_blocking_send ? "blocking" : "async"}};
+               {"pp_send", p.pp_blocking_send ? "blocking" : "async"},
+               {"overlap_grad_reduce", p.overlap_grad_reduce}, {"overlap_param_gather", p.overlap_param_gather}};
   json stages = json::array();
   for (const auto& st : mem.stages) {
     stages.push_back({{"stage", st.stage}, {"layers", st.layers}, {"embedding", st.embedding}, {"output", st.output},

@@ -100,6 +100,14 @@ void validate_plan(const PlanSpec& p, const TransformerSpec& m, const ClusterSpe
   if (p.tp_comm_overlap && p.tp > 1 && !p.sequence_parallel)
     reject("/plan/tp_comm_overlap", "overlapping TP communication with GEMMs needs sequence parallelism "
                                     "(plan.sequence_parallel), as Transformer Engine's userbuffers do");
+  // Megatron-LM asserts the same (megatron/training/arguments.py: "Must use --overlap-param-gather
+  // with --overlap-grad-reduce").
+  if (p.dp_sharding == DpSharding::zero1 && p.overlap_param_gather && !p.overlap_grad_reduce)
+    reject("/plan/overlap_param_gather", "overlapping the parameter all-gather needs overlap_grad_reduce, as in "
+                                         "Megatron-LM");
+  if (!p.overlap_grad_reduce && p.grad_sync != GradSync::per_step)
+    reject("/plan/overlap_grad_reduce", "false reduces gradients once, after the step's last backward; it needs "
+                                        "grad_sync per_step, not " + std::string(to_string(p.grad_sync)));
   if (p.sequence_parallel && (m.seq_len / p.cp) % p.tp != 0)
     reject("/plan/sequence_parallel", "sequence " + str(m.seq_len) + " / cp " + str(p.cp) +
                                           " is not divisible by tp " + str(p.tp));

@@ -109,7 +109,10 @@ ClusterSpec read_cluster(const ParamReader& r) {
   t.switch_radix = as_int(r.integer("/cluster/topology/switch_radix"), "/cluster/topology/switch_radix");
   t.switch_latency_s = r.number("/cluster/topology/switch_latency");
   t.ecmp_flows = as_int(r.integer("/cluster/topology/ecmp_flows"), "/cluster/topology/ecmp_flows");
-  t.ecmp_spread = r.string("/cluster/topology/ecmp_hash") == "spread";
+  t.ecmp_hash = pick(r, "/cluster/topology/ecmp_hash",
+                     std::array{std::pair{std::string_view("spread"), EcmpHash::spread},
+                                std::pair{std::string_view("hash"), EcmpHash::hash},
+                                std::pair{std::string_view("adaptive"), EcmpHash::adaptive}});
   c.collectives = read_collectives(r);
   const auto degraded = r.raw("/whatif/degraded_nics");
   const int nics = c.num_nodes() * c.nics_per_node;
@@ -200,6 +203,9 @@ PlanSpec read_plan(const ParamReader& r, const TransformerSpec& m, const Cluster
   p.sequence_parallel = r.has("/plan/sequence_parallel") ? r.boolean("/plan/sequence_parallel") : p.tp > 1;
   p.tp_comm_overlap = r.boolean("/plan/tp_comm_overlap");
   p.pp_blocking_send = r.string("/plan/pp_send") == "blocking";
+  p.overlap_grad_reduce = r.boolean("/plan/overlap_grad_reduce");
+  p.overlap_param_gather =
+      r.has("/plan/overlap_param_gather") ? r.boolean("/plan/overlap_param_gather") : p.overlap_grad_reduce;
   p.micro_batch = as_int(r.integer("/plan/micro_batch"), "/plan/micro_batch");
   if (r.has("/plan/global_batch")) {
     p.global_batch = r.integer("/plan/global_batch");

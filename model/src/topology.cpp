@@ -42,6 +42,15 @@ std::string_view to_string(TopologyFamily family) {
   return "?";
 }
 
+std::string_view to_string(EcmpHash hash) {
+  switch (hash) {
+    case EcmpHash::spread: return "spread";
+    case EcmpHash::hash: return "hash";
+    case EcmpHash::adaptive: return "adaptive";
+  }
+  return "?";
+}
+
 Topology::Topology(const ClusterSpec& c) {
   const TopologySpec& t = c.topology;
   if (c.num_gpus < 1) throw ValueError("/cluster/num_gpus", "must be at least 1");
@@ -54,7 +63,7 @@ Topology::Topology(const ClusterSpec& c) {
   nodes_ = c.num_nodes();
   nics_per_node_ = c.nics_per_node;
   ecmp_flows_ = t.ecmp_flows;
-  ecmp_spread_ = t.ecmp_spread;
+  ecmp_hash_ = t.ecmp_hash;
   nvls_ = c.nvls && c.nvswitch;
   nvswitch_ = c.nvswitch;
   const int nics = num_nics();
@@ -128,7 +137,8 @@ void Topology::build(const ClusterSpec& c, const Shape& s) {
   rails_ = s.rails;
   nodes_per_leaf_group_ = s.nodes_per_group;
   nics_per_fat_leaf_ = s.nics_per_fat_leaf;
-  bundles_uniform_ = planes_ <= 1 || (ecmp_spread_ && ecmp_flows_ % planes_ == 0);
+  bundles_uniform_ = planes_ <= 1 || ecmp_hash_ == EcmpHash::adaptive ||
+                     (ecmp_hash_ == EcmpHash::spread && ecmp_flows_ % planes_ == 0);
   const int nics = num_nics();
   const bool core = pods_ > 1 && planes_ > 0;
 

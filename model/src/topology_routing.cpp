@@ -30,7 +30,9 @@ void require_gpu(int gpu, int gpus) {
 int Topology::plane(int src_nic, int dst_nic, int flow) const {
   const std::uint64_t pair = mix((static_cast<std::uint64_t>(src_nic) << 32) | static_cast<std::uint32_t>(dst_nic));
   const auto planes = static_cast<std::uint64_t>(planes_);
-  if (ecmp_spread_) return static_cast<int>((pair + static_cast<std::uint64_t>(flow)) % planes);
+  // Adaptive: route() spreads the bytes over every plane; a single flow's path takes the plane a
+  // spread would give it.
+  if (ecmp_hash_ != EcmpHash::hash) return static_cast<int>((pair + static_cast<std::uint64_t>(flow)) % planes);
   return static_cast<int>(mix(pair ^ (static_cast<std::uint64_t>(flow) * 0xD6E8'FEB8'6659'FD93ull)) % planes);
 }
 
@@ -88,9 +90,15 @@ void Topology::route(int src_gpu, int dst_gpu, std::vector<LinkShare>& out) cons
   }
   // Flows share the links below the leaves and differ in their plane: count flows per plane.
   const int src_nic = nic_of(src_gpu), dst_nic = nic_of(dst_gpu);
+  // Adaptive routing: each switch sends packets to its least-loaded equal-cost uplink, which in
+  // the fluid limit puts the same share of every transfer on every plane.
+  const bool adaptive = ecmp_hash_ == EcmpHash::adaptive;
+  const int flows = adaptive ? planes_ : ecmp_flows_;
   thread_local std::vector<int> flows_on;  // per plane; kept to spare an allocation per route
   flows_on.assign(static_cast<std::size_t>(planes_), 0);
-  for (int f = 0; f < ecmp_flows_; ++f) ++flows_on[static_cast<std::size_t>(plane(src_nic, dst_nic, f))];
+  if (adaptive) std::fill(flows_on.begin(), flows_on.end(), 1);
+  else
+    for (int f = 0; f < ecmp_flows_; ++f) ++flows_on[static_cast<std::size_t>(plane(src_nic, dst_nic, f))];
   const auto s = static_cast<std::size_t>(src_gpu), d = static_cast<std::size_t>(dst_gpu);
   out.push_back(LinkShare{gpu_to_nic_[s], 1.0});
   out.push_back(LinkShare{nic_up_[static_cast<std::size_t>(src_nic)], 1.0});
@@ -98,7 +106,7 @@ void Topology::route(int src_gpu, int dst_gpu, std::vector<LinkShare>& out) cons
   for (int k = 0; k < planes_; ++k) {
     const int n = flows_on[static_cast<std::size_t>(k)];
     if (n == 0) continue;
-    const double share = static_cast<double>(n) / ecmp_flows_;
+    const double share = static_cast<double>(n) / flows;
     out.push_back(LinkShare{leaf_up_[static_cast<std::size_t>(la * planes_ + k)], share});
     if (pa != pb) {
       out.push_back(LinkShare{spine_up_[static_cast<std::size_t>(pa * planes_ + k)], share});

@@ -121,7 +121,7 @@ TEST_CASE("struct member defaults equal the declared defaults of their keys", "[
     CHECK(d.integer("cluster.topology.switch_radix") == t.switch_radix);
     CHECK(d.number("cluster.topology.switch_latency") == t.switch_latency_s);
     CHECK(d.integer("cluster.topology.ecmp_flows") == t.ecmp_flows);
-    CHECK((d.string("cluster.topology.ecmp_hash") == "spread") == t.ecmp_spread);
+    CHECK(d.string("cluster.topology.ecmp_hash") == to_string(t.ecmp_hash));
 
     const CollectiveSpec& k = c.collectives;
     CHECK(d.string("cluster.collectives.algorithm") == to_string(k.algorithm));
@@ -157,6 +157,7 @@ TEST_CASE("struct member defaults equal the declared defaults of their keys", "[
     CHECK(d.string("plan.schedule") == to_string(p.schedule));
     CHECK(d.string("plan.layer_layout") == to_string(p.layer_layout));
     CHECK(d.string("plan.pp_send") == (p.pp_blocking_send ? "blocking" : "async"));
+    CHECK(d.boolean("plan.overlap_grad_reduce") == p.overlap_grad_reduce);
     CHECK(d.boolean("plan.flash_attention") == p.flash_attention);
     CHECK(d.string("plan.cp_algorithm") == to_string(p.cp_algorithm));
     std::vector<std::string> order;
@@ -186,6 +187,7 @@ TEST_CASE("keys the table leaves null derive the plan's member defaults on one G
   CHECK(s.plan.grad_sync == p.grad_sync);
   CHECK(s.plan.sequence_parallel == p.sequence_parallel);
   CHECK(s.plan.round_size == p.round_size);
+  CHECK(s.plan.overlap_param_gather == p.overlap_param_gather);
   const ClusterSpec c;
   CHECK(s.cluster.nic_bandwidth == c.nic_bandwidth);
   CHECK(s.cluster.nic_efficiency == c.nic_efficiency);

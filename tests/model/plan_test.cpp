@@ -54,3 +54,14 @@ TEST_CASE("context parallelism needs load-balanced chunks; fp8 is declared only"
   CHECK(reject({"plan.precision=fp8"}) == "/plan/precision: fp8 is declared but not modelled yet; use bf16");
   CHECK(reject({"plan.rank_order=[\"tp\",\"tp\",\"pp\",\"dp\"]"}) == "/plan/rank_order/1: \"tp\" appears twice");
 }
+
+TEST_CASE("data-parallel overlap: the parameter all-gather needs the reduction overlapped", "[plan]") {
+  CHECK(reject({"plan.dp_sharding=zero1", "plan.grad_sync=per_step", "plan.overlap_grad_reduce=false",
+                "plan.overlap_param_gather=true"}) ==
+        "/plan/overlap_param_gather: overlapping the parameter all-gather needs overlap_grad_reduce, as in Megatron-LM");
+  // Left out, overlap_param_gather follows overlap_grad_reduce.
+  CHECK(reject({"plan.dp_sharding=zero1", "plan.grad_sync=per_step", "plan.overlap_grad_reduce=false"}) == "accepted");
+  CHECK(reject({"plan.dp_sharding=fsdp", "plan.grad_sync=per_microbatch", "plan.overlap_grad_reduce=false"}) ==
+        "/plan/overlap_grad_reduce: false reduces gradients once, after the step's last backward; it needs grad_sync "
+        "per_step, not per_microbatch");
+}

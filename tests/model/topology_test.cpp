@@ -105,7 +105,7 @@ TEST_CASE("a transfer split over 16 flows spreads evenly over the 16 uplinks", "
   CHECK(t.bundles_are_uniform());
 
   ClusterSpec hashed = llama3_cluster(16384);
-  hashed.topology.ecmp_spread = false;  // each flow hashed on its own: collisions may stack flows
+  hashed.topology.ecmp_hash = EcmpHash::hash;  // each flow hashed on its own: collisions may stack flows
   const Topology h(hashed);
   CHECK_FALSE(h.bundles_are_uniform());
   shares.clear();
@@ -120,6 +120,26 @@ TEST_CASE("a transfer split over 16 flows spreads evenly over the 16 uplinks", "
   h.route(0, 3072 + 16, again);
   REQUIRE(again.size() == shares.size());
   for (std::size_t i = 0; i < again.size(); ++i) CHECK(again[i].link == shares[i].link);
+}
+
+TEST_CASE("adaptive routing spreads every transfer evenly over all equal-cost uplinks", "[topology][ecmp]") {
+  // Whatever ecmp_flows says, each of the 16 planes carries 1/16 of the transfer.
+  ClusterSpec c = llama3_cluster(16384);
+  c.topology.ecmp_hash = EcmpHash::adaptive;
+  c.topology.ecmp_flows = 1;
+  const Topology t(c);
+  CHECK(t.bundles_are_uniform());
+  std::vector<LinkShare> shares;
+  t.route(0, 3072 + 16, shares);
+  int uplinks = 0;
+  for (const auto& s : shares)
+    if (t.link(s.link).kind == LinkKind::leaf_up) {
+      ++uplinks;
+      CHECK(s.fraction == Approx(1.0 / 16));
+    }
+  CHECK(uplinks == 16);
+  CHECK(sum_fractions(shares, t, LinkKind::spine_up) == Approx(1.0));
+  CHECK(to_string(EcmpHash::adaptive) == "adaptive");
 }
 
 TEST_CASE("rail-optimised SuperPOD: same rail stays on its leaf, other rails cross a spine", "[topology]") {

@@ -66,7 +66,7 @@ bool same_network(const model::ClusterSpec& a, const model::ClusterSpec& b) {
   auto topology = [](const model::TopologySpec& t) {
     return std::tie(t.family, t.nodes_per_rack, t.racks_per_pod, t.pod_oversubscription, t.aggregation_oversubscription,
                     t.nodes_per_unit, t.leaf_oversubscription, t.spine_oversubscription, t.switch_radix,
-                    t.switch_latency_s, t.ecmp_flows, t.ecmp_spread);
+                    t.switch_latency_s, t.ecmp_flows, t.ecmp_hash);
   };
   auto collectives = [](const model::CollectiveSpec& k) {
     return std::tie(k.algorithm, k.protocol, k.channels, k.max_channels, k.nvls_channels, k.nvls_efficiency,

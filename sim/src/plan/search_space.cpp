@@ -94,6 +94,9 @@ void derive_plan(model::PlanSpec& p, int num_gpus) {
   p.dp = tcp > 0 ? static_cast<int>(num_gpus / tcp) : 0;
   p.sequence_parallel = p.tp > 1;
   p.grad_sync = p.shards_gradients() ? model::GradSync::per_microbatch : model::GradSync::per_step;
+  // Reducing after the whole backward needs per-step accumulation; FSDP always overlaps.
+  if (p.grad_sync != model::GradSync::per_step) p.overlap_grad_reduce = true;
+  if (!p.overlap_grad_reduce) p.overlap_param_gather = false;
   if (p.round_size <= 0 || p.schedule != Schedule::llama3) p.round_size = p.pp;
   if (!p.sequence_parallel) p.tp_comm_overlap = false;
 }
@@ -376,6 +379,8 @@ nlohmann::json layout_overrides(const model::PlanSpec& p, int num_gpus) {
           {"plan.recompute", std::string(model::to_string(p.recompute))},
           {"plan.sequence_parallel", p.sequence_parallel},
           {"plan.tp_comm_overlap", p.tp_comm_overlap},
+          {"plan.overlap_grad_reduce", p.overlap_grad_reduce},
+          {"plan.overlap_param_gather", p.overlap_param_gather},
           {"plan.rank_order", order}};
 }
 

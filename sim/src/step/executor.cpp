@@ -147,13 +147,14 @@ int Executor::pending_dep(RankState& r, OpRef ref) {
 
 // The driver: issue ops of the current program until one must wait.
 void Executor::drive(RankState& r) {
+  if (r.ended) return wait_tail(r);
   while (!r.ended) {
     Instance& in = r.inst[static_cast<std::size_t>(r.cur)];
     if (r.next_op == static_cast<int>(in.prog->ops.size())) {
       if (r.cur + 1 == static_cast<int>(r.inst.size())) {
         r.ended = true;
         maybe_finish(r);
-        return;
+        return wait_tail(r);
       }
       open(r, r.cur + 1);
       continue;
@@ -204,6 +205,12 @@ void Executor::drive(RankState& r) {
         continue;
     }
   }
+}
+
+// Every op issued, the compute stream idle, communication still under way (ZeRO-1's blocking
+// parameter all-gather after the optimizer): the step waits for it.
+void Executor::wait_tail(RankState& r) {
+  if (r.finish < 0 && !r.computing && !streams_idle(r)) block(r, busiest_wait(r));
 }
 
 bool Executor::streams_idle(const RankState& r) const {

@@ -117,6 +117,7 @@ class Executor {
   bool dep_done(RankState& r, OpRef ref);
   int pending_dep(RankState& r, OpRef ref);
   void drive(RankState& r);
+  void wait_tail(RankState& r);
   bool streams_idle(const RankState& r) const;
   Wait busiest_wait(const RankState& r) const;
   void block(RankState& r, Wait why);

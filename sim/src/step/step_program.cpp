@@ -122,13 +122,17 @@ struct Lowering {
 
   // Appends the parts in order. ZeRO-3 gathers each part's parameters one part ahead (issued
   // before the previous part runs, so the gather overlaps it); the part's first op waits for it.
-  void emit(WorkProgram& w, const std::vector<Part>& parts, bool gather, bool reduce) {
+  // `waits`, when given, names for each part an op of the step's start that the part waits for
+  // (-1: none): ZeRO-1's overlapped parameter all-gather.
+  void emit(WorkProgram& w, const std::vector<Part>& parts, bool gather, bool reduce,
+            const std::vector<int>* waits = nullptr) {
     int next_gather = -1;
     int part_end = -1;  // last op of the previous part (before any gather or reduction after it)
     for (std::size_t i = 0; i < parts.size(); ++i) {
       int gathered = next_gather;
       if (gather && i == 0) gathered = gather_params(w, parts[i].parameters);
       if (gather && i + 1 < parts.size()) next_gather = gather_params(w, parts[i + 1].parameters);
+      if (waits && (*waits)[i] >= 0) wait_start(w, (*waits)[i], parts[i].layer);
       const int first = static_cast<int>(w.ops.size());
       append(w, *parts[i].t, parts[i].layer);
       if (first == static_cast<int>(w.ops.size())) continue;
@@ -180,22 +184,33 @@ struct Lowering {
     }
   }
 
-  WorkProgram forward(const model::Chunk& c, int start_gather) {
-    WorkProgram w;
-    const int chunks = static_cast<int>(plan.chunks.size());
-    if (c.index > 0) recv(w, c.index - 1);
-    if (start_gather >= 0) {
-      StepOp wait;
-      wait.op = describe("wait_parameters", model::OpKind::collective);
-      wait.kind = StepOpKind::wait_start;
-      wait.dep = start_gather;
-      w.ops.push_back(wait);
-    }
+  // Waits until op `start_op` of the step's start has finished (parameters gathered there).
+  void wait_start(WorkProgram& w, int start_op, int layer = -1) {
+    StepOp wait;
+    wait.op = describe("wait_parameters", model::OpKind::collective);
+    wait.kind = StepOpKind::wait_start;
+    wait.dep = start_op;
+    wait.layer = layer;
+    w.ops.push_back(wait);
+  }
+
+  // The parts of a chunk's forward, in order.
+  std::vector<Part> forward_parts(const model::Chunk& c) const {
     std::vector<Part> parts;
     if (c.embedding) parts.push_back({&emb_fwd, params.embedding});
     for (int l = 0; l < c.layers; ++l) parts.push_back({&layer_fwd, params.layer, c.first_layer + l});
     if (c.output) parts.push_back({&out_fwd, params.output});
-    emit(w, parts, sharded_params(), false);
+    return parts;
+  }
+
+  // `start_gather`: the op of the step's start gathering the whole chunk (FSDP), or -1;
+  // `part_gathers`: per part, the op gathering that part's parameters (ZeRO-1 overlapped), or empty.
+  WorkProgram forward(const model::Chunk& c, int start_gather, const std::vector<int>& part_gathers) {
+    WorkProgram w;
+    const int chunks = static_cast<int>(plan.chunks.size());
+    if (c.index > 0) recv(w, c.index - 1);
+    if (start_gather >= 0) wait_start(w, start_gather);
+    emit(w, forward_parts(c), sharded_params(), false, part_gathers.empty() ? nullptr : &part_gathers);
     if (c.index + 1 < chunks) send(w, c.index + 1);
     return w;
   }
@@ -345,12 +360,14 @@ StepPlan lower_step(const model::Scenario& s, const model::ComputeCostModel& cos
     st.chunk_index.assign(static_cast<std::size_t>(p.virtual_stages), -1);
     double stage_params = 0;
     std::vector<int> start_gather(static_cast<std::size_t>(p.virtual_stages), -1);
+    std::vector<double> chunk_params_of(static_cast<std::size_t>(p.virtual_stages), 0.0);
     for (const auto& c : plan.chunks) {
       if (c.rank != r) continue;
       st.chunk_index[static_cast<std::size_t>(c.virtual_index)] = c.index;
       const double chunk_params = c.layers * low.params.layer + (c.embedding ? low.params.embedding : 0) +
                                   (c.output ? low.params.output : 0);
       stage_params += chunk_params;
+      chunk_params_of[static_cast<std::size_t>(c.virtual_index)] = chunk_params;
       // FSDP as Llama 3 runs it: each chunk's parameters are gathered once, at the start of the
       // step, and kept until the optimizer step.
       if (p.dp_sharding == model::DpSharding::fsdp && low.shards > 1) {
@@ -360,38 +377,71 @@ StepPlan lower_step(const model::Scenario& s, const model::ComputeCostModel& cos
         start_gather[static_cast<std::size_t>(c.virtual_index)] = low.last(st.step_start);
       }
     }
+    // ZeRO-1 with overlap_param_gather (Megatron-LM's distributed optimizer): the parameters the
+    // last step updated are all-gathered part by part, in forward order, from the start of the
+    // step; each part's forward waits for its own gather, so it hides behind the parts before it.
+    // Megatron-LM (core_r0.9.0, param_and_grad_buffer.py finish_param_sync) dispatches bucket
+    // i + 1 when the forward reaches bucket i; the gathers share one stream, so they still run
+    // back to back. A part (layer, embedding, output) stands for a bucket.
+    const bool zero1 = p.dp_sharding == model::DpSharding::zero1 && low.shards > 1;
+    std::vector<std::vector<int>> part_gathers(static_cast<std::size_t>(p.virtual_stages));
+    if (zero1 && p.overlap_param_gather)
+      for (int v = 0; v < p.virtual_stages; ++v) {
+        const model::Chunk& c = plan.chunks[static_cast<std::size_t>(st.chunk_index[static_cast<std::size_t>(v)])];
+        for (const Part& part : low.forward_parts(c)) {
+          auto& gathers = part_gathers[static_cast<std::size_t>(v)];
+          if (part.parameters <= 0) {
+            gathers.push_back(-1);
+            continue;
+          }
+          const double bytes = 2.0 * part.parameters;
+          low.collective(st.step_start,
+                         low.describe("dp_all_gather_params", model::OpKind::collective, bytes, Collective::all_gather),
+                         CommGroup::dp_cp, bytes, -1);
+          st.step_start.ops.back().layer = part.layer;
+          gathers.push_back(low.last(st.step_start));
+        }
+      }
+    // Without overlap_grad_reduce no backward reduces: the step's end does (below).
+    const bool reduce_in_backward = p.overlap_grad_reduce;
     for (int v = 0; v < p.virtual_stages; ++v) {
-      const model::Chunk& c = plan.chunks[static_cast<std::size_t>(st.chunk_index[static_cast<std::size_t>(v)])];
-      st.forward.push_back(low.forward(c, start_gather[static_cast<std::size_t>(v)]));
+      const auto vi = static_cast<std::size_t>(v);
+      const model::Chunk& c = plan.chunks[static_cast<std::size_t>(st.chunk_index[vi])];
+      st.forward.push_back(low.forward(c, start_gather[vi], part_gathers[vi]));
       using Half = Lowering::Half;
       if (zero_bubble) {
         st.backward.push_back(low.backward(c, false, Half::input));
         st.weight_grad.push_back(low.backward(c, false, Half::weight));
-        st.backward_sync.push_back(low.backward(c, true, Half::weight));  // W work that also reduces
+        st.backward_sync.push_back(low.backward(c, reduce_in_backward, Half::weight));  // W work that also reduces
       } else {
         st.backward.push_back(low.backward(c, false, Half::both));
-        st.backward_sync.push_back(low.backward(c, true, Half::both));
+        st.backward_sync.push_back(low.backward(c, reduce_in_backward, Half::both));
       }
     }
-    // End of step: every gradient reduced, then the optimizer on the local shard, then (ZeRO-1) the
-    // updated parameters gathered back (Megatron-LM's distributed optimizer).
+    // End of step: every outstanding communication done; without overlap_grad_reduce, each chunk's
+    // gradients reduced in one call (Megatron-LM then makes one bucket per chunk's buffer:
+    // distributed_data_parallel.py, "Set bucket_size to infinity if overlap_grad_reduce is False";
+    // finalize_model_grads reduces chunk after chunk); then the optimizer on the local shard, then
+    // (ZeRO-1 without overlap_param_gather) the updated parameters gathered back, blocking.
     StepOp drain;
     drain.op = low.describe("wait_gradients", model::OpKind::collective);
     drain.kind = StepOpKind::drain;
     st.step_end.ops.push_back(drain);
+    if (!reduce_in_backward)
+      for (int v = 0; v < p.virtual_stages; ++v) low.reduce_gradients(st.step_end, chunk_params_of[static_cast<std::size_t>(v)]);
     const double local = p.shards_optimizer() ? stage_params / low.shards : stage_params;
     auto optimizer = std::make_unique<Op>(model::optimizer_op(local));
     StepOp opt;
     opt.op = optimizer.get();
     opt.seconds = cost.op_seconds(*optimizer);
-    opt.dep = 0;
+    opt.dep = low.last(st.step_end);  // the drain, or the last reduction
     plan.op_storage.push_back(std::move(optimizer));
     st.step_end.ops.push_back(opt);
     st.step_end.hardware_flops = opt.op->flops;
-    if (p.dp_sharding == model::DpSharding::zero1 && low.shards > 1)
+    if (zero1 && !p.overlap_param_gather)
       low.collective(st.step_end,
                      low.describe("dp_all_gather_params", model::OpKind::collective, 2.0 * stage_params, Collective::all_gather),
-                     CommGroup::dp_cp, 2.0 * stage_params, 1);
+                     CommGroup::dp_cp, 2.0 * stage_params, low.last(st.step_end));
     plan.stages.push_back(std::move(st));
   }
   for (auto& st : plan.stages) {

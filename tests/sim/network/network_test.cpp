@@ -3,6 +3,9 @@
 // parallel links give the same answers as the links one by one.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <map>
+
 #include "herd/engine/time.hpp"
 #include "test_fabrics.hpp"
 
@@ -73,6 +76,48 @@ TEST_CASE("bundles of parallel uplinks give the same times as the links one by o
   REQUIRE(a.size() == b.size());
   // Completion times are whole nanoseconds, rounded up: allow 2 ns.
   for (std::size_t i = 0; i < a.size(); ++i) CHECK(a[i] == Approx(b[i]).margin(2e-9));
+}
+
+TEST_CASE("adaptive routing gives concurrent transfers over a spine their full rate; hashing collides", "[network][ecmp]") {
+  // DGX H100 SuperPOD, two scalable units of 32 nodes: GPU 0 of node j (rail-0 leaf of unit 0)
+  // sends S to GPU 0 of node 32 + j (rail-0 leaf of unit 1), j = 0..31, all at once. Each crosses
+  // leaf, one of the 32 spine planes, leaf. The leaf's 32 uplinks at line rate L = 50 GB/s carry
+  // what its 32 NICs send, at most 32 x B_nic (B_nic = 0.94 L): not oversubscribed.
+  // Adaptive routing spreads every transfer over the 32 planes: each gets min(B_nic, L) = B_nic,
+  // and all end with the transfer alone, latency + S / B_nic.
+  // One flow per pair hashed to a plane: m transfers on one plane get L / m each, and the slowest
+  // ends at latency + S / min(B_nic, L / m_max), m_max the most pairs any plane carries.
+  const double S = 1e9, L = 50e9;
+  auto ends = [&](const char* hash, int transfers) {
+    nlohmann::json doc = test::nodes_of("dgx-h100-superpod", 64);
+    doc["cluster"]["topology"] = {{"ecmp_hash", hash}, {"ecmp_flows", 1}};
+    const auto fabric = test::fabric_from(doc);
+    engine::Simulation simulation;
+    sim::Network network(simulation, fabric);
+    std::vector<double> out;
+    for (int j = 0; j < transfers; ++j)
+      network.send(8 * j, 8 * (32 + j), S, [&](const sim::TransferResult& r) { out.push_back(r.end_s); });
+    simulation.run();
+    return std::pair{out, fabric};
+  };
+  const auto [alone, adaptive_fabric] = ends("adaptive", 1);
+  REQUIRE(alone.size() == 1);
+  CHECK(adaptive_fabric->topology().planes() == 32);
+  const double latency = alone[0] - S / kNic;
+  CHECK(latency > 0);
+  CHECK(latency < 20e-6);
+  const auto [adaptive, unused] = ends("adaptive", 32);
+  for (double end : adaptive) CHECK(end == Approx(alone[0]).margin(2e-9));
+
+  const auto [hashed, hashed_fabric] = ends("spread", 32);
+  std::map<model::LinkId, int> per_plane;  // transfers on each leaf uplink
+  int m_max = 0;
+  for (int j = 0; j < 32; ++j)
+    for (model::LinkId link : hashed_fabric->topology().path(8 * j, 8 * (32 + j)))
+      if (hashed_fabric->topology().link(link).kind == model::LinkKind::leaf_up) m_max = std::max(m_max, ++per_plane[link]);
+  REQUIRE(m_max >= 2);  // 32 pairs hashed onto 32 planes collide
+  const double slowest = *std::max_element(hashed.begin(), hashed.end());
+  CHECK(slowest == Approx(latency + S / std::min(kNic, L / m_max)).epsilon(1e-6));
 }
 
 TEST_CASE("the same calls give the same results, run after run", "[network][determinism]") {

@@ -39,6 +39,13 @@ struct GpuSpec {
 
 enum class TopologyFamily { llama3_roce, rail_fat_tree, fat_tree, single_switch };
 
+/// How the flows of a transfer pick among equal-cost uplinks (`cluster.topology.ecmp_hash`).
+enum class EcmpHash {
+  spread,    ///< the flows take consecutive uplinks from a hashed start
+  hash,      ///< each flow hashed on its own (collisions possible)
+  adaptive,  ///< the switch moves traffic to its least-loaded uplinks: bytes even over all of them
+};
+
 struct TopologySpec {
   TopologyFamily family = TopologyFamily::fat_tree;
   int nodes_per_rack = 2;
@@ -51,7 +58,7 @@ struct TopologySpec {
   int switch_radix = 64;
   double switch_latency_s = 1e-6;
   int ecmp_flows = 1;
-  bool ecmp_spread = true;  ///< flows of one transfer take consecutive uplinks from a hashed start
+  EcmpHash ecmp_hash = EcmpHash::spread;
 };
 
 enum class CollectiveAlgorithm { automatic, ring, tree, nvls, hierarchical };

@@ -28,9 +28,9 @@ std::string_view to_string(CpAlgorithm);
 
 /// Member defaults are the defaults the scenario table declares (model/src/schema/schema_plan.cpp;
 /// tests/model/params_test.cpp keeps them equal). Keys the table leaves null are derived from others
-/// when a scenario is built (scenario_build.cpp): dp, grad_sync, sequence_parallel, global_batch and
-/// round_size. Their defaults here are what that derivation gives on one GPU with the other defaults,
-/// except global_batch, 0 until set.
+/// when a scenario is built (scenario_build.cpp): dp, grad_sync, sequence_parallel, global_batch,
+/// round_size and overlap_param_gather. Their defaults here are what that derivation gives on one
+/// GPU with the other defaults, except global_batch, 0 until set.
 struct PlanSpec {
   int tp = 1, cp = 1, pp = 1;
   int dp = 1;                        ///< derived: GPUs / (tp x cp x pp)
@@ -41,6 +41,13 @@ struct PlanSpec {
   bool sequence_parallel = false;    ///< derived: tp > 1
   bool tp_comm_overlap = false;     ///< TP collectives split into chunks that overlap their GEMMs
   bool pp_blocking_send = false;    ///< the stage waits for each pipeline send (DeepSpeed; pp_send blocking)
+  /// Gradient reductions issued during the backward, part by part (Megatron-LM overlap_grad_reduce,
+  /// FSDP); false: one reduction per model chunk after the step's last backward.
+  bool overlap_grad_reduce = true;
+  /// ZeRO-1: the updated parameters are all-gathered part by part while the next step's forward
+  /// runs (Megatron-LM overlap_param_gather); false: one blocking all-gather after the optimizer.
+  /// Derived: overlap_grad_reduce.
+  bool overlap_param_gather = true;
   int micro_batch = 1;               ///< sequences per micro-batch
   std::int64_t global_batch = 0;     ///< sequences per step, all DP ranks; derived: dp x micro_batch x pp
   Recompute recompute = Recompute::none;

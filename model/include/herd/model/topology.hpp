@@ -13,7 +13,8 @@
 //   fat_tree       leaves of switch_radix/2 consecutive NICs, pods of switch_radix/2 leaves.
 //   single_switch  every NIC on one switch.
 // Routing is up/down (shortest) with ECMP over the planes: a transfer is split into
-// `ecmp_flows` flows and each flow's plane comes from a deterministic hash of the NIC pair.
+// `ecmp_flows` flows and each flow's plane comes from a deterministic hash of the NIC pair; with
+// adaptive routing (InfiniBand AR) the bytes spread evenly over every plane.
 
 #include <array>
 #include <cstdint>
@@ -110,7 +111,8 @@ class Topology {
   [[nodiscard]] VertexId nic_vertex(int nic) const { return first_nic_vertex_ + static_cast<VertexId>(nic); }
 
   /// Appends the links a transfer from `src_gpu` to `dst_gpu` crosses, each with the share of
-  /// its bytes (the transfer is split over ecmp_flows flows). Unlimited links are included.
+  /// its bytes (the transfer is split over ecmp_flows flows; with adaptive routing, 1/planes on
+  /// every plane). Unlimited links are included.
   /// A transfer to itself crosses nothing. Throws std::out_of_range for an unknown GPU.
   void route(int src_gpu, int dst_gpu, std::vector<LinkShare>& out) const;
   /// The links of flow `flow` (0 <= flow < ecmp_flows) of that transfer, in order.
@@ -156,7 +158,8 @@ class Topology {
   int leaves_ = 0, leaves_per_pod_ = 1, pods_ = 0, planes_ = 0, ecmp_flows_ = 1;
   int nodes_per_leaf_group_ = 1;  // llama3: nodes per rack; rail: nodes per unit; fat tree: 0
   int nics_per_fat_leaf_ = 1;
-  bool rails_ = false, ecmp_spread_ = true, nvls_ = false, nvswitch_ = true, bundles_uniform_ = true;
+  EcmpHash ecmp_hash_ = EcmpHash::spread;
+  bool rails_ = false, nvls_ = false, nvswitch_ = true, bundles_uniform_ = true;
   VertexId first_switch_vertex_ = 0, first_nic_vertex_ = 0, first_leaf_vertex_ = 0;
   VertexId first_spine_vertex_ = 0, first_core_vertex_ = 0;
 
@@ -177,5 +180,6 @@ std::vector<LinkId> shortest_path(const Topology& topology, VertexId from, Verte
 std::size_t count_shortest_paths(const Topology& topology, VertexId from, VertexId to);
 
 std::string_view to_string(TopologyFamily family);
+std::string_view to_string(EcmpHash hash);
 
 }  // namespace herd::model
