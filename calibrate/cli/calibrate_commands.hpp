@@ -31,6 +31,8 @@ Action add_compare_command(CLI::App& app);
 
 /// The whole-layer table: measured, predicted with the preset, predicted with the profile.
 void print_layer_checks(std::ostream& out, const std::vector<LayerCheck>& layers);
+/// What was left out, by op, most kernel time first: at most `max_lines` lines, then a count of the rest.
+void print_skipped(std::ostream& out, const std::vector<SkippedOp>& skipped, std::size_t max_lines = 20);
 /// A GPU preset by name (throws model::InputError naming --gpu-preset when unknown).
 model::GpuSpec gpu_preset(const std::string& name);
 

@@ -76,6 +76,7 @@ void print_summary(std::ostream& out, const FitResult& r) {
                   s.max_abs_log_residual),
         out << line;
   if (!r.layers.empty()) out << "\n", print_layer_checks(out, r.layers);
+  if (!r.skipped.empty()) out << "\n", print_skipped(out, r.skipped);
   for (const auto& w : r.warnings) out << "warning: " << w << "\n";
 }
 
@@ -90,6 +91,24 @@ void print_layer_checks(std::ostream& out, const std::vector<LayerCheck>& layers
                   pct(l.calibrated_s, l.measured_s).c_str(), l.extrapolated_ops);
     out << line;
   }
+}
+
+void print_skipped(std::ostream& out, const std::vector<SkippedOp>& skipped, std::size_t max_lines) {
+  out << "Left out, by op                                 calls   kernel ms   reason\n";
+  char line[512];
+  std::size_t shown = 0;
+  int rest_calls = 0;
+  for (const auto& s : skipped) {
+    if (shown == max_lines) {
+      rest_calls += s.calls;
+      continue;
+    }
+    std::snprintf(line, sizeof line, "  %-44s %6d  %10.3f   %s\n", s.op.c_str(), s.calls, s.kernel_s * 1e3, s.reason.c_str());
+    out << line;
+    ++shown;
+  }
+  if (shown < skipped.size())
+    out << "  ... and " << skipped.size() - shown << " more ops (" << rest_calls << " calls); all of them in the JSON\n";
 }
 
 model::GpuSpec gpu_preset(const std::string& name) {

@@ -1,4 +1,5 @@
 // herd-calibrate import-nccl-tests / import-kineto: measurements users already have, as raw records.
+#include <map>
 #include <memory>
 #include <ostream>
 
@@ -48,6 +49,18 @@ Action add_import_kineto_command(CLI::App& app) {
     const MeasurementSet s = import_kineto_file(c->inputs.front());
     save_measurements(s, c->output);
     io.out << "wrote " << s.records.size() << " records from " << c->inputs.front() << " to " << c->output << "\n";
+    // Records and calls per dtype: only BF16 ones enter the fit (fitted_dtype).
+    std::map<std::string, std::pair<int, int>> by_dtype;
+    for (const auto& r : s.records) {
+      auto& [records, calls] = by_dtype[r.dtype];
+      ++records;
+      calls += static_cast<int>(r.times_s.size());
+    }
+    for (const auto& [dtype, n] : by_dtype)
+      io.out << "  " << dtype << ": " << n.first << " records (" << n.second << " calls)"
+             << (dtype == fitted_dtype(s.device) ? "" : "; left out of the fit, which takes " + fitted_dtype(s.device) + " only")
+             << "\n";
+    if (!s.skipped.empty()) print_skipped(io.out, s.skipped);
     for (const auto& n : s.notes) io.err << "herd-calibrate: " << n << "\n";
     return kExitOk;
   };

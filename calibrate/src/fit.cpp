@@ -149,6 +149,8 @@ void fit_collectives(const std::vector<MeasurementSet>& sets, FitResult& out) {
 }
 
 FitResult finish(FitResult& out) {
+  for (const SkippedOp& s : out.skipped)
+    out.profile.report["skipped"].push_back({{"op", s.op}, {"reason", s.reason}, {"calls", s.calls}, {"kernel_s", s.kernel_s}});
   for (const auto& s : out.summary)
     out.profile.report["fit"][s.op_class] = {{"points", s.points}, {"rms_log_residual", s.rms_log_residual},
                                              {"max_abs_log_residual", s.max_abs_log_residual}};
@@ -161,7 +163,10 @@ FitResult finish(FitResult& out) {
 FitResult fit(const std::vector<MeasurementSet>& sets, const FitOptions& options) {
   FitResult out;
   model::CalibrationProfile& p = out.profile;
-  for (const auto& s : sets) p.report["sources"].push_back(s.source.empty() ? "(in memory)" : s.source);
+  for (const auto& s : sets) {
+    p.report["sources"].push_back(s.source.empty() ? "(in memory)" : s.source);
+    out.skipped.insert(out.skipped.end(), s.skipped.begin(), s.skipped.end());
+  }
   const MeasurementSet* cs = compute_set(sets);
   fit_collectives(sets, out);
   if (!cs && p.collectives.empty()) throw model::ValueError("/records", "nothing to fit: no compute or collective records");
@@ -185,11 +190,31 @@ FitResult fit(const std::vector<MeasurementSet>& sets, const FitOptions& options
   std::vector<ElementwiseSample> samples;
   std::vector<const Record*> elementwise, gemms, attentions;
   const std::vector<Record> records = compute_records(sets);  // the pointers below point into it
+  // GEMM and attention efficiencies are fractions of the device's peak, which is for one dtype
+  // (BF16 on a GPU); records of another (an FP32 aten::mm, an FP8 _scaled_mm) stay out.
+  const std::string dtype = fitted_dtype(device);
+  std::map<std::string, SkippedOp> other_dtype;
   for (const Record& r : records) {
+    const bool priced = r.kind == RecordKind::gemm || r.kind == RecordKind::attention;
+    if (!priced || r.dtype.empty() || r.dtype == dtype) continue;
+    const std::string op = r.impl.empty() ? r.op : r.impl;
+    SkippedOp& s = other_dtype[op + " " + r.dtype];
+    s.op = op;
+    s.reason = r.dtype + ": the fit takes " + dtype + " records only (the device's peak is " + dtype + ")";
+    double total = 0;
+    for (double t : r.times_s) total += t;
+    s.calls += std::max<int>(1, static_cast<int>(r.times_s.size()));
+    s.kernel_s += r.times_s.empty() ? r.median_s : total;
+  }
+  for (auto& [key, s] : other_dtype) out.skipped.push_back(s);
+  for (const Record& r : records) {
+    if ((r.kind == RecordKind::gemm || r.kind == RecordKind::attention) && !r.dtype.empty() && r.dtype != dtype) continue;
     if (r.kind == RecordKind::elementwise && r.bytes > 0) elementwise.push_back(&r), samples.push_back({r.op, r.bytes, r.median_s});
     if (r.kind == RecordKind::gemm) gemms.push_back(&r);
     if (r.kind == RecordKind::attention) attentions.push_back(&r);
   }
+  if (gemms.empty() && attentions.empty() && !other_dtype.empty())
+    out.warnings.push_back("no " + dtype + " GEMM or attention records: the profile keeps the preset's compute efficiencies");
   double overhead = baseline.efficiency.kernel_overhead_s;
   if (!samples.empty()) {
     const ElementwiseModelFit e = fit_elementwise_model(samples);

@@ -192,9 +192,14 @@ json to_json(const MeasurementSet& set) {
     if (r.kind != RecordKind::layer && r.layer.seq > 0) rec["layer"] = layer_json(r.layer);
     records.push_back(std::move(rec));
   }
-  return {{"format", "herd-measurements"}, {"version", kMeasurementsVersion}, {"device", device},
-          {"notes", set.notes},            {"records", records}};
+  json doc{{"format", "herd-measurements"}, {"version", kMeasurementsVersion}, {"device", device},
+           {"notes", set.notes},            {"records", records}};
+  for (const SkippedOp& s : set.skipped)
+    doc["skipped"].push_back({{"op", s.op}, {"reason", s.reason}, {"calls", s.calls}, {"kernel_s", s.kernel_s}});
+  return doc;
 }
+
+std::string fitted_dtype(const DeviceInfo& device) { return device.backend == "cpu" ? "fp32" : "bf16"; }
 
 MeasurementSet measurements_from_json(const json& doc) {
   if (!doc.is_object() || !doc.contains("format") || doc["format"] != "herd-measurements")
@@ -222,6 +227,16 @@ MeasurementSet measurements_from_json(const json& doc) {
     for (std::size_t i = 0; i < doc["notes"].size(); ++i) {
       if (!doc["notes"][i].is_string()) throw model::ValueError("/notes/" + std::to_string(i), "expected a string");
       set.notes.push_back(doc["notes"][i].get<std::string>());
+    }
+  }
+  if (doc.contains("skipped")) {
+    if (!doc["skipped"].is_array()) throw model::ValueError("/skipped", "expected an array");
+    for (std::size_t i = 0; i < doc["skipped"].size(); ++i) {
+      const std::string ptr = "/skipped/" + std::to_string(i);
+      const json& s = doc["skipped"][i];
+      if (!s.is_object()) throw model::ValueError(ptr, "expected an object");
+      set.skipped.push_back({text_or(s, "op", ptr), text_or(s, "reason", ptr),
+                             static_cast<int>(number_or(s, "calls", 0, ptr)), number_or(s, "kernel_s", 0, ptr)});
     }
   }
   const json& records = field(doc, "records", "");

@@ -38,7 +38,7 @@ void print_text(std::ostream& out, const app::ModelReport& r) {
   const double six_n = 6.0 * double(counts.total - counts.embedding + (m.tied_embeddings ? counts.embedding : 0));
   out << r.scenario_name << "\n  from " << r.scenario_source << "\n\n";
   out << "Model       " << m.name << ": " << m.layers << " layers, h " << m.hidden << ", ffn " << m.ffn_hidden << " ("
-      << (m.mlp == MlpKind::swiglu ? "SwiGLU" : "GeLU") << "), " << m.heads << " heads (" << m.kv_heads << " KV, dim "
+      << (m.mlp == MlpKind::swiglu ? "SwiGLU" : m.mlp == MlpKind::relu2 ? "squared ReLU" : "GeLU") << "), " << m.heads << " heads (" << m.kv_heads << " KV, dim "
       << m.head_dim << "), vocab " << m.vocab << ", seq " << m.seq_len << "\n";
   out << "Parameters  " << group_digits(counts.total) << "  (per layer " << group_digits(counts.per_layer)
       << ", embedding " << group_digits(counts.embedding) << ", output " << group_digits(counts.output) << ")\n";

@@ -24,8 +24,10 @@ LayerActivations layer_activations(const TransformerSpec& m, const PlanSpec& p, 
   }
   a.norms = 2 * (2 * T_sp * h);
   // QKV and fc1 inputs: under sequence parallelism the sharded norm output is kept and re-gathered.
-  a.gemm_inputs = 2 * (2 * T_sp * h) + 2 * T * f;  // + fc2 input (the SwiGLU/GeLU output)
+  a.gemm_inputs = 2 * (2 * T_sp * h) + 2 * T * f;  // + fc2 input (the activation's output)
   a.attention = 2 * T * q + 2 * (2 * T * kv);   // Q, K, V (the local chunk under CP: backward gathers again)
+  // The activation's input, kept for its backward: SwiGLU's gate and up halves (2f per token);
+  // GeLU's and squared ReLU's one fc1 output (f per token; relu2's gradient 2 max(0, x) dy needs x).
   a.mlp_activation = m.mlp == MlpKind::swiglu ? 2 * (2 * T * f) : 2 * T * f;
   if (m.dropout) a.dropout_masks = 2 * T_sp * h;  // 1 byte per element, after attention and after the MLP
   const bool selective = p.recompute == Recompute::selective;

@@ -152,9 +152,16 @@ TransformerSpec read_model(const ParamReader& r) {
                                             std::to_string(m.heads) + " attention heads");
   m.vocab = r.integer("/model/vocab");
   m.tied_embeddings = r.boolean("/model/tied_embeddings");
-  m.mlp = r.string("/model/mlp") == "swiglu" ? MlpKind::swiglu : MlpKind::gelu;
+  const std::string mlp = r.string("/model/mlp");
+  m.mlp = mlp == "swiglu" ? MlpKind::swiglu : mlp == "relu2" ? MlpKind::relu2 : MlpKind::gelu;
   m.norm = r.string("/model/norm") == "rmsnorm" ? NormKind::rmsnorm : NormKind::layernorm;
   m.position = r.string("/model/position") == "rope" ? PositionKind::rope : PositionKind::learned;
+  m.rotary_fraction = r.number("/model/rotary_fraction");
+  if (!(m.rotary_fraction > 0))
+    throw ValueError("/model/rotary_fraction", "must be above 0 (1 rotates every dimension of a head), got " +
+                                                   r.raw("/model/rotary_fraction").dump());
+  if (m.position != PositionKind::rope && m.rotary_fraction != 1.0)
+    throw ValueError("/model/rotary_fraction", "applies to position rope only, but position is learned");
   m.bias = r.boolean("/model/bias");
   m.dropout = r.boolean("/model/dropout");
   m.seq_len = r.integer("/model/seq_len");

@@ -262,6 +262,43 @@ double residual_bytes(const TransformerSpec& m, const Shard& s) {
   return (3 * kAct + (m.dropout ? 1.0 : 0.0)) * double(s.sp_tokens) * s.h;
 }
 
+// RoPE over the local Q and K heads (T x (q + kv) per rank), one fused kernel as Transformer
+// Engine's (transformer_engine/common/fused_rope/fused_rope.cu, which Megatron-LM calls with
+// apply_rope_fusion): it reads Q and K and writes them rotated, forward and backward. With partial
+// rotary embeddings only rotary_fraction of each head is rotated (~6 FLOPs per rotated element: two
+// multiplies and an add per output, with the sine and cosine), but the kernel still writes a whole
+// new tensor, copying the unrotated dimensions through ("copy the rest" in fused_rope.cu), so its
+// HBM bytes do not shrink with the fraction.
+double rope_bytes(const Shard& s) { return 2 * kAct * double(s.tokens) * (s.q + s.kv); }
+double rope_flops(const TransformerSpec& m, const Shard& s) { return 6.0 * double(s.tokens) * (s.q + s.kv) * m.rotary_fraction; }
+
+// The MLP's element-wise activation over T x f/tp, as one fused kernel (Megatron-LM's
+// bias_swiglu / bias_gelu fusions; Transformer Engine's srelu / dsrelu for squared ReLU,
+// transformer_engine/common/activation/relu.cu). Bytes per element, BF16:
+//   swiglu: read gate and up, write the product (6); backward reads gate, up and the output
+//           gradient and writes both input gradients (10);
+//   gelu and relu2: read the fc1 output, write the activation (4); backward reads the fc1 output
+//           and the gradient, writes the input gradient (6).
+// FLOPs per element: SwiGLU 4 / 8; GeLU (tanh form) 8 / 12; squared ReLU max(0, x)^2 is a compare
+// and a multiply (2), its gradient 2 max(0, x) dy two multiplies and a compare (3).
+void mlp_activation(ProgramBuilder& b, const TransformerSpec& m, const Shard& s, bool backward) {
+  const double T = double(s.tokens);
+  switch (m.mlp) {
+    case MlpKind::swiglu:
+      if (backward) b.elementwise("swiglu_bwd", 5 * kAct * T * s.f, 8.0 * T * s.f);
+      else b.elementwise("swiglu", 3 * kAct * T * s.f, 4.0 * T * s.f);
+      return;
+    case MlpKind::gelu:
+      if (backward) b.elementwise("gelu_bwd", 3 * kAct * T * s.f, 12.0 * T * s.f);
+      else b.elementwise("gelu", 2 * kAct * T * s.f, 8.0 * T * s.f);
+      return;
+    case MlpKind::relu2:
+      if (backward) b.elementwise("relu2_bwd", 3 * kAct * T * s.f, 3.0 * T * s.f);
+      else b.elementwise("relu2", 2 * kAct * T * s.f, 2.0 * T * s.f);
+      return;
+  }
+}
+
 double norm_bytes(const Shard& s, bool backward) { return (backward ? 6.0 : 4.0) * kAct / 2 * double(s.sp_tokens) * s.h; }
 
 AttentionShape attention_shape(const TransformerSpec& m, const PlanSpec& p, std::int64_t seq_len) {
@@ -318,21 +355,19 @@ void attention_core(ProgramBuilder& b, const TransformerSpec& m, const PlanSpec&
 
 void forward_layer(ProgramBuilder& b, const TransformerSpec& m, const PlanSpec& p, std::int64_t seq_len, const Shard& s,
                    bool selective_only) {
-  const double T = double(s.tokens);
   if (selective_only) {  // selective recomputation redoes the attention core alone
     attention_core(b, m, p, seq_len, false);
     return;
   }
   b.elementwise("attn_norm", norm_bytes(s, false), 4.0 * s.sp_tokens * s.h);
   column_parallel(b, p, s, "tp_all_gather_attn", "qkv_proj", s.q + 2 * s.kv);
-  if (m.position == PositionKind::rope) b.elementwise("rope", 2 * kAct * T * (s.q + s.kv), 6.0 * T * (s.q + s.kv));
+  if (m.position == PositionKind::rope) b.elementwise("rope", rope_bytes(s), rope_flops(m, s));
   attention_core(b, m, p, seq_len, false);
   row_parallel(b, p, s, "out_proj", "tp_reduce_scatter_attn", "tp_all_reduce_attn", s.q);
   b.elementwise("residual_add", residual_bytes(m, s), double(s.sp_tokens) * s.h);
   b.elementwise("mlp_norm", norm_bytes(s, false), 4.0 * s.sp_tokens * s.h);
   column_parallel(b, p, s, "tp_all_gather_mlp", "fc1", s.mlp_out);
-  if (m.mlp == MlpKind::swiglu) b.elementwise("swiglu", 3 * kAct * T * s.f, 4.0 * T * s.f);
-  else b.elementwise("gelu", 2 * kAct * T * s.f, 8.0 * T * s.f);
+  mlp_activation(b, m, s, false);
   row_parallel(b, p, s, "fc2", "tp_reduce_scatter_mlp", "tp_all_reduce_mlp", s.f);
   b.elementwise("residual_add", residual_bytes(m, s), double(s.sp_tokens) * s.h);
 }
@@ -376,11 +411,9 @@ void input_grad_linear(ProgramBuilder& b, const Shard& s, std::string_view gathe
 }
 
 void backward_layer(ProgramBuilder& b, const TransformerSpec& m, const PlanSpec& p, std::int64_t seq_len, const Shard& s) {
-  const double T = double(s.tokens);
   // MLP block, in reverse.
   output_grad_linear(b, p, s, "tp_all_gather_mlp_grad", "fc2_dgrad", "fc2_wgrad", s.f);
-  if (m.mlp == MlpKind::swiglu) b.elementwise("swiglu_bwd", 5 * kAct * T * s.f, 8.0 * T * s.f);
-  else b.elementwise("gelu_bwd", 3 * kAct * T * s.f, 12.0 * T * s.f);
+  mlp_activation(b, m, s, true);
   input_grad_linear(b, s, "tp_all_gather_mlp_input", "fc1_dgrad", "fc1_wgrad", s.mlp_out, "tp_reduce_scatter_mlp_grad",
                     "tp_all_reduce_mlp_grad");
   b.elementwise("mlp_norm_bwd", norm_bytes(s, true), 8.0 * s.sp_tokens * s.h);
@@ -388,7 +421,7 @@ void backward_layer(ProgramBuilder& b, const TransformerSpec& m, const PlanSpec&
   // Attention block, in reverse.
   output_grad_linear(b, p, s, "tp_all_gather_attn_grad", "out_proj_dgrad", "out_proj_wgrad", s.q);
   attention_core(b, m, p, seq_len, true);
-  if (m.position == PositionKind::rope) b.elementwise("rope_bwd", 2 * kAct * T * (s.q + s.kv), 6.0 * T * (s.q + s.kv));
+  if (m.position == PositionKind::rope) b.elementwise("rope_bwd", rope_bytes(s), rope_flops(m, s));
   input_grad_linear(b, s, "tp_all_gather_attn_input", "qkv_proj_dgrad", "qkv_proj_wgrad", s.q + 2 * s.kv,
                     "tp_reduce_scatter_attn_grad", "tp_all_reduce_attn_grad");
   b.elementwise("attn_norm_bwd", norm_bytes(s, true), 8.0 * s.sp_tokens * s.h);

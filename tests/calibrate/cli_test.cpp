@@ -150,3 +150,30 @@ TEST_CASE("bad input: one line naming the file and pointer, exit 2, nothing writ
   CHECK(calibrate_cli({"self-test", "--backend", "cpu"}).code == kExitOk);
   std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("import-kineto and fit print the records by dtype and everything left out", "[calibrate][cli]") {
+  const auto dir = scratch_dir("kineto");
+  const std::string raw = (dir / "raw.json").string(), profile = (dir / "profile.json").string();
+  const Run imported = calibrate_cli({"import-kineto", data("kineto-gemm-dtypes.json"), "-o", raw});
+  INFO(imported.out << imported.err);
+  REQUIRE(imported.code == kExitOk);
+  CHECK_THAT(imported.out, Catch::Contains("bf16: 4 records (5 calls)\n"));
+  CHECK_THAT(imported.out, Catch::Contains("fp32: 1 records (1 calls); left out of the fit, which takes bf16 only"));
+  CHECK_THAT(imported.out, Catch::Contains("fp8_e4m3: 1 records (1 calls); left out of the fit"));
+  CHECK_THAT(imported.out, Catch::Contains("_LinearBackward") && Catch::Contains("Transformer Engine module"));
+  CHECK_THAT(imported.out, Catch::Contains("(no CPU op)"));
+  const Run fitted = calibrate_cli({"fit", raw, "-o", profile});
+  INFO(fitted.out << fitted.err);
+  REQUIRE(fitted.code == kExitOk);
+  CHECK_THAT(fitted.out, Catch::Contains("fp32: the fit takes bf16 records only"));
+  const auto doc = nlohmann::json::parse(model::read_text_file(profile, "profile"));
+  CHECK(doc.at("report").at("skipped").size() == 7);
+
+  const std::string broken = (dir / "broken.json").string();
+  model::write_file_atomically(broken, R"({"traceEvents": {}})");
+  const Run bad = calibrate_cli({"import-kineto", broken, "-o", (dir / "none.json").string()});
+  CHECK(bad.code == kExitBadInput);
+  CHECK(bad.err == "herd-calibrate: " + broken + ": /traceEvents: not a Chrome trace (expected a traceEvents array)\n");
+  CHECK_FALSE(std::filesystem::exists(dir / "none.json"));
+  std::filesystem::remove_all(dir);
+}

@@ -38,3 +38,24 @@ TEST_CASE("GPT-3 175B: MHA, GeLU 4h, LayerNorm, biases, learned positions, tied 
   CHECK(c.total == 96 * (12 * h * h + 13 * h) + (50257 + 2048) * h + 2 * h);
   CHECK(c.total == 174'604'259'328LL);
 }
+
+TEST_CASE("a squared-ReLU MLP has two matrices where SwiGLU has three", "[architecture]") {
+  // Non-gated MLP (Nemotron-4, arXiv:2402.16819): up h x f and down f x h, 2hf; SwiGLU adds the gate, 3hf.
+  // With biases: up's f and down's h, f + h (SwiGLU: gate's f as well, 2f + h).
+  TransformerSpec m;
+  m.layers = 1;
+  m.hidden = 1024;
+  m.ffn_hidden = 4096;
+  m.heads = 8;
+  m.kv_heads = 8;
+  m.head_dim = 128;
+  m.vocab = 1000;
+  m.mlp = MlpKind::relu2;
+  const long long h = 1024, f = 4096;
+  CHECK(count_parameters(m).mlp == 2 * h * f);
+  m.bias = true;
+  CHECK(count_parameters(m).mlp == 2 * h * f + f + h);
+  m.bias = false;
+  m.mlp = MlpKind::swiglu;
+  CHECK(count_parameters(m).mlp == 3 * h * f);
+}

@@ -123,3 +123,18 @@ TEST_CASE("recomputation trades activations for compute; more micro-batches in f
   CHECK(r.stages[0].inflight_microbatches == Approx(16));
   CHECK_FALSE(r.fits);
 }
+
+TEST_CASE("a squared-ReLU MLP keeps one FFN-width input for backward where SwiGLU keeps two", "[memory]") {
+  // relu2 (Nemotron-4) saves its one fc1 output, 2 T f/t bytes; SwiGLU saves gate and up, 4 T f/t.
+  // The GPT layer at t = 8 with SP: T = s b = 2048, f/t = 6144.
+  TransformerSpec m = gpt_layer();
+  const PlanSpec p = tensor_parallel(8, true, Recompute::none);
+  const double T = 2048, f_t = 4 * 12288 / 8;
+  m.mlp = MlpKind::relu2;
+  const LayerActivations relu2 = layer_activations(m, p, 2048);
+  CHECK(relu2.mlp_activation == Approx(2 * T * f_t));
+  m.mlp = MlpKind::gelu;
+  CHECK(layer_activations(m, p, 2048).total() == Approx(relu2.total()));  // same tensors as GeLU
+  m.mlp = MlpKind::swiglu;
+  CHECK(layer_activations(m, p, 2048).mlp_activation == Approx(4 * T * f_t));
+}

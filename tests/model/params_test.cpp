@@ -61,7 +61,7 @@ std::string_view to_string(CollectiveProtocol p) {
   return "?";
 }
 std::string_view to_string(Precision p) { return p == Precision::bf16 ? "bf16" : "fp8"; }
-std::string_view to_string(MlpKind m) { return m == MlpKind::swiglu ? "swiglu" : "gelu"; }
+std::string_view to_string(MlpKind m) { return m == MlpKind::swiglu ? "swiglu" : m == MlpKind::relu2 ? "relu2" : "gelu"; }
 std::string_view to_string(NormKind n) { return n == NormKind::rmsnorm ? "rmsnorm" : "layernorm"; }
 std::string_view to_string(PositionKind p) { return p == PositionKind::rope ? "rope" : "learned"; }
 
@@ -139,6 +139,7 @@ TEST_CASE("struct member defaults equal the declared defaults of their keys", "[
     CHECK(d.string("model.mlp") == to_string(m.mlp));
     CHECK(d.string("model.norm") == to_string(m.norm));
     CHECK(d.string("model.position") == to_string(m.position));
+    CHECK(d.number("model.rotary_fraction") == m.rotary_fraction);
     CHECK(d.boolean("model.bias") == m.bias);
     CHECK(d.boolean("model.dropout") == m.dropout);
   }

@@ -219,3 +219,13 @@ TEST_CASE("what-ifs: stragglers inside the job", "[scenario][errors]") {
         R"(--set whatif.stragglers=[{"rank": 16384, "slowdown": 0.5}]: /whatif/stragglers/0/rank: rank 16384 is outside )"
         "the job's 16384 GPUs");
 }
+
+TEST_CASE("a rotary fraction needs RoPE and must be above 0", "[scenario][errors]") {
+  CHECK(error_of([] { default_scenario(sets({"model.rotary_fraction=0"})); }) ==
+        "--set model.rotary_fraction=0: /model/rotary_fraction: must be above 0 (1 rotates every dimension of a head), got 0");
+  CHECK(error_of([] { default_scenario(sets({"model.rotary_fraction=1.5"})); }) ==
+        "--set model.rotary_fraction=1.5: /model/rotary_fraction: must be between 0 and 1, got 1.5");
+  CHECK(error_of([] { default_scenario(sets({"model=gpt3-175b", "model.rotary_fraction=0.5"})); }).find(
+            "/model/rotary_fraction: applies to position rope only, but position is learned") != std::string::npos);
+  CHECK(default_scenario(sets({"model.rotary_fraction=0.5", "model.mlp=relu2"})).model.mlp == MlpKind::relu2);
+}

@@ -202,3 +202,66 @@ TEST_CASE("exactly the GEMMs named *_wgrad are weight gradients, one per weight 
     CHECK(embedding_wgrads == 0);  // the table's gradient is a scatter-add, not a GEMM
   }
 }
+
+namespace {
+const Op& op_named(const std::vector<Op>& ops, std::string_view name) {
+  for (const auto& op : ops)
+    if (op.name == name) return op;
+  FAIL("no op " << name);
+  return ops.front();
+}
+}  // namespace
+
+TEST_CASE("a squared-ReLU MLP: fc1 of width f, one element-wise kernel, 2 of 3 SwiGLU matrices", "[workload]") {
+  // Llama 3 405B's shapes at TP 8 with the MLP swapped: T = 8192 tokens, h = 16384, f/tp = 6656.
+  const Scenario relu2 = with({"model.mlp=relu2"});
+  const Scenario swiglu = default_scenario();
+  const double T = 8192, h = 16384, f = 53248.0 / 8;
+  const auto r = layer_program(relu2.model, relu2.plan, 8192);
+  const auto g = layer_program(swiglu.model, swiglu.plan, 8192);
+  // fc1: M = T, N = f/tp (no gate half), K = h.
+  CHECK(op_named(r.forward, "fc1").gemm.n == 6656);
+  CHECK(op_named(r.forward, "fc1").flops == Approx(2 * T * f * h));
+  CHECK(op_named(g.forward, "fc1").flops == Approx(2 * T * 2 * f * h));
+  // relu2: read the fc1 output, write the activation, 2 bytes each: 4 T f; backward reads x and dy,
+  // writes dx: 6 T f. FLOPs 2 and 3 per element.
+  CHECK(op_named(r.forward, "relu2").bytes == Approx(4 * T * f));
+  CHECK(op_named(r.forward, "relu2").flops == Approx(2 * T * f));
+  CHECK(op_named(r.backward, "relu2_bwd").bytes == Approx(6 * T * f));
+  CHECK(op_named(r.backward, "relu2_bwd").flops == Approx(3 * T * f));
+  // Model FLOPs of the MLP GEMMs per token and layer, forward + backward: 6 x 2hf (relu2) vs 6 x 3hf.
+  auto mlp_model_flops = [](const LayerProgram& p) {
+    double s = 0;
+    for (const auto* ops : {&p.forward, &p.backward})
+      for (const auto& op : *ops)
+        if (op.kind == OpKind::gemm && op.name.rfind("fc", 0) == 0) s += op.model_flops;
+    return s;
+  };
+  CHECK(mlp_model_flops(r) * 8 / T == Approx(6 * 2 * h * 53248));
+  CHECK(mlp_model_flops(g) * 8 / T == Approx(6 * 3 * h * 53248));
+  // The per-token closed form uses m = 2 matrices.
+  const double L = 126, q = 16384, kv = 1024, V = 128256, s = 8192;
+  CHECK(model_flops_per_token(relu2.model, 8192) ==
+        Approx(6 * (L * (2 * h * q + 2 * h * kv + 2 * h * 53248) + h * V) + 6 * L * q * (s + 1)));
+}
+
+TEST_CASE("partial RoPE: FLOPs scale with the rotary fraction, bytes stay those of whole Q and K", "[workload]") {
+  // Llama 3 405B at TP 8: T = 8192, q = 16 heads x 128, kv = 1 x 128 per rank. Full RoPE reads and
+  // writes Q and K once, 4 T (q + kv) bytes, 6 T (q + kv) FLOPs. Transformer Engine's fused kernel
+  // copies the unrotated dimensions into its output (fused_rope.cu, "copy the rest"), so at
+  // rotary_fraction 0.5 the bytes stay 4 T (q + kv) and the FLOPs halve.
+  const Scenario full = default_scenario();
+  const Scenario half = with({"model.rotary_fraction=0.5"});
+  const double T = 8192, width = 16 * 128 + 128;
+  const auto a = layer_program(full.model, full.plan, 8192);
+  const auto b = layer_program(half.model, half.plan, 8192);
+  for (const char* name : {"rope", "rope_bwd"}) {
+    INFO(name);
+    const auto& ops_a = std::string_view(name) == "rope" ? a.forward : a.backward;
+    const auto& ops_b = std::string_view(name) == "rope" ? b.forward : b.backward;
+    CHECK(op_named(ops_a, name).bytes == Approx(4 * T * width));
+    CHECK(op_named(ops_a, name).flops == Approx(6 * T * width));
+    CHECK(op_named(ops_b, name).bytes == Approx(op_named(ops_a, name).bytes));
+    CHECK(op_named(ops_b, name).flops == Approx(0.5 * op_named(ops_a, name).flops));
+  }
+}

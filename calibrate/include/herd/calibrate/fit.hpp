@@ -97,6 +97,9 @@ struct FitResult {
   std::vector<ClassSummary> summary;
   std::vector<LayerCheck> layers;
   std::vector<std::string> warnings;
+  /// What the importers skipped and the GEMM and attention records of another dtype than
+  /// fitted_dtype(device), which the fit leaves out; also in the profile's report.skipped.
+  std::vector<SkippedOp> skipped;
 };
 
 /// Fits everything the sets hold: compute from the records of the set(s) with compute records

@@ -4,8 +4,10 @@
 //    reduce_perf, sendrecv_perf, alltoall_perf; any version's column layout) -> collective records,
 //    out-of-place and in-place;
 //  * a PyTorch profiler (Kineto) Chrome trace recorded with record_shapes=True -> GEMM records from
-//    aten::mm / aten::addmm / aten::linear and their kernels, attention records from
-//    scaled-dot-product flash attention and its kernels, matched through the trace's correlation ids.
+//    aten::mm / addmm / bmm / baddbmm / _scaled_mm and Transformer Engine's te_gemm_ts / te_gemm /
+//    generic_gemm, attention records from scaled-dot-product and flash-attn ops, each with the dtype
+//    of its "Input type", matched to their kernels through the trace's External ids; every other
+//    kernel is tallied in MeasurementSet::skipped by op and reason (docs/calibration.md).
 #include <filesystem>
 #include <string>
 #include <string_view>

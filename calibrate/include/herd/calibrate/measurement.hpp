@@ -67,12 +67,28 @@ struct Record {
 /// runs or a record that is not sustained.
 double sustained_ratio(const Record& r);
 
+/// Calls an importer (or the fit) left out, by the op that launched their kernels, and why.
+struct SkippedOp {
+  std::string op;        ///< CPU op name ("aten::bmm", "_LinearBackward", "(no CPU op)") or record op
+  std::string reason;    ///< one phrase: "no Input Dims recorded", "fp32: the fit is BF16 only", ...
+  int calls = 0;         ///< op calls (External ids, or timed repetitions) left out
+  double kernel_s = 0;   ///< their kernels' summed time (0 when unknown)
+};
+
 struct MeasurementSet {
   DeviceInfo device;
   std::vector<Record> records;
   std::vector<std::string> notes;  ///< "one GPU: NCCL sweep skipped", ...
   std::string source;              ///< the file it was read from
+  /// What the importer read but could not make a record of (optional "skipped" in the file),
+  /// most kernel time first.
+  std::vector<SkippedOp> skipped;
 };
+
+/// The element type a device's peak_flops is for, and so the only dtype the fit takes GEMM and
+/// attention records of: "fp32" for the CPU backend, "bf16" otherwise (the GPU presets' and the
+/// CUDA backend's peak is dense BF16). Records without a dtype count as this one.
+std::string fitted_dtype(const DeviceInfo& device);
 
 /// Median of `values` (mean of the middle two for an even count); 0 for none.
 double median(std::vector<double> values);

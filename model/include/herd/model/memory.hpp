@@ -18,7 +18,7 @@ struct LayerActivations {
   double gemm_inputs = 0;    ///< inputs of QKV and fc1 (norm outputs), out-projection and fc2
   double attention = 0;      ///< Q, K, V (gathered K/V under CP all-gather), softmax statistics
   double scores = 0;         ///< unfused attention only: softmax output, its dropout mask and output
-  double mlp_activation = 0; ///< SwiGLU/GeLU inputs
+  double mlp_activation = 0; ///< the MLP activation's input (SwiGLU: gate and up; GeLU, squared ReLU: fc1 output)
   double dropout_masks = 0;  ///< residual-branch dropout masks (1 byte per element)
   double total() const { return norms + gemm_inputs + attention + scores + mlp_activation + dropout_masks; }
 };
