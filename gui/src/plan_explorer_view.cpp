@@ -156,25 +156,27 @@ void PlanExplorerView::rebuild() {
     ymax = std::max(ymax, metric(e));
     ymin = std::min(ymin, metric(e));
   }
+  // A click on a point (or on the front line through it) opens the shown layout nearest to it, in
+  // the chart's units scaled to its axes.
+  const auto choose = [this](const QPointF& point) {
+    int best = -1;
+    double best_d = 1e300;
+    for (int i : shown_) {
+      const auto& e = layouts_[static_cast<std::size_t>(i)];
+      const double dx = (e.memory_peak_bytes / kGiB - point.x()) / std::max(1.0, point.x());
+      const double dy = (metric(e) - point.y()) / std::max(1e-9, std::abs(point.y()));
+      if (dx * dx + dy * dy < best_d) {
+        best_d = dx * dx + dy * dy;
+        best = i;
+      }
+    }
+    if (best >= 0) Q_EMIT layout_chosen(best);
+  };
   for (auto& [key, series] : groups) {
     chart->addSeries(series);
     series->attachAxis(x);
     series->attachAxis(y);
-    connect(series, &QScatterSeries::clicked, this, [this](const QPointF& point) {
-      // The shown layout nearest to the click, in the chart's units scaled to its axes.
-      int best = -1;
-      double best_d = 1e300;
-      for (int i : shown_) {
-        const auto& e = layouts_[static_cast<std::size_t>(i)];
-        const double dx = (e.memory_peak_bytes / kGiB - point.x()) / std::max(1.0, point.x());
-        const double dy = (metric(e) - point.y()) / std::max(1e-9, std::abs(point.y()));
-        if (dx * dx + dy * dy < best_d) {
-          best_d = dx * dx + dy * dy;
-          best = i;
-        }
-      }
-      if (best >= 0) Q_EMIT layout_chosen(best);
-    });
+    connect(series, &QScatterSeries::clicked, this, choose);
   }
   // Pareto front: no other layout has both less memory and a better metric.
   std::vector<int> order = shown_;
@@ -194,6 +196,7 @@ void PlanExplorerView::rebuild() {
     }
   }
   chart->addSeries(front);
+  connect(front, &QLineSeries::clicked, this, choose);
   front->attachAxis(x);
   front->attachAxis(y);
   x->setRange(0, xmax * 1.1);
