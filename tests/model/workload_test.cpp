@@ -202,3 +202,12 @@ TEST_CASE("exactly the GEMMs named *_wgrad are weight gradients, one per weight 
     CHECK(embedding_wgrads == 0);  // the table's gradient is a scatter-add, not a GEMM
   }
 }
+
+TEST_CASE("the optimizer step moves its state twice, the gradient once and the BF16 weights", "[workload]") {
+  // FP32 master, m, v (12 B): read 12 + gradient 4, write 12 + the BF16 copy 2 = 30 B per parameter.
+  // BF16 m, v with no master (4 B): read weights 2 + gradient 4 + 4, write weights 2 + 4 = 16 B.
+  CHECK(optimizer_op(1000, 12).bytes == 30000);
+  CHECK(optimizer_op(1000, 4).bytes == 16000);
+  CHECK(optimizer_op(1000).bytes == optimizer_op(1000, 12).bytes);
+  CHECK(optimizer_op(1000, 4).flops == optimizer_op(1000, 12).flops);
+}

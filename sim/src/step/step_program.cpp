@@ -380,7 +380,7 @@ StepPlan lower_step(const model::Scenario& s, const model::ComputeCostModel& cos
     drain.kind = StepOpKind::drain;
     st.step_end.ops.push_back(drain);
     const double local = p.shards_optimizer() ? stage_params / low.shards : stage_params;
-    auto optimizer = std::make_unique<Op>(model::optimizer_op(local));
+    auto optimizer = std::make_unique<Op>(model::optimizer_op(local, p.optimizer_bytes));
     StepOp opt;
     opt.op = optimizer.get();
     opt.seconds = cost.op_seconds(*optimizer);
