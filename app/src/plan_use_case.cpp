@@ -400,12 +400,10 @@ Robustness robustness(const PlanRequest& request, const sp::SearchResult& result
   return out;
 }
 
-}  // namespace
-
-PlanResult plan(const PlanRequest& request, const sim::Control& control) {
+// The search with the profile resolved; `request.scenario`'s cluster carries its measured collectives.
+PlanResult plan_calibrated(const PlanRequest& request, const model::CalibrationProfile* calibration,
+                           const sim::Control& control) {
   const model::Scenario& s = request.scenario;
-  const std::optional<model::CalibrationProfile> profile = calibration_profile(s, request.calibration_file);
-  const model::CalibrationProfile* calibration = profile ? &*profile : nullptr;
   std::optional<sim::StepSimulator> own;
   if (!request.simulator) own.emplace(256);
   const sim::StepSimulator& simulator = request.simulator ? *request.simulator : *own;
@@ -441,6 +439,16 @@ PlanResult plan(const PlanRequest& request, const sim::Control& control) {
     out.runs = estimate_runs(request, out.search, simulator, control);
   if (request.robustness && options.shards == 1) out.robustness = robustness(request, out.search, simulator, calibration, control);
   return out;
+}
+
+}  // namespace
+
+PlanResult plan(const PlanRequest& request, const sim::Control& control) {
+  const std::optional<model::CalibrationProfile> profile = calibration_profile(request.scenario, request.calibration_file);
+  if (!profile) return plan_calibrated(request, nullptr, control);
+  PlanRequest calibrated = request;
+  calibrated.scenario = calibrated_scenario(request.scenario, &*profile);
+  return plan_calibrated(calibrated, &*profile, control);
 }
 
 // ----------------------------------------------------------------------------- JSON, CSV, merge

@@ -12,4 +12,9 @@ std::optional<model::CalibrationProfile> calibration_profile(const model::Scenar
   return model::profile_for(scenario, file);
 }
 
+model::Scenario calibrated_scenario(model::Scenario scenario, const model::CalibrationProfile* profile) {
+  if (profile) model::use_measured_collectives(scenario.cluster, *profile);
+  return scenario;
+}
+
 }  // namespace herd::app

@@ -8,9 +8,9 @@
 namespace herd::app {
 
 SimulateResult simulate(const SimulateRequest& request, const sim::Control& control) {
-  const model::Scenario& s = request.scenario;
   SimulateResult result;
-  const std::optional<model::CalibrationProfile> profile = calibration_profile(s, request.calibration_file);
+  const std::optional<model::CalibrationProfile> profile = calibration_profile(request.scenario, request.calibration_file);
+  const model::Scenario s = calibrated_scenario(request.scenario, profile ? &*profile : nullptr);
   sim::StepOptions options;
   options.per_rank = request.per_rank;
   options.trace = request.trace;

@@ -32,8 +32,8 @@ run::StepTimeSource step_time_source(const model::Scenario& s, const model::Cali
 
 TrainResult train_on(const TrainRequest& request, const sim::StepSimulator& simulator, const sim::Control& control) {
   sim::check_stop(control);
-  const model::Scenario& s = request.scenario;
-  const auto profile = calibration_profile(s, request.calibration_file);
+  const auto profile = calibration_profile(request.scenario, request.calibration_file);
+  const model::Scenario s = calibrated_scenario(request.scenario, profile ? &*profile : nullptr);
   const run::RunSimulation simulation(s, step_time_source(s, profile ? &*profile : nullptr, simulator, control));
   const auto settings = run::monte_carlo_settings(s);
   TrainResult result;

@@ -1,6 +1,6 @@
 #pragma once
 // Loading what every use case starts from: the scenario (file, built-in or model preset, with
-// `--set`-style overrides) and the calibration profile its compute predictions use.
+// `--set`-style overrides) and the calibration profile its predictions use.
 #include <optional>
 #include <string>
 #include <vector>
@@ -21,5 +21,10 @@ model::Scenario load_scenario(const std::string& file_or_name, const std::vector
 /// none. Throws model::InputError (model::profile_for).
 std::optional<model::CalibrationProfile> calibration_profile(const model::Scenario& scenario,
                                                              const std::string& file = {});
+
+/// `scenario` as predictions with `profile` see it: the profile's measured collectives attached to
+/// its cluster (model::use_measured_collectives), so the network model costs them from the measured
+/// curves (docs/models/network.md). Null profile: `scenario` as it is.
+model::Scenario calibrated_scenario(model::Scenario scenario, const model::CalibrationProfile* profile);
 
 }  // namespace herd::app
