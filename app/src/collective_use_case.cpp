@@ -4,6 +4,7 @@
 #include <optional>
 
 #include "herd/app/collective_inputs.hpp"
+#include "herd/app/scenario_loading.hpp"
 #include "herd/engine/simulation.hpp"
 #include "herd/model/error.hpp"
 #include "herd/model/placement.hpp"
@@ -28,18 +29,23 @@ std::vector<std::vector<int>> groups_of(const std::string& group, const model::R
 }  // namespace
 
 CollectiveReport collective(const CollectiveRequest& request, const sim::Control& control) {
-  const model::Scenario& s = request.scenario;
   const auto op = model::parse_collective(request.op);
   if (!op)
     throw model::InputError("--op", "", "unknown collective \"" + request.op +
                                             "\" (all_reduce, all_gather, reduce_scatter, broadcast, reduce, all_to_all, send_recv)");
   CollectiveReport report;
-  report.scenario = s.name;
+  report.scenario = request.scenario.name;
   report.op = request.op;
   report.group = request.group;
   report.dtype = request.dtype;
   report.type_bytes = dtype_bytes(request.dtype);
   report.concurrent = request.concurrent;
+  const std::optional<model::CalibrationProfile> profile = calibration_profile(request.scenario, request.calibration_file);
+  const model::Scenario s = with_profile(request.scenario, profile ? &*profile : nullptr);
+  if (profile) {
+    report.calibration = profile->source;
+    report.calibration_warning = model::profile_mismatch(*profile, s.cluster.gpu);
+  }
   std::shared_ptr<const sim::Fabric> fabric;
   std::optional<model::RankLayout> layout;
   try {
@@ -59,6 +65,7 @@ CollectiveReport collective(const CollectiveRequest& request, const sim::Control
     CollectiveRow row{bytes, {}};
     network.start_collective({*op, report.groups, bytes}, [&](const sim::CollectiveResult& r) { row.result = r; });
     simulation.run();
+    report.measured = report.measured || row.result.measured_time_s > 0;
     report.rows.push_back(std::move(row));
     if (control.progress) control.progress("sizes", static_cast<int>(report.rows.size()), sizes);
   }
@@ -87,8 +94,12 @@ nlohmann::json to_json(const CollectiveReport& report) {
                             {"channels", r.channels},
                             {"latency_us", r.latency_s * 1e6},
                             {"uncontended_time_us", r.uncontended_time_s * 1e6},
-                            {"bottleneck", r.bottleneck_name}});
+                            {"bottleneck", r.bottleneck_name},
+                            {"model_time_us", r.uncontended_time_s / r.calibration * 1e6},
+                            {"measured_us", r.measured_time_s > 0 ? nlohmann::json(r.measured_time_s * 1e6) : nlohmann::json()},
+                            {"calibration", r.calibration}});
   }
+  j["calibration"] = report.calibration.empty() ? nlohmann::json() : nlohmann::json(report.calibration);
   return j;
 }
 

@@ -16,7 +16,9 @@ std::optional<model::CalibrationProfile> calibration_profile(const model::Scenar
 
 model::Scenario with_profile(const model::Scenario& scenario, const model::CalibrationProfile* profile) {
   model::Scenario s = scenario;
-  if (profile && profile->nic_efficiency) s.cluster.nic_efficiency = *profile->nic_efficiency;
+  if (!profile) return s;
+  if (profile->nic_efficiency) s.cluster.nic_efficiency = *profile->nic_efficiency;
+  model::use_measured_collectives(s.cluster, *profile);
   return s;
 }
 

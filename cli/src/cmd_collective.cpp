@@ -3,6 +3,8 @@
 // model chose, how many groups ran at once and the link that held them back.
 #include <cstdio>
 #include <ostream>
+#include <string>
+#include <vector>
 
 #include "commands.hpp"
 #include "herd/app/collective_inputs.hpp"
@@ -21,6 +23,7 @@ struct CollectiveCommand {
   std::string dtype = "float";
   bool concurrent = false;
   bool json = false;
+  CalibrationOption calibration;
 };
 
 std::string fixed(double value, int decimals) {
@@ -38,23 +41,31 @@ void print_text(std::ostream& out, const app::CollectiveReport& report) {
       << report.groups.size() << " of " << total << " group" << (total == 1 ? "" : "s") << " of " << g.size()
       << " ranks running concurrently" << (report.concurrent || total == 1 ? "" : " (--concurrent runs them all)")
       << "\n\n";
-  const char* head[] = {"size", "count", "type", "time(us)", "algbw(GB/s)", "busbw(GB/s)", "algorithm", "proto", "ch", "groups"};
-  const std::size_t width[] = {12, 11, 8, 11, 11, 11, 12, 6, 3, 6};
-  for (std::size_t i = 0; i < std::size(head); ++i) out << ' ' << pad(head[i], width[i], i < 6 || i > 7);
+  // With a measured curve for this collective, the profile's time sits beside the simulated one.
+  const bool profile = report.measured;
+  if (!report.calibration.empty())
+    out << "calibration: " << report.calibration
+        << (profile ? " (time: simulated on the measured curve; profile: measured)" : " (no measured curve for this collective and group)")
+        << "\n\n";
+  std::vector<std::string> head{"size", "count", "type", "time(us)"};
+  std::vector<std::size_t> width{12, 11, 8, 11};
+  if (profile) head.push_back("profile(us)"), width.push_back(11);
+  const std::size_t numbers = head.size() + 2;  // right-aligned: up to busbw
+  for (const char* h : {"algbw(GB/s)", "busbw(GB/s)", "algorithm", "proto", "ch", "groups"}) head.push_back(h);
+  for (const std::size_t w : {11, 11, 12, 6, 3, 6}) width.push_back(w);
+  auto right = [&](std::size_t i) { return i < numbers || i > numbers + 1; };
+  for (std::size_t i = 0; i < head.size(); ++i) out << ' ' << pad(head[i], width[i], right(i));
   out << "  bottleneck\n";
   for (const app::CollectiveRow& row : report.rows) {
     const auto& r = row.result;
-    const std::string cells[] = {std::to_string(static_cast<long long>(row.bytes)),
-                                 std::to_string(static_cast<long long>(row.bytes / report.type_bytes)),
-                                 report.dtype,
-                                 fixed(r.time_s() * 1e6, 1),
-                                 fixed(r.algbw() / 1e9, 2),
-                                 fixed(r.busbw() / 1e9, 2),
-                                 std::string(sim::to_string(r.algorithm)),
-                                 std::string(sim::to_string(r.protocol)),
-                                 std::to_string(r.channels),
-                                 std::to_string(r.groups)};
-    for (std::size_t i = 0; i < std::size(cells); ++i) out << ' ' << pad(cells[i], width[i], i < 6 || i > 7);
+    std::vector<std::string> cells{std::to_string(static_cast<long long>(row.bytes)),
+                                   std::to_string(static_cast<long long>(row.bytes / report.type_bytes)), report.dtype,
+                                   fixed(r.time_s() * 1e6, 1)};
+    if (profile) cells.push_back(r.measured_time_s > 0 ? fixed(r.measured_time_s * 1e6, 1) : "-");
+    for (std::string cell : {fixed(r.algbw() / 1e9, 2), fixed(r.busbw() / 1e9, 2), std::string(sim::to_string(r.algorithm)),
+                             std::string(sim::to_string(r.protocol)), std::to_string(r.channels), std::to_string(r.groups)})
+      cells.push_back(std::move(cell));
+    for (std::size_t i = 0; i < cells.size(); ++i) out << ' ' << pad(cells[i], width[i], right(i));
     out << "  " << (r.bottleneck_name.empty() ? "-" : r.bottleneck_name) << "\n";
   }
 }
@@ -67,7 +78,9 @@ int run_command(const CollectiveCommand& c, Streams io) {
   request.sizes = c.sweep.empty() ? std::vector<double>{app::parse_size("--bytes", c.bytes)} : app::parse_sweep(c.sweep);
   request.dtype = c.dtype;
   request.concurrent = c.concurrent;
+  request.calibration_file = c.calibration.file;
   const app::CollectiveReport report = app::collective(request, {stderr_progress(io.err, "herd collective"), {}});
+  if (!report.calibration_warning.empty()) io.err << "herd: warning: " << report.calibration_warning << "\n";
   if (c.json) io.out << app::to_json(report).dump(2) << "\n";
   else print_text(io.out, report);
   return kExitOk;
@@ -87,6 +100,7 @@ Action add_collective_command(CLI::App& app) {
   cmd->add_option("--dtype", state->dtype, "Element type for the count column")->capture_default_str();
   cmd->add_flag("--concurrent", state->concurrent, "Run every group of that kind at once, as a training step does");
   cmd->add_flag("--json", state->json, "Print the results as JSON (schema in docs/models/network.md)");
+  state->calibration.add_to(*cmd);
   return [state](Streams io) { return run_command(*state, io); };
 }
 

@@ -157,6 +157,20 @@ bool collective_extrapolated(const CollectiveFit& f, double bytes) {
   return f.max_bytes <= 0 || bytes < f.min_bytes / 2 || bytes > f.max_bytes * 2;
 }
 
+const CollectiveFit* find_collective_fit(const CollectiveFits& fits, std::string_view op, int ranks, int nodes) {
+  const std::string name = std::string(op) + (nodes > 1 ? "/inter_node" : "/intra_node");
+  auto matches = [&](const CollectiveFit& f) {
+    return (f.ranks <= 0 || f.ranks == ranks) && (nodes <= 1 || f.nodes <= 0 || f.nodes == nodes);
+  };
+  for (const std::string& key : {name + "/" + std::to_string(ranks), name})
+    if (const auto it = fits.find(key); it != fits.end() && matches(it->second)) return &it->second;
+  return nullptr;
+}
+
+void use_measured_collectives(ClusterSpec& cluster, const CalibrationProfile& profile) {
+  if (!profile.collectives.empty()) cluster.measured_collectives = std::make_shared<const CollectiveFits>(profile.collectives);
+}
+
 CalibrationProfile calibration_profile_from_json(const json& doc) {
   if (!doc.is_object() || member(doc, "format") != "herd-calibration")
     throw ValueError("/format", "not a herd calibration profile (expected \"format\": \"herd-calibration\")");

@@ -130,7 +130,8 @@ MemoryReport analyse_memory(const Scenario& s) {
     const bool sharded_accumulation = p.shards_gradients() && p.grad_sync != GradSync::per_step;
     const bool round_buffers = p.shards_gradients() && p.grad_sync == GradSync::per_round;
     st.gradients = p.grad_bytes * (sharded_accumulation ? P / shards : P);
-    st.optimizer = 12.0 * (p.shards_optimizer() ? P / shards : P);
+    // FP32 master copy, m and v (12 B), or BF16 m and v alone (4 B): plan.optimizer_dtype.
+    st.optimizer = double(p.optimizer_bytes) * (p.shards_optimizer() ? P / shards : P);
 
     // DP buffers: ZeRO-3 gathers the next layer's weights ahead of use (two layers unsharded);
     // sharded accumulation reduce-scatters one layer's gradients (in grad_dtype) while the next

@@ -207,6 +207,7 @@ PlanSpec read_plan(const ParamReader& r, const TransformerSpec& m, const Cluster
   else
     p.grad_sync = p.shards_gradients() ? GradSync::per_microbatch : GradSync::per_step;
   p.grad_bytes = r.string("/plan/grad_dtype") == "fp32" ? 4 : 2;
+  p.optimizer_bytes = r.string("/plan/optimizer_dtype") == "fp32" ? 12 : 4;
   p.sequence_parallel = r.has("/plan/sequence_parallel") ? r.boolean("/plan/sequence_parallel") : p.tp > 1;
   p.tp_comm_overlap = r.boolean("/plan/tp_comm_overlap");
   p.pp_blocking_send = r.string("/plan/pp_send") == "blocking";

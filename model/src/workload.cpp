@@ -486,13 +486,16 @@ LayerProgram output_program(const TransformerSpec& m, const PlanSpec& p, std::in
   return prog;
 }
 
-Op optimizer_op(double parameters) {
+Op optimizer_op(double parameters, int state_bytes) {
   Op op;
   op.name = "adamw";
   op.kind = OpKind::optimizer;
   op.pass = Pass::optimizer;
-  // Fused AdamW: read FP32 master, gradient, m, v (16 B); write master, m, v (12 B) and the BF16 copy (2 B).
-  op.bytes = 30.0 * parameters;
+  // Fused AdamW: read the state and the gradient (4 B), write the state back. With an FP32 master
+  // copy in the state (12 B) it also writes the BF16 copy (2 B): 16 + 14 = 30 B; without one (BF16
+  // m, v: 4 B) it reads and writes the BF16 weights: 10 + 6 = 16 B.
+  const bool master_copy = state_bytes >= 12;
+  op.bytes = (2.0 * state_bytes + 4 + (master_copy ? 2 : 4)) * parameters;
   op.flops = 12.0 * parameters;
   return op;
 }

@@ -2,6 +2,7 @@
 // result on a shared platform, progress per size, a stop between sizes, and a bad op.
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <stop_token>
 
 #include "app_fixtures.hpp"
@@ -97,4 +98,51 @@ TEST_CASE("an unknown op names --op and the ops there are", "[app][collective][e
   } catch (const model::InputError& e) {
     CHECK(std::string(e.what()).find("--op: unknown collective \"allsum\" (all_reduce, all_gather") == 0);
   }
+}
+
+TEST_CASE("with the published DGX H100 all-reduce profile, 8 GPUs all-reduce at the measured times", "[app][collective][calibration]") {
+  // tests/data/calibration/dgx-h100-nvls-all-reduce.profile.json is `herd-calibrate fit` of the
+  // transcribed nccl-tests log beside it: 10 (bytes, seconds) points from 1 MiB to 16 GiB, 8 ranks
+  // on one node. At a measured size the simulated time is the measured one; between two, the
+  // log-log interpolation t0 (t1 / t0)^(ln(S / S0) / ln(S1 / S0)). Simulated time is whole
+  // nanoseconds (the latency and the data each end on the next one): within 2 ns.
+  const double mib = 1024.0 * 1024.0;
+  const std::vector<std::pair<double, double>> measured = {
+      {1 * mib, 27.4e-6},    {4 * mib, 54.4e-6},    {16 * mib, 123.9e-6},  {64 * mib, 324.4e-6},
+      {128 * mib, 585.7e-6}, {512 * mib, 2149.9e-6}, {1024 * mib, 4032.3e-6}, {16384 * mib, 62634.9e-6}};
+  std::vector<double> sizes;
+  for (const auto& [bytes, t] : measured) sizes.push_back(bytes);
+  sizes.push_back(32 * mib);  // halfway between 16 and 64 MiB in log size
+  app::CollectiveRequest request = request_for("all_reduce", "0-7", sizes);
+  request.scenario = app::load_scenario("llama3-8b");
+  const app::CollectiveReport before = app::collective(request);
+  request.calibration_file = std::string(HERD_SOURCE_DIR) + "/tests/data/calibration/dgx-h100-nvls-all-reduce.profile.json";
+  const app::CollectiveReport after = app::collective(request);
+  CHECK(after.measured);
+  CHECK_FALSE(before.measured);
+  CHECK(after.calibration == request.calibration_file);
+  REQUIRE(after.rows.size() == sizes.size());
+  for (std::size_t i = 0; i < measured.size(); ++i) {
+    INFO(measured[i].first << " B: model alone " << before.rows[i].result.time_s() * 1e6 << " us");
+    CHECK(after.rows[i].result.time_s() == Approx(measured[i].second).margin(2e-9));
+    CHECK(after.rows[i].result.measured_time_s == Approx(measured[i].second).epsilon(1e-9));
+    // The model alone, for the record, is what the calibration replaced.
+    CHECK(after.rows[i].result.uncontended_time_s / after.rows[i].result.calibration ==
+          Approx(before.rows[i].result.uncontended_time_s).epsilon(1e-9));
+  }
+  CHECK(after.rows.back().result.time_s() == Approx(std::sqrt(123.9e-6 * 324.4e-6)).margin(2e-9));
+  const auto j = app::to_json(after);
+  CHECK(j["results"][0]["measured_us"].get<double>() == Approx(27.4));
+  CHECK(j["results"][0]["model_time_us"].get<double>() == Approx(before.rows[0].result.uncontended_time_s * 1e6));
+  CHECK(j["calibration"] == request.calibration_file);
+  CHECK(app::to_json(before)["results"][0]["measured_us"].is_null());
+
+  // Without a profile, or for groups it did not measure (4 ranks), the network model alone.
+  request.group = "0-3";
+  const app::CollectiveReport four = app::collective(request);
+  request.calibration_file.clear();
+  const app::CollectiveReport four_before = app::collective(request);
+  CHECK_FALSE(four.measured);
+  for (std::size_t i = 0; i < sizes.size(); ++i)
+    CHECK(four.rows[i].result.time_s() == four_before.rows[i].result.time_s());
 }

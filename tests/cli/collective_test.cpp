@@ -53,3 +53,29 @@ TEST_CASE("herd collective: explicit ranks and bad options", "[cli][collective][
   CHECK(run_herd({"collective", "--bytes", "lots"}).code == 2);
   CHECK(run_herd({"collective", "--sweep", "8B"}).code == 2);
 }
+
+TEST_CASE("herd collective --calibration: the measured curve beside the simulated one", "[cli][collective][calibration]") {
+  const std::string profile = std::string(HERD_SOURCE_DIR) + "/tests/data/calibration/dgx-h100-nvls-all-reduce.profile.json";
+  const HerdRun r = run_herd({"collective", "llama3-8b", "--op", "all_reduce", "--group", "0-7", "--sweep", "16MiB:64MiB",
+                             "--calibration", profile});
+  REQUIRE(r.code == 0);
+  CHECK(r.out.find("profile(us)") != std::string::npos);
+  // 16 MiB and 64 MiB are measured points (123.9 and 324.4 us): simulated and measured agree.
+  CHECK(r.out.find("123.9       123.9") != std::string::npos);
+  CHECK(r.out.find("324.4       324.4") != std::string::npos);
+  const HerdRun j = run_herd({"collective", "llama3-8b", "--op", "all_reduce", "--group", "0-7", "--bytes", "16MiB",
+                             "--calibration", profile, "--json"});
+  REQUIRE(j.code == 0);
+  const auto row = nlohmann::json::parse(j.out)["results"][0];
+  CHECK(row["measured_us"].get<double>() == Approx(123.9));
+  CHECK(row["time_us"].get<double>() == Approx(123.9).margin(0.002));  // whole nanoseconds
+  // No curve for the collective asked about: no profile column, the model's time.
+  const HerdRun ag = run_herd({"collective", "llama3-8b", "--op", "all_gather", "--group", "0-7", "--bytes", "16MiB",
+                              "--calibration", profile});
+  REQUIRE(ag.code == 0);
+  CHECK(ag.out.find("profile(us)") == std::string::npos);
+  CHECK(ag.out.find("no measured curve") != std::string::npos);
+  const HerdRun missing = run_herd({"collective", "--calibration", "/nonexistent/profile.json"});
+  CHECK(missing.code == 2);
+  CHECK(missing.err.find("/nonexistent/profile.json") != std::string::npos);
+}

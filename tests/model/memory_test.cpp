@@ -8,6 +8,9 @@
 //   full recomputation:             2 s b h / t (with sequence parallelism)
 #include <catch2/catch.hpp>
 
+#include <string>
+#include <vector>
+
 #include "herd/model/memory.hpp"
 
 using namespace herd::model;
@@ -137,4 +140,45 @@ TEST_CASE("a squared-ReLU MLP keeps one FFN-width input for backward where SwiGL
   CHECK(layer_activations(m, p, 2048).total() == Approx(relu2.total()));  // same tensors as GeLU
   m.mlp = MlpKind::swiglu;
   CHECK(layer_activations(m, p, 2048).mlp_activation == Approx(4 * T * f_t));
+
+TEST_CASE("NeMo's Nemotron-4 340B layout that ran on 128 H100 fits: BF16 Adam states", "[memory]") {
+  // scenarios/validation/nemo-nemotron4-340b-128.json: TP 8, PP 8, V 12, DP 2, micro-batch 1,
+  // s = 4096, zero1, BF16 gradients and (NeMo distributed_fused_adam, dtype bf16) BF16 Adam m, v
+  // with no FP32 master copy. Stage 0 (12 layers + embedding), per GPU, bytes:
+  const double h = 18432, t = 8, T = 4096, f = 73728 / t, q = 18432 / t, kv = 8 * 192 / t, d = 2;
+  const double layer = 2 * h * q + 2 * h * kv + 2 * h * f + 2 * 2 * h;  // QKV + out, fc1 + fc2, two LayerNorms
+  const double P = 12 * layer + 256000 / t * h;                         // + the embedding's vocabulary shard
+  // Per layer and micro-batch (sequence parallel, fused attention, no dropout): norm inputs 4Th/t,
+  // QKV/fc1 inputs 4Th/t, fc2 input 2Tf, Q 2Tq, K and V 4T kv, O 2Tq, FP32 log-sum-exp 4T(96/t),
+  // GeLU input 2Tf: 28.3 s b h / t against Korthikanti's 34 for MHA, 4h GeLU and dropout.
+  const double a = 4 * T / t * h + 4 * T / t * h + 2 * T * f + 2 * T * q + 4 * T * kv + 2 * T * q + 4 * T * 96 / t + 2 * T * f;
+  // Megatron's interleaved 1F1B: stage 0 runs (p - 1) 2 + (V - 1) p = 102 warm-up chunk forwards
+  // (one layer each) and holds one more in steady state: 103 = L (1 + (p - 1) / (p V)) layers.
+  const double inflight = 103;
+  const Scenario s = load_scenario(std::string(HERD_SOURCE_DIR) + "/scenarios/validation/nemo-nemotron4-340b-128.json");
+  const MemoryReport r = analyse_memory(s);
+  const StageMemory& st = r.stages[0];
+  CHECK(r.largest_stage == 0);
+  CHECK(st.parameters == Approx(P).epsilon(1e-12));
+  CHECK(st.weights == Approx(2 * P).epsilon(1e-12));
+  CHECK(st.gradients == Approx(2 * P).epsilon(1e-12));      // BF16 gradient buffer
+  CHECK(st.optimizer == Approx(4 * P / d).epsilon(1e-12));  // BF16 m, v over the DP group
+  CHECK(r.per_layer_activation_bytes == Approx(a).epsilon(1e-12));
+  CHECK(st.activations == Approx(inflight * a).epsilon(1e-12));
+  CHECK(st.inflight_microbatches == Approx(8 * (1 + 7.0 / 96)).epsilon(1e-12));
+  // NCCL buffers of TP, DP and the two pipeline neighbours; TP-gathered GEMM input, its gradient
+  // and the widest output; CUDA context and cuBLAS workspaces.
+  CHECK(st.communication == Approx(4 * 2 * 16 * 4.0 * (1 << 20)).epsilon(1e-12));
+  CHECK(st.transient == Approx(2 * (2 * T * h) + 2 * T * h).epsilon(1e-12));
+  CHECK(st.runtime == Approx(664.0 * (1 << 20)).epsilon(1e-12));
+  const double gib = 1ULL << 30;
+  CHECK(st.total() / gib == Approx(59.49).epsilon(1e-3));
+  CHECK(r.fits);
+  // FP32 master copy and moments (12 B per parameter) would add 8P / d = 21.5 GiB: 81.0 GiB, no fit.
+  const std::vector<Override> o{parse_override("plan.optimizer_dtype=fp32")};
+  const Scenario fp32 = load_scenario(std::string(HERD_SOURCE_DIR) + "/scenarios/validation/nemo-nemotron4-340b-128.json", o);
+  const MemoryReport r32 = analyse_memory(fp32);
+  CHECK(r32.stages[0].optimizer == Approx(12 * P / d).epsilon(1e-12));
+  CHECK(r32.stages[0].total() / gib == Approx(80.99).epsilon(1e-3));
+  CHECK_FALSE(r32.fits);
 }

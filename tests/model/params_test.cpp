@@ -67,7 +67,7 @@ std::string_view to_string(PositionKind p) { return p == PositionKind::rope ? "r
 
 // Declared defaults that no struct member holds.
 const std::set<std::string> kNoMember = {
-    "plan.optimizer",  // AdamW is the only choice; its 12 bytes per parameter are in memory.cpp
+    "plan.optimizer",  // AdamW is the only choice; its state's bytes are plan.optimizer_dtype's
 };
 
 bool has_default(const ParamDecl& d) {
@@ -152,6 +152,7 @@ TEST_CASE("struct member defaults equal the declared defaults of their keys", "[
     CHECK(d.integer("plan.virtual_stages") == p.virtual_stages);
     CHECK(d.string("plan.dp_sharding") == to_string(p.dp_sharding));
     CHECK(d.string("plan.grad_dtype") == (p.grad_bytes == 4 ? "fp32" : "bf16"));
+    CHECK(d.string("plan.optimizer_dtype") == (p.optimizer_bytes == 12 ? "fp32" : "bf16"));
     CHECK(d.boolean("plan.tp_comm_overlap") == p.tp_comm_overlap);
     CHECK(d.integer("plan.micro_batch") == p.micro_batch);
     CHECK(d.string("plan.recompute") == to_string(p.recompute));

@@ -264,4 +264,12 @@ TEST_CASE("partial RoPE: FLOPs scale with the rotary fraction, bytes stay those 
     CHECK(op_named(ops_b, name).bytes == Approx(op_named(ops_a, name).bytes));
     CHECK(op_named(ops_b, name).flops == Approx(0.5 * op_named(ops_a, name).flops));
   }
+
+TEST_CASE("the optimizer step moves its state twice, the gradient once and the BF16 weights", "[workload]") {
+  // FP32 master, m, v (12 B): read 12 + gradient 4, write 12 + the BF16 copy 2 = 30 B per parameter.
+  // BF16 m, v with no master (4 B): read weights 2 + gradient 4 + 4, write weights 2 + 4 = 16 B.
+  CHECK(optimizer_op(1000, 12).bytes == 30000);
+  CHECK(optimizer_op(1000, 4).bytes == 16000);
+  CHECK(optimizer_op(1000).bytes == optimizer_op(1000, 12).bytes);
+  CHECK(optimizer_op(1000, 4).flops == optimizer_op(1000, 12).flops);
 }

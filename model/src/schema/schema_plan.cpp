@@ -36,7 +36,8 @@ constexpr ParamDecl kParams[] = {
     {"plan.cp_algorithm", choice, "\"allgather\"", "Context parallelism: allgather (K and V all-gathered, attention local; Llama 3) or ring (K/V passed around a ring with point-to-point sends, overlapped; Megatron-LM / Transformer Engine).", D::count, any, "allgather|ring"},
     {"plan.rank_order", string_list, "[\"tp\", \"cp\", \"pp\", \"dp\"]", "Parallel dimensions from innermost (adjacent ranks) to outermost (Llama 3: tp, cp, pp, dp).", D::count, any, "tp|cp|pp|dp"},
     {"plan.precision", choice, "\"bf16\"", "Compute precision; fp8 is declared for later and rejected for now.", D::count, any, "bf16|fp8"},
-    {"plan.optimizer", choice, "\"adamw\"", "Optimizer; AdamW keeps an FP32 master copy, first and second moments (12 bytes per parameter).", D::count, any, "adamw"},
+    {"plan.optimizer", choice, "\"adamw\"", "Optimizer; AdamW keeps first and second moments and, with optimizer_dtype fp32, an FP32 master copy.", D::count, any, "adamw"},
+    {"plan.optimizer_dtype", choice, "\"fp32\"", "Optimizer state type: fp32 keeps an FP32 master copy and FP32 moments (12 bytes per parameter; Megatron-LM's distributed optimizer, Llama 3); bf16 keeps BF16 moments and updates the BF16 weights in place, with no master copy (4 bytes per parameter; NeMo's distributed_fused_adam with optim.dtype bf16).", D::count, any, "fp32|bf16"},
 };
 }  // namespace
 

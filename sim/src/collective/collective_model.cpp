@@ -9,6 +9,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "herd/model/calibration_profile.hpp"
+
 namespace herd::sim {
 
 namespace {
@@ -115,9 +117,31 @@ CollectiveModel::GroupCost CollectiveModel::add_group_loads(const CollectivePlan
   const ProtocolCost cost = tuning_.protocol_cost(op, a, p, shape, like.bytes, like.channels);
   const int nvls_channels = a == Algorithm::nvls ? like.channels : tuning_.channels(Algorithm::nvls, p, shape, like.bytes);
   const double nvls_scale = tuning_.nvls_scale(nvls_channels);
+  const double f = like.calibration;  // groups of one call run alike, measured curve included
+  const double load_scale = cost.load_scale * f;
   if (out)
-    for (const auto& l : pattern(op, a, group, shape, 0, nvls_scale)) out->add(l.slot, l.weight * cost.load_scale);
-  return {tuning_.latency_s(op, a, p, shape, like.bytes, like.channels), cost.algbw_cap, cost.load_scale, nvls_scale, false};
+    for (const auto& l : pattern(op, a, group, shape, 0, nvls_scale)) out->add(l.slot, l.weight * load_scale);
+  return {f * tuning_.latency_s(op, a, p, shape, like.bytes, like.channels), cost.algbw_cap / f, load_scale, nvls_scale,
+          false};
+}
+
+void CollectiveModel::apply_measured(CollectivePlan& plan, const GroupShape& shape) const {
+  const auto& fits = fabric_.cluster().measured_collectives;
+  if (!fits || shape.ranks <= 1 || !(plan.bytes > 0)) return;
+  const model::CollectiveFit* fit = model::find_collective_fit(*fits, model::to_string(plan.op), shape.ranks, shape.nodes);
+  if (!fit) return;
+  const double modelled = plan.uncontended_time_s();
+  const double measured = model::collective_seconds(*fit, plan.bytes);
+  if (!(modelled > 0) || !std::isfinite(modelled) || !(measured > 0) || !std::isfinite(measured)) return;
+  // The measured time replaces the modelled one alone; the ratio scales latency and the bytes each
+  // slot carries per byte alike, so the time under contention stretches as the model's would.
+  const double f = measured / modelled;
+  plan.latency_s *= f;
+  for (SlotLoad& load : plan.loads) load.weight *= f;
+  plan.algbw_cap /= f;
+  plan.uncontended_algbw /= f;
+  plan.calibration = f;
+  plan.measured_s = measured;
 }
 
 CollectivePlan CollectiveModel::plan(model::Collective op, std::span<const int> group, double bytes,
@@ -152,6 +176,11 @@ CollectivePlan CollectiveModel::plan(model::Collective op, std::span<const int> 
   }
   if (!found)  // a single rank: nothing applies, nothing moves
     return build(op, Algorithm::ring, Protocol::simple, forced_channels, group, shape, bytes, options.root);
+  // A measured curve is what NCCL's own choice did; a scenario that forces another choice asks
+  // what that choice would do, which the curve does not say.
+  const bool scenario_forces = spec.algorithm != model::CollectiveAlgorithm::automatic ||
+                               spec.protocol != model::CollectiveProtocol::automatic || spec.channels > 0;
+  if (!scenario_forces) apply_measured(best, shape);
   return best;
 }
 

@@ -6,6 +6,8 @@
 #include <cmath>
 #include <tuple>
 
+#include "herd/model/calibration_profile.hpp"
+
 namespace herd::sim {
 
 Fabric::Fabric(const model::ClusterSpec& cluster, FabricOptions options) : cluster_(cluster), topology_(cluster) {
@@ -77,8 +79,14 @@ bool same_network(const model::ClusterSpec& a, const model::ClusterSpec& b) {
                     c.intra_node_efficiency, c.nvls, c.nics_per_node, c.nic_bandwidth, c.nic_efficiency, c.nic_latency_s,
                     c.degraded_nics, c.gpu.nvlink_bandwidth, c.gpu.peak_fp8_flops);
   };
+  // Measured curves change how collectives are costed, so prepared operations differ with them.
+  auto measured = [](const model::ClusterSpec& x, const model::ClusterSpec& y) {
+    const auto& p = x.measured_collectives;
+    const auto& q = y.measured_collectives;
+    return p == q || (p && q && *p == *q);
+  };
   return cluster(a) == cluster(b) && topology(a.topology) == topology(b.topology) &&
-         collectives(a.collectives) == collectives(b.collectives);
+         collectives(a.collectives) == collectives(b.collectives) && measured(a, b);
 }
 
 void TrafficBuilder::add(SlotId slot, double weight) {

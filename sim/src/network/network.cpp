@@ -223,6 +223,8 @@ void Network::start_collective(const CollectiveRequest& request, CollectiveCallb
   r.start_s = engine::to_seconds(simulation_.now());
   r.latency_s = first.latency_s;
   r.uncontended_time_s = first.uncontended_time_s();
+  r.calibration = first.calibration;
+  r.measured_time_s = first.measured_s;
   r.group_time_s.assign(request.groups.size(), 0.0);
   for (std::size_t g = 0; g < plans.size(); ++g) {
     const std::uint32_t id = new_item();

@@ -121,7 +121,7 @@ StepBound::Stages StepBound::stages(const model::PlanSpec& p) const {
     for (std::size_t r = 0; r < n; ++r) st.dp_stream[r] += 2.0 * stage_params[r] * dp_s_per_byte;
   for (std::size_t r = 0; r < n; ++r) {
     const double local = p.shards_optimizer() ? stage_params[r] / p.gradient_group() : stage_params[r];
-    st.optimizer[r] = cost_.op_seconds(model::optimizer_op(local));
+    st.optimizer[r] = cost_.op_seconds(model::optimizer_op(local, p.optimizer_bytes));
     st.work[r] += st.optimizer[r];
   }
   return st;

@@ -430,7 +430,7 @@ StepPlan lower_step(const model::Scenario& s, const model::ComputeCostModel& cos
     if (!reduce_in_backward)
       for (int v = 0; v < p.virtual_stages; ++v) low.reduce_gradients(st.step_end, chunk_params_of[static_cast<std::size_t>(v)]);
     const double local = p.shards_optimizer() ? stage_params / low.shards : stage_params;
-    auto optimizer = std::make_unique<Op>(model::optimizer_op(local));
+    auto optimizer = std::make_unique<Op>(model::optimizer_op(local, p.optimizer_bytes));
     StepOp opt;
     opt.op = optimizer.get();
     opt.seconds = cost.op_seconds(*optimizer);

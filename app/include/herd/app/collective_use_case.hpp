@@ -24,6 +24,9 @@ struct CollectiveRequest {
   std::vector<double> sizes;      ///< bytes per rank (nccl-tests' convention), one run each (parse_size, parse_sweep)
   std::string dtype = "float";    ///< element type, for the element count (dtype_bytes)
   bool concurrent = false;        ///< every group of the kind at once, as in a training step; else rank 0's
+  /// A calibration profile whose measured collectives cost the calls (empty: the scenario's
+  /// `calibration` key, if any; docs/models/network.md).
+  std::string calibration_file;
   /// A platform whose fabric of the scenario's cluster is shared with other calls. Null: a fabric
   /// of this call's own.
   const sim::StepSimulator* simulator = nullptr;
@@ -42,11 +45,17 @@ struct CollectiveReport {
   std::size_t groups_total = 0;          ///< groups of the requested kind in the plan
   std::vector<std::vector<int>> groups;  ///< the groups that ran, concurrently (never empty)
   std::vector<CollectiveRow> rows;       ///< one per requested size, in order
+  std::string calibration;               ///< the profile's file; "" when none
+  std::string calibration_warning;       ///< the profile was measured on another GPU; "" when not
+  /// The profile holds a measured curve for this op on the first group's shape: each row's
+  /// result carries it (CollectiveResult::measured_time_s).
+  bool measured = false;
 };
 
 /// Reports each size done to `control` and checks for a stop between sizes. Throws
-/// model::InputError("--op", "--dtype" or "--group", as collective_inputs.hpp) for a bad request or
-/// naming the scenario for a cluster or plan whose fabric or rank layout cannot be built;
+/// model::InputError("--op", "--dtype" or "--group", as collective_inputs.hpp) for a bad request,
+/// naming the profile for one that cannot be read (model::profile_for), or naming the scenario for
+/// a cluster or plan whose fabric or rank layout cannot be built;
 /// sim::Cancelled when `control` asks to stop.
 CollectiveReport collective(const CollectiveRequest& request, const sim::Control& control = {});
 

@@ -1,6 +1,6 @@
 #pragma once
 // Loading what every use case starts from: the scenario (file, built-in or model preset, with
-// `--set`-style overrides) and the calibration profile its compute predictions use.
+// `--set`-style overrides) and the calibration profile its predictions use.
 #include <optional>
 #include <string>
 #include <vector>
@@ -24,8 +24,10 @@ model::Scenario load_scenario(const std::string& file_or_name, const std::vector
 std::optional<model::CalibrationProfile> calibration_profile(const model::Scenario& scenario,
                                                              const std::string& file = {});
 
-/// `scenario` with what a calibration profile fixes outside the compute cost model: the NIC
-/// efficiency (model::CalibrationProfile::nic_efficiency). Unchanged without a profile.
+/// `scenario` as predictions with `profile` see it, beyond the compute cost model: the profile's NIC
+/// efficiency (model::CalibrationProfile::nic_efficiency) and its measured collectives attached to
+/// the cluster (model::use_measured_collectives), so the network model costs them from the measured
+/// curves (docs/models/network.md). Null profile: `scenario` as it is.
 model::Scenario with_profile(const model::Scenario& scenario, const model::CalibrationProfile* profile);
 
 /// The compute level a prediction uses: the fraction of the burst GEMM and attention efficiencies

@@ -14,6 +14,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "herd/model/hardware.hpp"
+
 namespace herd::model {
 
 struct Scenario;
@@ -58,6 +60,7 @@ struct CollectiveFit {
   int ranks = 0, nodes = 0;             ///< 0 when unknown
   std::vector<std::pair<double, double>> points;  ///< (bytes, seconds), ascending bytes
   double rms_log_residual = 0;          ///< of the alpha-beta line over the points
+  bool operator==(const CollectiveFit&) const = default;
 };
 
 struct CalibrationProfile {
@@ -102,6 +105,16 @@ std::string_view elementwise_class(std::string_view op_name);
 double collective_seconds(const CollectiveFit& fit, double bytes);
 /// True when `bytes` lies outside the measured range by more than a factor of 2.
 bool collective_extrapolated(const CollectiveFit& fit, double bytes);
+/// The fit among `fits` for collective `op` ("all_reduce", model::to_string(Collective)) over
+/// `ranks` ranks on `nodes` nodes: the one named "op/intra_node" (one node) or "op/inter_node",
+/// or that name followed by "/ranks" (how herd-calibrate names a collective measured over several
+/// rank counts), whose recorded rank count, and node count across nodes, match where recorded.
+/// Null when there is none.
+const CollectiveFit* find_collective_fit(const CollectiveFits& fits, std::string_view op, int ranks, int nodes);
+/// The profile's measured collectives attached to `cluster` (ClusterSpec::measured_collectives),
+/// so the network model costs them from the measured curves; a profile without any leaves it as
+/// it is.
+void use_measured_collectives(ClusterSpec& cluster, const CalibrationProfile& profile);
 
 /// Parses a profile document. Throws ValueError with the JSON pointer at fault.
 CalibrationProfile calibration_profile_from_json(const nlohmann::json& doc);

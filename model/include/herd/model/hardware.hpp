@@ -3,11 +3,18 @@
 // Member defaults are the defaults the scenario table declares (model/src/schema/schema_cluster.cpp;
 // tests/model/params_test.cpp keeps them equal). Scenarios are always built through the table; a
 // member whose key has no default (required, or derived from other keys) says so.
+#include <map>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
 namespace herd::model {
+
+struct CollectiveFit;  // calibration_profile.hpp
+/// Measured collective curves by name ("all_reduce/intra_node", "all_gather/inter_node/16"), as a
+/// calibration profile's `collectives` holds them.
+using CollectiveFits = std::map<std::string, CollectiveFit>;
 
 /// Default compute efficiencies of a GPU; a calibration profile replaces them (docs/models/compute.md).
 struct ComputeEfficiency {
@@ -97,6 +104,10 @@ struct ClusterSpec {
   CollectiveSpec collectives;
   /// What-if: NICs running below their line rate, as (NIC index, fraction of bandwidth left).
   std::vector<std::pair<int, double>> degraded_nics;
+  /// Measured curves the network model costs collectives by (docs/models/network.md): a calibration
+  /// profile's `collectives`, set by the use cases when a profile is in use (no scenario key). Null:
+  /// none, the network model alone.
+  std::shared_ptr<const CollectiveFits> measured_collectives;
   double storage_bandwidth = 2e12;       ///< bytes/s, sustained, aggregate
   double storage_peak_bandwidth = 7e12;  ///< bytes/s, aggregate
 

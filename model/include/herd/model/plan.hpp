@@ -38,6 +38,9 @@ struct PlanSpec {
   DpSharding dp_sharding = DpSharding::zero1;
   GradSync grad_sync = GradSync::per_step;  ///< derived: per_microbatch for fsdp and zero3, else per_step
   int grad_bytes = 4;                ///< bytes per gradient element (grad_dtype fp32: 4, bf16: 2)
+  /// Bytes of optimizer state per parameter (optimizer_dtype fp32: FP32 master copy, m and v, 12;
+  /// bf16: BF16 m and v, the BF16 weights are the master copy, 4).
+  int optimizer_bytes = 12;
   bool sequence_parallel = false;    ///< derived: tp > 1
   bool tp_comm_overlap = false;     ///< TP collectives split into chunks that overlap their GEMMs
   bool pp_blocking_send = false;    ///< the stage waits for each pipeline send (DeepSpeed; pp_send blocking)

@@ -81,8 +81,9 @@ LayerProgram layer_program(const TransformerSpec& m, const PlanSpec& p, std::int
 LayerProgram embedding_program(const TransformerSpec& m, const PlanSpec& p, std::int64_t seq_len);
 /// Final norm, output projection, cross-entropy loss (vocab-parallel) for one micro-batch.
 LayerProgram output_program(const TransformerSpec& m, const PlanSpec& p, std::int64_t seq_len);
-/// AdamW over `parameters` local parameters (fused kernel: ~30 bytes moved per parameter).
-Op optimizer_op(double parameters);
+/// AdamW over `parameters` local parameters with `state_bytes` of optimizer state each (12: FP32
+/// master, m, v, ~30 bytes moved per parameter; 4: BF16 m, v updating the BF16 weights, 16 bytes).
+Op optimizer_op(double parameters, int state_bytes = 12);
 
 /// Model FLOPs per token for forward + backward, no recomputation: 6 x (matrix parameters
 /// touched per token) + causal attention 6 x layers x (s+1)/2 x 2 x q_dim. See docs/models/workload.md.

@@ -26,6 +26,10 @@ struct CollectivePlan {
   std::vector<SlotLoad> loads;     ///< bytes per slot per byte of `bytes`, protocol overhead included
   double uncontended_algbw = 0;    ///< min(algbw_cap, capacity / load over the slots), bytes/s
   SlotId uncontended_bottleneck = kNoSlot;  ///< kNoSlot: the protocol ceiling (or nothing) limits it
+  /// Measured over modelled time alone, applied to latency and loads (1: no measured curve for this
+  /// op and group; ClusterSpec::measured_collectives, docs/models/network.md).
+  double calibration = 1;
+  double measured_s = 0;           ///< the measured curve at `bytes`; 0: none
   [[nodiscard]] double uncontended_time_s() const;
 };
 
@@ -48,7 +52,10 @@ class CollectiveModel {
   explicit CollectiveModel(const Fabric& fabric, bool remember_groups = false);
 
   /// The plan NCCL would run: forced settings from `options`, else from `cluster.collectives.*`,
-  /// else the (algorithm, protocol) pair with the smallest uncontended time. Throws
+  /// else the (algorithm, protocol) pair with the smallest uncontended time. When the cluster
+  /// carries a measured curve for this op on a group of this shape (and `cluster.collectives.*`
+  /// forces nothing), the plan's latency and loads are scaled so that its uncontended time is the
+  /// measured one (`calibration`). Throws
   /// model::ValueError (pointer /cluster/collectives/...) when a forced setting cannot run this
   /// op on this group, std::invalid_argument for a bad group or size.
   [[nodiscard]] CollectivePlan plan(model::Collective op, std::span<const int> group, double bytes,
@@ -58,7 +65,7 @@ class CollectiveModel {
                                             const CollectiveOptions& options = {});
   /// For summing concurrent groups: `like` (a plan of this op and size) run by another group:
   /// its latency, protocol ceiling and load scale, and (when `out` is given) its loads, scaled by
-  /// the protocol, added to `out`. A group on which `like`'s algorithm cannot run gets its own plan
+  /// the protocol and `like`'s calibration, added to `out`. A group on which `like`'s algorithm cannot run gets its own plan
   /// instead (`own_plan` set).
   struct GroupCost {
     double latency_s = 0;
@@ -68,7 +75,8 @@ class CollectiveModel {
     bool own_plan = false;
   };
   GroupCost add_group_loads(const CollectivePlan& like, std::span<const int> group, TrafficBuilder* out);
-  /// Every candidate NCCL would weigh, each with its uncontended time (for reports and tests).
+  /// Every candidate NCCL would weigh, each with its uncontended time as the model alone gives it
+  /// (for reports and tests).
   /// The hierarchical algorithm is NCCL's NVLS tree: a candidate for all-reduce on NVLS nodes.
   [[nodiscard]] std::vector<CollectiveEstimate> candidates(model::Collective op, std::span<const int> group, double bytes);
 
@@ -101,6 +109,8 @@ class CollectiveModel {
                                        const GroupShape& shape, int root, double nvls_scale);
   CollectivePlan build(model::Collective op, Algorithm algorithm, Protocol protocol, int channels_forced,
                        std::span<const int> group, const GroupShape& shape, double bytes, int root);
+  // Scales `plan` to the measured curve for its op on a group of `shape`, when there is one.
+  void apply_measured(CollectivePlan& plan, const GroupShape& shape) const;
   // The current call's group: remembered, or fresh (its patterns dropped after the call).
   Group& group_of(std::span<const int> group);
 

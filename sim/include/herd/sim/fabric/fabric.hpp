@@ -75,7 +75,8 @@ class Fabric {
 };
 
 /// Whether a Fabric built for `a` also serves `b`: every figure the topology, its routing and the
-/// collective algorithms read is the same (GPU compute figures may differ).
+/// collective algorithms read is the same, measured collective curves included (GPU compute
+/// figures may differ).
 bool same_network(const model::ClusterSpec& a, const model::ClusterSpec& b);
 
 /// Accumulates slot loads (dense scratch over every slot of a fabric, cleared by take()).

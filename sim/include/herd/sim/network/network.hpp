@@ -64,6 +64,10 @@ struct CollectiveResult {
   double start_s = 0, end_s = 0;  ///< start of the call, end of its slowest group
   double latency_s = 0;           ///< latency of the first group before its data flowed
   double uncontended_time_s = 0;  ///< what one group alone would take (CollectiveModel)
+  /// Of the first group: measured over modelled time alone (1: no measured curve), and the
+  /// measured curve at `bytes` (0: none); CollectivePlan::calibration.
+  double calibration = 1;
+  double measured_time_s = 0;
   std::vector<double> group_time_s;  ///< per group, in request order
   SlotId bottleneck = kNoSlot;    ///< slot that limited the groups longest; kNoSlot: protocol ceiling or none
   std::string bottleneck_name;    ///< its name, "protocol ceiling (LL128)" or "" when nothing moved
