@@ -140,6 +140,7 @@ TEST_CASE("a squared-ReLU MLP keeps one FFN-width input for backward where SwiGL
   CHECK(layer_activations(m, p, 2048).total() == Approx(relu2.total()));  // same tensors as GeLU
   m.mlp = MlpKind::swiglu;
   CHECK(layer_activations(m, p, 2048).mlp_activation == Approx(4 * T * f_t));
+}
 
 TEST_CASE("NeMo's Nemotron-4 340B layout that ran on 128 H100 fits: BF16 Adam states", "[memory]") {
   // scenarios/validation/nemo-nemotron4-340b-128.json: TP 8, PP 8, V 12, DP 2, micro-batch 1,

@@ -264,6 +264,7 @@ TEST_CASE("partial RoPE: FLOPs scale with the rotary fraction, bytes stay those 
     CHECK(op_named(ops_b, name).bytes == Approx(op_named(ops_a, name).bytes));
     CHECK(op_named(ops_b, name).flops == Approx(0.5 * op_named(ops_a, name).flops));
   }
+}
 
 TEST_CASE("the optimizer step moves its state twice, the gradient once and the BF16 weights", "[workload]") {
   // FP32 master, m, v (12 B): read 12 + gradient 4, write 12 + the BF16 copy 2 = 30 B per parameter.
