@@ -307,8 +307,10 @@ QString MainWindow::run(View view, const QStringList& extra) {
         sim::check_stop(control);
         result.report.trace = {};  // the timeline holds the spans now
         auto report = std::make_shared<const sim::StepReport>(std::move(result.report));
-        const QString warning = QString::fromStdString(result.calibration_warning);
-        return [this, report, timeline, warning] { show_step(report, timeline, warning); };
+        // The compute level the step used, and where it came from; then any profile warning.
+        QString note = QString("compute level %1 (%2)").arg(result.level.sustained, 0, 'f', 3).arg(QString::fromStdString(result.level.origin));
+        if (!result.calibration_warning.empty()) note += " · " + QString::fromStdString(result.calibration_warning);
+        return [this, report, timeline, note] { show_step(report, timeline, note); };
       });
       return {};
     }
@@ -394,6 +396,8 @@ QString MainWindow::run(View view, const QStringList& extra) {
   }
   return {};
 }
+
+QString MainWindow::timeline_title() const { return timeline_title_->text(); }
 
 void MainWindow::show_step(std::shared_ptr<const sim::StepReport> report, std::shared_ptr<StepTimelineData> timeline,
                            const QString& note) {

@@ -57,6 +57,9 @@ TEST_CASE("main window: every view opens on the default scenario and renders som
   }
   window.show_view(MainWindow::View::breakdown);  // filled by the step's run
   CHECK(window.breakdown_view().has_data());
+  // The step names the compute level it used: the H100 preset's fitted default here.
+  CHECK(window.timeline_title().contains("compute level "));
+  CHECK(window.timeline_title().contains("(preset h100-sxm-80gb)"));
   CHECK(window.run_view().runs().size() == 2);
   CHECK(window.collectives_view().points() > 20);
   for (auto view : {MainWindow::View::timeline, MainWindow::View::breakdown, MainWindow::View::run, MainWindow::View::collectives}) {

@@ -68,6 +68,8 @@ class MainWindow : public QMainWindow {
   /// The step shown now (null before the first run finished).
   std::shared_ptr<const sim::StepReport> step_report() const { return step_report_; }
   QString status() const;
+  /// The line above the step timeline: scenario, step, MFU, bottleneck, the compute level used.
+  QString timeline_title() const;
 
  private:
   model::Scenario scenario_with_panel(const QStringList& extra = {}) const;
