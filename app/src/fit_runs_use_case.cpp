@@ -83,6 +83,8 @@ MeasuredRun read_run(const json& e, const std::string& ptr, const std::filesyste
     for (const auto& [key, value] : e["set"].items())
       overrides.push_back({key, value, key + "=" + value.dump()});
   }
+  for (const char* key : {"name", "source"})
+    if (e.contains(key) && !e[key].is_string()) throw model::ValueError(ptr + "/" + key, "expected a string");
   MeasuredRun run;
   run.name = e.value("name", std::filesystem::path(named).stem().string());
   run.source = e.value("source", std::string());
@@ -369,6 +371,7 @@ RunsFile load_runs_file(const std::filesystem::path& file) {
     if (!doc.contains("version") || doc["version"] != 1) throw model::ValueError("/version", "unsupported runs file version (this herd reads 1)");
     for (const auto& [key, value] : doc.items())
       if (!kFileKeys.contains(key)) throw model::ValueError("/" + key, "unknown key (expected format, version, description, parameters, runs)");
+    if (doc.contains("description") && !doc["description"].is_string()) throw model::ValueError("/description", "expected a string");
     out.description = doc.value("description", std::string());
     out.parameters = {FitParameter::sustained};
     if (doc.contains("parameters")) {

@@ -187,7 +187,6 @@ TEST_CASE("a runs file converts throughputs and is read strictly", "[app][fit-ru
       CHECK_THAT(e.message(), Catch::Contains(words));
     }
   };
-  auto run = doc["runs"][0];
   nlohmann::json bad = doc;
   bad["runs"][0]["bogus"] = 1;
   fails_at(bad, "/runs/0/bogus", "unknown key");
@@ -209,4 +208,10 @@ TEST_CASE("a runs file converts throughputs and is read strictly", "[app][fit-ru
   bad = doc;
   bad["runs"][0]["uncertainty"] = 2;
   fails_at(bad, "/runs/0/uncertainty", "below 1");
+  bad = doc;
+  bad["runs"][0]["name"] = 7;
+  fails_at(bad, "/runs/0/name", "expected a string");
+  bad = doc;
+  bad["runs"] = nlohmann::json::array();
+  fails_at(bad, "/runs", "non-empty");
 }
