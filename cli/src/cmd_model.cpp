@@ -52,7 +52,8 @@ void print_text(std::ostream& out, const app::ModelReport& r) {
       << " (" << to_string(p.dp_sharding) << ", grads " << to_string(p.grad_sync) << ")\n";
   out << "            micro-batch " << p.micro_batch << " · " << p.microbatches() << " micro-batches per step · global batch "
       << p.global_batch << " sequences (" << format_count(double(p.global_batch) * m.seq_len) << " tokens) · recompute "
-      << to_string(p.recompute) << (p.sequence_parallel ? " · sequence parallel" : "") << "\n\n";
+      << to_string(p.recompute) << (p.sequence_parallel ? " · sequence parallel" : "")
+      << (p.stack != Stack::megatron ? " · stack " + std::string(to_string(p.stack)) : std::string()) << "\n\n";
 
   out << "Memory per GPU, GiB (capacity " << gib(mem.capacity_bytes) << " GiB)\n";
   const char* header[] = {"stage", "layers", "params", "weights", "grads", "optim", "activ", "(mb)", "comm", "transient", "runtime", "total"};

@@ -54,6 +54,14 @@ std::string_view to_string(Schedule s) {
 }
 std::string_view to_string(LayerLayout l) { return l == LayerLayout::uniform ? "uniform" : "llama3"; }
 std::string_view to_string(CpAlgorithm c) { return c == CpAlgorithm::allgather ? "allgather" : "ring"; }
+std::string_view to_string(Stack s) {
+  switch (s) {
+    case Stack::megatron: return "megatron";
+    case Stack::pytorch_eager: return "pytorch_eager";
+    case Stack::torch_compile: return "torch_compile";
+  }
+  return "";
+}
 
 int PlanSpec::degree(Axis a) const {
   switch (a) {

@@ -239,6 +239,10 @@ PlanSpec read_plan(const ParamReader& r, const TransformerSpec& m, const Cluster
   p.round_size = r.has("/plan/round_size") ? as_int(r.integer("/plan/round_size"), "/plan/round_size") : p.pp;
   p.layer_layout = r.string("/plan/layer_layout") == "llama3" ? LayerLayout::llama3 : LayerLayout::uniform;
   p.cp_algorithm = r.string("/plan/cp_algorithm") == "ring" ? CpAlgorithm::ring : CpAlgorithm::allgather;
+  p.stack = pick(r, "/plan/stack",
+                 std::array{std::pair{std::string_view("megatron"), Stack::megatron},
+                            std::pair{std::string_view("pytorch_eager"), Stack::pytorch_eager},
+                            std::pair{std::string_view("torch_compile"), Stack::torch_compile}});
   p.flash_attention = r.boolean("/plan/flash_attention");
   const auto order = r.strings("/plan/rank_order");
   if (order.size() != 4)

@@ -1,6 +1,7 @@
 #include "herd/model/workload.hpp"
 
 #include <algorithm>
+#include <array>
 
 namespace herd::model {
 
@@ -301,6 +302,121 @@ void mlp_activation(ProgramBuilder& b, const TransformerSpec& m, const Shard& s,
 
 double norm_bytes(const Shard& s, bool backward) { return (backward ? 6.0 : 4.0) * kAct / 2 * double(s.sp_tokens) * s.h; }
 
+// --- Eager PyTorch (plan.stack = pytorch_eager) ---------------------------------------------
+// One kernel per PyTorch op, as torchtitan's Llama model launches them without torch.compile
+// (pytorch/torchtitan: torchtitan/models/norms.py RMSNorm at commit
+// 026e23a981dee27d41a8637baad651656698b6f8; torchtitan/models/llama/model.py apply_rotary_emb,
+// repeat_kv, FeedForward and TransformerBlock at commit 0199cbc1ba671c15df501fd9aa8bb68afd4352fd). Views
+// (reshape of a contiguous tensor, view_as_complex, view_as_real, transpose) launch nothing. Autograd
+// runs one backward kernel per forward kernel, two where both inputs of a product need gradients,
+// plus the reduction that sums a broadcast operand's gradient and the addition that accumulates the
+// gradients of a tensor used twice. docs/models/stacks.md tabulates the bytes.
+constexpr double kF32 = 4;  // bytes per FP32 element
+
+bool eager(const PlanSpec& p) { return p.stack == Stack::pytorch_eager; }
+
+// RMSNorm over r rows of width h, N = r*h elements, BF16 input:
+//   output = self._norm(x.float()).type_as(x) * self.weight,
+//   _norm(x) = x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps)
+// forward: float() 2+4 B/element, pow 4+4, mean reads 4 and writes one FP32 per row, + eps and
+// rsqrt over the rows, x * rsqrt 4+4 (+ the row value), type_as 4+2, * weight 2+2 (+ the weight):
+// 36 N + 24 r + 2 h bytes in 8 kernels (the fused kernel: 4 N).
+void eager_rmsnorm(ProgramBuilder& b, const Shard& s) {
+  const double r = double(s.sp_tokens), N = r * double(s.h), h = double(s.h);
+  b.elementwise("rmsnorm_to_fp32", (kAct + kF32) * N);
+  b.elementwise("rmsnorm_pow", 2 * kF32 * N, N);
+  b.elementwise("rmsnorm_mean", kF32 * N + kF32 * r, N);
+  b.elementwise("rmsnorm_add_eps", 2 * kF32 * r, r);
+  b.elementwise("rmsnorm_rsqrt", 2 * kF32 * r, r);
+  b.elementwise("rmsnorm_mul_rstd", 2 * kF32 * N + kF32 * r, N);
+  b.elementwise("rmsnorm_to_bf16", (kF32 + kAct) * N);
+  b.elementwise("rmsnorm_mul_weight", 2 * kAct * N + kAct * h, N);
+}
+// Its backward, in reverse: * weight gives dy*w (2+2 B/element + weight) and the weight gradient
+// (dy*x_hat 2+2+2, then a sum over rows 2 B/element + the BF16 weight gradient); type_as 2+4;
+// x * rstd gives g*rstd (4+4 + rows) and the rstd gradient (g*x 4+4+4, sum over the row 4 + rows);
+// rsqrt's backward over the rows (-0.5 g rstd^3: reads 2, writes 1 FP32 per row); + eps passes the
+// gradient through; mean's backward expands the row gradient (writes 4 B/element); pow's backward
+// (2 x g: 4+4+4); the two gradients of x.float() are added (4+4+4); float()'s backward 4+2:
+// 76 N + 24 r + 4 h bytes in 12 kernels (the fused backward: 6 N).
+void eager_rmsnorm_bwd(ProgramBuilder& b, const Shard& s) {
+  const double r = double(s.sp_tokens), N = r * double(s.h), h = double(s.h);
+  b.elementwise("rmsnorm_mul_weight_bwd", 2 * kAct * N + kAct * h, N);
+  b.elementwise("rmsnorm_weight_grad_mul", 3 * kAct * N, N);
+  b.elementwise("rmsnorm_weight_grad_sum", kAct * N + kAct * h, N);
+  b.elementwise("rmsnorm_to_bf16_bwd", (kAct + kF32) * N);
+  b.elementwise("rmsnorm_mul_rstd_bwd", 2 * kF32 * N + kF32 * r, N);
+  b.elementwise("rmsnorm_rstd_grad_mul", 3 * kF32 * N, N);
+  b.elementwise("rmsnorm_rstd_grad_sum", kF32 * N + kF32 * r, N);
+  b.elementwise("rmsnorm_rsqrt_bwd", 3 * kF32 * r, 3 * r);
+  b.elementwise("rmsnorm_mean_bwd", kF32 * N + kF32 * r, N);
+  b.elementwise("rmsnorm_pow_bwd", 3 * kF32 * N, 2 * N);
+  b.elementwise("rmsnorm_grad_accumulate", 3 * kF32 * N, N);
+  b.elementwise("rmsnorm_to_fp32_bwd", (kF32 + kAct) * N);
+}
+
+// apply_rotary_emb on Q and K, each of E elements: float() (2+4 B/element), complex multiply by
+// freqs_cis (4+4, the FP32 complex table of s x head_dim/2 is read too) and type_as (4+2): 20 E in
+// three kernels per tensor (the fused kernel: 4 E over Q and K together). Backward, per tensor:
+// type_as 2+4, the product's gradient g * conj(freqs_cis) 4+4 (freqs_cis needs none), float() 4+2.
+// One tensor's three kernels: a cast (2 + 4 B/element either way), the complex product, a cast back.
+void eager_rope_tensor(ProgramBuilder& b, const std::array<std::string_view, 3>& names, double elements, double table,
+                       double rho) {
+  b.elementwise(names[0], (kAct + kF32) * elements);
+  b.elementwise(names[1], 2 * kF32 * elements + table, 3 * elements * rho);
+  b.elementwise(names[2], (kF32 + kAct) * elements);
+}
+void eager_rope(ProgramBuilder& b, const TransformerSpec& m, const Shard& s, std::int64_t seq_q, bool backward) {
+  const double T = double(s.tokens), table = kF32 * double(seq_q) * double(m.head_dim);
+  const double eq = T * double(s.q), ek = T * double(s.kv), rho = m.rotary_fraction;
+  if (backward) {
+    eager_rope_tensor(b, {"rope_q_to_bf16_bwd", "rope_q_complex_mul_bwd", "rope_q_to_fp32_bwd"}, eq, table, rho);
+    eager_rope_tensor(b, {"rope_k_to_bf16_bwd", "rope_k_complex_mul_bwd", "rope_k_to_fp32_bwd"}, ek, table, rho);
+    return;
+  }
+  eager_rope_tensor(b, {"rope_q_to_fp32", "rope_q_complex_mul", "rope_q_to_bf16"}, eq, table, rho);
+  eager_rope_tensor(b, {"rope_k_to_fp32", "rope_k_complex_mul", "rope_k_to_bf16"}, ek, table, rho);
+}
+
+// repeat_kv (grouped-query attention before scaled_dot_product_attention): unsqueeze, expand and
+// reshape copy K and V to one head per query head, reading 2 B and writing n_rep x 2 B per local
+// K/V element; backward sums the copies back (expand's gradient). None when heads_q = heads_kv.
+void eager_repeat_kv(ProgramBuilder& b, const Shard& s, bool backward) {
+  if (s.q == s.kv) return;
+  const double T = double(s.tokens), bytes = kAct * T * double(s.kv + s.q);
+  if (backward) {
+    b.elementwise("repeat_kv_k_bwd", bytes, T * double(s.q));
+    b.elementwise("repeat_kv_v_bwd", bytes, T * double(s.q));
+    return;
+  }
+  b.elementwise("repeat_kv_k", bytes);
+  b.elementwise("repeat_kv_v", bytes);
+}
+
+// F.silu(self.w1(x)) * self.w3(x) over E = T x f/tp elements: silu 2+2 B/element, the product
+// 2+2+2: 10 E in two kernels (fused: 6 E). Backward: the product's two gradients (dy*up and
+// dy*silu(gate), 2+2+2 each) and silu's backward (2+2+2): 18 E in three kernels (fused: 10 E).
+void eager_swiglu(ProgramBuilder& b, const Shard& s, bool backward) {
+  const double E = double(s.tokens) * double(s.f);
+  if (backward) {
+    b.elementwise("silu_mul_bwd_gate", 3 * kAct * E, E);
+    b.elementwise("silu_mul_bwd_up", 3 * kAct * E, E);
+    b.elementwise("silu_bwd", 3 * kAct * E, 6.0 * E);
+    return;
+  }
+  b.elementwise("silu", 2 * kAct * E, 4.0 * E);
+  b.elementwise("silu_mul", 3 * kAct * E, E);
+}
+
+// The norm ops of the stack: one fused kernel, or the eager sequence (RMSNorm; a LayerNorm keeps
+// its fused kernel: torch.nn.LayerNorm is one kernel in eager PyTorch too).
+void norm_ops(ProgramBuilder& b, const TransformerSpec& m, const PlanSpec& p, const Shard& s, std::string_view fused,
+              bool backward) {
+  if (eager(p) && m.norm == NormKind::rmsnorm) return backward ? eager_rmsnorm_bwd(b, s) : eager_rmsnorm(b, s);
+  if (backward) b.elementwise(fused, norm_bytes(s, true), 8.0 * s.sp_tokens * s.h);
+  else b.elementwise(fused, norm_bytes(s, false), 4.0 * s.sp_tokens * s.h);
+}
+
 AttentionShape attention_shape(const TransformerSpec& m, const PlanSpec& p, std::int64_t seq_len) {
   AttentionShape a;
   a.batch = p.micro_batch;
@@ -359,15 +475,20 @@ void forward_layer(ProgramBuilder& b, const TransformerSpec& m, const PlanSpec& 
     attention_core(b, m, p, seq_len, false);
     return;
   }
-  b.elementwise("attn_norm", norm_bytes(s, false), 4.0 * s.sp_tokens * s.h);
+  norm_ops(b, m, p, s, "attn_norm", false);
   column_parallel(b, p, s, "tp_all_gather_attn", "qkv_proj", s.q + 2 * s.kv);
-  if (m.position == PositionKind::rope) b.elementwise("rope", rope_bytes(s), rope_flops(m, s));
+  if (m.position == PositionKind::rope) {
+    if (eager(p)) eager_rope(b, m, s, seq_len / p.cp, false);
+    else b.elementwise("rope", rope_bytes(s), rope_flops(m, s));
+  }
+  if (eager(p)) eager_repeat_kv(b, s, false);
   attention_core(b, m, p, seq_len, false);
   row_parallel(b, p, s, "out_proj", "tp_reduce_scatter_attn", "tp_all_reduce_attn", s.q);
   b.elementwise("residual_add", residual_bytes(m, s), double(s.sp_tokens) * s.h);
-  b.elementwise("mlp_norm", norm_bytes(s, false), 4.0 * s.sp_tokens * s.h);
+  norm_ops(b, m, p, s, "mlp_norm", false);
   column_parallel(b, p, s, "tp_all_gather_mlp", "fc1", s.mlp_out);
-  mlp_activation(b, m, s, false);
+  if (eager(p) && m.mlp == MlpKind::swiglu) eager_swiglu(b, s, false);
+  else mlp_activation(b, m, s, false);
   row_parallel(b, p, s, "fc2", "tp_reduce_scatter_mlp", "tp_all_reduce_mlp", s.f);
   b.elementwise("residual_add", residual_bytes(m, s), double(s.sp_tokens) * s.h);
 }
@@ -413,18 +534,23 @@ void input_grad_linear(ProgramBuilder& b, const Shard& s, std::string_view gathe
 void backward_layer(ProgramBuilder& b, const TransformerSpec& m, const PlanSpec& p, std::int64_t seq_len, const Shard& s) {
   // MLP block, in reverse.
   output_grad_linear(b, p, s, "tp_all_gather_mlp_grad", "fc2_dgrad", "fc2_wgrad", s.f);
-  mlp_activation(b, m, s, true);
+  if (eager(p) && m.mlp == MlpKind::swiglu) eager_swiglu(b, s, true);
+  else mlp_activation(b, m, s, true);
   input_grad_linear(b, s, "tp_all_gather_mlp_input", "fc1_dgrad", "fc1_wgrad", s.mlp_out, "tp_reduce_scatter_mlp_grad",
                     "tp_all_reduce_mlp_grad");
-  b.elementwise("mlp_norm_bwd", norm_bytes(s, true), 8.0 * s.sp_tokens * s.h);
+  norm_ops(b, m, p, s, "mlp_norm_bwd", true);
   b.elementwise("residual_add_bwd", residual_bytes(m, s), double(s.sp_tokens) * s.h);
   // Attention block, in reverse.
   output_grad_linear(b, p, s, "tp_all_gather_attn_grad", "out_proj_dgrad", "out_proj_wgrad", s.q);
   attention_core(b, m, p, seq_len, true);
-  if (m.position == PositionKind::rope) b.elementwise("rope_bwd", rope_bytes(s), rope_flops(m, s));
+  if (eager(p)) eager_repeat_kv(b, s, true);
+  if (m.position == PositionKind::rope) {
+    if (eager(p)) eager_rope(b, m, s, seq_len / p.cp, true);
+    else b.elementwise("rope_bwd", rope_bytes(s), rope_flops(m, s));
+  }
   input_grad_linear(b, s, "tp_all_gather_attn_input", "qkv_proj_dgrad", "qkv_proj_wgrad", s.q + 2 * s.kv,
                     "tp_reduce_scatter_attn_grad", "tp_all_reduce_attn_grad");
-  b.elementwise("attn_norm_bwd", norm_bytes(s, true), 8.0 * s.sp_tokens * s.h);
+  norm_ops(b, m, p, s, "attn_norm_bwd", true);
   b.elementwise("residual_add_bwd", residual_bytes(m, s), double(s.sp_tokens) * s.h);
 }
 
@@ -467,7 +593,7 @@ LayerProgram output_program(const TransformerSpec& m, const PlanSpec& p, std::in
   const std::int64_t v = padded_vocab(m, p) / p.tp;
   const double logits = T * double(v);
   ProgramBuilder fwd(prog.forward, Pass::forward);
-  fwd.elementwise("final_norm", norm_bytes(s, false), 4.0 * s.sp_tokens * s.h);
+  norm_ops(fwd, m, p, s, "final_norm", false);
   enter_tp_region(fwd, s, "tp_all_gather_output");
   fwd.linear("output_proj", "", "", s.tokens, v, s.h);
   // Vocab-parallel cross-entropy: local max and sum of exponentials, two small TP all-reduces.
@@ -477,7 +603,7 @@ LayerProgram output_program(const TransformerSpec& m, const PlanSpec& p, std::in
   bwd.elementwise("cross_entropy_bwd", (4.0 + kAct) * logits, 3.0 * logits, OpKind::loss);
   bwd.linear("", "output_proj_dgrad", "output_proj_wgrad", s.tokens, v, s.h);
   leave_tp_region(bwd, s, "tp_reduce_scatter_output_grad", "tp_all_reduce_output_grad");
-  bwd.elementwise("final_norm_bwd", norm_bytes(s, true), 8.0 * s.sp_tokens * s.h);
+  norm_ops(bwd, m, p, s, "final_norm_bwd", true);
   // Padding rows of the vocabulary are executed but are not model FLOPs.
   const double useful = double(m.vocab) / double(padded_vocab(m, p));
   for (auto* ops : {&prog.forward, &prog.backward})

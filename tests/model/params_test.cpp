@@ -166,6 +166,7 @@ TEST_CASE("struct member defaults equal the declared defaults of their keys", "[
     for (Axis a : p.rank_order) order.emplace_back(to_string(a));
     CHECK(d.strings("plan.rank_order") == order);
     CHECK(d.string("plan.precision") == to_string(p.precision));
+    CHECK(d.string("plan.stack") == to_string(p.stack));
   }
 
   // Every declared default of these sections was compared above (a key added to the table with a

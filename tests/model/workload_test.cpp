@@ -274,3 +274,100 @@ TEST_CASE("the optimizer step moves its state twice, the gradient once and the B
   CHECK(optimizer_op(1000).bytes == optimizer_op(1000, 12).bytes);
   CHECK(optimizer_op(1000, 4).flops == optimizer_op(1000, 12).flops);
 }
+
+namespace {
+// Bytes of the element-wise ops of one pass (norms, RoPE, repeat_kv, residual adds, activation).
+double elementwise_bytes(const std::vector<Op>& ops, Pass pass) {
+  double b = 0;
+  for (const auto& op : ops)
+    if (op.kind == OpKind::elementwise && op.pass == pass) b += op.bytes;
+  return b;
+}
+int elementwise_count(const std::vector<Op>& ops) {
+  int n = 0;
+  for (const auto& op : ops) n += op.kind == OpKind::elementwise;
+  return n;
+}
+}  // namespace
+
+TEST_CASE("plan.stack pytorch_eager: element-wise bytes per layer in closed form, eager vs fused", "[workload][stack]") {
+  // Llama 3 405B at TP 8 with sequence parallelism, micro-batch 1, s = 8192: T = 8192 tokens in TP
+  // regions, r = T/8 = 1024 rows in norm and residual regions, h = 16384, q = 16 x 128 and
+  // kv = 1 x 128 per rank, f/tp = 6656. N = r h elements per norm.
+  const Scenario fused = default_scenario();
+  const Scenario eager = with({"plan.stack=pytorch_eager"});
+  const double T = 8192, r = 1024, h = 16384, q = 2048, kv = 128, f = 6656, s = 8192, hd = 128, N = r * h;
+  const auto a = layer_program(fused.model, fused.plan, 8192);
+  const auto b = layer_program(eager.model, eager.plan, 8192);
+  // Fused (Megatron-LM / Transformer Engine): two RMSNorms 4 N each, RoPE 4 T (q + kv), two residual
+  // adds 6 N each, SwiGLU 6 T f; backward 6 N, 4 T (q + kv), 6 N, 10 T f.
+  CHECK(elementwise_bytes(a.forward, Pass::forward) == Approx(2 * 4 * N + 4 * T * (q + kv) + 2 * 6 * N + 6 * T * f));
+  CHECK(elementwise_bytes(a.backward, Pass::backward) ==
+        Approx(2 * 6 * N + 4 * T * (q + kv) + 2 * 6 * N + 10 * T * f));
+  // Eager (torchtitan norms.py RMSNorm, llama/model.py apply_rotary_emb, repeat_kv, FeedForward):
+  //   RMSNorm forward, bytes per element: float() 2+4, pow 4+4, mean 4, x*rstd 4+4, type_as 4+2,
+  //     *weight 2+2 = 36 N; per row: mean's output 4, +eps 4+4, rsqrt 4+4, x*rstd's row read 4 = 24 r;
+  //     the weight 2 h.
+  //   RoPE, per element of Q and of K: float() 2+4, complex multiply 4+4, type_as 4+2 = 20, plus
+  //     the FP32 complex table s x hd/2 x 8 B read once for Q and once for K.
+  //   repeat_kv: K and V each read (2 T kv) and written per query head (2 T q).
+  //   SwiGLU: silu 2+2, product 2+2+2 = 10 T f. Residual adds unchanged (6 N each).
+  const double table = 4 * s * hd;
+  const double norm_fwd = 36 * N + 24 * r + 2 * h;
+  CHECK(elementwise_bytes(b.forward, Pass::forward) ==
+        Approx(2 * norm_fwd + 20 * T * (q + kv) + 2 * table + 2 * 2 * T * (kv + q) + 2 * 6 * N + 10 * T * f));
+  //   RMSNorm backward: *weight's dx 2+2, its weight gradient product 2+2+2 and row sum 2 (+ 2 h each
+  //     for the weight and its gradient), type_as 2+4, x*rstd's dx 4+4 and its rstd gradient 4+4+4
+  //     and sum 4, mean's expansion 4, pow's 4+4+4, accumulation 4+4+4, float()'s 4+2 = 76 N; per
+  //     row 4 + 4 + 12 (rsqrt's backward) + 4 = 24 r.
+  //   RoPE: 20 per element and the table again; repeat_kv's sums move what the copies moved.
+  //   SwiGLU: the product's two gradients 6 + 6 and silu's backward 6 = 18 T f.
+  const double norm_bwd = 76 * N + 24 * r + 4 * h;
+  CHECK(elementwise_bytes(b.backward, Pass::backward) ==
+        Approx(2 * norm_bwd + 20 * T * (q + kv) + 2 * table + 2 * 2 * T * (kv + q) + 2 * 6 * N + 18 * T * f));
+  // Kernels: RMSNorm 8 forward, 12 backward (1 each fused); RoPE 6 and 6 (1); repeat_kv 2 and 2 (0);
+  // SwiGLU 2 and 3 (1); residual adds 2 and 2.
+  CHECK(elementwise_count(a.forward) == 2 + 1 + 2 + 1);
+  CHECK(elementwise_count(b.forward) == 2 * 8 + 6 + 2 + 2 + 2);
+  CHECK(elementwise_count(a.backward) == 2 + 1 + 2 + 1);
+  CHECK(elementwise_count(b.backward) == 2 * 12 + 6 + 2 + 3 + 2);
+  // GEMMs and attention keep their FLOPs and model FLOPs; only element-wise ops change.
+  for (auto pass : {&LayerProgram::forward, &LayerProgram::backward}) {
+    double fa = 0, fb = 0, ma = 0, mb = 0;
+    for (const auto& op : a.*pass)
+      if (op.kind != OpKind::elementwise) fa += op.flops, ma += op.model_flops;
+    for (const auto& op : b.*pass)
+      if (op.kind != OpKind::elementwise) fb += op.flops, mb += op.model_flops;
+    CHECK(fb == fa);
+    CHECK(mb == ma);
+  }
+  // The final norm of the output layer is eager too.
+  const auto oa = output_program(fused.model, fused.plan, 8192);
+  const auto ob = output_program(eager.model, eager.plan, 8192);
+  CHECK(elementwise_bytes(ob.forward, Pass::forward) - elementwise_bytes(oa.forward, Pass::forward) ==
+        Approx(norm_fwd - 4 * N));
+  CHECK(elementwise_bytes(ob.backward, Pass::backward) - elementwise_bytes(oa.backward, Pass::backward) ==
+        Approx(norm_bwd - 6 * N));
+}
+
+TEST_CASE("plan.stack megatron and torch_compile lower the same ops", "[workload][stack]") {
+  // torch_compile's Inductor fuses each element-wise chain between GEMMs into one kernel, which Herd
+  // prices as the fused kernels of the default stack: op for op the same program.
+  const Scenario fused = default_scenario();
+  const Scenario compiled = with({"plan.stack=torch_compile"});
+  CHECK(fused.plan.stack == Stack::megatron);
+  const auto a = layer_program(fused.model, fused.plan, 8192);
+  const auto b = layer_program(compiled.model, compiled.plan, 8192);
+  for (auto pass : {&LayerProgram::forward, &LayerProgram::backward}) {
+    REQUIRE((a.*pass).size() == (b.*pass).size());
+    for (std::size_t i = 0; i < (a.*pass).size(); ++i) {
+      CHECK((a.*pass)[i].name == (b.*pass)[i].name);
+      CHECK((a.*pass)[i].bytes == (b.*pass)[i].bytes);
+      CHECK((a.*pass)[i].flops == (b.*pass)[i].flops);
+    }
+  }
+}
+
+TEST_CASE("plan.stack rejects an unknown stack at its pointer", "[workload][stack]") {
+  CHECK_THROWS_WITH(with({"plan.stack=jax"}), Catch::Contains("/plan/stack"));
+}

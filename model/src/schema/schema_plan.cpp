@@ -38,6 +38,10 @@ constexpr ParamDecl kParams[] = {
     {"plan.precision", choice, "\"bf16\"", "Compute precision; fp8 is declared for later and rejected for now.", D::count, any, "bf16|fp8"},
     {"plan.optimizer", choice, "\"adamw\"", "Optimizer; AdamW keeps first and second moments and, with optimizer_dtype fp32, an FP32 master copy.", D::count, any, "adamw"},
     {"plan.optimizer_dtype", choice, "\"fp32\"", "Optimizer state type: fp32 keeps an FP32 master copy and FP32 moments (12 bytes per parameter; Megatron-LM's distributed optimizer, Llama 3); bf16 keeps BF16 moments and updates the BF16 weights in place, with no master copy (4 bytes per parameter; NeMo's distributed_fused_adam with optim.dtype bf16).", D::count, any, "fp32|bf16"},
+    // docs/models/stacks.md: torchtitan's Llama model run eagerly (torchtitan/models/norms.py at
+    // commit 026e23a981dee27d41a8637baad651656698b6f8, torchtitan/models/llama/model.py at commit
+    // 0199cbc1ba671c15df501fd9aa8bb68afd4352fd).
+    {"plan.stack", choice, "\"megatron\"", "Software stack that lowers each layer's element-wise work: megatron (fused kernels: Megatron-LM / Transformer Engine RMSNorm, SwiGLU, RoPE); pytorch_eager (one kernel per PyTorch op as torchtitan's Llama model launches them without torch.compile: RMSNorm as casts, pow, mean, rsqrt and multiplies, SwiGLU as silu then multiply, RoPE as cast, complex multiply and cast, repeat_kv copies; autograd runs their backward kernels); torch_compile (Inductor fuses each element-wise chain between GEMMs into one kernel; lowered as megatron).", D::count, any, "megatron|pytorch_eager|torch_compile"},
 };
 }  // namespace
 

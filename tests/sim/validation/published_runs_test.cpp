@@ -121,6 +121,7 @@ std::string layout(const model::PlanSpec& p) {
   if (p.virtual_stages > 1) o << " V " << p.virtual_stages;
   o << " DP " << p.dp << " (" << model::to_string(p.dp_sharding) << "), mb " << p.micro_batch << ", GBS "
     << p.global_batch << ", recompute " << model::to_string(p.recompute);
+  if (p.stack != model::Stack::megatron) o << ", " << model::to_string(p.stack);
   return o.str();
 }
 

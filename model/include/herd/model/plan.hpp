@@ -17,6 +17,11 @@ enum class Schedule { gpipe, one_f_one_b, interleaved, llama3, zero_bubble };
 enum class LayerLayout { uniform, llama3 };
 enum class CpAlgorithm { allgather, ring };
 enum class Precision { bf16, fp8 };
+/// The software that lowers a layer's element-wise work (docs/models/stacks.md): megatron (fused
+/// kernels, Megatron-LM / Transformer Engine), pytorch_eager (one kernel per PyTorch op, as
+/// torchtitan's Llama model runs without torch.compile), torch_compile (Inductor fuses each
+/// element-wise chain between GEMMs; Herd lowers it as megatron).
+enum class Stack { megatron, pytorch_eager, torch_compile };
 
 std::string_view to_string(Axis);
 std::string_view to_string(DpSharding);
@@ -25,6 +30,7 @@ std::string_view to_string(Recompute);
 std::string_view to_string(Schedule);
 std::string_view to_string(LayerLayout);
 std::string_view to_string(CpAlgorithm);
+std::string_view to_string(Stack);
 
 /// Member defaults are the defaults the scenario table declares (model/src/schema/schema_plan.cpp;
 /// tests/model/params_test.cpp keeps them equal). Keys the table leaves null are derived from others
@@ -61,6 +67,7 @@ struct PlanSpec {
   bool flash_attention = true;
   std::array<Axis, 4> rank_order{Axis::tp, Axis::cp, Axis::pp, Axis::dp};  ///< innermost first
   Precision precision = Precision::bf16;
+  Stack stack = Stack::megatron;  ///< how element-wise ops are lowered (plan.stack)
 
   int gpus() const { return tp * cp * pp * dp; }
   int degree(Axis a) const;
