@@ -17,7 +17,72 @@ std::string read_text_file(const std::filesystem::path& file, std::string_view w
   return text.str();
 }
 
+namespace {
+std::string line_and_column(std::string_view text, std::size_t offset) {
+  std::size_t line = 1, column = 1;
+  for (std::size_t i = 0; i < offset && i < text.size(); ++i) {
+    if (text[i] == '\n') ++line, column = 1;
+    else ++column;
+  }
+  return "line " + std::to_string(line) + ", column " + std::to_string(column);
+}
+
+void show(const nlohmann::json& v, std::string& out, std::size_t limit) {
+  if (out.size() > limit) return;
+  if (v.is_object() || v.is_array()) {
+    // Each level prints a bracket before descending, so the depth stays under `limit`.
+    const bool object = v.is_object();
+    out += object ? '{' : '[';
+    bool first = true;
+    for (auto it = v.begin(); it != v.end() && out.size() <= limit; ++it) {
+      if (!first) out += ',';
+      first = false;
+      if (object) {
+        out += nlohmann::json(it.key()).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+        out += ':';
+      }
+      show(*it, out, limit);
+    }
+    out += object ? '}' : ']';
+    return;
+  }
+  out += v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+}  // namespace
+
+std::string nesting_error(std::string_view text) {
+  int depth = 0;
+  bool in_string = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') ++i;
+      else if (c == '"') in_string = false;
+      continue;
+    }
+    if (c == '"') in_string = true;
+    else if (c == '[' || c == '{') {
+      if (++depth > kMaxJsonDepth)
+        return "nesting deeper than " + std::to_string(kMaxJsonDepth) + " at " + line_and_column(text, i);
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return {};
+}
+
+std::string show_value(const nlohmann::json& value, std::size_t limit) {
+  std::string out;
+  show(value, out, limit);
+  if (out.size() <= limit) return out;
+  std::size_t cut = limit;
+  while (cut > 0 && (static_cast<unsigned char>(out[cut]) & 0xC0) == 0x80) --cut;  // whole UTF-8 characters
+  out.resize(cut);
+  return out + "\u2026";
+}
+
 nlohmann::json parse_json(const std::string& text, const std::string& source) {
+  if (auto deep = nesting_error(text); !deep.empty()) throw InputError(source, "", deep);
   try {
     return nlohmann::json::parse(text);
   } catch (const nlohmann::json::parse_error& e) {

@@ -7,6 +7,7 @@
 #include <unordered_map>
 
 #include "herd/model/error.hpp"
+#include "herd/model/io.hpp"
 
 namespace herd::model {
 
@@ -82,7 +83,7 @@ std::string unescape_token(std::string token) {
   return out;
 }
 
-std::string quoted(const json& v) { return v.dump(); }
+std::string quoted(const json& v) { return show_value(v); }
 
 std::string join_choices(std::string_view choices) {
   std::string out;
@@ -314,7 +315,7 @@ double ParamReader::number(std::string_view pointer) const {
   if (v.is_number()) return v.get<double>();
   const ParamDecl* d = find_param(pointer);
   auto q = parse_quantity(v.get<std::string>(), d ? d->dimension : Dimension::count);
-  if (!q) throw ValueError(std::string(pointer), "expected a quantity, got " + v.dump());
+  if (!q) throw ValueError(std::string(pointer), "expected a quantity, got " + show_value(v));
   return *q;
 }
 

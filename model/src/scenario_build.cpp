@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "herd/model/error.hpp"
+#include "herd/model/io.hpp"
 #include "herd/model/params.hpp"
 
 namespace herd::model::detail {
@@ -159,7 +160,7 @@ TransformerSpec read_model(const ParamReader& r) {
   m.rotary_fraction = r.number("/model/rotary_fraction");
   if (!(m.rotary_fraction > 0))
     throw ValueError("/model/rotary_fraction", "must be above 0 (1 rotates every dimension of a head), got " +
-                                                   r.raw("/model/rotary_fraction").dump());
+                                                   show_value(r.raw("/model/rotary_fraction")));
   if (m.position != PositionKind::rope && m.rotary_fraction != 1.0)
     throw ValueError("/model/rotary_fraction", "applies to position rope only, but position is learned");
   m.bias = r.boolean("/model/bias");

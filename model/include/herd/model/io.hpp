@@ -14,8 +14,20 @@ namespace herd::model {
 /// The whole text of a file. Throws InputError naming the file ("cannot read the <what>").
 std::string read_text_file(const std::filesystem::path& file, std::string_view what);
 
-/// Parses JSON text; malformed JSON is an InputError naming `source` with line and column.
+/// Arrays and objects nested deeper than this are refused before parsing.
+inline constexpr int kMaxJsonDepth = 256;
+
+/// Parses JSON text; malformed JSON, or nesting deeper than kMaxJsonDepth, is an InputError naming
+/// `source` with line and column.
 nlohmann::json parse_json(const std::string& text, const std::string& source);
+
+/// Where `text` first nests arrays and objects deeper than kMaxJsonDepth: a message naming the line
+/// and column, or empty when it does not.
+std::string nesting_error(std::string_view text);
+
+/// A JSON value as a message echoes it: compact, at most `limit` characters with "…" where cut.
+/// Walks only as much of the value as it prints, so a huge or deeply nested value costs little.
+std::string show_value(const nlohmann::json& value, std::size_t limit = 80);
 
 /// Reads and parses a JSON file, then runs `parse` on it; a ValueError (or a JSON type error) from
 /// `parse` becomes an InputError naming the file and the JSON pointer.

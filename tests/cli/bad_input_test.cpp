@@ -1,0 +1,74 @@
+// Bad input of every kind gets one line naming its source and JSON pointer, exit code 2, and writes
+// nothing; a failure while running is exit code 1 naming what failed.
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "run_herd.hpp"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+fs::path write_temp(const std::string& name, const std::string& text) {
+  const fs::path path = fs::temp_directory_path() / name;
+  std::ofstream(path, std::ios::binary) << text;
+  return path;
+}
+
+std::string nested_arrays(std::size_t depth) { return std::string(depth, '[') + std::string(depth, ']'); }
+
+// One line, short enough to read, on stderr; nothing on stdout.
+void check_one_line(const HerdRun& r) {
+  CHECK(r.out.empty());
+  REQUIRE_FALSE(r.err.empty());
+  CHECK(r.err.find('\n') == r.err.size() - 1);
+  CHECK(r.err.size() <= 320);
+}
+
+}  // namespace
+
+TEST_CASE("JSON nested deeper than the limit is refused naming the file, without overflowing the stack",
+          "[cli][errors]") {
+  const fs::path file = write_temp("herd_deep.json", "{\"plan\": {\"tp\": " + nested_arrays(100000) + "}}");
+  const HerdRun r = run_herd({"model", file.string()});
+  CHECK(r.code == 2);
+  check_one_line(r);
+  CHECK_THAT(r.err, Catch::Contains(file.string()) && Catch::Contains("nesting deeper than 256"));
+
+  const HerdRun set = run_herd({"model", "llama3-8b", "--set", "plan.tp=" + nested_arrays(5000)});
+  CHECK(set.code == 2);
+  check_one_line(set);
+  CHECK_THAT(set.err, Catch::Contains("--set plan.tp=[[[") && Catch::Contains("nesting deeper than 256"));
+
+  const HerdRun profile = run_herd({"simulate", "llama3-8b", "--calibration", file.string()});
+  CHECK(profile.code == 2);
+  check_one_line(profile);
+  CHECK_THAT(profile.err, Catch::Contains(file.string()) && Catch::Contains("nesting deeper than 256"));
+
+  const fs::path scenario = write_temp("herd_deep_hf.json", "{\"model\": {\"hf_config\": \"" + file.string() + "\"}}");
+  const HerdRun hf = run_herd({"model", scenario.string()});
+  CHECK(hf.code == 2);
+  check_one_line(hf);
+  CHECK_THAT(hf.err, Catch::Contains("nesting deeper than 256"));
+}
+
+TEST_CASE("an echoed bad value is cut to about 80 characters", "[cli][errors]") {
+  std::string wide = "[";
+  for (int i = 0; i < 100000; ++i) wide += (i ? ",1" : "1");
+  wide += "]";
+  const fs::path file = write_temp("herd_wide.json", "{\"plan\": {\"tp\": " + wide + "}}");
+  const HerdRun r = run_herd({"model", file.string()});
+  CHECK(r.code == 2);
+  check_one_line(r);
+  CHECK_THAT(r.err, Catch::Contains("/plan/tp") && Catch::Contains("\u2026"));
+
+  // Nested within the limit: echoed without walking the whole value.
+  const fs::path nested = write_temp("herd_nested.json", "{\"plan\": {\"tp\": " + nested_arrays(250) + "}}");
+  const HerdRun n = run_herd({"model", nested.string()});
+  CHECK(n.code == 2);
+  check_one_line(n);
+  CHECK_THAT(n.err, Catch::Contains("/plan/tp"));
+}
