@@ -49,12 +49,13 @@ std::vector<int> parse_ranks(const std::string& text, int ranks) {
   std::string item;
   while (std::getline(in, item, ',')) {
     const auto dash = item.find('-');
-    try {
-      const int a = std::stoi(item.substr(0, dash));
-      ranges.emplace_back(a, dash == std::string::npos ? a : std::stoi(item.substr(dash + 1)));
-    } catch (const std::exception&) {
-      bad_option("--group", "\"" + item + "\" is not a rank or a range a-b");
-    }
+    // Whole decimal numbers only: stoi would read "1e3" as 1 and "2.5" as 2.
+    const auto whole = [](const std::string& t) {
+      return !t.empty() && t.size() <= 9 && std::all_of(t.begin(), t.end(), [](char c) { return c >= '0' && c <= '9'; });
+    };
+    const std::string first = item.substr(0, dash), last = dash == std::string::npos ? first : item.substr(dash + 1);
+    if (!whole(first) || !whole(last)) bad_option("--group", "\"" + item + "\" is not a rank or a range a-b");
+    ranges.emplace_back(std::stoi(first), std::stoi(last));
   }
   std::vector<int> out;
   for (const auto& [a, b] : ranges) {
@@ -64,6 +65,10 @@ std::vector<int> parse_ranks(const std::string& text, int ranks) {
                                 std::to_string(ranks));
     for (int r = a; r <= b; ++r) out.push_back(r);
   }
+  std::vector<int> sorted = out;
+  std::sort(sorted.begin(), sorted.end());
+  if (auto d = std::adjacent_find(sorted.begin(), sorted.end()); d != sorted.end())
+    bad_option("--group", "rank " + std::to_string(*d) + " is named twice");
   if (out.empty()) bad_option("--group", "names no rank");
   return out;
 }

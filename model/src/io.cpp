@@ -96,6 +96,11 @@ nlohmann::json parse_json(const std::string& text, const std::string& source) {
     if (auto pos = what.find("syntax error"); pos != std::string::npos) what = what.substr(pos);
     throw InputError(source, "", "malformed JSON at line " + std::to_string(line) + ", column " + std::to_string(column) +
                                      ": " + what);
+  } catch (const nlohmann::json::exception& e) {
+    // A number too large for a double ("1e400") is out_of_range, not a parse_error.
+    std::string what = e.what();
+    if (auto pos = what.find("] "); pos != std::string::npos) what = what.substr(pos + 2);
+    throw InputError(source, "", "malformed JSON: " + what);
   }
 }
 

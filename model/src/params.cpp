@@ -109,9 +109,10 @@ void check_range(const ParamDecl& d, double v, const std::string& ptr, const jso
     case Range::positive: if (!(v > 0)) what = "must be positive"; break;
     case Range::non_negative: if (!(v >= 0)) what = "must not be negative"; break;
     case Range::fraction: if (!(v >= 0 && v <= 1)) what = "must be between 0 and 1"; break;
+    case Range::unit_fraction: if (!(v > 0 && v <= 1)) what = "must be above 0 and at most 1"; break;
     case Range::at_least_one: if (!(v >= 1)) what = "must be at least 1"; break;
   }
-  if (what) throw ValueError(ptr, std::string(what) + ", got " + shown.dump());
+  if (what) throw ValueError(ptr, std::string(what) + ", got " + show_value(shown));
 }
 
 std::optional<double> as_count(const json& v) {

@@ -91,6 +91,10 @@ ClusterSpec read_cluster(const ParamReader& r) {
   c.nvls = r.boolean("/cluster/intra_node/nvls");
   c.intra_node_efficiency = r.number("/cluster/intra_node/efficiency");
   c.nics_per_node = as_int(r.integer("/cluster/nic/per_node"), "/cluster/nic/per_node");
+  // The topology needs this too; checked here so that every command refuses it, not only those that simulate.
+  if (c.nics_per_node > c.gpus_per_node || c.gpus_per_node % c.nics_per_node != 0)
+    throw ValueError("/cluster/nic/per_node", std::to_string(c.nics_per_node) + " NICs per node must divide " +
+                                                  std::to_string(c.gpus_per_node) + " GPUs per node");
   c.nic_bandwidth = r.number("/cluster/nic/bandwidth");
   c.nic_efficiency = r.number("/cluster/nic/efficiency");
   c.nic_latency_s = r.number("/cluster/nic/latency");

@@ -72,3 +72,46 @@ TEST_CASE("an echoed bad value is cut to about 80 characters", "[cli][errors]") 
   check_one_line(n);
   CHECK_THAT(n.err, Catch::Contains("/plan/tp"));
 }
+
+TEST_CASE("a number no double holds is bad input naming the file", "[cli][errors]") {
+  const fs::path file = write_temp("herd_huge_number.json", "{\"plan\": {\"tp\": 1e400}}");
+  const HerdRun r = run_herd({"model", file.string()});
+  CHECK(r.code == 2);
+  check_one_line(r);
+  CHECK_THAT(r.err, Catch::Contains(file.string()));
+  const HerdRun set = run_herd({"model", "llama3-8b", "--set", "plan.tp=1e400"});
+  CHECK(set.code == 2);
+  CHECK_THAT(set.err, Catch::Contains("/plan/tp"));
+}
+
+TEST_CASE("efficiencies and shares must be above 0 and at most 1", "[cli][errors]") {
+  for (const char* key : {"cluster.nic.efficiency", "cluster.intra_node.efficiency", "cluster.gpu.efficiency.gemm",
+                          "cluster.gpu.efficiency.attention_fwd", "cluster.gpu.efficiency.attention_bwd",
+                          "cluster.gpu.efficiency.hbm", "cluster.gpu.efficiency.sustained",
+                          "cluster.collectives.nvls_efficiency", "reliability.checkpoint.bandwidth_share"}) {
+    INFO(key);
+    const HerdRun r = run_herd({"simulate", "llama3-8b", "--set", std::string(key) + "=0"});
+    CHECK(r.code == 2);
+    check_one_line(r);
+    CHECK_THAT(r.err, Catch::Contains("must be above 0 and at most 1"));
+  }
+  const HerdRun r = run_herd({"simulate", "llama3-8b", "--set", "cluster.nic.efficiency=0"});
+  CHECK(r.err == "herd: --set cluster.nic.efficiency=0: /cluster/nic/efficiency: must be above 0 and at most 1, got 0\n");
+}
+
+TEST_CASE("NICs per node that do not divide the node's GPUs are refused by herd model too", "[cli][errors]") {
+  const HerdRun r = run_herd({"model", "llama3-8b", "--set", "cluster.nic.per_node=3"});
+  CHECK(r.code == 2);
+  check_one_line(r);
+  CHECK_THAT(r.err, Catch::Contains("--set cluster.nic.per_node=3") && Catch::Contains("/cluster/nic/per_node"));
+}
+
+TEST_CASE("herd collective --group refuses repeated ranks and numbers that are not whole ranks", "[cli][errors]") {
+  for (const char* group : {"0,0,0", "0-3,2", "1e3", "1.5", "0x1", "+1", "3-"}) {
+    INFO(group);
+    const HerdRun r = run_herd({"collective", "llama3-8b", "--group", group});
+    CHECK(r.code == 2);
+    check_one_line(r);
+    CHECK_THAT(r.err, Catch::StartsWith("herd: --group: "));
+  }
+}

@@ -50,3 +50,13 @@ TEST_CASE("show_value cuts long values to the limit and walks only what it print
   const std::string accents = show_value(nlohmann::json(std::string(100, 'a') + "\xc3\xa9"), 102);
   CHECK(accents == "\"" + std::string(100, 'a') + "\u2026");
 }
+
+TEST_CASE("parse_json reports a number no double holds as malformed input of the file", "[io][errors]") {
+  try {
+    parse_json("{\"plan\": {\"tp\": 1e400}}", "f.json");
+    FAIL("no error");
+  } catch (const InputError& e) {
+    CHECK(e.source() == "f.json");
+    CHECK_THAT(e.what(), Catch::StartsWith("f.json: malformed JSON: ") && Catch::Contains("1e400"));
+  }
+}
