@@ -115,3 +115,17 @@ TEST_CASE("herd collective --group refuses repeated ranks and numbers that are n
     CHECK_THAT(r.err, Catch::StartsWith("herd: --group: "));
   }
 }
+
+TEST_CASE("simulated time past 64-bit nanoseconds is bad input naming the scenario and the keys set", "[cli][errors]") {
+  for (const char* set : {"model.seq_len=2147483648", "cluster.gpu.hbm_bandwidth=1 B/s", "cluster.nic.latency=1e30 d"}) {
+    INFO(set);
+    const HerdRun r = run_herd({"simulate", "llama3-8b", "--set", set});
+    CHECK(r.code == 2);
+    check_one_line(r);
+    CHECK_THAT(r.err, Catch::StartsWith("herd: built-in llama3-8b: simulated time passes 64-bit nanoseconds"));
+    const std::string key = std::string(set).substr(0, std::string(set).find('='));
+    std::string pointer = "/" + key;
+    for (char& c : pointer) c = c == '.' ? '/' : c;
+    CHECK_THAT(r.err, Catch::Contains(pointer));
+  }
+}
