@@ -27,7 +27,8 @@ int dtype_bytes(const std::string& dtype) {
 
 double parse_size(const std::string& option, const std::string& text) {
   const auto bytes = model::parse_quantity(text, model::Dimension::bytes);
-  if (!bytes || *bytes < 0) bad_option(option, "\"" + text + "\" is not a size (e.g. 1GiB, 8B, 256MB)");
+  if (!bytes || !(*bytes >= 0)) bad_option(option, "\"" + text + "\" is not a size (e.g. 1GiB, 8B, 256MB)");
+  if (*bytes >= 0x1p63) bad_option(option, "\"" + text + "\" is too large (sizes stop below 2^63 bytes)");
   return *bytes;
 }
 

@@ -149,7 +149,10 @@ Action add_train_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("train", "Time-to-train, failures, checkpoints, restarts and goodput of the whole run");
   state->options.add_to(*cmd);
   cmd->add_option("--trials", state->trials, "Monte Carlo trials (default: run.trials, 1000)")->check(CLI::Range(1, 100'000'000));
-  cmd->add_option("--seed", state->seed, "Seed of the trials (default: run.seed, 1); same seed, same result");
+  cmd->add_option("--seed", state->seed, "Seed of the trials (default: run.seed, 1); same seed, same result")
+      ->check(CLI::Validator(
+          [](const std::string& text) { return text.rfind('-', 0) == 0 ? "must not be negative, got " + text : std::string(); },
+          "S >= 0"));
   cmd->add_flag("--json", state->json, "Print the report as JSON (schema in docs/models/reliability.md)");
   cmd->add_option("--timeline", state->timeline,
                   "Write trial 0's events (phases, checkpoints, failures, restarts) as Chrome trace JSON");

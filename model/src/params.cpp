@@ -156,6 +156,7 @@ void validate_leaf(const ParamDecl& d, const json& v, const std::string& ptr) {
       if (!q)
         throw ValueError(ptr, "expected a " + std::string(dimension_name(d.dimension)) + " such as " +
                                   std::string(dimension_example(d.dimension)) + ", got " + quoted(v));
+      if (!std::isfinite(*q)) throw ValueError(ptr, "is too large once converted to SI units, got " + quoted(v));
       check_range(d, *q, ptr, v);
       return;
     }

@@ -129,3 +129,21 @@ TEST_CASE("simulated time past 64-bit nanoseconds is bad input naming the scenar
     CHECK_THAT(r.err, Catch::Contains(pointer));
   }
 }
+
+TEST_CASE("sizes, seeds and quantities out of range are bad input, not a wrong answer", "[cli][errors]") {
+  const HerdRun bytes = run_herd({"collective", "llama3-8b", "--group", "tp", "--bytes", "18446744073709551616"});
+  CHECK(bytes.code == 2);
+  check_one_line(bytes);
+  CHECK_THAT(bytes.err, Catch::Contains("--bytes"));
+  CHECK(run_herd({"collective", "llama3-8b", "--group", "tp", "--sweep", "1MiB:1e30GiB"}).code == 2);
+
+  const HerdRun seed = run_herd({"train", "llama3-8b", "--trials", "2", "--seed", "-1"});
+  CHECK(seed.code == 2);
+  check_one_line(seed);
+  CHECK_THAT(seed.err, Catch::Contains("--seed"));
+
+  const HerdRun memory = run_herd({"model", "llama3-8b", "--set", "cluster.gpu.memory=1e308 GB"});
+  CHECK(memory.code == 2);
+  check_one_line(memory);
+  CHECK_THAT(memory.err, Catch::Contains("/cluster/gpu/memory") && Catch::Contains("too large"));
+}
