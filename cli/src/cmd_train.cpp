@@ -158,9 +158,11 @@ Action add_train_command(CLI::App& app) {
                   "Write trial 0's events (phases, checkpoints, failures, restarts) as Chrome trace JSON");
   state->calibration.add_to(*cmd);
   cmd->add_option("--compare", state->compare, "Two scenarios side by side (--set applies to both)")->expected(2);
-  return [state](Streams io) {
-    if (!state->compare.empty() && (!state->options.scenario.empty() || !state->timeline.empty()))
+  return [state, cmd](Streams io) {
+    const bool timeline = cmd->count("--timeline") > 0;
+    if (!state->compare.empty() && (!state->options.scenario.empty() || timeline))
       throw model::InputError("--compare", "", "takes the two scenarios itself; give no SCENARIO and no --timeline with it");
+    if (timeline) model::check_output_path(state->timeline, "--timeline");
     return execute(*state, io);
   };
 }

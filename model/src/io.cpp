@@ -1,5 +1,7 @@
 #include "herd/model/io.hpp"
 
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -104,7 +106,35 @@ nlohmann::json parse_json(const std::string& text, const std::string& source) {
   }
 }
 
+void check_output_path(const std::filesystem::path& path, const std::string& option) {
+  const auto fail = [&](const std::string& why) { throw InputError(option, "", why); };
+  if (path.empty()) fail("needs a file name");
+  std::error_code ec;
+  const auto status = std::filesystem::status(path, ec);
+  if (std::filesystem::is_directory(status)) fail(path.string() + " is a directory");
+  if (std::filesystem::exists(status)) {
+    if (::access(path.c_str(), W_OK) != 0) fail("cannot write " + path.string() + ": " + std::strerror(errno));
+    if (!std::filesystem::is_regular_file(status)) return;  // a device or a pipe is written in place
+  }
+  const std::filesystem::path dir = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
+  if (!std::filesystem::is_directory(dir, ec)) fail("cannot write " + path.string() + ": no directory " + dir.string());
+  if (::access(dir.c_str(), W_OK) != 0) fail("cannot write " + path.string() + ": " + std::strerror(errno));
+}
+
 void write_file_atomically(const std::filesystem::path& path, std::string_view content) {
+  std::error_code status_error;
+  const auto status = std::filesystem::status(path, status_error);
+  if (std::filesystem::exists(status) && !std::filesystem::is_regular_file(status) &&
+      !std::filesystem::is_directory(status)) {
+    // A device or a pipe: renaming over it would replace it, so write to it.
+    std::ofstream out(path, std::ios::binary);
+    out.write(content.data(), static_cast<std::streamsize>(content.size()));
+    out.flush();
+    if (!out) throw std::runtime_error("cannot write " + path.string() + ": " + std::strerror(errno));
+    out.close();
+    if (!out) throw std::runtime_error("cannot write " + path.string());
+    return;
+  }
   const std::filesystem::path tmp = path.string() + ".tmp." + std::to_string(::getpid());
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);

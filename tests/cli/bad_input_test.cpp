@@ -147,3 +147,30 @@ TEST_CASE("sizes, seeds and quantities out of range are bad input, not a wrong a
   check_one_line(memory);
   CHECK_THAT(memory.err, Catch::Contains("/cluster/gpu/memory") && Catch::Contains("too large"));
 }
+
+TEST_CASE("output paths are checked before the run; a failed write is exit 1 naming the path", "[cli][errors]") {
+  const HerdRun empty = run_herd({"simulate", "llama3-8b", "--trace", ""});
+  CHECK(empty.code == 2);
+  check_one_line(empty);
+  CHECK_THAT(empty.err, Catch::StartsWith("herd: --trace: "));
+
+  const fs::path missing_dir = fs::temp_directory_path() / "herd_no_such_dir" / "trace.json";
+  const HerdRun missing = run_herd({"simulate", "llama3-8b", "--trace", missing_dir.string()});
+  CHECK(missing.code == 2);
+  CHECK(missing.out.empty());
+  CHECK_THAT(missing.err, Catch::Contains(missing_dir.string()));
+
+  const HerdRun directory = run_herd({"train", "llama3-8b", "--trials", "2", "--timeline", fs::temp_directory_path().string()});
+  CHECK(directory.code == 2);
+  CHECK_THAT(directory.err, Catch::StartsWith("herd: --timeline: "));
+
+  CHECK(run_herd({"plan", "llama3-8b", "--csv", ""}).code == 2);
+  CHECK(run_herd({"plan", "llama3-8b", "-o", missing_dir.string()}).code == 2);
+
+  if (fs::is_character_file("/dev/full")) {
+    const HerdRun full = run_herd({"simulate", "llama3-8b", "--trace", "/dev/full"});
+    CHECK(full.code == 1);
+    CHECK_THAT(full.err, Catch::Contains("/dev/full"));
+    CHECK(fs::is_character_file("/dev/full"));  // written to, not replaced
+  }
+}

@@ -44,6 +44,11 @@ auto parse_json_file(const std::filesystem::path& file, std::string_view what, P
 }
 
 /// Writes `content` to `path` atomically. Throws std::runtime_error naming the path on failure.
+/// A path that exists and is not a regular file (/dev/stdout, a pipe) is written in place.
 void write_file_atomically(const std::filesystem::path& path, std::string_view content);
+
+/// Checks, before a run, that `path` can be written: not empty, not a directory, in a directory that
+/// exists and is writable. Throws InputError naming `option` and the path.
+void check_output_path(const std::filesystem::path& path, const std::string& option);
 
 }  // namespace herd::model
