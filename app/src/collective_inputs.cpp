@@ -1,6 +1,7 @@
 #include "herd/app/collective_inputs.hpp"
 
 #include <algorithm>
+#include <climits>
 #include <sstream>
 #include <utility>
 
@@ -52,11 +53,13 @@ std::vector<int> parse_ranks(const std::string& text, int ranks) {
     const auto dash = item.find('-');
     // Whole decimal numbers only: stoi would read "1e3" as 1 and "2.5" as 2.
     const auto whole = [](const std::string& t) {
-      return !t.empty() && t.size() <= 9 && std::all_of(t.begin(), t.end(), [](char c) { return c >= '0' && c <= '9'; });
+      return !t.empty() && t.size() <= 18 && std::all_of(t.begin(), t.end(), [](char c) { return c >= '0' && c <= '9'; });
     };
+    // Beyond int is beyond every plan: the range check below names it.
+    const auto rank = [](const std::string& t) { return static_cast<int>(std::min<long long>(std::stoll(t), INT_MAX)); };
     const std::string first = item.substr(0, dash), last = dash == std::string::npos ? first : item.substr(dash + 1);
     if (!whole(first) || !whole(last)) bad_option("--group", "\"" + item + "\" is not a rank or a range a-b");
-    ranges.emplace_back(std::stoi(first), std::stoi(last));
+    ranges.emplace_back(rank(first), rank(last));
   }
   std::vector<int> out;
   for (const auto& [a, b] : ranges) {
