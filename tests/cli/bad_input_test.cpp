@@ -148,7 +148,7 @@ TEST_CASE("sizes, seeds and quantities out of range are bad input, not a wrong a
   CHECK_THAT(memory.err, Catch::Contains("/cluster/gpu/memory") && Catch::Contains("too large"));
 }
 
-TEST_CASE("output paths are checked before the run; a failed write is exit 1 naming the path", "[cli][errors]") {
+TEST_CASE("output paths are checked before the run, and a failed write is exit 1 naming the path", "[cli][errors]") {
   const HerdRun empty = run_herd({"simulate", "llama3-8b", "--trace", ""});
   CHECK(empty.code == 2);
   check_one_line(empty);
