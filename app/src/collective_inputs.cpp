@@ -1,6 +1,7 @@
 #include "herd/app/collective_inputs.hpp"
 
 #include <algorithm>
+#include <climits>
 #include <sstream>
 #include <utility>
 
@@ -27,7 +28,8 @@ int dtype_bytes(const std::string& dtype) {
 
 double parse_size(const std::string& option, const std::string& text) {
   const auto bytes = model::parse_quantity(text, model::Dimension::bytes);
-  if (!bytes || *bytes < 0) bad_option(option, "\"" + text + "\" is not a size (e.g. 1GiB, 8B, 256MB)");
+  if (!bytes || !(*bytes >= 0)) bad_option(option, "\"" + text + "\" is not a size (e.g. 1GiB, 8B, 256MB)");
+  if (*bytes >= 0x1p63) bad_option(option, "\"" + text + "\" is too large (sizes stop below 2^63 bytes)");
   return *bytes;
 }
 
@@ -49,12 +51,15 @@ std::vector<int> parse_ranks(const std::string& text, int ranks) {
   std::string item;
   while (std::getline(in, item, ',')) {
     const auto dash = item.find('-');
-    try {
-      const int a = std::stoi(item.substr(0, dash));
-      ranges.emplace_back(a, dash == std::string::npos ? a : std::stoi(item.substr(dash + 1)));
-    } catch (const std::exception&) {
-      bad_option("--group", "\"" + item + "\" is not a rank or a range a-b");
-    }
+    // Whole decimal numbers only: stoi would read "1e3" as 1 and "2.5" as 2.
+    const auto whole = [](const std::string& t) {
+      return !t.empty() && t.size() <= 18 && std::all_of(t.begin(), t.end(), [](char c) { return c >= '0' && c <= '9'; });
+    };
+    // Beyond int is beyond every plan: the range check below names it.
+    const auto rank = [](const std::string& t) { return static_cast<int>(std::min<long long>(std::stoll(t), INT_MAX)); };
+    const std::string first = item.substr(0, dash), last = dash == std::string::npos ? first : item.substr(dash + 1);
+    if (!whole(first) || !whole(last)) bad_option("--group", "\"" + item + "\" is not a rank or a range a-b");
+    ranges.emplace_back(rank(first), rank(last));
   }
   std::vector<int> out;
   for (const auto& [a, b] : ranges) {
@@ -64,6 +69,10 @@ std::vector<int> parse_ranks(const std::string& text, int ranks) {
                                 std::to_string(ranks));
     for (int r = a; r <= b; ++r) out.push_back(r);
   }
+  std::vector<int> sorted = out;
+  std::sort(sorted.begin(), sorted.end());
+  if (auto d = std::adjacent_find(sorted.begin(), sorted.end()); d != sorted.end())
+    bad_option("--group", "rank " + std::to_string(*d) + " is named twice");
   if (out.empty()) bad_option("--group", "names no rank");
   return out;
 }

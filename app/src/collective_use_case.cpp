@@ -6,6 +6,7 @@
 #include "herd/app/collective_inputs.hpp"
 #include "herd/app/scenario_loading.hpp"
 #include "herd/engine/simulation.hpp"
+#include "herd/engine/time_overflow.hpp"
 #include "herd/model/error.hpp"
 #include "herd/model/placement.hpp"
 
@@ -63,8 +64,12 @@ CollectiveReport collective(const CollectiveRequest& request, const sim::Control
     engine::Simulation simulation;
     sim::Network network(simulation, fabric);
     CollectiveRow row{bytes, {}};
-    network.start_collective({*op, report.groups, bytes}, [&](const sim::CollectiveResult& r) { row.result = r; });
-    simulation.run();
+    try {
+      network.start_collective({*op, report.groups, bytes}, [&](const sim::CollectiveResult& r) { row.result = r; });
+      simulation.run();
+    } catch (const engine::TimeOverflow&) {
+      time_overflow(s);
+    }
     report.measured = report.measured || row.result.measured_time_s > 0;
     report.rows.push_back(std::move(row));
     if (control.progress) control.progress("sizes", static_cast<int>(report.rows.size()), sizes);

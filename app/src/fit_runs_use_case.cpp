@@ -81,7 +81,7 @@ MeasuredRun read_run(const json& e, const std::string& ptr, const std::filesyste
   if (e.contains("set")) {
     if (!e["set"].is_object()) throw model::ValueError(ptr + "/set", "expected an object of dotted keys, as --set takes them");
     for (const auto& [key, value] : e["set"].items())
-      overrides.push_back({key, value, key + "=" + value.dump()});
+      overrides.push_back({key, value, key + "=" + model::show_value(value)});
   }
   for (const char* key : {"name", "source"})
     if (e.contains(key) && !e[key].is_string()) throw model::ValueError(ptr + "/" + key, "expected a string");
@@ -380,7 +380,7 @@ RunsFile load_runs_file(const std::filesystem::path& file) {
       out.parameters.clear();
       for (std::size_t i = 0; i < ps.size(); ++i) {
         const auto p = ps[i].is_string() ? parse_parameter(ps[i].get<std::string>()) : std::nullopt;
-        if (!p) throw model::ValueError("/parameters/" + std::to_string(i), "expected sustained, attention or network, got " + ps[i].dump());
+        if (!p) throw model::ValueError("/parameters/" + std::to_string(i), "expected sustained, attention or network, got " + model::show_value(ps[i]));
         if (std::find(out.parameters.begin(), out.parameters.end(), *p) != out.parameters.end())
           throw model::ValueError("/parameters/" + std::to_string(i), "named twice");
         out.parameters.push_back(*p);

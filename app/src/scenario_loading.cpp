@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "herd/model/error.hpp"
+
 namespace herd::app {
 
 model::Scenario load_scenario(const std::string& file_or_name, const std::vector<std::string>& overrides) {
@@ -33,6 +35,15 @@ std::string describe(const ComputeLevel& level) {
   char value[32];
   std::snprintf(value, sizeof value, "%.3g", level.sustained);
   return "sustained " + std::string(value) + " of the burst efficiencies (" + level.origin + ")";
+}
+
+void time_overflow(const model::Scenario& scenario) {
+  std::string keys;
+  for (const auto& [pointer, from] : scenario.provenance)
+    if (from.rfind("--set ", 0) == 0 && keys.size() < 120) keys += (keys.empty() ? "" : ", ") + pointer;
+  throw model::InputError(scenario.source, "",
+                          "simulated time passes 64-bit nanoseconds (about 292 years): a size, rate, bandwidth or "
+                          "latency out of proportion" + (keys.empty() ? std::string() : " (--set: " + keys + ")"));
 }
 
 }  // namespace herd::app

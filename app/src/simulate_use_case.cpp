@@ -3,6 +3,7 @@
 #include <optional>
 
 #include "herd/app/scenario_loading.hpp"
+#include "herd/engine/time_overflow.hpp"
 #include "herd/model/error.hpp"
 
 namespace herd::app {
@@ -25,6 +26,8 @@ SimulateResult simulate(const SimulateRequest& request, const sim::Control& cont
                                       : sim::simulate_step(s, options, control);
   } catch (const model::ValueError& e) {
     s.fail(e.pointer(), e.message());
+  } catch (const engine::TimeOverflow&) {
+    time_overflow(s);
   }
   return result;
 }

@@ -1,6 +1,7 @@
 #include "herd/app/train_use_case.hpp"
 
 #include "herd/app/scenario_loading.hpp"
+#include "herd/engine/time_overflow.hpp"
 #include "herd/model/error.hpp"
 #include "herd/sim/run/report_json.hpp"
 
@@ -25,6 +26,8 @@ run::StepTimeSource step_time_source(const model::Scenario& s, const model::Cali
                                  return simulator.simulate(phase, options, control).step_time_s;
                                } catch (const model::ValueError& e) {
                                  phase.fail(e.pointer(), e.message());
+                               } catch (const engine::TimeOverflow&) {
+                                 time_overflow(phase);
                                }
                              },
                              "herd simulate, " + describe(compute_level(s, profile))});
@@ -34,14 +37,18 @@ TrainResult train_on(const TrainRequest& request, const sim::StepSimulator& simu
   sim::check_stop(control);
   const auto profile = calibration_profile(request.scenario, request.calibration_file);
   const model::Scenario s = with_profile(request.scenario, profile ? &*profile : nullptr);
-  const run::RunSimulation simulation(s, step_time_source(s, profile ? &*profile : nullptr, simulator, control));
-  const auto settings = run::monte_carlo_settings(s);
-  TrainResult result;
-  result.level = compute_level(s, profile ? &*profile : nullptr);
-  result.report = simulation.run(request.trials.value_or(settings.trials), request.seed.value_or(settings.seed), control);
-  if (request.timeline)
-    result.timeline = simulation.timeline(result.report.seed, 0, result.report.checkpoint_interval_s);
-  return result;
+  try {
+    const run::RunSimulation simulation(s, step_time_source(s, profile ? &*profile : nullptr, simulator, control));
+    const auto settings = run::monte_carlo_settings(s);
+    TrainResult result;
+    result.level = compute_level(s, profile ? &*profile : nullptr);
+    result.report = simulation.run(request.trials.value_or(settings.trials), request.seed.value_or(settings.seed), control);
+    if (request.timeline)
+      result.timeline = simulation.timeline(result.report.seed, 0, result.report.checkpoint_interval_s);
+    return result;
+  } catch (const engine::TimeOverflow&) {
+    time_overflow(s);
+  }
 }
 
 }  // namespace

@@ -205,7 +205,7 @@ MeasurementSet measurements_from_json(const json& doc) {
   if (!doc.is_object() || !doc.contains("format") || doc["format"] != "herd-measurements")
     throw model::ValueError("/format", "not a herd measurement file (expected \"format\": \"herd-measurements\")");
   if (!doc.contains("version") || doc["version"] != kMeasurementsVersion)
-    throw model::ValueError("/version", "unsupported measurement file version " + doc.value("version", json()).dump());
+    throw model::ValueError("/version", "unsupported measurement file version " + model::show_value(doc.value("version", json())));
   MeasurementSet set;
   const json& dev = field(doc, "device", "");
   if (!dev.is_object()) throw model::ValueError("/device", "expected an object");

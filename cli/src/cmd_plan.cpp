@@ -178,7 +178,9 @@ Action add_plan_command(CLI::App& app) {
   cmd->add_option("--threads", state->threads, "Worker threads (default: every core)");
   cmd->add_option("--run-candidates", state->run_candidates, "Layouts per GPU count whose run is simulated (default 8)");
   state->calibration.add_to(*cmd);
-  return [state](Streams io) {
+  return [state, cmd](Streams io) {
+    if (cmd->count("--output") > 0) model::check_output_path(state->output, "--output");
+    if (cmd->count("--csv") > 0) model::check_output_path(state->csv, "--csv");
     const model::Scenario scenario = state->options.load();
     app::PlanResult result;
     if (!state->merge.empty()) {

@@ -63,13 +63,14 @@ Action add_simulate_command(CLI::App& app) {
   state->options.add_to(*cmd);
   cmd->add_flag("--json", state->json, "Print the report as JSON (schema in docs/cli.md)");
   cmd->add_flag("--per-rank", state->per_rank, "Simulate every GPU instead of one per pipeline stage");
-  cmd->add_option("--trace", state->trace, "Write a Chrome/Perfetto trace of the step to FILE");
+  auto* trace = cmd->add_option("--trace", state->trace, "Write a Chrome/Perfetto trace of the step to FILE");
   state->calibration.add_to(*cmd);
-  return [state](Streams io) {
+  return [state, trace](Streams io) {
+    if (trace->count() > 0) model::check_output_path(state->trace, "--trace");
     app::SimulateRequest request;
     request.scenario = state->options.load();
     request.per_rank = state->per_rank;
-    request.trace = !state->trace.empty();
+    request.trace = trace->count() > 0;
     request.calibration_file = state->calibration.file;
     const app::SimulateResult result = app::simulate(request, {stderr_progress(io.err, "herd simulate"), {}});
     if (!result.calibration_warning.empty()) io.err << "herd: warning: " << result.calibration_warning << "\n";

@@ -149,15 +149,20 @@ Action add_train_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("train", "Time-to-train, failures, checkpoints, restarts and goodput of the whole run");
   state->options.add_to(*cmd);
   cmd->add_option("--trials", state->trials, "Monte Carlo trials (default: run.trials, 1000)")->check(CLI::Range(1, 100'000'000));
-  cmd->add_option("--seed", state->seed, "Seed of the trials (default: run.seed, 1); same seed, same result");
+  cmd->add_option("--seed", state->seed, "Seed of the trials (default: run.seed, 1); same seed, same result")
+      ->check(CLI::Validator(
+          [](const std::string& text) { return text.rfind('-', 0) == 0 ? "must not be negative, got " + text : std::string(); },
+          "S >= 0"));
   cmd->add_flag("--json", state->json, "Print the report as JSON (schema in docs/models/reliability.md)");
   cmd->add_option("--timeline", state->timeline,
                   "Write trial 0's events (phases, checkpoints, failures, restarts) as Chrome trace JSON");
   state->calibration.add_to(*cmd);
   cmd->add_option("--compare", state->compare, "Two scenarios side by side (--set applies to both)")->expected(2);
-  return [state](Streams io) {
-    if (!state->compare.empty() && (!state->options.scenario.empty() || !state->timeline.empty()))
+  return [state, cmd](Streams io) {
+    const bool timeline = cmd->count("--timeline") > 0;
+    if (!state->compare.empty() && (!state->options.scenario.empty() || timeline))
       throw model::InputError("--compare", "", "takes the two scenarios itself; give no SCENARIO and no --timeline with it");
+    if (timeline) model::check_output_path(state->timeline, "--timeline");
     return execute(*state, io);
   };
 }

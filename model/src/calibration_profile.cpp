@@ -23,12 +23,12 @@ const json& member(const json& obj, const char* key) {
 }
 
 void expect_object(const json& v, const std::string& ptr) {
-  if (!v.is_null() && !v.is_object()) throw ValueError(ptr, "expected an object, got " + v.dump());
+  if (!v.is_null() && !v.is_object()) throw ValueError(ptr, "expected an object, got " + show_value(v));
 }
 
 const json& array_at(const json& obj, const char* key, const std::string& ptr) {
   const json& v = member(obj, key);
-  if (!v.is_null() && !v.is_array()) throw ValueError(ptr + "/" + key, "expected an array, got " + v.dump());
+  if (!v.is_null() && !v.is_array()) throw ValueError(ptr + "/" + key, "expected an array, got " + show_value(v));
   return v;
 }
 
@@ -37,7 +37,7 @@ void read_optional(const json& obj, const char* key, std::optional<T>& out, cons
   const json& v = member(obj, key);
   if (v.is_null()) return;
   if (!v.is_number() || !(v.get<double>() > 0 || (zero_ok && v.get<double>() == 0)))
-    throw ValueError(ptr + "/" + key, std::string("expected a ") + (zero_ok ? "non-negative" : "positive") + " number, got " + v.dump());
+    throw ValueError(ptr + "/" + key, std::string("expected a ") + (zero_ok ? "non-negative" : "positive") + " number, got " + show_value(v));
   out = v.get<T>();
 }
 
@@ -50,14 +50,14 @@ double positive(const json& obj, const char* key, const std::string& ptr) {
 double number_or(const json& obj, const char* key, double fallback, const std::string& ptr) {
   const json& v = member(obj, key);
   if (v.is_null()) return fallback;
-  if (!v.is_number()) throw ValueError(ptr + "/" + key, "expected a number, got " + v.dump());
+  if (!v.is_number()) throw ValueError(ptr + "/" + key, "expected a number, got " + show_value(v));
   return v.get<double>();
 }
 
 std::string string_or(const json& obj, const char* key, const std::string& ptr) {
   const json& v = member(obj, key);
   if (v.is_null()) return "";
-  if (!v.is_string()) throw ValueError(ptr + "/" + key, "expected a string, got " + v.dump());
+  if (!v.is_string()) throw ValueError(ptr + "/" + key, "expected a string, got " + show_value(v));
   return v.get<std::string>();
 }
 
@@ -176,7 +176,7 @@ CalibrationProfile calibration_profile_from_json(const json& doc) {
     throw ValueError("/format", "not a herd calibration profile (expected \"format\": \"herd-calibration\")");
   const json& version = member(doc, "version");
   if (!version.is_number_integer() || version.get<int>() < 1 || version.get<int>() > kCalibrationProfileVersion)
-    throw ValueError("/version", "unsupported profile version " + version.dump() + " (this herd reads 1 to " +
+    throw ValueError("/version", "unsupported profile version " + show_value(version) + " (this herd reads 1 to " +
                                      std::to_string(kCalibrationProfileVersion) + ")");
   CalibrationProfile p;
   // Version 1 called the device section "gpu" and had no peaks (efficiencies were fractions of the preset's).

@@ -22,7 +22,7 @@ long long required_int(const json& config, std::initializer_list<const char*> ke
   const json* v = first_of(config, keys);
   if (!v) throw ValueError(std::string("/") + *keys.begin(), "is required");
   if (!v->is_number_integer() || v->get<long long>() <= 0)
-    throw ValueError(std::string("/") + *keys.begin(), "expected a positive integer, got " + v->dump());
+    throw ValueError(std::string("/") + *keys.begin(), "expected a positive integer, got " + show_value(*v));
   return v->get<long long>();
 }
 
@@ -50,7 +50,7 @@ double rotary_fraction_of(const json& config, const std::string& arch) {
   }
   if (!v) return arch == "gpt_neox" ? 0.25 : arch == "nemotron" || arch == "phi" ? 0.5 : 1.0;
   if (!v->is_number() || !(v->get<double>() > 0) || v->get<double>() > 1)
-    throw ValueError(key, "expected a fraction in (0, 1], got " + v->dump());
+    throw ValueError(key, "expected a fraction in (0, 1], got " + show_value(*v));
   return v->get<double>();
 }
 }  // namespace
@@ -79,7 +79,7 @@ json model_from_hf_config(const json& config, const std::string& name) {
   const std::string default_act = gpt2_style ? "gelu_new" : arch == "nemotron" ? "relu2" : "silu";
   const json* act = first_of(config, {"hidden_act", "activation_function"});
   const std::string act_pointer = config.contains("hidden_act") ? "/hidden_act" : "/activation_function";
-  if (act && !act->is_string()) throw ValueError(act_pointer, "expected an activation name, got " + act->dump());
+  if (act && !act->is_string()) throw ValueError(act_pointer, "expected an activation name, got " + show_value(*act));
   m["mlp"] = mlp_of(act ? act->get<std::string>() : default_act, act_pointer);
   if (gpt2_style || arch == "gpt2" || arch == "gpt_neox" || arch == "opt") {
     m["norm"] = "layernorm";

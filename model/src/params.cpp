@@ -7,6 +7,7 @@
 #include <unordered_map>
 
 #include "herd/model/error.hpp"
+#include "herd/model/io.hpp"
 
 namespace herd::model {
 
@@ -82,7 +83,7 @@ std::string unescape_token(std::string token) {
   return out;
 }
 
-std::string quoted(const json& v) { return v.dump(); }
+std::string quoted(const json& v) { return show_value(v); }
 
 std::string join_choices(std::string_view choices) {
   std::string out;
@@ -108,9 +109,10 @@ void check_range(const ParamDecl& d, double v, const std::string& ptr, const jso
     case Range::positive: if (!(v > 0)) what = "must be positive"; break;
     case Range::non_negative: if (!(v >= 0)) what = "must not be negative"; break;
     case Range::fraction: if (!(v >= 0 && v <= 1)) what = "must be between 0 and 1"; break;
+    case Range::unit_fraction: if (!(v > 0 && v <= 1)) what = "must be above 0 and at most 1"; break;
     case Range::at_least_one: if (!(v >= 1)) what = "must be at least 1"; break;
   }
-  if (what) throw ValueError(ptr, std::string(what) + ", got " + shown.dump());
+  if (what) throw ValueError(ptr, std::string(what) + ", got " + show_value(shown));
 }
 
 std::optional<double> as_count(const json& v) {
@@ -154,6 +156,7 @@ void validate_leaf(const ParamDecl& d, const json& v, const std::string& ptr) {
       if (!q)
         throw ValueError(ptr, "expected a " + std::string(dimension_name(d.dimension)) + " such as " +
                                   std::string(dimension_example(d.dimension)) + ", got " + quoted(v));
+      if (!std::isfinite(*q)) throw ValueError(ptr, "is too large once converted to SI units, got " + quoted(v));
       check_range(d, *q, ptr, v);
       return;
     }
@@ -314,7 +317,7 @@ double ParamReader::number(std::string_view pointer) const {
   if (v.is_number()) return v.get<double>();
   const ParamDecl* d = find_param(pointer);
   auto q = parse_quantity(v.get<std::string>(), d ? d->dimension : Dimension::count);
-  if (!q) throw ValueError(std::string(pointer), "expected a quantity, got " + v.dump());
+  if (!q) throw ValueError(std::string(pointer), "expected a quantity, got " + show_value(v));
   return *q;
 }
 

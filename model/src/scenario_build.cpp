@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "herd/model/error.hpp"
+#include "herd/model/io.hpp"
 #include "herd/model/params.hpp"
 
 namespace herd::model::detail {
@@ -90,6 +91,10 @@ ClusterSpec read_cluster(const ParamReader& r) {
   c.nvls = r.boolean("/cluster/intra_node/nvls");
   c.intra_node_efficiency = r.number("/cluster/intra_node/efficiency");
   c.nics_per_node = as_int(r.integer("/cluster/nic/per_node"), "/cluster/nic/per_node");
+  // The topology needs this too; checked here so that every command refuses it, not only those that simulate.
+  if (c.nics_per_node > c.gpus_per_node || c.gpus_per_node % c.nics_per_node != 0)
+    throw ValueError("/cluster/nic/per_node", std::to_string(c.nics_per_node) + " NICs per node must divide " +
+                                                  std::to_string(c.gpus_per_node) + " GPUs per node");
   c.nic_bandwidth = r.number("/cluster/nic/bandwidth");
   c.nic_efficiency = r.number("/cluster/nic/efficiency");
   c.nic_latency_s = r.number("/cluster/nic/latency");
@@ -159,7 +164,7 @@ TransformerSpec read_model(const ParamReader& r) {
   m.rotary_fraction = r.number("/model/rotary_fraction");
   if (!(m.rotary_fraction > 0))
     throw ValueError("/model/rotary_fraction", "must be above 0 (1 rotates every dimension of a head), got " +
-                                                   r.raw("/model/rotary_fraction").dump());
+                                                   show_value(r.raw("/model/rotary_fraction")));
   if (m.position != PositionKind::rope && m.rotary_fraction != 1.0)
     throw ValueError("/model/rotary_fraction", "applies to position rope only, but position is learned");
   m.bias = r.boolean("/model/bias");

@@ -35,10 +35,10 @@ bool is_preset_slot(const std::string& pointer) {
 }
 
 json lookup_preset(PresetKind kind, const json& name, const std::string& pointer) {
-  if (!name.is_string()) throw ValueError(pointer, "expected a preset name, got " + name.dump());
+  if (!name.is_string()) throw ValueError(pointer, "expected a preset name, got " + show_value(name));
   auto found = find_preset(kind, name.get<std::string>());
   if (!found) {
-    std::string message = "unknown " + std::string(to_string(kind)) + " preset " + name.dump();
+    std::string message = "unknown " + std::string(to_string(kind)) + " preset " + show_value(name);
     const std::string guess = closest_spelling(name.get<std::string>(), preset_names(kind));
     message += guess.empty() ? " (see herd scenario --list)" : " (did you mean \"" + guess + "\"?)";
     throw ValueError(pointer, message);
@@ -87,7 +87,7 @@ void expand_slot(json& doc, const PresetSlot& slot, const std::filesystem::path&
     node = merge(wrapper[ptr], own, "preset " + name, slot.pointer, prov);
   }
   if (slot.kind == PresetKind::model && node.is_object() && node.contains("hf_config")) {
-    if (!node["hf_config"].is_string()) throw ValueError("/model/hf_config", "expected a file name, got " + node["hf_config"].dump());
+    if (!node["hf_config"].is_string()) throw ValueError("/model/hf_config", "expected a file name, got " + show_value(node["hf_config"]));
     const std::filesystem::path file = base_dir / node["hf_config"].get<std::string>();
     json own = node;
     own.erase("hf_config");
@@ -148,6 +148,12 @@ std::string pointer_of_path(std::string_view dotted) {
 
 }  // namespace
 
+namespace {
+std::string clipped(std::string_view text) {
+  return text.size() <= 80 ? std::string(text) : std::string(text.substr(0, 80)) + "\u2026";
+}
+}  // namespace
+
 Override parse_override(std::string_view text) {
   const auto eq = text.find('=');
   if (eq == std::string_view::npos || eq == 0)
@@ -156,7 +162,13 @@ Override parse_override(std::string_view text) {
   o.text = std::string(text);
   o.path = std::string(text.substr(0, eq));
   const std::string value(text.substr(eq + 1));
-  o.value = json::accept(value) ? json::parse(value) : json(value);
+  if (auto deep = nesting_error(value); !deep.empty())
+    throw InputError("--set " + clipped(text), "", deep);
+  try {
+    o.value = json::accept(value) ? json::parse(value) : json(value);
+  } catch (const json::exception& e) {  // "1e400": valid syntax, no double holds it
+    throw InputError("--set " + clipped(text), "", "not a number a double holds");
+  }
   return o;
 }
 
@@ -242,7 +254,7 @@ Scenario default_scenario(std::span<const Override> overrides) { return load_sce
 
 Scenario with_overrides(const Scenario& base, const json& dotted_values, const std::string& source) {
   std::vector<Override> extra;
-  for (const auto& [path, value] : dotted_values.items()) extra.push_back({path, value, path + "=" + value.dump()});
+  for (const auto& [path, value] : dotted_values.items()) extra.push_back({path, value, path + "=" + show_value(value)});
   json doc = base.resolved;
   Scenario s;
   try {

@@ -33,6 +33,10 @@ TEST_CASE("bad rank lists name --group and what is wrong", "[app][collective][in
   CHECK(message_of([] { app::parse_ranks("40,0-2000000000", 32); }) == "--group: rank 40 is not among the plan's 32");
   CHECK(message_of([] { app::parse_ranks("7-3", 32); }) == "--group: names no rank");
   CHECK(message_of([] { app::parse_ranks("", 32); }) == "--group: names no rank");
+  CHECK(message_of([] { app::parse_ranks("0,0,0", 32); }) == "--group: rank 0 is named twice");
+  CHECK(message_of([] { app::parse_ranks("0-3,2", 32); }) == "--group: rank 2 is named twice");
+  CHECK(message_of([] { app::parse_ranks("1e3", 32); }) == "--group: \"1e3\" is not a rank or a range a-b");
+  CHECK(message_of([] { app::parse_ranks("0-2.5", 32); }) == "--group: \"0-2.5\" is not a rank or a range a-b");
 }
 
 TEST_CASE("sizes take units; a sweep doubles from MIN up to MAX", "[app][collective][inputs]") {
@@ -44,6 +48,9 @@ TEST_CASE("sizes take units; a sweep doubles from MIN up to MAX", "[app][collect
   CHECK(message_of([] { app::parse_sweep("8B"); }) == "--sweep: expects MIN:MAX, e.g. 8B:16GiB");
   CHECK(message_of([] { app::parse_sweep("8MiB:1MiB"); }) == "--sweep: needs 0 < MIN <= MAX");
   CHECK(message_of([] { app::parse_sweep("0B:1MiB"); }) == "--sweep: needs 0 < MIN <= MAX");
+  CHECK(message_of([] { app::parse_size("--bytes", "18446744073709551616"); }) ==
+        "--bytes: \"18446744073709551616\" is too large (sizes stop below 2^63 bytes)");
+  CHECK(app::parse_size("--bytes", "4611686018427387904") == 0x1p62);
 }
 
 TEST_CASE("element types and their sizes", "[app][collective][inputs]") {

@@ -108,3 +108,11 @@ TEST_CASE("herd train times its phases with the scenario's what-ifs, as herd sim
     CHECK(step_s > nlohmann::json::parse(healthy.out)["step_time_s"].get<double>());
   }
 }
+
+TEST_CASE("a run whose checkpoints end past 64-bit time reports unfinished trials instead of aborting", "[cli][train][errors]") {
+  // Every 1 ns a checkpoint stalls for milliseconds: 1T tokens never finish.
+  const HerdRun r = run_herd({"train", "llama3-8b", "--trials", "2", "--json", "--set", "run.tokens=1T", "--set",
+                              "reliability.checkpoint.interval=1 ns"});
+  REQUIRE(r.code == 0);
+  CHECK(nlohmann::json::parse(r.out)["unfinished_trials"] == 2);
+}

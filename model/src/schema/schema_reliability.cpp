@@ -25,7 +25,7 @@ constexpr ParamDecl kParams[] = {
     {"reliability.communicator_setup_per_gpu", quantity, "\"2.7 ms\"", "Communicator set-up time per GPU of the job (linear): NCCL bootstrap took about 265 s at 96K GPUs (Si et al., arXiv:2510.20171).", D::time, non_negative},
     {"reliability.checkpoint.interval", quantity, "null", "Training time between checkpoints; default: the optimum found by simulation.", D::time, positive},
     {"reliability.checkpoint.mode", choice, "\"sync\"", "sync: training stalls while the checkpoint is written; async: it stalls only for the copy to host memory, the write overlaps training.", D::count, any, "sync|async"},
-    {"reliability.checkpoint.bandwidth_share", number, "1", "Fraction of cluster.storage.bandwidth this job's checkpoint writes and loads get.", D::count, fraction},
+    {"reliability.checkpoint.bandwidth_share", number, "1", "Fraction of cluster.storage.bandwidth this job's checkpoint writes and loads get.", D::count, unit_fraction},
     {"reliability.checkpoint.host_copy_bandwidth", quantity, "\"64 GB/s\"", "Device-to-host copy bandwidth per GPU for asynchronous checkpoints: PCIe Gen5 x16, 64 GB/s each way (H100 datasheet: 128 GB/s).", D::bandwidth, positive},
     {"reliability.spares.nodes", integer, "null", "Spare nodes at the start; default: as many as needed (Llama 3's 16K-GPU job ran on a 24K-GPU cluster).", D::count, non_negative},
     {"reliability.spares.repair_time", quantity, "null", "Time until a failed node is back in the spare pool; default: not during the run.", D::time, positive},

@@ -12,7 +12,7 @@ constexpr ParamDecl kParams[] = {
     {"whatif.stragglers[].slowdown", number, "", "How much longer each of its compute ops takes (0.2: 20% longer).", D::count, non_negative},
     {"whatif.degraded_nics", array, "[]", "NICs running below their line rate (a bad cable, a link that trained down); any entry makes every step simulation (herd simulate, herd train, ...) simulate every GPU."},
     {"whatif.degraded_nics[].nic", integer, "", "Global NIC index (node x nics_per_node + local NIC; with one NIC per GPU, the GPU index).", D::count, non_negative},
-    {"whatif.degraded_nics[].bandwidth", number, "", "Fraction of the NIC's bandwidth left (0.5: half).", D::count, fraction},
+    {"whatif.degraded_nics[].bandwidth", number, "", "Fraction of the NIC's bandwidth left (0.5: half).", D::count, unit_fraction},
 };
 }  // namespace
 

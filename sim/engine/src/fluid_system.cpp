@@ -1,4 +1,5 @@
 #include "herd/engine/fluid_system.hpp"
+#include "herd/engine/time_overflow.hpp"
 
 #include <algorithm>
 #include <bit>
@@ -84,7 +85,7 @@ FluidActivityId FluidSystem::start(double work, std::span<const ResourceUse> use
     entry.state = State::kWaiting;
     entry.delayed_uses.assign(uses.begin(), uses.end());
     entry.start_event = simulation_.schedule_after(
-        options.start_latency,
+        checked_delay(simulation_.now(), options.start_latency),
         [this, slot] {
           begin(slot, entries_[slot].delayed_uses);
           entries_[slot].delayed_uses.clear();

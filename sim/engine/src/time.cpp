@@ -1,4 +1,5 @@
 #include "herd/engine/time.hpp"
+#include "herd/engine/time_overflow.hpp"
 
 #include <cmath>
 #include <stdexcept>
@@ -17,7 +18,7 @@ Time checked_nanoseconds(double seconds, double nanoseconds) {
                                 " s is not a finite number");
   }
   if (!(nanoseconds < kTimeLimit && nanoseconds >= -kTimeLimit)) {
-    throw std::out_of_range("herd::engine: time of " + std::to_string(seconds) +
+    throw TimeOverflow("herd::engine: time of " + std::to_string(seconds) +
                             " s does not fit in 64-bit nanoseconds");
   }
   return static_cast<Time>(nanoseconds);

@@ -4,6 +4,7 @@
 // flowing collective group is re-sampled at those moments and the slot that held it back the
 // longest (time-weighted) is reported. Transfers sample themselves when their data starts.
 #include "herd/sim/network/network.hpp"
+#include "herd/engine/time_overflow.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -138,7 +139,7 @@ void Network::begin_item(std::uint32_t id, double work, const std::vector<SlotLo
   items_[id].activity = fluid_.start(work, uses, [this, id](engine::FluidActivityId) { finish_item(id); }, options);
   const std::uint32_t generation = items_[id].generation;
   items_[id].probe = simulation_.schedule_after(
-      options.start_latency,
+      engine::checked_delay(simulation_.now(), options.start_latency),
       [this, id, generation] {
         Item& item = items_[id];
         if (!item.live || item.generation != generation) return;

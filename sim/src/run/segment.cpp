@@ -33,7 +33,10 @@ Time Segment::finish_offset(double tokens, double capacity, Time limit) const {
   if (!(useful_s < engine::to_seconds(limit))) return engine::kTimeNever;
   const Time useful = engine::from_seconds_ceil(useful_s);
   const Time stalls = useful > 0 ? (useful - 1) / interval_ : 0;  // checkpoints started before the end
-  const Time offset = useful + stalls * stall_;
+  // Past 64-bit time is past any limit: a 1 ns interval with a stall of seconds never finishes.
+  Time offset = 0;
+  if (__builtin_mul_overflow(stalls, stall_, &offset) || __builtin_add_overflow(offset, useful, &offset))
+    return engine::kTimeNever;
   return offset < limit ? offset : engine::kTimeNever;
 }
 

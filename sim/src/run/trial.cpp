@@ -159,9 +159,11 @@ class Trial {
   void begin_recovery(Time now, std::initializer_list<Piece> pieces) {
     recovery_start_ = now;
     pieces_.assign(pieces.begin(), pieces.end());
-    Time total = 0;
-    for (const auto& p : pieces_) total += p.duration;
-    ready_ = sim_.schedule_at(now + total, [this] { on_ready(); }, kReadyPriority);
+    // Saturating: a recovery that ends past 64-bit time ends "never" (the run's horizon comes first).
+    Time ready = now;
+    for (const auto& p : pieces_)
+      if (__builtin_add_overflow(ready, p.duration, &ready)) ready = engine::kTimeNever;
+    ready_ = sim_.schedule_at(ready, [this] { on_ready(); }, kReadyPriority);
   }
 
   // Attributes the recovery time spent until `now` to its pieces, in order.

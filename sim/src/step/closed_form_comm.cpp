@@ -1,4 +1,5 @@
 #include "herd/sim/step/closed_form_comm.hpp"
+#include "herd/engine/time_overflow.hpp"
 
 #include <algorithm>
 
@@ -40,14 +41,14 @@ double ClosedFormComm::seconds(const CollectiveCall& call) const {
 }
 
 void ClosedFormComm::start(engine::Simulation& sim, const CollectiveCall& call, engine::EventCallback done) {
-  sim.schedule_after(engine::from_seconds_ceil(seconds(call)), std::move(done));
+  sim.schedule_after(engine::checked_delay(sim.now(), engine::from_seconds_ceil(seconds(call))), std::move(done));
 }
 
 void ClosedFormComm::transfer(engine::Simulation& sim, const TransferCall& call, engine::EventCallback done) {
   const auto& c = s_.cluster;
   const double bw = c.nic_bandwidth * c.nic_efficiency * c.nics_per_node / c.gpus_per_node;
   const double t = scale_ * (call.bytes / bw + c.nic_latency_s + 2 * c.topology.switch_latency_s);
-  sim.schedule_after(engine::from_seconds_ceil(t), std::move(done));
+  sim.schedule_after(engine::checked_delay(sim.now(), engine::from_seconds_ceil(t)), std::move(done));
 }
 
 double ClosedFormComm::sm_fraction(const CollectiveCall&) const { return 0; }

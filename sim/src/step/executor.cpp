@@ -4,6 +4,7 @@
 // and events, with the host one kernel ahead). Collectives in per-rank mode start when every member
 // has reached them. A compute op slows down while communication kernels hold SMs.
 #include "executor.hpp"
+#include "herd/engine/time_overflow.hpp"
 
 #include <algorithm>
 #include <string>
@@ -263,7 +264,7 @@ void Executor::schedule_compute(RankState& r) {
   const engine::Time dt = engine::from_seconds_ceil(r.compute_remaining_s / rate(r));
   const int idx = r.index;
   r.compute_event =
-      sim_.schedule_after(dt, [this, idx] { compute_done(ranks_[static_cast<std::size_t>(idx)]); }, 0, tag(r, kComputeTag));
+      sim_.schedule_after(engine::checked_delay(sim_.now(), dt), [this, idx] { compute_done(ranks_[static_cast<std::size_t>(idx)]); }, 0, tag(r, kComputeTag));
 }
 
 // Communication started or ended on this rank: the running compute op changes pace.

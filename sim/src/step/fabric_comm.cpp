@@ -1,4 +1,5 @@
 #include "herd/sim/step/fabric_comm.hpp"
+#include "herd/engine/time_overflow.hpp"
 
 #include <algorithm>
 
@@ -70,7 +71,7 @@ void FabricComm::start(engine::Simulation& sim, const CollectiveCall& call, engi
   }
   const CommPlan::Entry& e = plan_->entry(call.net, call.ordinal);
   if (e.op->inside_node) {
-    sim.schedule_after(engine::from_seconds_ceil(e.op->seconds), std::move(done), 0, call.tag);
+    sim.schedule_after(engine::checked_delay(sim.now(), engine::from_seconds_ceil(e.op->seconds)), std::move(done), 0, call.tag);
     return;
   }
   launch(e, call.bytes, call.tag, std::move(done));

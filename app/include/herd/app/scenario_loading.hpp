@@ -30,6 +30,10 @@ std::optional<model::CalibrationProfile> calibration_profile(const model::Scenar
 /// curves (docs/models/network.md). Null profile: `scenario` as it is.
 model::Scenario with_profile(const model::Scenario& scenario, const model::CalibrationProfile* profile);
 
+/// Simulated time past 64-bit nanoseconds (engine::TimeOverflow) is the scenario's fault: an input
+/// error naming the scenario and the keys --set changed, the likeliest culprits.
+[[noreturn]] void time_overflow(const model::Scenario& scenario);
+
 /// The compute level a prediction uses: the fraction of the burst GEMM and attention efficiencies
 /// the GPUs keep over a long run (`cluster.gpu.efficiency.sustained`, or a profile's
 /// sustained_fraction), and where that value comes from.

@@ -14,8 +14,20 @@ namespace herd::model {
 /// The whole text of a file. Throws InputError naming the file ("cannot read the <what>").
 std::string read_text_file(const std::filesystem::path& file, std::string_view what);
 
-/// Parses JSON text; malformed JSON is an InputError naming `source` with line and column.
+/// Arrays and objects nested deeper than this are refused before parsing.
+inline constexpr int kMaxJsonDepth = 256;
+
+/// Parses JSON text; malformed JSON, or nesting deeper than kMaxJsonDepth, is an InputError naming
+/// `source` with line and column.
 nlohmann::json parse_json(const std::string& text, const std::string& source);
+
+/// Where `text` first nests arrays and objects deeper than kMaxJsonDepth: a message naming the line
+/// and column, or empty when it does not.
+std::string nesting_error(std::string_view text);
+
+/// A JSON value as a message echoes it: compact, at most `limit` characters with "…" where cut.
+/// Walks only as much of the value as it prints, so a huge or deeply nested value costs little.
+std::string show_value(const nlohmann::json& value, std::size_t limit = 80);
 
 /// Reads and parses a JSON file, then runs `parse` on it; a ValueError (or a JSON type error) from
 /// `parse` becomes an InputError naming the file and the JSON pointer.
@@ -32,6 +44,11 @@ auto parse_json_file(const std::filesystem::path& file, std::string_view what, P
 }
 
 /// Writes `content` to `path` atomically. Throws std::runtime_error naming the path on failure.
+/// A path that exists and is not a regular file (/dev/stdout, a pipe) is written in place.
 void write_file_atomically(const std::filesystem::path& path, std::string_view content);
+
+/// Checks, before a run, that `path` can be written: not empty, not a directory, in a directory that
+/// exists and is writable. Throws InputError naming `option` and the path.
+void check_output_path(const std::filesystem::path& path, const std::string& option);
 
 }  // namespace herd::model

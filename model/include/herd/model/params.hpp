@@ -31,7 +31,7 @@ enum class ParamType {
   object,       ///< free-form object, validated where it is used (e.g. per-phase overrides)
 };
 
-enum class Range { any, positive, non_negative, fraction, at_least_one };
+enum class Range { any, positive, non_negative, fraction, unit_fraction, at_least_one };  // unit_fraction: (0, 1]
 
 struct ParamDecl {
   std::string_view path;

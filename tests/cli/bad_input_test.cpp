@@ -1,0 +1,176 @@
+// Bad input of every kind gets one line naming its source and JSON pointer, exit code 2, and writes
+// nothing; a failure while running is exit code 1 naming what failed.
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "run_herd.hpp"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+fs::path write_temp(const std::string& name, const std::string& text) {
+  const fs::path path = fs::temp_directory_path() / name;
+  std::ofstream(path, std::ios::binary) << text;
+  return path;
+}
+
+std::string nested_arrays(std::size_t depth) { return std::string(depth, '[') + std::string(depth, ']'); }
+
+// One line, short enough to read, on stderr; nothing on stdout.
+void check_one_line(const HerdRun& r) {
+  CHECK(r.out.empty());
+  REQUIRE_FALSE(r.err.empty());
+  CHECK(r.err.find('\n') == r.err.size() - 1);
+  CHECK(r.err.size() <= 320);
+}
+
+}  // namespace
+
+TEST_CASE("JSON nested deeper than the limit is refused naming the file, without overflowing the stack",
+          "[cli][errors]") {
+  const fs::path file = write_temp("herd_deep.json", "{\"plan\": {\"tp\": " + nested_arrays(100000) + "}}");
+  const HerdRun r = run_herd({"model", file.string()});
+  CHECK(r.code == 2);
+  check_one_line(r);
+  CHECK_THAT(r.err, Catch::Contains(file.string()) && Catch::Contains("nesting deeper than 256"));
+
+  const HerdRun set = run_herd({"model", "llama3-8b", "--set", "plan.tp=" + nested_arrays(5000)});
+  CHECK(set.code == 2);
+  check_one_line(set);
+  CHECK_THAT(set.err, Catch::Contains("--set plan.tp=[[[") && Catch::Contains("nesting deeper than 256"));
+
+  const HerdRun profile = run_herd({"simulate", "llama3-8b", "--calibration", file.string()});
+  CHECK(profile.code == 2);
+  check_one_line(profile);
+  CHECK_THAT(profile.err, Catch::Contains(file.string()) && Catch::Contains("nesting deeper than 256"));
+
+  const fs::path scenario = write_temp("herd_deep_hf.json", "{\"model\": {\"hf_config\": \"" + file.string() + "\"}}");
+  const HerdRun hf = run_herd({"model", scenario.string()});
+  CHECK(hf.code == 2);
+  check_one_line(hf);
+  CHECK_THAT(hf.err, Catch::Contains("nesting deeper than 256"));
+}
+
+TEST_CASE("an echoed bad value is cut to about 80 characters", "[cli][errors]") {
+  std::string wide = "[";
+  for (int i = 0; i < 100000; ++i) wide += (i ? ",1" : "1");
+  wide += "]";
+  const fs::path file = write_temp("herd_wide.json", "{\"plan\": {\"tp\": " + wide + "}}");
+  const HerdRun r = run_herd({"model", file.string()});
+  CHECK(r.code == 2);
+  check_one_line(r);
+  CHECK_THAT(r.err, Catch::Contains("/plan/tp") && Catch::Contains("\u2026"));
+
+  // Nested within the limit: echoed without walking the whole value.
+  const fs::path nested = write_temp("herd_nested.json", "{\"plan\": {\"tp\": " + nested_arrays(250) + "}}");
+  const HerdRun n = run_herd({"model", nested.string()});
+  CHECK(n.code == 2);
+  check_one_line(n);
+  CHECK_THAT(n.err, Catch::Contains("/plan/tp"));
+}
+
+TEST_CASE("a number no double holds is bad input naming the file", "[cli][errors]") {
+  const fs::path file = write_temp("herd_huge_number.json", "{\"plan\": {\"tp\": 1e400}}");
+  const HerdRun r = run_herd({"model", file.string()});
+  CHECK(r.code == 2);
+  check_one_line(r);
+  CHECK_THAT(r.err, Catch::Contains(file.string()));
+  const HerdRun set = run_herd({"model", "llama3-8b", "--set", "plan.tp=1e400"});
+  CHECK(set.code == 2);
+  CHECK_THAT(set.err, Catch::Contains("/plan/tp"));
+}
+
+TEST_CASE("efficiencies and shares must be above 0 and at most 1", "[cli][errors]") {
+  for (const char* key : {"cluster.nic.efficiency", "cluster.intra_node.efficiency", "cluster.gpu.efficiency.gemm",
+                          "cluster.gpu.efficiency.attention_fwd", "cluster.gpu.efficiency.attention_bwd",
+                          "cluster.gpu.efficiency.hbm", "cluster.gpu.efficiency.sustained",
+                          "cluster.collectives.nvls_efficiency", "reliability.checkpoint.bandwidth_share"}) {
+    INFO(key);
+    const HerdRun r = run_herd({"simulate", "llama3-8b", "--set", std::string(key) + "=0"});
+    CHECK(r.code == 2);
+    check_one_line(r);
+    CHECK_THAT(r.err, Catch::Contains("must be above 0 and at most 1"));
+  }
+  const HerdRun r = run_herd({"simulate", "llama3-8b", "--set", "cluster.nic.efficiency=0"});
+  CHECK(r.err == "herd: --set cluster.nic.efficiency=0: /cluster/nic/efficiency: must be above 0 and at most 1, got 0\n");
+}
+
+TEST_CASE("NICs per node that do not divide the node's GPUs are refused by herd model too", "[cli][errors]") {
+  const HerdRun r = run_herd({"model", "llama3-8b", "--set", "cluster.nic.per_node=3"});
+  CHECK(r.code == 2);
+  check_one_line(r);
+  CHECK_THAT(r.err, Catch::Contains("--set cluster.nic.per_node=3") && Catch::Contains("/cluster/nic/per_node"));
+}
+
+TEST_CASE("herd collective --group refuses repeated ranks and numbers that are not whole ranks", "[cli][errors]") {
+  for (const char* group : {"0,0,0", "0-3,2", "1e3", "1.5", "0x1", "+1", "3-"}) {
+    INFO(group);
+    const HerdRun r = run_herd({"collective", "llama3-8b", "--group", group});
+    CHECK(r.code == 2);
+    check_one_line(r);
+    CHECK_THAT(r.err, Catch::StartsWith("herd: --group: "));
+  }
+}
+
+TEST_CASE("simulated time past 64-bit nanoseconds is bad input naming the scenario and the keys set", "[cli][errors]") {
+  for (const char* set : {"model.seq_len=2147483648", "cluster.gpu.hbm_bandwidth=1 B/s", "cluster.nic.latency=1e30 d"}) {
+    INFO(set);
+    const HerdRun r = run_herd({"simulate", "llama3-8b", "--set", set});
+    CHECK(r.code == 2);
+    check_one_line(r);
+    CHECK_THAT(r.err, Catch::StartsWith("herd: built-in llama3-8b: simulated time passes 64-bit nanoseconds"));
+    const std::string key = std::string(set).substr(0, std::string(set).find('='));
+    std::string pointer = "/" + key;
+    for (char& c : pointer) c = c == '.' ? '/' : c;
+    CHECK_THAT(r.err, Catch::Contains(pointer));
+  }
+}
+
+TEST_CASE("sizes, seeds and quantities out of range are bad input, not a wrong answer", "[cli][errors]") {
+  const HerdRun bytes = run_herd({"collective", "llama3-8b", "--group", "tp", "--bytes", "18446744073709551616"});
+  CHECK(bytes.code == 2);
+  check_one_line(bytes);
+  CHECK_THAT(bytes.err, Catch::Contains("--bytes"));
+  CHECK(run_herd({"collective", "llama3-8b", "--group", "tp", "--sweep", "1MiB:1e30GiB"}).code == 2);
+
+  const HerdRun seed = run_herd({"train", "llama3-8b", "--trials", "2", "--seed", "-1"});
+  CHECK(seed.code == 2);
+  check_one_line(seed);
+  CHECK_THAT(seed.err, Catch::Contains("--seed"));
+
+  const HerdRun memory = run_herd({"model", "llama3-8b", "--set", "cluster.gpu.memory=1e308 GB"});
+  CHECK(memory.code == 2);
+  check_one_line(memory);
+  CHECK_THAT(memory.err, Catch::Contains("/cluster/gpu/memory") && Catch::Contains("too large"));
+}
+
+TEST_CASE("output paths are checked before the run, and a failed write is exit 1 naming the path", "[cli][errors]") {
+  const HerdRun empty = run_herd({"simulate", "llama3-8b", "--trace", ""});
+  CHECK(empty.code == 2);
+  check_one_line(empty);
+  CHECK_THAT(empty.err, Catch::StartsWith("herd: --trace: "));
+
+  const fs::path missing_dir = fs::temp_directory_path() / "herd_no_such_dir" / "trace.json";
+  const HerdRun missing = run_herd({"simulate", "llama3-8b", "--trace", missing_dir.string()});
+  CHECK(missing.code == 2);
+  CHECK(missing.out.empty());
+  CHECK_THAT(missing.err, Catch::Contains(missing_dir.string()));
+
+  const HerdRun directory = run_herd({"train", "llama3-8b", "--trials", "2", "--timeline", fs::temp_directory_path().string()});
+  CHECK(directory.code == 2);
+  CHECK_THAT(directory.err, Catch::StartsWith("herd: --timeline: "));
+
+  CHECK(run_herd({"plan", "llama3-8b", "--csv", ""}).code == 2);
+  CHECK(run_herd({"plan", "llama3-8b", "-o", missing_dir.string()}).code == 2);
+
+  if (fs::is_character_file("/dev/full")) {
+    const HerdRun full = run_herd({"simulate", "llama3-8b", "--trace", "/dev/full"});
+    CHECK(full.code == 1);
+    CHECK_THAT(full.err, Catch::Contains("/dev/full"));
+    CHECK(fs::is_character_file("/dev/full"));  // written to, not replaced
+  }
+}

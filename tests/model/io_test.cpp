@@ -1,0 +1,62 @@
+// JSON input: nesting limits before parsing, bounded echo of bad values.
+#include <catch2/catch.hpp>
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "herd/model/error.hpp"
+#include "herd/model/io.hpp"
+
+using herd::model::InputError;
+using herd::model::kMaxJsonDepth;
+using herd::model::parse_json;
+using herd::model::show_value;
+
+namespace {
+std::string nested(std::size_t depth) { return std::string(depth, '[') + std::string(depth, ']'); }
+}  // namespace
+
+TEST_CASE("parse_json refuses nesting deeper than the limit, naming the source, line and column", "[io][errors]") {
+  CHECK(parse_json(nested(kMaxJsonDepth), "f.json").is_array());
+  try {
+    parse_json("{\"a\":\n " + nested(100000) + "}", "f.json");
+    FAIL("no error");
+  } catch (const InputError& e) {
+    CHECK(e.source() == "f.json");
+    CHECK(std::string(e.what()) == "f.json: nesting deeper than 256 at line 2, column 257");
+  }
+  // Brackets inside strings do not count.
+  CHECK(parse_json("{\"a\": \"" + std::string(1000, '[') + "\\\"\"}", "f.json").is_object());
+}
+
+TEST_CASE("show_value cuts long values to the limit and walks only what it prints", "[io][errors]") {
+  CHECK(show_value(nlohmann::json{{"a", 1}}) == "{\"a\":1}");
+  CHECK(show_value(nlohmann::json("x")) == "\"x\"");
+  nlohmann::json wide = nlohmann::json::array();
+  for (int i = 0; i < 100000; ++i) wide.push_back(i);
+  const std::string shown = show_value(wide);
+  CHECK(shown.size() <= 80 + 3);
+  CHECK_THAT(shown, Catch::StartsWith("[0,1,2,") && Catch::EndsWith("\u2026"));
+  // A deep value built without the parser: the echo stops after the limit.
+  nlohmann::json deep = nlohmann::json::array();
+  for (int i = 0; i < 100000; ++i) {
+    nlohmann::json outer = nlohmann::json::array();
+    outer.push_back(std::move(deep));
+    deep = std::move(outer);
+  }
+  CHECK(show_value(deep) == std::string(80, '[') + "\u2026");
+  // Multi-byte characters are not cut in half.
+  const std::string accents = show_value(nlohmann::json(std::string(100, 'a') + "\xc3\xa9"), 102);
+  CHECK(accents == "\"" + std::string(100, 'a') + "\u2026");
+}
+
+TEST_CASE("parse_json reports a number no double holds as malformed input of the file", "[io][errors]") {
+  try {
+    parse_json("{\"plan\": {\"tp\": 1e400}}", "f.json");
+    FAIL("no error");
+  } catch (const InputError& e) {
+    CHECK(e.source() == "f.json");
+    CHECK_THAT(e.what(), Catch::StartsWith("f.json: malformed JSON: ") && Catch::Contains("1e400"));
+  }
+}
