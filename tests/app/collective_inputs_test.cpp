@@ -39,7 +39,7 @@ TEST_CASE("bad rank lists name --group and what is wrong", "[app][collective][in
   CHECK(message_of([] { app::parse_ranks("0-2.5", 32); }) == "--group: \"0-2.5\" is not a rank or a range a-b");
 }
 
-TEST_CASE("sizes take units; a sweep doubles from MIN up to MAX", "[app][collective][inputs]") {
+TEST_CASE("sizes take units, a sweep doubles from MIN up to MAX", "[app][collective][inputs]") {
   CHECK(app::parse_size("--bytes", "1GiB") == 1024.0 * 1024 * 1024);
   CHECK(app::parse_size("--bytes", "8") == 8);
   CHECK(app::parse_sweep("1MiB:8MiB") == std::vector<double>{1 << 20, 2 << 20, 4 << 20, 8 << 20});

@@ -49,7 +49,7 @@ TEST_CASE("all 128 DP groups of the 16K plan at once: ring, held back by the NIC
   CHECK(j["results"][0]["busbw_gbs"].get<double>() == result.busbw() / 1e9);
 }
 
-TEST_CASE("without --concurrent only rank 0's group runs; a rank list is one group", "[app][collective]") {
+TEST_CASE("without --concurrent only rank 0's group runs, a rank list is one group", "[app][collective]") {
   const app::CollectiveReport dp = app::collective(request_for("all_reduce", "dp", {1 << 20}));
   CHECK(dp.groups_total == 128);
   REQUIRE(dp.groups.size() == 1);

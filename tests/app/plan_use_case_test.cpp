@@ -105,7 +105,7 @@ TEST_CASE("shards written as JSON merge into the one-machine ranking", "[plan]")
   CHECK(std::count(csv.begin(), csv.end(), '\n') == static_cast<long>(whole.search.ranked.size()) + 1);
 }
 
-TEST_CASE("the scenario's search section narrows the space; a flag's list wins", "[plan]") {
+TEST_CASE("the scenario's search section narrows the space, a flag's list wins", "[plan]") {
   auto r = request();
   r.space = {};
   r.scenario = model::with_overrides(r.scenario, {{"search.tp", {4}}, {"search.pp", {1, 2}}, {"search.top", 2},

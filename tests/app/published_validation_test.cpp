@@ -78,7 +78,7 @@ const char* kEnd = "<!-- END generated -->";
 
 }  // namespace
 
-TEST_CASE("the presets' compute level is the fit on its calibration set; out-of-sample errors", "[validation][published-level]") {
+TEST_CASE("the presets' compute level is the fit on its calibration set, out-of-sample errors", "[validation][published-level]") {
   std::ostringstream doc;
   std::set<std::string> calibration_runs;
   std::vector<double> loo_all;

@@ -8,7 +8,7 @@
 
 using namespace herd;
 
-TEST_CASE("no name is the default scenario; overrides apply as --set does", "[app][scenario]") {
+TEST_CASE("no name is the default scenario, overrides apply as --set does", "[app][scenario]") {
   const model::Scenario s = app::load_scenario("");
   CHECK(s.name == model::default_scenario().name);
   CHECK(s.cluster.num_gpus == 16384);

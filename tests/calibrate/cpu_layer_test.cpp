@@ -23,7 +23,7 @@ TEST_CASE("layer backward matches finite differences of the forward", "[calibrat
   }
 }
 
-TEST_CASE("attention at position 0 returns its own value row; later tokens never change earlier outputs",
+TEST_CASE("attention at position 0 returns its own value row, later tokens never change earlier outputs",
           "[calibrate][cpu]") {
   const LayerDims d = tiny();
   const auto n = static_cast<std::size_t>(d.tokens() * d.hidden);

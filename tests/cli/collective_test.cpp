@@ -33,7 +33,7 @@ TEST_CASE("herd collective --concurrent --json runs all 128 DP groups", "[cli][c
   CHECK(row["bottleneck"].get<std::string>().find("NIC") == 0);
 }
 
-TEST_CASE("herd collective --sweep doubles sizes; --set forces the algorithm", "[cli][collective]") {
+TEST_CASE("herd collective --sweep doubles sizes, --set forces the algorithm", "[cli][collective]") {
   const HerdRun r = run_herd({"collective", "--op", "all_reduce", "--group", "tp", "--sweep", "1MiB:8MiB", "--json", "--set",
                              "cluster.collectives.algorithm=ring"});
   REQUIRE(r.code == 0);

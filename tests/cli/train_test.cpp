@@ -41,7 +41,7 @@ TEST_CASE("herd train prints a table and says where step times come from", "[cli
   CHECK(r.out.find("Young") != std::string::npos);
 }
 
-TEST_CASE("herd train: same seed, same answer; another seed, another", "[cli][train]") {
+TEST_CASE("herd train: same seed, same answer, another seed, another", "[cli][train]") {
   const std::vector<std::string> args = {"train", "--trials", "8", "--json", "--seed", "5"};
   CHECK(run_herd(args).out == run_herd(args).out);
   CHECK(run_herd({"train", "--trials", "8", "--json", "--seed", "6"}).out != run_herd(args).out);

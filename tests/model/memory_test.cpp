@@ -117,7 +117,7 @@ TEST_CASE("per-round reduction keeps full-size gradients only for the chunks in 
   CHECK(analyse_memory(round).fits);
 }
 
-TEST_CASE("recomputation trades activations for compute; more micro-batches in flight cost memory", "[memory]") {
+TEST_CASE("recomputation trades activations for compute, more micro-batches in flight cost memory", "[memory]") {
   std::vector<Override> full{parse_override("plan.recompute=full")};
   CHECK(analyse_memory(default_scenario(full)).stages[1].activations < 0.2 * analyse_memory(default_scenario()).stages[1].activations);
   std::vector<Override> gpipe{parse_override("plan.schedule=gpipe"), parse_override("plan.virtual_stages=1"),

@@ -47,7 +47,7 @@ TEST_CASE("order [tp, dp, cp, pp] keeps each DP group inside one pod", "[placeme
   }
 }
 
-TEST_CASE("coordinates and ranks are inverse; combined-axis groups", "[placement]") {
+TEST_CASE("coordinates and ranks are inverse, combined-axis groups", "[placement]") {
   const Scenario s = load_scenario("llama3-405b-128k");  // TP 8, CP 16, PP 16, DP 8
   const RankLayout layout(s.plan, s.cluster);
   for (int r : {0, 1, 9, 77, 1234, 16383}) CHECK(layout.rank(layout.coords(r)) == r);

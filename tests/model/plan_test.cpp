@@ -48,7 +48,7 @@ TEST_CASE("batch must split over DP and micro-batches", "[plan]") {
         "/plan/global_batch: the interleaved schedule needs micro-batches per pipeline (17) to be a multiple of pp 16");
 }
 
-TEST_CASE("context parallelism needs load-balanced chunks; fp8 is declared only", "[plan]") {
+TEST_CASE("context parallelism needs load-balanced chunks, fp8 is declared only", "[plan]") {
   CHECK(reject({"plan.cp=16", "plan.dp=8", "plan.global_batch=128", "model.seq_len=8200"}) ==
         "/plan/cp: sequence 8200 cannot be cut into 2 x cp = 32 load-balanced chunks");
   CHECK(reject({"plan.precision=fp8"}) == "/plan/precision: fp8 is declared but not modelled yet; use bf16");

@@ -73,7 +73,7 @@ TEST_CASE("cluster.collectives.* forces algorithm and protocol where they apply"
   CHECK(model.estimate(model::Collective::all_gather, test::first_ranks(8), kGiB, tree).algorithm != sim::Algorithm::tree);
 }
 
-TEST_CASE("NVLS needs one NVSwitch domain; hierarchical needs several nodes", "[collective][tuning]") {
+TEST_CASE("NVLS needs one NVSwitch domain, hierarchical needs several nodes", "[collective][tuning]") {
   const auto two = test::fabric_from(test::nodes_of("dgx-h100-superpod", 2));
   const auto shape = sim::shape_of(*two, test::first_ranks(16));
   CHECK_FALSE(sim::algorithm_applies(*two, model::Collective::all_reduce, sim::Algorithm::nvls, shape));

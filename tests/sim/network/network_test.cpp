@@ -78,7 +78,7 @@ TEST_CASE("bundles of parallel uplinks give the same times as the links one by o
   for (std::size_t i = 0; i < a.size(); ++i) CHECK(a[i] == Approx(b[i]).margin(2e-9));
 }
 
-TEST_CASE("adaptive routing gives concurrent transfers over a spine their full rate; hashing collides", "[network][ecmp]") {
+TEST_CASE("adaptive routing gives concurrent transfers over a spine their full rate, hashing collides", "[network][ecmp]") {
   // DGX H100 SuperPOD, two scalable units of 32 nodes: GPU 0 of node j (rail-0 leaf of unit 0)
   // sends S to GPU 0 of node 32 + j (rail-0 leaf of unit 1), j = 0..31, all at once. Each crosses
   // leaf, one of the 32 spine planes, leaf. The leaf's 32 uplinks at line rate L = 50 GB/s carry
