@@ -46,10 +46,11 @@ void print_result(std::ostream& out, const app::FitRunsResult& r) {
   out << "Parameters (per GPU kind)                         initial     fitted   ± 1 sigma   bounds\n";
   for (const auto& p : r.parameters) {
     const std::string name = std::string(app::to_string(p.parameter)) + " (" + p.gpu + ")";
+    char sigma[32] = "-";
+    if (std::isfinite(p.sigma)) std::snprintf(sigma, sizeof sigma, "%.4f", p.sigma);
     if (p.identified)
       std::snprintf(line, sizeof line, "  %-46s %8.3f   %8.3f   %9s   [%.2f, %.2f]%s\n", name.c_str(), p.initial, p.value,
-                    std::isfinite(p.sigma) ? (std::to_string(p.sigma).substr(0, 6)).c_str() : "-", p.lower, p.upper,
-                    p.at_bound ? "  at bound" : "");
+                    sigma, p.lower, p.upper, p.at_bound ? "  at bound" : "");
     else
       std::snprintf(line, sizeof line, "  %-46s %8.3f   not identified, kept\n", name.c_str(), p.initial);
     out << line;
@@ -110,10 +111,8 @@ Action add_fit_runs_command(CLI::App& app) {
     const app::FitRunsResult r = app::fit_runs(request, control);
     io.err << "\r" << std::string(72, ' ') << "\r";
     std::vector<std::pair<std::string, std::string>> writes;
-    for (const auto& [gpu, profile] : r.profiles) {
-      model::CalibrationProfile p = profile;
-      writes.emplace_back(output_for(c->output, gpu, r.profiles.size()), model::to_json(p).dump(1) + "\n");
-    }
+    for (const auto& [gpu, profile] : r.profiles)
+      writes.emplace_back(output_for(c->output, gpu, r.profiles.size()), model::to_json(profile).dump(1) + "\n");
     for (const auto& [path, text] : writes) model::write_file_atomically(path, text);
     if (!c->json_file.empty()) model::write_file_atomically(c->json_file, app::to_json(r).dump(1) + "\n");
     print_result(io.out, r);
