@@ -1,15 +1,22 @@
 #include "herd/app/train_use_case.hpp"
 
+
 #include "herd/app/scenario_loading.hpp"
+#include "herd/app/simulate_use_case.hpp"
 #include "herd/engine/time_overflow.hpp"
 #include "herd/model/error.hpp"
 #include "herd/sim/run/report_json.hpp"
+#include "herd/sim/run/run_model.hpp"
 
 namespace herd::app {
 
 namespace {
 
 namespace run = sim::run;
+
+sim::StepPower phase_power(const model::Scenario& phase, const sim::StepReport& report, const sim::StepSimulator& simulator) {
+  return sim::step_power(report, sim::power_setup(phase, sim::count_switches(simulator.fabric(phase.cluster)->topology())));
+}
 
 // Where each phase's step time comes from: a step time the scenario gives, else the phase's step
 // simulation with its what-ifs (and with the calibration profile, when there is one), as
@@ -33,6 +40,30 @@ run::StepTimeSource step_time_source(const model::Scenario& s, const model::Cali
                              "herd simulate, " + describe(compute_level(s, profile))});
 }
 
+/// Each modelled phase's step power, from its step simulated with a trace (as `herd simulate`
+/// does; a per-rank step of more than kPowerPerRankLimit GPUs: the symmetric one, without its
+/// stragglers and degraded NICs). A phase's given step time keeps the simulated draw.
+std::vector<sim::StepPower> phase_powers(const model::Scenario& s, std::size_t phases, const model::CalibrationProfile* profile,
+                                         const sim::StepSimulator& simulator, const sim::Control& control) {
+  std::vector<sim::StepPower> out;
+  const auto scenarios = run::phase_scenarios(s);
+  for (std::size_t i = 0; i < phases && i < scenarios.size(); ++i) {
+    model::Scenario phase = scenarios[i];
+    if (sim::needs_per_rank(phase) && phase.plan.gpus() > kPowerPerRankLimit)
+      phase = model::with_overrides(phase, {{"whatif.stragglers", nlohmann::json::array()}, {"whatif.degraded_nics", nlohmann::json::array()}},
+                                    "the power of the symmetric step");
+    sim::StepOptions options;
+    options.calibration = profile;
+    options.trace = true;
+    try {
+      out.push_back(phase_power(phase, simulator.simulate(phase, options, control), simulator));
+    } catch (const model::ValueError& e) {
+      phase.fail(e.pointer(), e.message());
+    }
+  }
+  return out;
+}
+
 TrainResult train_on(const TrainRequest& request, const sim::StepSimulator& simulator, const sim::Control& control) {
   sim::check_stop(control);
   const auto profile = calibration_profile(request.scenario, request.calibration_file);
@@ -45,6 +76,12 @@ TrainResult train_on(const TrainRequest& request, const sim::StepSimulator& simu
     result.report = simulation.run(request.trials.value_or(settings.trials), request.seed.value_or(settings.seed), control);
     if (request.timeline)
       result.timeline = simulation.timeline(result.report.seed, 0, result.report.checkpoint_interval_s);
+    if (request.power) {
+      const auto steps = phase_powers(s, result.report.phases.size(), profile ? &*profile : nullptr, simulator, control);
+      const int switches = sim::count_switches(simulator.fabric(s.cluster)->topology());
+      result.power = sim::run_power_levels(steps, sim::power_setup(s, switches), s.cluster.power.price_per_mwh);
+      result.energy = sim::run_energy(result.report, *result.power);
+    }
     return result;
   } catch (const engine::TimeOverflow&) {
     time_overflow(s);
@@ -61,6 +98,7 @@ TrainResult train(const TrainRequest& request, const sim::Control& control) {
 nlohmann::json to_json(const TrainResult& result) {
   nlohmann::json j = run::run_report_json(result.report);
   j["compute_level"] = to_json(result.level);
+  if (result.energy) j["energy"] = sim::run_energy_json(*result.energy, *result.power);
   return j;
 }
 

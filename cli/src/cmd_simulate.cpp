@@ -1,4 +1,5 @@
 // herd simulate: one training step on the whole cluster — step time, MFU, where the time goes.
+#include <cmath>
 #include <cstdio>
 #include <ostream>
 
@@ -19,6 +20,33 @@ struct SimulateCommand {
   std::string trace;
   CalibrationOption calibration;
 };
+
+void print_power(std::ostream& out, const model::Scenario& s, const sim::StepPower& p) {
+  using model::format_power;
+  char line[320];
+  out << "\nPower          IT: " << p.gpus << " GPUs, " << p.servers << " servers, " << p.switches << " switches";
+  if (s.whatif.power_cap_w > 0) out << "; GPUs capped at " << format_power(s.whatif.power_cap_w);
+  if (s.whatif.power_floor_w > 0) out << "; floor " << format_power(s.whatif.power_floor_w);
+  out << "\n";
+  const std::string window = model::format_time(p.window_s);
+  std::snprintf(line, sizeof line, "  mean %s · peak %s · min %s (%s windows)\n", format_power(p.mean_w).c_str(),
+                format_power(p.peak_w).c_str(), format_power(p.min_w).c_str(), window.c_str());
+  out << line;
+  std::snprintf(line, sizeof line, "  largest swing %s (peak at %s, low at %s into the step) · fastest ramp %s%s in %s (%s/s)\n",
+                format_power(p.swing_w).c_str(), model::format_time(p.peak_at_s).c_str(),
+                model::format_time(p.min_at_s).c_str(), p.ramp_w >= 0 ? "+" : "-", format_power(std::fabs(p.ramp_w)).c_str(),
+                window.c_str(), format_power(std::fabs(p.ramp_w_per_s())).c_str());
+  out << line;
+  std::snprintf(line, sizeof line, "  energy per step %s IT, %s at the facility (PUE %.2f) · %.3g J per token\n",
+                model::format_energy(p.it_energy_j).c_str(), model::format_energy(p.facility_energy_j).c_str(), p.pue,
+                p.energy_per_token_j);
+  out << line;
+  const double gpu = std::max(p.gpu_energy_j, 1e-30);
+  std::snprintf(line, sizeof line, "  GPU energy: compute-bound %.0f%% · memory-bound %.0f%% · communication %.0f%% · waiting %.0f%%\n",
+                100 * p.gpu_energy_by_state_j[0] / gpu, 100 * p.gpu_energy_by_state_j[1] / gpu,
+                100 * p.gpu_energy_by_state_j[2] / gpu, 100 * p.gpu_energy_by_state_j[3] / gpu);
+  out << line;
+}
 
 void print_text(std::ostream& out, const model::Scenario& s, const sim::StepReport& r, const app::ComputeLevel& level) {
   using model::format_time;
@@ -74,9 +102,15 @@ Action add_simulate_command(CLI::App& app) {
     request.calibration_file = state->calibration.file;
     const app::SimulateResult result = app::simulate(request, {stderr_progress(io.err, "herd simulate"), {}});
     if (!result.calibration_warning.empty()) io.err << "herd: warning: " << result.calibration_warning << "\n";
-    if (request.trace) model::write_file_atomically(state->trace, sim::chrome_trace_json(result.report));
+    if (request.trace)
+      model::write_file_atomically(state->trace, sim::chrome_trace_json(result.report, result.power ? &*result.power : nullptr));
     if (state->json) io.out << app::to_json(result).dump(2) << "\n";
-    else print_text(io.out, request.scenario, result.report, result.level);
+    else {
+      print_text(io.out, request.scenario, result.report, result.level);
+      if (result.power) print_power(io.out, request.scenario, *result.power);
+      else io.out << "\nPower          not computed: per-rank steps of more than " << app::kPowerPerRankLimit
+                  << " GPUs need --trace (or symmetric mode)\n";
+    }
     return kExitOk;
   };
 }

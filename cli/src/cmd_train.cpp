@@ -1,5 +1,6 @@
 // herd train: how long the whole run takes and what failures, checkpoints and restarts cost,
 // Monte Carlo over failure histories (model and defaults: docs/models/reliability.md).
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <optional>
@@ -49,6 +50,8 @@ std::string duration(double s) {
 std::string percent(double v) { return fixed(100.0 * v, 1) + "%"; }
 std::string days(double s) { return fixed(s / 86400.0, 2) + " d"; }
 std::string hours(double s) { return fixed(s / 3600.0, 1) + " h"; }
+/// 12.3 M, 456 k: an amount of money without a currency sign (the price's currency).
+std::string format_count_money(double v) { return model::format_count(v); }
 
 void print_report(std::ostream& out, const run::RunReport& r) {
   using model::format_bytes, model::format_count;
@@ -93,6 +96,25 @@ void print_report(std::ostream& out, const run::RunReport& r) {
       << " · Daly " << duration(r.daly_interval_s) << " · MTBF " << duration(r.mtbf_s) << "\n";
 }
 
+void print_energy(std::ostream& out, const sim::RunEnergy& e, const sim::RunPowerLevels& l) {
+  using model::format_energy, model::format_power;
+  char line[320];
+  std::snprintf(line, sizeof line, "Energy to train          %s at the facility (PUE %.2f) · %s IT · GPUs %s; cost %s at %s per MWh\n",
+                format_energy(e.facility_energy_j).c_str(), l.pue, format_energy(e.it_energy_j).c_str(),
+                format_energy(e.gpu_energy_j).c_str(), format_count_money(e.cost).c_str(), fixed(l.price_per_mwh, 0).c_str());
+  out << line;
+  const auto [lo, hi] = std::minmax_element(l.train_mean_w.begin(), l.train_mean_w.end());
+  const std::string training = *lo == *hi ? format_power(*lo) : format_power(*lo) + " to " + format_power(*hi) + " by phase";
+  std::snprintf(line, sizeof line, "Power                    mean %s IT · %s per GPU on average · training %s, stalled %s, down %s\n",
+                format_power(e.mean_it_w).c_str(), format_power(e.mean_gpu_w).c_str(), training.c_str(),
+                format_power(l.stalled_w).c_str(), format_power(l.down_w).c_str());
+  out << line;
+  std::snprintf(line, sizeof line, "Power swings             within a step %s · into a checkpoint stall %s · into a restart %s\n",
+                format_power(e.step_swing_w).c_str(), format_power(e.checkpoint_drop_w).c_str(),
+                format_power(e.restart_drop_w).c_str());
+  out << line;
+}
+
 void print_comparison(std::ostream& out, const std::vector<std::string>& names, const run::RunReport& a,
                       const run::RunReport& b) {
   auto row = [&](const std::string& what, const std::string& x, const std::string& y) {
@@ -113,6 +135,16 @@ void print_comparison(std::ostream& out, const std::vector<std::string>& names, 
   row("checkpoint stall", duration(a.checkpoint.stall_s), duration(b.checkpoint.stall_s));
 }
 
+void out_energy_rows(std::ostream& out, const sim::RunEnergy& a, const sim::RunEnergy& b) {
+  auto row = [&](const std::string& what, const std::string& x, const std::string& y) {
+    out << pad(what, 26) << pad(x, 18, true) << pad(y, 18, true) << "\n";
+  };
+  row("energy (facility)", model::format_energy(a.facility_energy_j), model::format_energy(b.facility_energy_j));
+  row("energy cost", format_count_money(a.cost), format_count_money(b.cost));
+  row("mean power (IT)", model::format_power(a.mean_it_w), model::format_power(b.mean_it_w));
+  row("swing within a step", model::format_power(a.step_swing_w), model::format_power(b.step_swing_w));
+}
+
 app::TrainRequest request_for(model::Scenario s, const TrainCommand& cmd) {
   app::TrainRequest request;
   request.scenario = std::move(s);
@@ -130,7 +162,11 @@ int execute(const TrainCommand& cmd, Streams io) {
     const app::TrainRequest b = request_for(app::load_scenario(cmd.compare[1], cmd.options.sets), cmd);
     const app::TrainComparison comparison = app::compare(a, b, control);
     if (cmd.json) io.out << app::to_json(comparison).dump(2) << "\n";
-    else print_comparison(io.out, cmd.compare, comparison.a.report, comparison.b.report);
+    else {
+      print_comparison(io.out, cmd.compare, comparison.a.report, comparison.b.report);
+      if (comparison.a.energy && comparison.b.energy)
+        out_energy_rows(io.out, *comparison.a.energy, *comparison.b.energy);
+    }
     return kExitOk;
   }
   const app::TrainRequest request = request_for(cmd.options.load(), cmd);
@@ -138,7 +174,10 @@ int execute(const TrainCommand& cmd, Streams io) {
   if (result.timeline)
     model::write_file_atomically(cmd.timeline, run::timeline_chrome_json(*result.timeline, request.scenario.name + " (trial 0)"));
   if (cmd.json) io.out << app::to_json(result).dump(2) << "\n";
-  else print_report(io.out, result.report);
+  else {
+    print_report(io.out, result.report);
+    if (result.energy) print_energy(io.out, *result.energy, *result.power);
+  }
   return kExitOk;
 }
 

@@ -53,6 +53,7 @@ SavedStep read_saved_step(const nlohmann::json& doc, const std::string& source) 
     const int pid = field<int>(e, "pid", source, at, 0);
     if (ph == "M" && field<std::string>(e, "name", source, at, "") == "process_name") {
       const auto name = e.value("args", nlohmann::json::object()).value("name", std::string());
+      if (name == "power") continue;  // the counter tracks' process (sim::chrome_trace_json), not a rank
       if (name.rfind("rank ", 0) == 0) r.per_rank = true;
       r.simulated_ranks = std::max(r.simulated_ranks, pid + 1);
       continue;

@@ -63,7 +63,9 @@ ComputeCostModel::ComputeCostModel(const GpuSpec& gpu, const CalibrationProfile*
   double gemm_ref = e.gemm, att_fwd = e.attention_fwd, att_bwd = e.attention_bwd;
   // Efficiencies from short runs, lowered to the speed the device keeps when it runs for long; a
   // profile's own sustained fraction replaces the scenario's.
-  const double sustained = profile && profile->sustained_fraction ? *profile->sustained_fraction : e.sustained;
+  // A power cap (whatif.power_cap) lowers the clock of compute-bound kernels on top of that.
+  const double sustained =
+      (profile && profile->sustained_fraction ? *profile->sustained_fraction : e.sustained) * gpu.clock_factor;
   if (profile) {
     calibrated_ = true;
     // A profile's efficiencies are fractions of the peaks it states (the device it was measured

@@ -4,10 +4,12 @@
 #include "scenario_build.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 #include "herd/model/error.hpp"
 #include "herd/model/io.hpp"
 #include "herd/model/params.hpp"
+#include "herd/model/units.hpp"
 
 namespace herd::model::detail {
 
@@ -51,6 +53,17 @@ GpuSpec read_gpu(const ParamReader& r) {
   for (auto [value, key] : {std::pair{e.gemm, "gemm"}, {e.attention_fwd, "attention_fwd"}, {e.attention_bwd, "attention_bwd"}, {e.hbm, "hbm"},
                             {e.sustained, "sustained"}})
     if (value <= 0) throw ValueError(std::string("/cluster/gpu/efficiency/") + key, "must be positive");
+  // Unset draws follow the TDP (the keys' declared defaults, docs/models/power.md).
+  auto draw = [&](const char* key, double fraction_of_tdp) {
+    const std::string pointer = std::string("/cluster/gpu/power/") + key;
+    const double w = r.has(pointer) ? r.number(pointer) : fraction_of_tdp * g.tdp_watts;
+    if (w > g.tdp_watts * (1 + 1e-9))
+      throw ValueError(pointer, format_power(w) + " is above the board's TDP (" +
+                                    format_power(g.tdp_watts) + ")");
+    return w;
+  };
+  g.power = {.idle = draw("idle", 0.1), .compute = draw("compute", 1.0), .memory = draw("memory", 0.6),
+             .communication = draw("communication", 0.3), .wait = draw("wait", 0.2)};
   return g;
 }
 
@@ -127,6 +140,12 @@ ClusterSpec read_cluster(const ParamReader& r) {
     if (nic >= nics) throw ValueError(at + "/nic", "NIC " + std::to_string(nic) + " is outside the cluster's " + std::to_string(nics) + " NICs");
     c.degraded_nics.emplace_back(static_cast<int>(nic), r.number(at + "/bandwidth"));
   }
+  c.power.node_other_w = r.has("/cluster/power/node_other") ? r.number("/cluster/power/node_other")
+                                                             : 0.82 * c.gpu.tdp_watts * c.gpus_per_node;
+  c.power.switch_w = r.number("/cluster/power/switch");
+  c.power.pue = r.number("/cluster/power/pue");
+  c.power.price_per_mwh = r.number("/cluster/power/price");
+  c.power.window_s = r.number("/cluster/power/window");
   c.storage_bandwidth = r.number("/cluster/storage/bandwidth");
   c.storage_peak_bandwidth = r.number("/cluster/storage/peak_bandwidth");
   if (c.num_gpus > c.gpus_per_node && c.num_gpus % c.gpus_per_node != 0)
@@ -411,8 +430,24 @@ SearchSpace read_search(const ParamReader& r) {
   return sp;
 }
 
-WhatIfSpec read_whatif(const ParamReader& r, const PlanSpec& p) {
+WhatIfSpec read_whatif(const ParamReader& r, const PlanSpec& p, GpuSpec& gpu) {
   WhatIfSpec w;
+  const GpuPowerDraws& d = gpu.power;
+  if (r.has("/whatif/power_cap")) {
+    w.power_cap_w = r.number("/whatif/power_cap");
+    if (w.power_cap_w <= d.idle)
+      throw ValueError("/whatif/power_cap", format_power(w.power_cap_w) +
+                                                " must be above the GPU's idle draw (" + format_power(d.idle) + ")");
+    // P - P_idle ~ f^3 (dynamic power C V^2 f, V ~ f in the DVFS range): the clock the cap allows.
+    if (w.power_cap_w < d.compute) gpu.clock_factor = std::cbrt((w.power_cap_w - d.idle) / (d.compute - d.idle));
+  }
+  if (r.has("/whatif/power_floor")) {
+    w.power_floor_w = r.number("/whatif/power_floor");
+    const double limit = w.power_cap_w > 0 ? std::min(w.power_cap_w, gpu.tdp_watts) : gpu.tdp_watts;
+    if (w.power_floor_w > limit)
+      throw ValueError("/whatif/power_floor", format_power(w.power_floor_w) + " is above the GPU's power limit (" +
+                                                  format_power(limit) + ")");
+  }
   const auto stragglers = r.raw("/whatif/stragglers");
   for (std::size_t i = 0; i < stragglers.size(); ++i) {
     const std::string at = "/whatif/stragglers/" + std::to_string(i);
@@ -438,7 +473,7 @@ void build_scenario(Scenario& s) {
   if (s.name.empty()) s.name = s.model.name + " on " + std::to_string(s.cluster.num_gpus) + " " + s.cluster.gpu.name;
   validate_plan(s.plan, s.model, s.cluster);
   s.reliability = read_reliability(r);
-  s.whatif = read_whatif(r, s.plan);
+  s.whatif = read_whatif(r, s.plan, s.cluster.gpu);
   s.search = read_search(r);
 }
 

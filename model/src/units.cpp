@@ -188,6 +188,18 @@ std::string format_flop_rate(double f) {
   return scaled(f, steps);
 }
 
+std::string format_power(double w) {
+  static constexpr std::array<std::tuple<double, double, const char*>, 4> steps{
+      {{1e9, 1e9, "GW"}, {1e6, 1e6, "MW"}, {1e3, 1e3, "kW"}, {1, 1, "W"}}};
+  return scaled(w, steps);
+}
+
+std::string format_energy(double j) {
+  static constexpr std::array<std::tuple<double, double, const char*>, 5> steps{
+      {{3.6e12, 3.6e12, "GWh"}, {3.6e9, 3.6e9, "MWh"}, {3.6e6, 3.6e6, "kWh"}, {3.6e3, 3.6e3, "Wh"}, {1, 1, "J"}}};
+  return scaled(j, steps);
+}
+
 std::string format_count(double c) {
   static constexpr std::array<std::tuple<double, double, const char*>, 5> steps{
       {{1e12, 1e12, "T"}, {1e9, 1e9, "G"}, {1e6, 1e6, "M"}, {1e3, 1e3, "k"}, {1, 1, ""}}};

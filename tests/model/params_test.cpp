@@ -94,6 +94,10 @@ TEST_CASE("struct member defaults equal the declared defaults of their keys", "[
     CHECK(d.number("cluster.nic.latency") == c.nic_latency_s);
     CHECK(d.number("cluster.storage.bandwidth") == c.storage_bandwidth);
     CHECK(d.number("cluster.storage.peak_bandwidth") == c.storage_peak_bandwidth);
+    CHECK(d.number("cluster.power.switch") == c.power.switch_w);
+    CHECK(d.number("cluster.power.pue") == c.power.pue);
+    CHECK(d.number("cluster.power.price") == c.power.price_per_mwh);
+    CHECK(d.number("cluster.power.window") == c.power.window_s);
 
     const GpuSpec& g = c.gpu;
     CHECK(d.string("cluster.gpu.source") == g.source);

@@ -24,6 +24,11 @@ constexpr ParamDecl kParams[] = {
     {"cluster.gpu.sms", integer, "", "Streaming multiprocessors (wave quantisation of GEMM tiles).", D::count, at_least_one},
     {"cluster.gpu.nvlink_bandwidth", quantity, "", "NVLink bandwidth per GPU, each direction (H100: 450 GB/s of the 900 GB/s total).", D::bandwidth, positive},
     {"cluster.gpu.tdp", quantity, "", "Board power (TDP).", D::power, positive},
+    {"cluster.gpu.power.compute", quantity, "null", "Draw while a compute-bound kernel runs (tensor cores busy; a kernel is compute-bound when its FLOPs at peak take longer than its HBM bytes at full bandwidth). Default: the TDP: at scale, compute phases run at the board's power limit (Choukse et al., Power Stabilization for AI Training Datacenters, arXiv:2508.14318, Fig. 1: DGX H100 racks in training).", D::power, positive},
+    {"cluster.gpu.power.memory", quantity, "null", "Draw while a memory-bound kernel runs (element-wise, norms, optimizer). Default: 0.6 x TDP, an assumption (no published per-kernel split for H100/A100 that we know of; a range of 0.5-0.7 x TDP is plausible): set it from a measurement.", D::power, positive},
+    {"cluster.gpu.power.communication", quantity, "null", "Draw while only communication kernels run (NCCL's SMs, NVLink and NIC traffic). Default: 0.3 x TDP, an assumption; Choukse et al. (arXiv:2508.14318) describe communication phases as near idle.", D::power, positive},
+    {"cluster.gpu.power.wait", quantity, "null", "Draw of a GPU in a running job with nothing to do (a pipeline bubble, waiting for a slower rank, a checkpoint write): clocks up, a spinning kernel or none. Default: 0.2 x TDP, an assumption.", D::power, positive},
+    {"cluster.gpu.power.idle", quantity, "null", "Draw of a GPU with no job (a restart, a repair): its idle state. Default: 0.1 x TDP (H100/H200 SXM boards report about 70-80 W idle in nvidia-smi; a range, hence a key).", D::power, positive},
     {"cluster.gpu.efficiency.gemm", number, "0.8", "Fraction of the BF16 peak an 8192 x 8192 x 8192 GEMM reaches; other shapes follow the GEMM shape model: waves of output tiles, split-K, stream-K (docs/models/compute.md). Calibration replaces it. Default: H100 cuBLAS 8192^3 at ~790 of 989 TFLOP/s.", D::count, unit_fraction},
     {"cluster.gpu.efficiency.attention_fwd", number, "0.62", "Fraction of peak reached by fused causal attention forward with 8K keys per query.", D::count, unit_fraction},
     {"cluster.gpu.efficiency.attention_bwd", number, "0.5", "Fraction of peak reached by fused causal attention backward with 8K keys per query (counting its 5 matrix products).", D::count, unit_fraction},
@@ -68,6 +73,11 @@ constexpr ParamDecl kParams[] = {
     {"cluster.collectives.intra_step_latency", quantity, "null", "Replaces NCCL's per-step latency over NVLink (default: NCCL tuning.cc hwLat, e.g. ring Simple 3.4 us, LL 0.6 us).", D::time, non_negative},
     {"cluster.collectives.inter_step_latency", quantity, "null", "Replaces NCCL's per-step latency over the network, before path latency is added (default: NCCL tuning.cc hwLat, e.g. ring Simple 14 us, LL 2.7 us).", D::time, non_negative},
 
+    {"cluster.power.node_other", quantity, "null", "Draw of each server besides its GPUs (CPUs, memory, NICs, NVSwitches, fans, power-supply losses), taken as constant. Default: 0.82 x the GPUs' TDP per server (NVIDIA DGX H100 datasheet: 10.2 kW system maximum - 8 x 700 W = 4.6 kW; an upper bound, as it is the maximum).", D::power, non_negative},
+    {"cluster.power.switch", quantity, "\"1 kW\"", "Draw of each scale-out switch (leaf, spine, core) of the topology; the order of a 64-port 400 Gb/s switch with its optics, an assumption.", D::power, non_negative},
+    {"cluster.power.pue", number, "1.1", "Power usage effectiveness: facility power / IT power (cooling, conversion). Hyperscale sites report about 1.1; a key because sites differ.", D::count, at_least_one},
+    {"cluster.power.price", number, "80", "Energy price per MWh at the facility meter, in the currency reports use (default: about the US industrial average, 8 cents per kWh).", D::count, non_negative},
+    {"cluster.power.window", quantity, "\"100 ms\"", "Window over which reported peak, minimum, swing and ramp of the cluster's power are averaged (100 ms resolves the 0.2-3 Hz band in which Choukse et al., arXiv:2508.14318, find training's power oscillations).", D::time, positive},
     {"cluster.storage.bandwidth", quantity, "\"2 TB/s\"", "Sustained aggregate checkpoint storage bandwidth (Llama 3 Tectonic: 2 TB/s).", D::bandwidth, positive},
     {"cluster.storage.peak_bandwidth", quantity, "\"7 TB/s\"", "Peak aggregate storage bandwidth for bursts (Llama 3 Tectonic: 7 TB/s).", D::bandwidth, positive},
 };

@@ -1,5 +1,7 @@
 #include "herd/sim/step/trace_export.hpp"
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 namespace herd::sim {
@@ -29,7 +31,7 @@ nlohmann::json args_of(const TraceSpan& span, const TraceOp& op) {
 
 }  // namespace
 
-std::string chrome_trace_json(const StepReport& report) {
+std::string chrome_trace_json(const StepReport& report, const StepPower* power) {
   nlohmann::json events = nlohmann::json::array();
   const int ranks = report.simulated_ranks;
   for (int r = 0; r < ranks; ++r) {
@@ -45,6 +47,20 @@ std::string chrome_trace_json(const StepReport& report) {
     events.push_back({{"name", op.name}, {"cat", model::to_string(op.kind)}, {"ph", "X"},
                       {"ts", span.start_s * 1e6}, {"dur", (span.end_s - span.start_s) * 1e6}, {"pid", span.rank},
                       {"tid", model::index_of(span.stream)}, {"args", args_of(span, op)}});
+  }
+  if (power) {
+    const int pid = ranks;
+    events.push_back({{"name", "process_name"}, {"ph", "M"}, {"pid", pid}, {"args", {{"name", "power"}}}});
+    const auto& cw = power->cluster_w;
+    for (std::size_t i = 0; i <= cw.size(); ++i) {
+      // A last sample at the step's end closes the final bin.
+      const double w = cw[std::min(i, cw.size() - 1)];
+      const double ts = std::min(double(i) * power->bin_s, power->step_time_s) * 1e6;
+      events.push_back({{"name", "cluster power (IT)"}, {"ph", "C"}, {"pid", pid}, {"ts", ts}, {"args", {{"MW", w / 1e6}}}});
+      for (std::size_t r = 0; r < power->rank_w.size(); ++r)
+        events.push_back({{"name", (report.per_rank ? "rank " : "stage ") + std::to_string(r) + " GPU power"},
+                          {"ph", "C"}, {"pid", pid}, {"ts", ts}, {"args", {{"W", power->rank_w[r][std::min(i, cw.size() - 1)]}}}});
+    }
   }
   nlohmann::json doc{{"traceEvents", events}, {"displayTimeUnit", "ms"},
                      {"otherData", {{"scenario", report.scenario}, {"step_time_s", report.step_time_s}}}};

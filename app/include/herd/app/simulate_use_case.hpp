@@ -1,6 +1,7 @@
 #pragma once
 // `herd simulate`: one training step of the whole cluster — step time, MFU, where the time goes,
 // memory — and, when asked, every op as a trace span.
+#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -8,6 +9,7 @@
 #include "herd/app/scenario_loading.hpp"
 #include "herd/model/scenario.hpp"
 #include "herd/sim/control.hpp"
+#include "herd/sim/power/step_power.hpp"
 #include "herd/sim/step/step_report.hpp"
 #include "herd/sim/step/step_simulator.hpp"
 
@@ -17,6 +19,9 @@ struct SimulateRequest {
   model::Scenario scenario;
   bool per_rank = false;         ///< simulate every GPU, not one per pipeline stage
   bool trace = false;            ///< record every op as a span (StepReport::trace, sim::chrome_trace_json)
+  /// What the cluster draws through the step (SimulateResult::power). It needs every op's span:
+  /// computed in symmetric mode, and per rank with `trace` or up to kPowerPerRankLimit GPUs.
+  bool power = true;
   std::string calibration_file;  ///< empty: the scenario's `calibration` key, if any
   /// A platform shared with other calls (a GUI, a planner): fabrics and prepared network
   /// operations built once. Null: a platform of this call's own.
@@ -27,7 +32,11 @@ struct SimulateResult {
   sim::StepReport report;
   std::string calibration_warning;  ///< the profile was measured on another GPU; "" when not
   ComputeLevel level;               ///< the compute level the step used, and where it came from
+  std::optional<sim::StepPower> power;  ///< when asked and the mode allows (SimulateRequest::power)
 };
+
+/// Per-rank steps of more GPUs get their power only with a trace (every op of every GPU kept).
+inline constexpr int kPowerPerRankLimit = 1024;
 
 /// Reports the step's progress to `control`. Throws model::InputError for an unreadable calibration
 /// profile or a fabric that cannot be built (naming the key at fault), sim::Cancelled when `control` asks

@@ -11,6 +11,7 @@
 #include "herd/app/scenario_loading.hpp"
 #include "herd/model/scenario.hpp"
 #include "herd/sim/control.hpp"
+#include "herd/sim/power/run_power.hpp"
 #include "herd/sim/run/run_simulation.hpp"
 #include "herd/sim/run/timeline.hpp"
 #include "herd/sim/step/step_simulator.hpp"
@@ -22,6 +23,7 @@ struct TrainRequest {
   std::optional<int> trials;          ///< Monte Carlo trials; default: the scenario's run.trials
   std::optional<std::uint64_t> seed;  ///< seed of the trials; default: the scenario's run.seed
   bool timeline = false;              ///< also return trial 0's events
+  bool power = true;                  ///< what the run draws and costs (TrainResult::power, energy)
   std::string calibration_file;       ///< empty: the scenario's `calibration` key, if any
   /// A platform shared with other calls for the phases' step simulations. Null: one of this
   /// call's own, shared by all its phases.
@@ -33,6 +35,10 @@ struct TrainResult {
   /// Trial 0 at the interval the report used (sim::run::timeline_chrome_json); when asked.
   std::optional<sim::run::RunTimeline> timeline;
   ComputeLevel level;  ///< the compute level the step simulations used, and where it came from
+  /// The cluster's power in each part of the run (sim::run_power_series draws it through `timeline`)
+  /// and the run's mean energy and cost; when asked (TrainRequest::power).
+  std::optional<sim::RunPowerLevels> power;
+  std::optional<sim::RunEnergy> energy;
 };
 
 /// Each phase's step time is the scenario's given one (run.step_time, sim::run::prefer_given_step_time),

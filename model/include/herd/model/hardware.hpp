@@ -29,6 +29,15 @@ struct ComputeEfficiency {
   int gemm_k_half = 128;
 };
 
+/// What one GPU draws in each state, watts (`cluster.gpu.power.*`; docs/models/power.md).
+struct GpuPowerDraws {
+  double idle = 0;           ///< no job running (restarts, repairs)
+  double compute = 0;        ///< a compute-bound kernel (tensor cores): the board's power limit
+  double memory = 0;         ///< a memory-bound kernel (element-wise, norms, optimizer)
+  double communication = 0;  ///< only collective or pipeline kernels running
+  double wait = 0;           ///< in a job, nothing running: waiting for another stage or rank
+};
+
 struct GpuSpec {
   std::string name;
   std::string source;
@@ -42,6 +51,19 @@ struct GpuSpec {
   double nvlink_bandwidth = 0;  ///< bytes/s per GPU, each direction
   double tdp_watts = 0;
   ComputeEfficiency efficiency;
+  GpuPowerDraws power;
+  /// Clock of compute-bound kernels as a fraction of the uncapped one: below 1 under a power cap
+  /// (`whatif.power_cap`, from the cubic clock-power relation); multiplies the compute efficiencies.
+  double clock_factor = 1;
+};
+
+/// The rest of the cluster's draw and the facility (`cluster.power.*`; docs/models/power.md).
+struct FacilityPower {
+  double node_other_w = 0;     ///< per server, besides its GPUs: CPUs, memory, NICs, NVSwitches, fans
+  double switch_w = 1000;      ///< per scale-out switch
+  double pue = 1.1;            ///< facility power / IT power
+  double price_per_mwh = 80;   ///< energy price, per MWh at the facility meter
+  double window_s = 0.1;       ///< averaging window of reported peaks, swings and ramps
 };
 
 enum class TopologyFamily { llama3_roce, rail_fat_tree, fat_tree, single_switch };
@@ -110,6 +132,7 @@ struct ClusterSpec {
   std::shared_ptr<const CollectiveFits> measured_collectives;
   double storage_bandwidth = 2e12;       ///< bytes/s, sustained, aggregate
   double storage_peak_bandwidth = 7e12;  ///< bytes/s, aggregate
+  FacilityPower power;
 
   int num_nodes() const { return (num_gpus + gpus_per_node - 1) / gpus_per_node; }
 };

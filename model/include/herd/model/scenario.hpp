@@ -43,6 +43,8 @@ struct Straggler {
 /// What-ifs that the step simulation applies per rank (degraded NICs are part of ClusterSpec).
 struct WhatIfSpec {
   std::vector<Straggler> stragglers;
+  double power_cap_w = 0;    ///< per-GPU power limit below the board's; 0: none
+  double power_floor_w = 0;  ///< least a GPU draws in a job (filler work while it would wait); 0: none
 };
 
 struct Scenario {

@@ -31,6 +31,8 @@ std::string format_bytes(double bytes);              ///< "75.3 GiB"
 std::string format_bandwidth(double bytes_per_s);    ///< "50.0 GB/s"
 std::string format_time(double seconds);             ///< "6.31 s", "13.0 us", "3.2 d"
 std::string format_flop_rate(double flop_per_s);     ///< "400 TFLOP/s"
-std::string format_count(double count);             ///< "405.9 G", "16.8 M"
+std::string format_count(double count);
+std::string format_power(double watts);              ///< "700 W", "4.60 kW", "23.1 MW"
+std::string format_energy(double joules);            ///< "139 kWh", "21.6 GWh"             ///< "405.9 G", "16.8 M"
 
 }  // namespace herd::model
