@@ -29,7 +29,7 @@ SimulateResult simulate(const SimulateRequest& request, const sim::Control& cont
     result.report = simulator.simulate(s, options, control);
     if (power) {
       // Without a trace the executor runs a stretch of compute ops as one event, which can move
-      // the step by ~1e-5 (and its breakdown's attribution); the report stays the untraced one,
+      // the step by up to ~0.1 % (and its breakdown's attribution); the report stays the untraced one,
       // and the power comes from the same step traced.
       const int switches = sim::count_switches(simulator.fabric(s.cluster)->topology());
       const sim::PowerSetup setup = sim::power_setup(s, switches);

@@ -171,8 +171,11 @@ int execute(const TrainCommand& cmd, Streams io) {
   }
   const app::TrainRequest request = request_for(cmd.options.load(), cmd);
   const app::TrainResult result = app::train(request, control);
-  if (result.timeline)
-    model::write_file_atomically(cmd.timeline, run::timeline_chrome_json(*result.timeline, request.scenario.name + " (trial 0)"));
+  if (result.timeline) {
+    const std::string title = request.scenario.name + " (trial 0)";
+    model::write_file_atomically(cmd.timeline, result.power ? sim::timeline_chrome_json_with_power(*result.timeline, title, *result.power)
+                                                             : run::timeline_chrome_json(*result.timeline, title));
+  }
   if (cmd.json) io.out << app::to_json(result).dump(2) << "\n";
   else {
     print_report(io.out, result.report);

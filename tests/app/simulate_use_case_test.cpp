@@ -24,6 +24,27 @@ TEST_CASE("simulate gives the step time herd simulate --json prints", "[app][sim
   CHECK(r.report.trace.empty());
 }
 
+TEST_CASE("simulate computes the step's power from a traced run of the same step", "[app][simulate][power]") {
+  app::SimulateRequest request;
+  request.scenario = app::load_scenario("llama3-8b", {"cluster.num_gpus=16", "plan.dp=16", "plan.global_batch=16"});
+  const app::SimulateResult untraced = app::simulate(request);
+  REQUIRE(untraced.power);
+  CHECK(untraced.report.trace.empty());  // the power's trace is not kept
+  request.trace = true;
+  const app::SimulateResult traced = app::simulate(request);
+  REQUIRE(traced.power);
+  // The same step either way: the power of the traced step is the power reported untraced.
+  CHECK(traced.power->it_energy_j == untraced.power->it_energy_j);
+  // Traced, the executor runs compute ops one by one: the step may move by ~0.1 % (models/power.md).
+  CHECK(traced.power->step_time_s == Approx(untraced.report.step_time_s).epsilon(2e-3));
+  // 16 GPUs on 2 servers, one simulated rank (PP 1) standing for all of them.
+  CHECK(traced.power->gpus == 16);
+  CHECK(traced.power->servers == 2);
+  CHECK(traced.power->gpus_per_rank == 16);
+  request.power = false;
+  CHECK_FALSE(app::simulate(request).power);
+}
+
 TEST_CASE("a shared StepSimulator gives the same report and reuses its platform", "[app][simulate]") {
   const sim::StepSimulator shared;
   app::SimulateRequest request;

@@ -52,3 +52,55 @@ TEST_CASE("a cluster whose fabric cannot be built is bad input for simulate and 
     CHECK_THAT(r.err, Catch::Contains("--set cluster.nic.per_node=3"));
   }
 }
+
+TEST_CASE("herd simulate reports the cluster's power, in text, JSON and the trace's counter tracks", "[cli][simulate][power]") {
+  const std::vector<std::string> small = {"simulate", "llama3-8b", "--set", "cluster.num_gpus=16", "--set", "plan.dp=16",
+                                          "--set", "plan.global_batch=16"};
+  const HerdRun text = run_herd(small);
+  REQUIRE(text.code == 0);
+  CHECK_THAT(text.out, Catch::Contains("largest swing") && Catch::Contains("J per token"));
+  auto json_args = small;
+  json_args.push_back("--json");
+  const HerdRun r = run_herd(json_args);
+  REQUIRE(r.code == 0);
+  const auto p = nlohmann::json::parse(r.out)["power"];
+  // Energy per step = mean IT power x step time; facility = PUE x IT; per token = facility / tokens.
+  const auto j = nlohmann::json::parse(r.out);
+  CHECK(p["it_energy_j"].get<double>() == Approx(p["mean_w"].get<double>() * p["step_time_s"].get<double>()));
+  CHECK(p["step_time_s"].get<double>() == Approx(j["step_time_s"].get<double>()).epsilon(2e-3));  // traced vs untraced (models/power.md)
+  CHECK(p["facility_energy_j"].get<double>() == Approx(1.1 * p["it_energy_j"].get<double>()));
+  CHECK(p["energy_per_token_j"].get<double>() == Approx(p["facility_energy_j"].get<double>() / j["tokens_per_step"].get<double>()));
+  CHECK(p["swing_w"].get<double>() == Approx(p["peak_w"].get<double>() - p["min_w"].get<double>()));
+  // Two servers of 8 GPUs: 16 x at most 700 W + 2 x 4.6 kW besides them + the switches.
+  CHECK(p["peak_w"].get<double>() <= 16 * 700.0 + p["static_w"].get<double>() + 1e-6);
+  CHECK(p["min_w"].get<double>() >= 16 * 140.0 + p["static_w"].get<double>() - 1e-6);
+
+  const auto path = std::filesystem::temp_directory_path() / "herd_cli_power_trace.json";
+  auto trace_args = small;
+  trace_args.insert(trace_args.end(), {"--trace", path.string()});
+  REQUIRE(run_herd(trace_args).code == 0);
+  std::ifstream in(path);
+  const auto doc = nlohmann::json::parse(in);
+  int counters = 0;
+  for (const auto& e : doc["traceEvents"])
+    if (e["ph"] == "C" && e["name"] == "cluster power (IT)") ++counters;
+  CHECK(counters == static_cast<int>(p["series"]["cluster_w"].size()) + 1);
+}
+
+TEST_CASE("a power cap slows the step, a power floor keeps it and costs energy", "[cli][simulate][power]") {
+  auto power_of = [](const std::string& set) {
+    std::vector<std::string> args = {"simulate", "llama3-8b", "--set", "cluster.num_gpus=16", "--set", "plan.dp=16",
+                                     "--set", "plan.global_batch=16", "--json"};
+    if (!set.empty()) args.insert(args.end(), {"--set", set});
+    const HerdRun r = run_herd(args);
+    REQUIRE(r.code == 0);
+    return nlohmann::json::parse(r.out);
+  };
+  const auto base = power_of(""), cap = power_of("whatif.power_cap=450 W"), floor = power_of("whatif.power_floor=400 W");
+  CHECK(cap["step_time_s"].get<double>() > base["step_time_s"].get<double>());
+  CHECK(cap["power"]["peak_w"].get<double>() < base["power"]["peak_w"].get<double>());
+  CHECK(floor["step_time_s"].get<double>() == base["step_time_s"].get<double>());
+  CHECK(floor["power"]["it_energy_j"].get<double>() > base["power"]["it_energy_j"].get<double>());
+  CHECK(floor["power"]["swing_w"].get<double>() < base["power"]["swing_w"].get<double>());
+  CHECK(run_herd({"simulate", "--set", "whatif.power_cap=10 W"}).code == 2);
+}

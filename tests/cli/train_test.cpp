@@ -1,6 +1,8 @@
 // `herd train` end to end, in-process: JSON schema, text, timeline file, compare, errors.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -31,6 +33,18 @@ TEST_CASE("herd train --json has the documented keys", "[cli][train]") {
   CHECK_THAT(j["step_time_source"].get<std::string>(), Catch::StartsWith("herd simulate, sustained "));
   CHECK_THAT(j["compute_level"]["origin"].get<std::string>(), Catch::StartsWith("preset "));
   CHECK(j["trials"] == 16);
+  // Energy: the parts add up; facility = PUE x IT; cost = facility MWh x price; the GPUs' mean
+  // draw lies between the idle draw and the TDP.
+  const auto& e = j["energy"];
+  const auto& parts = e["by_part_j"];
+  CHECK(e["it_energy_j"].get<double>() ==
+        Approx(parts["train"].get<double>() + parts["stalled"].get<double>() + parts["down"].get<double>()));
+  CHECK(e["facility_energy_j"].get<double>() == Approx(1.1 * e["it_energy_j"].get<double>()));
+  CHECK(e["cost"].get<double>() == Approx(e["facility_energy_j"].get<double>() / 3.6e9 * 80));
+  CHECK(e["mean_gpu_w"].get<double>() > 70);
+  CHECK(e["mean_gpu_w"].get<double>() < 700);
+  CHECK(e["levels_w"]["train_mean"].size() == 3);
+  CHECK(e["checkpoint_drop_w"].get<double>() > 0);
 }
 
 TEST_CASE("herd train prints a table and says where step times come from", "[cli][train]") {
@@ -57,6 +71,17 @@ TEST_CASE("herd train --timeline writes Chrome trace JSON", "[cli][train]") {
   const auto doc = nlohmann::json::parse(in);
   CHECK(doc["traceEvents"].size() > 10);
   CHECK(doc["herd_run_timeline"]["spans"].size() > 10);
+  // The cluster's power as a counter track: training, stalls and downtime at their levels.
+  int counters = 0;
+  double low = 1e30, high = 0;
+  for (const auto& e : doc["traceEvents"])
+    if (e["ph"] == "C") {
+      ++counters;
+      low = std::min(low, e["args"]["MW"].get<double>());
+      high = std::max(high, e["args"]["MW"].get<double>());
+    }
+  CHECK(counters > 2);
+  CHECK(high > low);
   std::filesystem::remove(path);
 }
 

@@ -113,4 +113,13 @@ nlohmann::json run_energy_json(const RunEnergy& e, const RunPowerLevels& l) {
           {"step_swing_w", e.step_swing_w}};
 }
 
+std::string timeline_chrome_json_with_power(const run::RunTimeline& timeline, const std::string& title,
+                                            const RunPowerLevels& levels) {
+  nlohmann::json doc = nlohmann::json::parse(run::timeline_chrome_json(timeline, title));
+  auto& events = doc["traceEvents"];
+  for (const PowerPoint& p : run_power_series(timeline, levels))
+    events.push_back({{"ph", "C"}, {"pid", 1}, {"name", "cluster power (IT)"}, {"ts", p.t_s * 1e6}, {"args", {{"MW", p.w / 1e6}}}});
+  return doc.dump() + "\n";
+}
+
 }  // namespace herd::sim

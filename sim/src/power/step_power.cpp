@@ -124,7 +124,10 @@ StepPower step_power(const StepReport& report, const PowerSetup& setup) {
   p.gpus_per_rank = double(setup.gpus) / ranks;
   // Ten bins per window, at most 20,000 over the step.
   p.bin_s = std::max(setup.window_s / 10, T / 20000);
-  const auto bins = static_cast<std::size_t>(std::max(1.0, std::ceil(T / p.bin_s - 1e-9)));
+  const auto bins = static_cast<std::size_t>(std::max(1.0, std::ceil(T / p.bin_s - 1e-6)));
+
+  // Every bin is bin_s wide but the last, which ends at the step's end.
+  auto width = [&](std::size_t i) { return i + 1 == bins ? T - double(i) * p.bin_s : p.bin_s; };
 
   std::vector<std::vector<Change>> changes(static_cast<std::size_t>(ranks));
   for (const TraceSpan& span : report.trace) {
@@ -168,7 +171,7 @@ StepPower step_power(const StepReport& report, const PowerSetup& setup) {
     for (std::size_t i = 0; i < bins; ++i) total[i] += one[i] * p.gpus_per_rank;
     if (keep_ranks) {
       std::vector<double> w(bins);
-      for (std::size_t i = 0; i < bins; ++i) w[i] = one[i] / std::min(p.bin_s, T - double(i) * p.bin_s);
+      for (std::size_t i = 0; i < bins; ++i) w[i] = one[i] / width(i);
       p.rank_w.push_back(std::move(w));
     }
   }
@@ -180,8 +183,7 @@ StepPower step_power(const StepReport& report, const PowerSetup& setup) {
 
   p.cluster_w.resize(bins);
   for (std::size_t i = 0; i < bins; ++i) {
-    const double width = std::min(p.bin_s, T - double(i) * p.bin_s);
-    p.cluster_w[i] = total[i] / width + p.static_w;
+    p.cluster_w[i] = total[i] / width(i) + p.static_w;
   }
   // Windows over whole bins; the last, partial bin weighs as a whole one (at most 1/20,000 of the step).
   const auto k = static_cast<std::size_t>(std::max(1.0, std::round(setup.window_s / p.bin_s)));
@@ -209,7 +211,8 @@ nlohmann::json step_power_json(const StepPower& p, bool series) {
   nlohmann::json by_state = nlohmann::json::object();
   for (int s = 0; s < kPowerStates; ++s)
     by_state[std::string(to_string(static_cast<PowerState>(s)))] = p.gpu_energy_by_state_j[static_cast<std::size_t>(s)];
-  nlohmann::json j{{"gpus", p.gpus},
+  nlohmann::json j{{"step_time_s", p.step_time_s},
+                   {"gpus", p.gpus},
                    {"servers", p.servers},
                    {"switches", p.switches},
                    {"static_w", p.static_w},

@@ -54,4 +54,9 @@ std::vector<PowerPoint> run_power_series(const run::RunTimeline& timeline, const
 
 nlohmann::json run_energy_json(const RunEnergy& e, const RunPowerLevels& levels);
 
+/// A run timeline's Chrome trace (run::timeline_chrome_json) with the cluster's IT power as a
+/// counter track ("cluster power (IT)", MW) in the run's process.
+std::string timeline_chrome_json_with_power(const run::RunTimeline& timeline, const std::string& title,
+                                            const RunPowerLevels& levels);
+
 }  // namespace herd::sim
