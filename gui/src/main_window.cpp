@@ -297,6 +297,7 @@ QString MainWindow::run(View view, const QStringList& extra) {
         request.simulator = simulator.get();
         app::SimulateResult result = app::simulate(request, control);
         auto timeline = std::make_shared<StepTimelineData>(result.report, scenario);
+        if (result.power) timeline->set_power(std::move(*result.power));
         if (per_rank && !timeline->roots().empty()) {
           // Open the first stage and its first node, so the ranks' own lanes are in view.
           const int first = timeline->roots().front();
@@ -340,7 +341,13 @@ QString MainWindow::run(View view, const QStringList& extra) {
         };
         std::vector<RunData> runs;
         auto add = [&](QString label, app::TrainResult& r) {
-          runs.push_back({std::move(label), std::move(r.report), r.timeline ? std::move(*r.timeline) : sim::run::RunTimeline{}});
+          RunData run;
+          run.label = std::move(label);
+          run.report = std::move(r.report);
+          if (r.timeline) run.timeline = std::move(*r.timeline);
+          run.power = std::move(r.power);
+          run.energy = std::move(r.energy);
+          runs.push_back(std::move(run));
         };
         if (b) {
           app::TrainComparison c = app::compare(request(scenario), request(*b), control);
@@ -437,6 +444,7 @@ QString MainWindow::show_saved_step(View view) {
     SavedStep saved = read_saved_step_file(file);
     sim::check_stop(control);
     auto timeline = std::make_shared<StepTimelineData>(saved.report, model::Scenario{}, saved.names);
+    if (saved.power) timeline->set_power(std::move(*saved.power));
     saved.report.trace = {};
     auto report = std::make_shared<const sim::StepReport>(std::move(saved.report));
     return [this, report, timeline, file] { show_step(report, timeline, QString::fromStdString("from " + file)); };

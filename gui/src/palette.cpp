@@ -39,4 +39,8 @@ QColor colour_of(sim::run::SpanKind kind) {
 
 QColor category_colour(int i) { return QColor(kTableau[static_cast<unsigned>(i) % 10]); }
 
+QColor power_colour() { return QColor(0x34495e); }
+QColor power_peak_colour() { return QColor(0xd35400); }
+QColor power_min_colour() { return QColor(0x2471a3); }
+
 }  // namespace herd::gui

@@ -11,11 +11,14 @@
 #include <QWheelEvent>
 
 #include "herd/gui/palette.hpp"
+#include "herd/gui/power_chart.hpp"
+#include "herd/model/units.hpp"
 
 namespace herd::gui {
 
 namespace {
 constexpr int kTop = 8, kTitle = 20, kProgress = 44, kBand = 18, kDown = 12, kTicks = 16, kRunGap = 16, kRuler = 26;
+constexpr int kPower = 64, kPowerGap = 6, kPowerAxisWidth = 60;  // the power strip under a run's failures
 constexpr sim::run::SpanKind kKinds[] = {sim::run::SpanKind::train,      sim::run::SpanKind::checkpoint,
                                          sim::run::SpanKind::detection,  sim::run::SpanKind::spare_wait,
                                          sim::run::SpanKind::restart,    sim::run::SpanKind::checkpoint_load,
@@ -47,6 +50,8 @@ RunView::RunView(QWidget* parent) : QWidget(parent) {
 
 void RunView::set_runs(std::vector<RunData> runs) {
   runs_ = std::move(runs);
+  for (auto& r : runs_)
+    if (r.power && r.power_series.empty()) r.power_series = sim::run_power_series(r.timeline, *r.power);
   double end = 0;
   for (const auto& r : runs_) {
     if (!r.timeline.spans.empty()) end = std::max(end, r.timeline.spans.back().end_s);
@@ -112,6 +117,11 @@ void RunView::paintEvent(QPaintEvent*) {
   const auto cats = categories();
   auto cat_index = [&](const QString& c) { return static_cast<int>(std::find(cats.begin(), cats.end(), c) - cats.begin()); };
   const QFontMetrics fm(font());
+  // One power scale for every run, so that A and B compare by eye.
+  double power_max = 0;
+  for (const auto& r : runs_)
+    for (const auto& pt : r.power_series) power_max = std::max(power_max, pt.w);
+  const PowerScale power_scale = power_scale_for(power_max, kPower);
   int y = kTop;
   for (const auto& run : runs_) {
     // Title over the whole width, then the lanes.
@@ -202,7 +212,18 @@ void RunView::paintEvent(QPaintEvent*) {
     p.drawText(QRect(8, ty - 2, kLabelWidth - 12, kTicks), Qt::AlignLeft | Qt::AlignVCenter,
                QString("%1 failures").arg(std::count_if(run.timeline.events.begin(), run.timeline.events.end(),
                                                         [](const auto& e) { return e.kind == sim::run::EventKind::failure; })));
-    y = ty + kTicks + kRunGap;
+    y = ty + kTicks;
+    if (!run.power_series.empty()) {
+      // The cluster's IT power through the run: a level per part (training by phase, stalled, down).
+      const QRect plot(x0, y + kPowerGap, w, kPower);
+      paint_power_axis(p, plot, kPowerAxisWidth, power_scale, pal.color(QPalette::Text));
+      paint_power_curve(p, plot, axis_, run.power_series, power_scale, power_colour());
+      p.setPen(pal.color(QPalette::PlaceholderText));
+      p.drawText(QRect(8, plot.top(), kLabelWidth - kPowerAxisWidth - 8, 2 * fm.height()), Qt::AlignLeft | Qt::AlignTop,
+                 "IT power\n(trial 0)");
+      y = plot.bottom() + 1;
+    }
+    y += kRunGap;
   }
   // Ruler in days.
   y -= kRunGap - 4;
@@ -291,6 +312,35 @@ void RunView::paintEvent(QPaintEvent*) {
                         hours(l.spare_wait), hours(l.planned), hours(l.degraded), hours(l.total()))
                    .arg(run.report.unexpected + run.report.planned, 0, 'f', 0));
     y += 20;
+  }
+  // Energy to train and its cost, over the trials' mean time by part of the run.
+  if (std::any_of(runs_.begin(), runs_.end(), [](const RunData& r) { return r.energy && r.power; })) {
+    y += 16;
+    p.setFont(bold);
+    p.drawText(QRect(8, y, 600, 18), Qt::AlignLeft | Qt::AlignVCenter, "Energy to train (mean over the trials)");
+    p.setFont(font());
+    y += 22;
+    auto power = [](double watts) { return QString::fromStdString(model::format_power(watts)); };
+    auto energy = [](double j) { return QString::fromStdString(model::format_energy(j)); };
+    for (const auto& run : runs_) {
+      if (!run.energy || !run.power) continue;
+      const auto& e = *run.energy;
+      const auto& l = *run.power;
+      p.drawText(QRect(8, y, kLabelWidth - 12, 18), Qt::AlignLeft | Qt::AlignVCenter,
+                 runs_.size() > 1 ? run.label.section(':', 0, 0) : fm.elidedText(run.label, Qt::ElideMiddle, kLabelWidth - 12));
+      p.drawText(QRect(x0, y, w, 18), Qt::AlignLeft | Qt::AlignVCenter,
+                 QString("%1 at the facility (PUE %2) · %3 IT · GPUs %4 · cost %5 at %6 per MWh · mean %7 IT, %8 per GPU")
+                     .arg(energy(e.facility_energy_j))
+                     .arg(l.pue, 0, 'f', 2)
+                     .arg(energy(e.it_energy_j), energy(e.gpu_energy_j), QString::fromStdString(model::format_count(e.cost)))
+                     .arg(l.price_per_mwh, 0, 'f', 0)
+                     .arg(power(e.mean_it_w), power(e.mean_gpu_w)));
+      y += 20;
+      p.drawText(QRect(x0, y, w, 18), Qt::AlignLeft | Qt::AlignVCenter,
+                 QString("power swings: within a step %1 · into a checkpoint stall %2 · into a restart %3")
+                     .arg(power(e.step_swing_w), power(e.checkpoint_drop_w), power(e.restart_drop_w)));
+      y += 20;
+    }
   }
 }
 

@@ -1,5 +1,6 @@
 #include "herd/gui/saved_step.hpp"
 
+#include <algorithm>
 #include <map>
 #include <tuple>
 
@@ -29,6 +30,32 @@ T field(const nlohmann::json& object, const char* key, const std::string& source
   }
 }
 
+/// The simulated rank whose GPU power counter is named `name` ("stage 3 GPU power", "rank 17 GPU
+/// power"), -1 for another name.
+int power_counter_rank(const std::string& name) {
+  static const std::string kSuffix = " GPU power";
+  if (name.size() <= kSuffix.size() || name.compare(name.size() - kSuffix.size(), kSuffix.size(), kSuffix) != 0) return -1;
+  std::size_t begin = 0;
+  if (name.rfind("stage ", 0) == 0) begin = 6;
+  else if (name.rfind("rank ", 0) == 0) begin = 5;
+  else return -1;
+  const std::string digits = name.substr(begin, name.size() - kSuffix.size() - begin);
+  if (digits.empty() || digits.size() > 6 || digits.find_first_not_of("0123456789") != std::string::npos) return -1;
+  return std::stoi(digits);
+}
+
+struct Sample {
+  double t_s = 0, w = 0;
+};
+
+/// Counter samples (one per bin and one closing the last) back into bins: the values but the last.
+std::vector<double> bins_of(std::vector<Sample> samples) {
+  std::stable_sort(samples.begin(), samples.end(), [](const Sample& a, const Sample& b) { return a.t_s < b.t_s; });
+  std::vector<double> out;
+  for (std::size_t i = 0; i + 1 < samples.size(); ++i) out.push_back(samples[i].w);
+  return out;
+}
+
 }  // namespace
 
 bool is_chrome_trace(const nlohmann::json& doc) { return doc.is_object() && doc.contains("traceEvents"); }
@@ -45,6 +72,8 @@ SavedStep read_saved_step(const nlohmann::json& doc, const std::string& source) 
   std::map<std::tuple<std::string, int, int, double, double>, int> op_index;
   const auto& events = doc["traceEvents"];
   double last_end = -1;
+  std::vector<Sample> cluster_power;
+  std::map<int, std::vector<Sample>> rank_power;
   for (std::size_t i = 0; i < events.size(); ++i) {
     const auto& e = events[i];
     const std::string at = "/traceEvents/" + std::to_string(i);
@@ -56,6 +85,15 @@ SavedStep read_saved_step(const nlohmann::json& doc, const std::string& source) 
       if (name == "power") continue;  // the counter tracks' process (sim::chrome_trace_json), not a rank
       if (name.rfind("rank ", 0) == 0) r.per_rank = true;
       r.simulated_ranks = std::max(r.simulated_ranks, pid + 1);
+      continue;
+    }
+    if (ph == "C") {  // the power process' counters (sim::chrome_trace_json)
+      const std::string name = field<std::string>(e, "name", source, at, "");
+      const auto& args = e.value("args", nlohmann::json::object());
+      const double t = field<double>(e, "ts", source, at, 0.0) * 1e-6;
+      if (name == "cluster power (IT)") cluster_power.push_back({t, field<double>(args, "MW", source, at + "/args", 0.0) * 1e6});
+      else if (const int rank = power_counter_rank(name); rank >= 0)
+        rank_power[rank].push_back({t, field<double>(args, "W", source, at + "/args", 0.0)});
       continue;
     }
     if (ph != "X") continue;
@@ -100,6 +138,25 @@ SavedStep read_saved_step(const nlohmann::json& doc, const std::string& source) 
   if (r.trace.empty()) throw model::InputError(source, "/traceEvents", "no op (no \"ph\": \"X\" event)");
   if (r.step_time_s <= 0) r.step_time_s = last_end;
   r.critical_stage = r.per_rank ? -1 : r.critical_rank;
+  if (cluster_power.size() >= 2) {
+    sim::StepPower power;
+    power.step_time_s = r.step_time_s;
+    std::stable_sort(cluster_power.begin(), cluster_power.end(), [](const Sample& a, const Sample& b) { return a.t_s < b.t_s; });
+    power.bin_s = cluster_power[1].t_s - cluster_power[0].t_s;
+    if (!(power.bin_s > 0))
+      throw model::InputError(source, "/traceEvents", "the \"cluster power (IT)\" counter's first two samples are at the same time");
+    power.cluster_w = bins_of(std::move(cluster_power));
+    // Each rank's series, when every rank up to the last has one of the cluster's length.
+    for (int rank = 0; rank < static_cast<int>(rank_power.size()); ++rank) {
+      const auto it = rank_power.find(rank);
+      if (it == rank_power.end()) break;
+      auto bins = bins_of(std::move(it->second));
+      if (bins.size() != power.cluster_w.size()) break;
+      power.rank_w.push_back(std::move(bins));
+    }
+    if (power.rank_w.size() != rank_power.size()) power.rank_w.clear();
+    saved.power = std::move(power);
+  }
   saved.names = std::move(names);
   return saved;
 }

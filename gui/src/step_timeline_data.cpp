@@ -423,7 +423,23 @@ std::size_t StepTimelineData::memory_bytes() const {
                   lane_begin_.capacity() * 4 + lane_longest_.capacity() * 4 + ops_.capacity() * sizeof(sim::TraceOp);
   for (const auto& n : nodes_) b += sizeof(Node) + n.label.capacity() + n.children.capacity() * 4 + n.ranks.capacity() * 4;
   for (const auto& [k, v] : aggregates_) b += v.capacity() + 48;
+  if (power_) b += sizeof(Power) + power_->step.cluster_w.capacity() * sizeof(double) + power_->points.capacity() * sizeof(sim::PowerPoint);
   return b;
+}
+
+void StepTimelineData::set_power(sim::StepPower power) {
+  power.rank_w = {};
+  power.rank_w.shrink_to_fit();
+  auto p = std::make_shared<Power>();
+  p->points = step_power_points(power);
+  p->extremes = power_extremes(power);
+  if (!power.cluster_w.empty()) {
+    const auto [lo, hi] = std::minmax_element(power.cluster_w.begin(), power.cluster_w.end());
+    p->lo_w = *lo;
+    p->hi_w = *hi;
+  }
+  p->step = std::move(power);
+  power_ = p->points.size() >= 2 ? std::move(p) : nullptr;
 }
 
 }  // namespace herd::gui

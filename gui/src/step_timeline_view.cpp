@@ -11,6 +11,8 @@
 #include <QWheelEvent>
 
 #include "herd/gui/palette.hpp"
+#include "herd/gui/power_chart.hpp"
+#include "herd/model/units.hpp"
 
 namespace herd::gui {
 
@@ -18,6 +20,9 @@ namespace {
 constexpr double kWheelZoom = 0.8;  // per wheel notch (120 units)
 constexpr double kKeyPan = 0.1;     // of the width per A/D press
 constexpr int kStreamNameWidth = 80;
+constexpr int kPowerTop = 22;     // above the power plot: room for the peak's label
+constexpr int kPowerBottom = 8;
+constexpr int kPowerAxisWidth = 64;  // the power axis' labels, right of the label column
 
 QString stream_name(model::Stream s) {
   switch (s) {
@@ -54,7 +59,7 @@ void StepTimelineView::relayout() {
   row_y_.assign(1, 0);
   for (const auto& r : rows_)
     row_y_.push_back(row_y_.back() + (r.lanes.empty() ? kTitleHeight : static_cast<int>(r.lanes.size()) * kLaneHeight + kRowGap));
-  const int page = std::max(0, viewport()->height() - kRulerHeight);
+  const int page = std::max(0, rows_bottom() - kRulerHeight);
   verticalScrollBar()->setPageStep(page);
   verticalScrollBar()->setRange(0, std::max(0, row_y_.back() - page));
 }
@@ -73,8 +78,25 @@ int StepTimelineView::content_y(int row) const {
   return row_y_[static_cast<std::size_t>(row)] - verticalScrollBar()->value() + kRulerHeight;
 }
 
+int StepTimelineView::rows_bottom() const {
+  const int h = viewport()->height();
+  return data_ && data_->power() ? std::max(kRulerHeight, h - kPowerHeight) : h;
+}
+
+std::optional<QRect> StepTimelineView::power_plot() const {
+  if (!data_ || !data_->power()) return std::nullopt;
+  const int top = rows_bottom() + kPowerTop;
+  return QRect(kLabelWidth, top, axis_.width_px(), std::max(10, viewport()->height() - kPowerBottom - top));
+}
+
+std::optional<PowerScale> StepTimelineView::power_scale() const {
+  const auto plot = power_plot();
+  if (!plot) return std::nullopt;
+  return power_scale_for(data_->power()->hi_w, plot->height());
+}
+
 StepTimelineView::Hit StepTimelineView::hit(QPoint p) const {
-  if (p.y() < kRulerHeight || rows_.empty()) return {};
+  if (p.y() < kRulerHeight || p.y() >= rows_bottom() || rows_.empty()) return {};
   const int y = p.y() - kRulerHeight + verticalScrollBar()->value();
   const auto it = std::upper_bound(row_y_.begin(), row_y_.end(), y);
   const int row = static_cast<int>(it - row_y_.begin()) - 1;
@@ -95,6 +117,7 @@ std::optional<std::int64_t> StepTimelineView::span_at(QPoint p) const {
 }
 
 QString StepTimelineView::describe_at(QPoint p) const {
+  if (data_ && data_->power() && p.y() >= rows_bottom()) return describe_power(p);
   const Hit h = hit(p);
   if (!data_ || h.lane < 0 || p.x() < kLabelWidth) return {};
   const auto& row = rows_[static_cast<std::size_t>(h.row)];
@@ -117,7 +140,7 @@ std::optional<QPoint> StepTimelineView::point_of(int rank, model::Stream stream,
     if (lane == lanes.end()) return std::nullopt;
     const int y = content_y(static_cast<int>(i)) + static_cast<int>(lane - lanes.begin()) * kLaneHeight + kLaneHeight / 2;
     const double x = axis_.x_of(t_s);
-    if (y < kRulerHeight || y >= viewport()->height() || x < 0 || x >= axis_.width_px()) return std::nullopt;
+    if (y < kRulerHeight || y >= rows_bottom() || x < 0 || x >= axis_.width_px()) return std::nullopt;
     return QPoint(kLabelWidth + static_cast<int>(std::floor(x)), y);
   }
   return std::nullopt;
@@ -251,6 +274,140 @@ void StepTimelineView::paint_ruler(QPainter& p) const {
   }
 }
 
+namespace {
+/// The parts of the window of `window_s` ending at `end_s` within a step of `step_s` (a window
+/// reaching back past the step's start wraps around to its end, as the step repeats).
+std::vector<std::pair<double, double>> window_parts(double end_s, double window_s, double step_s) {
+  const double start = end_s - window_s;
+  if (start >= 0 || step_s <= 0) return {{std::max(0.0, start), end_s}};
+  return {{0, end_s}, {std::max(end_s, step_s + start), step_s}};
+}
+
+QString power_text(double w) { return QString::fromStdString(model::format_power(w)); }
+}  // namespace
+
+void StepTimelineView::paint_power(QPainter& p) const {
+  const auto& power = *data_->power();
+  const PowerExtremes& ex = power.extremes;
+  const QPalette& pal = palette();
+  const int top = rows_bottom(), width = viewport()->width(), height = viewport()->height();
+  const QRect plot = *power_plot();
+  const PowerScale scale = *power_scale();
+  p.setClipping(false);
+  p.fillRect(QRect(0, top, width, height - top), pal.color(QPalette::Base));
+  p.fillRect(QRect(0, top, width, 2), pal.color(QPalette::Mid));
+  p.setPen(QColor(0, 0, 0, 18));
+  for (const auto& tick : axis_.ticks()) {
+    const int x = kLabelWidth + static_cast<int>(std::lround(axis_.x_of(tick.t_s)));
+    p.drawLine(x, top + 2, x, height);
+  }
+  // The label column: what the lane is, the swing and over what it is taken; the axis right of it.
+  QFont bold = font();
+  bold.setBold(true);
+  p.setFont(bold);
+  p.setPen(pal.color(QPalette::Text));
+  const int text_w = kLabelWidth - kPowerAxisWidth - 10;
+  const QFontMetrics fm(font()), bold_fm(bold);
+  p.drawText(QRect(8, top + 6, text_w, bold_fm.height()), Qt::AlignLeft | Qt::AlignVCenter,
+             bold_fm.elidedText("cluster power (IT)", Qt::ElideRight, text_w));
+  p.setFont(font());
+  const QString over = QString::fromStdString(format_duration(ex.window_s)) + (ex.window_means ? " windows" : " bins");
+  const QStringList lines = {"swing " + power_text(ex.swing_w()), "(" + over + ")"};
+  int y = top + 6 + bold_fm.height() + 2;
+  for (int i = 0; i < lines.size(); ++i) {
+    p.setPen(i == 0 ? pal.color(QPalette::Text) : pal.color(QPalette::PlaceholderText));
+    p.drawText(QRect(8, y, text_w, fm.height()), Qt::AlignLeft | Qt::AlignVCenter, fm.elidedText(lines[i], Qt::ElideRight, text_w));
+    y += fm.height();
+  }
+  paint_power_axis(p, plot, kPowerAxisWidth, scale, pal.color(QPalette::Text));
+  // The peak's and the min's windows: a band each, under the curve.
+  const double step = data_->step_time_s();
+  auto band = [&](double end_s, const QColor& c) {
+    QColor fill = c;
+    fill.setAlpha(40);
+    for (const auto& [a, b] : window_parts(end_s, ex.window_s, step)) {
+      const double x0 = std::max(0.0, axis_.x_of(a)), x1 = std::min(double(plot.width()), axis_.x_of(b));
+      if (x1 > x0) p.fillRect(QRectF(plot.left() + x0, plot.top(), std::max(1.0, x1 - x0), plot.height()), fill);
+    }
+  };
+  band(ex.peak_at_s, power_peak_colour());
+  band(ex.min_at_s, power_min_colour());
+  paint_power_curve(p, plot, axis_, power.points, scale, power_colour());
+  // Each window's mean as a line over it, and its value next to it (above the peak, below the min).
+  p.setClipRect(QRect(kLabelWidth, top + 2, width - kLabelWidth, height - top - 2));
+  auto mark = [&](double end_s, double w, const QColor& c, const QString& what, bool above) {
+    const double yl = power_y(plot, scale, w);
+    std::optional<double> label_x;
+    double widest = -1;
+    p.setPen(QPen(c, 2));
+    for (const auto& [a, b] : window_parts(end_s, ex.window_s, step)) {
+      const double x0 = axis_.x_of(a), x1 = axis_.x_of(b);
+      if (x1 < 0 || x0 > plot.width()) continue;
+      p.drawLine(QPointF(plot.left() + std::max(-2.0, x0), yl), QPointF(plot.left() + std::min(plot.width() + 2.0, std::max(x1, x0 + 3)), yl));
+      // The label goes by the widest part in view (a window wrapping around the step has two).
+      const double shown = std::min(x1, double(plot.width())) - std::max(x0, 0.0);
+      if (shown > widest) {
+        widest = shown;
+        label_x = plot.left() + std::clamp(x0, 0.0, double(plot.width()));
+      }
+    }
+    if (!label_x) return;
+    const QString text = what + " " + power_text(w);
+    const int tw = fm.horizontalAdvance(text) + 6, th = fm.height();
+    int x = static_cast<int>(*label_x);
+    if (x + tw > plot.right()) x = plot.right() - tw;
+    int ty = above ? static_cast<int>(yl) - th - 3 : static_cast<int>(yl) + 3;
+    if (!above && ty + th > plot.bottom()) ty = static_cast<int>(yl) - th - 3;
+    ty = std::max(top + 3, ty);
+    const QRect r(x, ty, tw, th);
+    QColor back = pal.color(QPalette::Base);
+    back.setAlpha(215);
+    p.fillRect(r, back);
+    p.setPen(c.darker(115));
+    p.drawText(r, Qt::AlignCenter, text);
+  };
+  const QString kind = ex.window_means ? QString("peak") : QString("max");
+  mark(ex.peak_at_s, ex.peak_w, power_peak_colour(), kind, true);
+  mark(ex.min_at_s, ex.min_w, power_min_colour(), "min", false);
+  p.setClipping(false);
+}
+
+QString StepTimelineView::describe_power(QPoint pt) const {
+  const auto plot = power_plot();
+  if (!plot || pt.x() < kLabelWidth) {
+    if (!plot) return {};
+    const auto& ex = data_->power()->extremes;
+    return QString("The cluster's IT power (every GPU of the job, servers, switches) through the step, per %1 bin.\n"
+                   "Marked: the %2 with the highest and the lowest mean; swing %3.")
+        .arg(QString::fromStdString(format_duration(data_->power()->step.bin_s)),
+             ex.window_means ? QString::fromStdString(format_duration(ex.window_s)) + " windows" : QString("bins"),
+             power_text(ex.swing_w()));
+  }
+  const double x = pt.x() - kLabelWidth;
+  const double t = axis_.t_of(x + 0.5);
+  const auto& power = *data_->power();
+  const auto w = power_at(power.points, t);
+  if (!w) return {};
+  QString text = QString("%1: %2 (cluster IT power, %3 bin)")
+                     .arg(QString::fromStdString(format_duration(t, axis_.seconds_per_px(), axis_.end_s())), power_text(*w),
+                          QString::fromStdString(format_duration(power.step.bin_s)));
+  std::vector<PowerColumn> columns;
+  power_columns(power.points, axis_, columns);
+  const auto c = static_cast<std::size_t>(std::clamp(static_cast<int>(x), 0, axis_.width_px() - 1));
+  if (columns[c].set && columns[c].hi_w > columns[c].lo_w)
+    text += QString("\n%1 to %2 under this pixel (zoom in to tell the bins apart)").arg(power_text(columns[c].lo_w), power_text(columns[c].hi_w));
+  const auto& ex = power.extremes;
+  auto inside = [&](double end_s) {
+    for (const auto& [a, b] : window_parts(end_s, ex.window_s, data_->step_time_s()))
+      if (t >= a && t <= b) return true;
+    return false;
+  };
+  const QString unit = ex.window_means ? QString::fromStdString(format_duration(ex.window_s)) + " window" : QString("bin");
+  if (inside(ex.peak_at_s)) text += QString("\nin the %1 of the highest mean: %2").arg(unit, power_text(ex.peak_w));
+  if (inside(ex.min_at_s)) text += QString("\nin the %1 of the lowest mean: %2").arg(unit, power_text(ex.min_w));
+  return text;
+}
+
 void StepTimelineView::paintEvent(QPaintEvent*) {
   QPainter p(viewport());
   const QPalette& pal = palette();
@@ -260,13 +417,13 @@ void StepTimelineView::paintEvent(QPaintEvent*) {
     p.drawText(viewport()->rect(), Qt::AlignCenter, "No step simulated yet: press Run.");
     return;
   }
-  const int width = viewport()->width(), height = viewport()->height();
+  const int width = viewport()->width(), height = viewport()->height(), bottom = rows_bottom();
   const auto ticks = axis_.ticks();
   // Grid lines under everything.
   p.setPen(QColor(0, 0, 0, 18));
   for (const auto& tick : ticks) {
     const int x = kLabelWidth + static_cast<int>(std::lround(axis_.x_of(tick.t_s)));
-    p.drawLine(x, kRulerHeight, x, height);
+    p.drawLine(x, kRulerHeight, x, bottom);
   }
   std::vector<Mark> marks, idle;
   const QFontMetrics fm(font());
@@ -276,7 +433,7 @@ void StepTimelineView::paintEvent(QPaintEvent*) {
   const auto first = std::upper_bound(row_y_.begin(), row_y_.end(), verticalScrollBar()->value());
   for (int i = std::max(0, static_cast<int>(first - row_y_.begin()) - 1); i < static_cast<int>(rows_.size()); ++i) {
     const int y0 = content_y(i);
-    if (y0 >= height) break;
+    if (y0 >= bottom) break;
     const auto& row = rows_[static_cast<std::size_t>(i)];
     const auto& node = data_->nodes()[static_cast<std::size_t>(row.node)];
     const int row_h = row_y_[static_cast<std::size_t>(i) + 1] - row_y_[static_cast<std::size_t>(i)];
@@ -293,7 +450,7 @@ void StepTimelineView::paintEvent(QPaintEvent*) {
     p.drawText(QRect(indent, y0, label_w, std::min(row_h, kLaneHeight + 2)), Qt::AlignVCenter | Qt::AlignLeft,
                fm.elidedText(label, Qt::ElideRight, label_w));
     if (node.critical) p.fillRect(QRect(0, y0, 3, row_h - (row.lanes.empty() ? 0 : kRowGap)), QColor(0xc0392b));
-    p.setClipRect(QRect(kLabelWidth, kRulerHeight, width - kLabelWidth, height - kRulerHeight));
+    p.setClipRect(QRect(kLabelWidth, kRulerHeight, width - kLabelWidth, bottom - kRulerHeight));
     for (std::size_t l = 0; l < row.lanes.size(); ++l) {
       const int ly = y0 + static_cast<int>(l) * kLaneHeight;
       if (ly + kLaneHeight < kRulerHeight) continue;
@@ -341,10 +498,11 @@ void StepTimelineView::paintEvent(QPaintEvent*) {
       p.drawText(QRect(kLabelWidth - kStreamNameWidth - 6, ly, kStreamNameWidth, kLaneHeight), Qt::AlignVCenter | Qt::AlignRight,
                  stream_name(stream));
       p.setFont(font());
-      p.setClipRect(QRect(kLabelWidth, kRulerHeight, width - kLabelWidth, height - kRulerHeight));
+      p.setClipRect(QRect(kLabelWidth, kRulerHeight, width - kLabelWidth, bottom - kRulerHeight));
     }
     p.setClipping(false);
   }
+  if (data_->power()) paint_power(p);
   // The end of the step.
   const double x_end = axis_.x_of(data_->step_time_s());
   if (x_end >= 0 && x_end <= axis_.width_px()) {

@@ -61,6 +61,12 @@ TEST_CASE("main window: every view opens on the default scenario and renders som
   CHECK(window.timeline_title().contains("compute level "));
   CHECK(window.timeline_title().contains("(preset h100-sxm-80gb)"));
   CHECK(window.run_view().runs().size() == 2);
+  // The step's power under its timeline, the run's power and energy in the run view.
+  CHECK(window.timeline_view().power_plot());
+  for (const auto& run : window.run_view().runs()) {
+    CHECK(run.energy);
+    CHECK(run.power_series.size() >= 2);
+  }
   CHECK(window.collectives_view().points() > 20);
   for (auto view : {MainWindow::View::timeline, MainWindow::View::breakdown, MainWindow::View::run, MainWindow::View::collectives}) {
     window.show_view(view);
@@ -137,10 +143,11 @@ TEST_CASE("main window: a step saved by herd simulate --trace opens in the step 
     app::SimulateRequest request;
     request.scenario = app::load_scenario("llama3-8b");
     request.trace = true;
-    const auto report = app::simulate(request).report;
+    const auto result = app::simulate(request);
+    REQUIRE(result.power);
     QFile out(file);
     REQUIRE(out.open(QIODevice::WriteOnly));
-    out.write(QByteArray::fromStdString(sim::chrome_trace_json(report)));
+    out.write(QByteArray::fromStdString(sim::chrome_trace_json(result.report, &*result.power)));
   }
   gui::CommandLine options = default_options();
   options.scenario = file.toStdString();
@@ -150,6 +157,7 @@ TEST_CASE("main window: a step saved by herd simulate --trace opens in the step 
   REQUIRE(delivered);
   REQUIRE(window.timeline_view().data());
   CHECK(window.timeline_view().data()->spans() > 1000);
+  CHECK(window.timeline_view().power_plot());  // from the trace's power counters
   CHECK(window.breakdown_view().has_data());
   CHECK(window.run(MainWindow::View::run).contains("is a saved step"));
 }

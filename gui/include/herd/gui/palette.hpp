@@ -12,5 +12,9 @@ QColor colour_of(OpStyle style);
 QColor colour_of(sim::run::SpanKind kind);
 /// The i-th colour of a categorical palette (failure categories, series).
 QColor category_colour(int i);
+/// The cluster's power curve, and its peak and min marks.
+QColor power_colour();
+QColor power_peak_colour();
+QColor power_min_colour();
 
 }  // namespace herd::gui

@@ -13,6 +13,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "herd/gui/power_curve.hpp"
 #include "herd/gui/time_axis.hpp"
 #include "herd/model/scenario.hpp"
 #include "herd/sim/step/step_report.hpp"
@@ -116,6 +117,18 @@ class StepTimelineData {
   /// The same per pipeline stage (a root row): per-rank mode averages over the stage's GPUs.
   std::vector<std::array<double, 4>> compute_by_pass_per_stage() const;
 
+  /// The cluster's power through the step, for the lane under the timeline (the ranks' own
+  /// series are not kept). Copies of this data share it.
+  struct Power {
+    sim::StepPower step;   ///< summary, bins and their resolution
+    PowerPoints points;    ///< the bins as a step function over the step
+    PowerExtremes extremes;
+    double lo_w = 0, hi_w = 0;  ///< lowest and highest bin
+  };
+  void set_power(sim::StepPower power);
+  /// Null: the step has no power (not simulated with it, or a saved step without its counters).
+  const std::shared_ptr<const Power>& power() const { return power_; }
+
   /// Bytes held: spans, lanes, tree and the aggregates computed so far.
   std::size_t memory_bytes() const;
 
@@ -142,6 +155,7 @@ class StepTimelineData {
   std::vector<Node> nodes_;
   std::vector<int> roots_;
   mutable std::unordered_map<std::size_t, std::vector<std::uint8_t>> aggregates_;
+  std::shared_ptr<const Power> power_;
 };
 
 }  // namespace herd::gui

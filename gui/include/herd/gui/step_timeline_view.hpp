@@ -3,7 +3,9 @@
 // node (per-rank mode, groups collapsible), one lane per stream, ops coloured by kind. Wheel and
 // W/S zoom around the pointer, drag and A/D pan, a click selects an op or opens a group; the
 // compute lanes' idle gaps (bubble, exposed communication) are hatched and the rank that finished
-// last is marked red. Painting cost is bounded by pixels: StepTimelineData::marks.
+// last is marked red. A step with its power gets a lane pinned under the rows: the cluster's IT
+// power on the same time axis, its peak and min windows marked. Painting cost is bounded by
+// pixels: StepTimelineData::marks, power_columns.
 #include <memory>
 #include <optional>
 
@@ -22,6 +24,7 @@ class StepTimelineView : public QAbstractScrollArea {
   static constexpr int kLaneHeight = 16;
   static constexpr int kTitleHeight = 20;
   static constexpr int kRowGap = 6;
+  static constexpr int kPowerHeight = 150;
 
   explicit StepTimelineView(QWidget* parent = nullptr);
 
@@ -45,6 +48,10 @@ class StepTimelineView : public QAbstractScrollArea {
   /// not on screen).
   std::optional<QPoint> point_of(int rank, model::Stream stream, double t_s) const;
   std::optional<std::int64_t> selected() const { return selected_; }
+  /// The power lane's plot in the viewport (null: the step has no power).
+  std::optional<QRect> power_plot() const;
+  /// What the power lane's y axis spans, watts (from 0; null without power).
+  std::optional<PowerScale> power_scale() const;
 
  Q_SIGNALS:
   void span_selected(const QString& details);
@@ -69,7 +76,11 @@ class StepTimelineView : public QAbstractScrollArea {
   void relayout();
   Hit hit(QPoint p) const;
   int content_y(int row) const;
+  /// Bottom of the rows' area: the power lane lies below it.
+  int rows_bottom() const;
   void paint_ruler(class QPainter& p) const;
+  void paint_power(class QPainter& p) const;
+  QString describe_power(QPoint p) const;
 
   std::shared_ptr<StepTimelineData> data_;
   std::vector<StepTimelineData::Row> rows_;
