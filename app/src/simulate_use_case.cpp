@@ -1,12 +1,65 @@
 #include "herd/app/simulate_use_case.hpp"
 
+#include <cstdio>
 #include <optional>
+#include <vector>
 
 #include "herd/app/scenario_loading.hpp"
 #include "herd/engine/time_overflow.hpp"
 #include "herd/model/error.hpp"
+#include "herd/model/units.hpp"
 
 namespace herd::app {
+
+std::string memory_warning(const model::MemoryReport& memory) {
+  if (memory.fits || memory.stages.empty()) return "";
+  const auto& worst = memory.stages[static_cast<std::size_t>(memory.largest_stage)];
+  char line[160];
+  std::snprintf(line, sizeof line, "the plan does not fit in memory: stage %d needs %.1f of %.1f GiB", worst.stage,
+                worst.total() / double(1ULL << 30), memory.capacity_bytes / double(1ULL << 30));
+  return line;
+}
+
+std::string describe_whatifs(const model::Scenario& s) {
+  std::vector<std::string> parts;
+  auto count = [](std::size_t n, const char* one, const char* many) {
+    return n == 1 ? std::string("1 ") + one : std::to_string(n) + " " + many;
+  };
+  if (!s.whatif.stragglers.empty()) parts.push_back(count(s.whatif.stragglers.size(), "straggler", "stragglers"));
+  if (!s.cluster.degraded_nics.empty()) parts.push_back(count(s.cluster.degraded_nics.size(), "degraded NIC", "degraded NICs"));
+  if (s.whatif.power_cap_w > 0) parts.push_back("a power cap of " + model::format_power(s.whatif.power_cap_w));
+  if (s.whatif.power_floor_w > 0) parts.push_back("a power floor of " + model::format_power(s.whatif.power_floor_w));
+  std::string out;
+  for (std::size_t i = 0; i < parts.size(); ++i) out += (i == 0 ? "" : i + 1 == parts.size() ? " and " : ", ") + parts[i];
+  return out;
+}
+
+model::Scenario without_whatifs(const model::Scenario& s) {
+  return model::with_overrides(s,
+                               {{"whatif.stragglers", nlohmann::json::array()},
+                                {"whatif.degraded_nics", nlohmann::json::array()},
+                                {"whatif.power_cap", nullptr},
+                                {"whatif.power_floor", nullptr}},
+                               "the baseline without what-ifs");
+}
+
+namespace {
+
+/// The step's power: from its own trace, else from the same step simulated with one.
+std::optional<sim::StepPower> power_of(const model::Scenario& s, const sim::StepReport& report, const sim::StepOptions& options,
+                                       const sim::StepSimulator& simulator, const sim::Control& control) {
+  // Without a trace the executor runs a stretch of compute ops as one event, which can move the
+  // step by up to ~0.1 % (and its breakdown's attribution); the report stays the untraced one, and
+  // the power comes from the same step traced.
+  const int switches = sim::count_switches(simulator.fabric(s.cluster)->topology());
+  const sim::PowerSetup setup = sim::power_setup(s, switches);
+  if (options.trace) return sim::step_power(report, setup);
+  sim::StepOptions traced = options;
+  traced.trace = true;
+  return sim::step_power(simulator.simulate(s, traced, control), setup);
+}
+
+}  // namespace
 
 SimulateResult simulate(const SimulateRequest& request, const sim::Control& control) {
   SimulateResult result;
@@ -27,19 +80,19 @@ SimulateResult simulate(const SimulateRequest& request, const sim::Control& cont
   const sim::StepSimulator& simulator = request.simulator ? *request.simulator : own.emplace(1);
   try {
     result.report = simulator.simulate(s, options, control);
-    if (power) {
-      // Without a trace the executor runs a stretch of compute ops as one event, which can move
-      // the step by up to ~0.1 % (and its breakdown's attribution); the report stays the untraced one,
-      // and the power comes from the same step traced.
-      const int switches = sim::count_switches(simulator.fabric(s.cluster)->topology());
-      const sim::PowerSetup setup = sim::power_setup(s, switches);
-      if (request.trace) {
-        result.power = sim::step_power(result.report, setup);
-      } else {
-        sim::StepOptions traced = options;
-        traced.trace = true;
-        result.power = sim::step_power(simulator.simulate(s, traced, control), setup);
-      }
+    result.memory_warning = memory_warning(result.report.memory);
+    if (power) result.power = power_of(s, result.report, options, simulator, control);
+    result.whatifs = describe_whatifs(s);
+    if (request.baseline && !result.whatifs.empty()) {
+      // The same mode as the what-if's step: a straggler makes it per rank, so the baseline is too.
+      const model::Scenario base = without_whatifs(s);
+      sim::StepOptions base_options = options;
+      base_options.per_rank = per_rank;
+      base_options.trace = false;
+      const sim::StepReport r = simulator.simulate(base, base_options, control);
+      SimulateResult::Baseline b{r.step_time_s, r.mfu, per_rank, std::nullopt};
+      if (power) b.power = power_of(base, r, base_options, simulator, control);
+      result.baseline = b;
     }
   } catch (const model::ValueError& e) {
     s.fail(e.pointer(), e.message());
@@ -53,6 +106,13 @@ nlohmann::json to_json(const SimulateResult& result) {
   nlohmann::json j = sim::step_report_json(result.report);
   j["compute_level"] = to_json(result.level);
   if (result.power) j["power"] = sim::step_power_json(*result.power);
+  if (!result.memory_warning.empty()) j["memory_warning"] = result.memory_warning;
+  if (result.baseline) {
+    const auto& b = *result.baseline;
+    nlohmann::json base{{"whatifs", result.whatifs}, {"step_time_s", b.step_time_s}, {"mfu", b.mfu}, {"per_rank", b.per_rank}};
+    if (b.power) base["power"] = sim::step_power_json(*b.power, false);
+    j["baseline"] = base;
+  }
   return j;
 }
 

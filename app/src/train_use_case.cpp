@@ -5,6 +5,7 @@
 #include "herd/app/simulate_use_case.hpp"
 #include "herd/engine/time_overflow.hpp"
 #include "herd/model/error.hpp"
+#include "herd/model/memory.hpp"
 #include "herd/sim/run/report_json.hpp"
 #include "herd/sim/run/run_model.hpp"
 
@@ -74,6 +75,11 @@ TrainResult train_on(const TrainRequest& request, const sim::StepSimulator& simu
     TrainResult result;
     result.level = compute_level(s, profile ? &*profile : nullptr);
     result.report = simulation.run(request.trials.value_or(settings.trials), request.seed.value_or(settings.seed), control);
+    const auto phases = run::phase_scenarios(s);
+    for (std::size_t i = 0; i < phases.size() && i < result.report.phases.size() && result.memory_warning.empty(); ++i) {
+      const std::string warning = memory_warning(model::analyse_memory(phases[i]));
+      if (!warning.empty()) result.memory_warning = (phases.size() > 1 ? "phase " + std::to_string(i) + ": " : "") + warning;
+    }
     if (request.timeline)
       result.timeline = simulation.timeline(result.report.seed, 0, result.report.checkpoint_interval_s);
     if (request.power) {
@@ -99,6 +105,7 @@ nlohmann::json to_json(const TrainResult& result) {
   nlohmann::json j = run::run_report_json(result.report);
   j["compute_level"] = to_json(result.level);
   if (result.energy) j["energy"] = sim::run_energy_json(*result.energy, *result.power);
+  if (!result.memory_warning.empty()) j["memory_warning"] = result.memory_warning;
   return j;
 }
 

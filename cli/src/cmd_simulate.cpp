@@ -48,6 +48,28 @@ void print_power(std::ostream& out, const model::Scenario& s, const sim::StepPow
   out << line;
 }
 
+void print_baseline(std::ostream& out, const app::SimulateResult& result) {
+  const auto& b = *result.baseline;
+  const auto& r = result.report;
+  char line[320];
+  auto change = [](double now, double before) { return before != 0 ? 100 * (now / before - 1) : 0.0; };
+  out << "\nWhat-if        " << result.whatifs << ", against the same step without "
+      << (result.whatifs.find(" and ") != std::string::npos || result.whatifs.find(',') != std::string::npos ? "them" : "it")
+      << (b.per_rank ? " (both simulated per rank)" : "") << "\n";
+  std::snprintf(line, sizeof line, "  step time %s vs %s (%+.1f%%) · MFU %.1f%% vs %.1f%%\n", model::format_time(r.step_time_s).c_str(),
+                model::format_time(b.step_time_s).c_str(), change(r.step_time_s, b.step_time_s), 100 * r.mfu, 100 * b.mfu);
+  out << line;
+  if (result.power && b.power) {
+    const auto& p = *result.power;
+    const auto& q = *b.power;
+    std::snprintf(line, sizeof line, "  energy per token %.3g vs %.3g J (%+.1f%%) · swing %s vs %s · peak %s vs %s\n",
+                  p.energy_per_token_j, q.energy_per_token_j, change(p.energy_per_token_j, q.energy_per_token_j),
+                  model::format_power(p.swing_w).c_str(), model::format_power(q.swing_w).c_str(),
+                  model::format_power(p.peak_w).c_str(), model::format_power(q.peak_w).c_str());
+    out << line;
+  }
+}
+
 void print_text(std::ostream& out, const model::Scenario& s, const sim::StepReport& r, const app::ComputeLevel& level) {
   using model::format_time;
   const auto& p = s.plan;
@@ -102,16 +124,21 @@ Action add_simulate_command(CLI::App& app) {
     request.calibration_file = state->calibration.file;
     const app::SimulateResult result = app::simulate(request, {stderr_progress(io.err, "herd simulate"), {}});
     if (!result.calibration_warning.empty()) io.err << "herd: warning: " << result.calibration_warning << "\n";
+    if (!result.memory_warning.empty())
+      io.err << "herd: " << result.memory_warning << "; the step below is what it would take if it did (exit code 3)\n";
     if (request.trace)
       model::write_file_atomically(state->trace, sim::chrome_trace_json(result.report, result.power ? &*result.power : nullptr));
     if (state->json) io.out << app::to_json(result).dump(2) << "\n";
     else {
+      if (!result.memory_warning.empty())
+        io.out << "DOES NOT FIT: " << result.memory_warning << ".\nThe figures below assume it did.\n\n";
       print_text(io.out, request.scenario, result.report, result.level);
+      if (result.baseline) print_baseline(io.out, result);
       if (result.power) print_power(io.out, request.scenario, *result.power);
       else io.out << "\nPower          not computed: per-rank steps of more than " << app::kPowerPerRankLimit
                   << " GPUs need --trace (or symmetric mode)\n";
     }
-    return kExitOk;
+    return result.memory_warning.empty() ? kExitOk : kExitNoLayout;
   };
 }
 

@@ -171,6 +171,12 @@ int execute(const TrainCommand& cmd, Streams io) {
   }
   const app::TrainRequest request = request_for(cmd.options.load(), cmd);
   const app::TrainResult result = app::train(request, control);
+  const auto& report = result.report;
+  const bool none_finished = report.trials > 0 && report.unfinished_trials == report.trials;
+  if (!result.memory_warning.empty())
+    io.err << "herd: " << result.memory_warning << "; the run below is what it would take if it did (exit code 3)\n";
+  if (none_finished)
+    io.err << "herd: no trial finished the run (the failures outpace the recoveries); the times below are where the trials stopped (exit code 3)\n";
   if (result.timeline) {
     const std::string title = request.scenario.name + " (trial 0)";
     model::write_file_atomically(cmd.timeline, result.power ? sim::timeline_chrome_json_with_power(*result.timeline, title, *result.power)
@@ -178,10 +184,16 @@ int execute(const TrainCommand& cmd, Streams io) {
   }
   if (cmd.json) io.out << app::to_json(result).dump(2) << "\n";
   else {
+    if (!result.memory_warning.empty()) io.out << "DOES NOT FIT: " << result.memory_warning << ".\nThe run below assumes it did.\n\n";
+    if (none_finished)
+      io.out << "NO TRIAL FINISHED: all " << report.trials << " trials stopped before the end of the run; the times below are lower bounds.\n\n";
+    else if (report.unfinished_trials > 0)
+      io.out << "WARNING: " << report.unfinished_trials << " of " << report.trials
+             << " trials did not finish; the time to train counts them where they stopped.\n\n";
     print_report(io.out, result.report);
     if (result.energy) print_energy(io.out, *result.energy, *result.power);
   }
-  return kExitOk;
+  return result.memory_warning.empty() && !none_finished ? kExitOk : kExitNoLayout;
 }
 
 }  // namespace

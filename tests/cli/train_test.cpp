@@ -138,6 +138,50 @@ TEST_CASE("a run whose checkpoints end past 64-bit time reports unfinished trial
   // Every 1 ns a checkpoint stalls for milliseconds: 1T tokens never finish.
   const HerdRun r = run_herd({"train", "llama3-8b", "--trials", "2", "--json", "--set", "run.tokens=1T", "--set",
                               "reliability.checkpoint.interval=1 ns"});
-  REQUIRE(r.code == 0);
+  CHECK(r.code == 3);  // no trial finished: no valid answer
   CHECK(nlohmann::json::parse(r.out)["unfinished_trials"] == 2);
+  CHECK_THAT(r.err, Catch::Contains("no trial finished"));
+}
+
+TEST_CASE("a plan that does not fit is said first, on stderr too, with exit code 3", "[cli][train][simulate][errors]") {
+  // Llama 3 405B on 16 GPUs (TP 8, PP 2, DP 1): its BF16 weights alone are 47 GiB per GPU, and
+  // the gradients and Adam state unsharded several times that.
+  const std::vector<std::string> sets = {"--set", "cluster.num_gpus=16", "--set", "plan.pp=2", "--set", "plan.dp=1",
+                                         "--set", "plan.global_batch=8"};
+  std::vector<std::string> sim = {"simulate", "llama3-405b-16k"};
+  sim.insert(sim.end(), sets.begin(), sets.end());
+  const HerdRun s = run_herd(sim);
+  CHECK(s.code == 3);
+  CHECK_THAT(s.out, Catch::StartsWith("DOES NOT FIT: the plan does not fit in memory: stage 0 needs"));
+  CHECK_THAT(s.err, Catch::Contains("does not fit in memory"));
+  std::vector<std::string> train = {"train", "llama3-405b-16k", "--trials", "2", "--set", "run.tokens=1T"};
+  train.insert(train.end(), sets.begin(), sets.end());
+  const HerdRun t = run_herd(train);
+  CHECK(t.code == 3);
+  CHECK_THAT(t.out, Catch::StartsWith("DOES NOT FIT:"));
+}
+
+TEST_CASE("herd simulate sets a what-if beside the same step without it, in the same mode", "[cli][simulate][whatif]") {
+  const std::vector<std::string> base = {"simulate", "llama3-8b", "--set", "cluster.num_gpus=16", "--set", "plan.dp=16",
+                                         "--set", "plan.global_batch=16", "--json"};
+  auto with = [&](const std::string& set) {
+    auto args = base;
+    args.insert(args.end(), {"--set", set});
+    const HerdRun r = run_herd(args);
+    REQUIRE(r.code == 0);
+    return nlohmann::json::parse(r.out);
+  };
+  const auto plain = nlohmann::json::parse(run_herd(base).out);
+  CHECK_FALSE(plain.contains("baseline"));
+  const auto straggler = with("whatif.stragglers=[{\"rank\": 3, \"slowdown\": 0.5}]");
+  REQUIRE(straggler.contains("baseline"));
+  CHECK(straggler["baseline"]["per_rank"] == true);
+  CHECK(straggler["baseline"]["whatifs"] == "1 straggler");
+  CHECK(straggler["step_time_s"].get<double>() > straggler["baseline"]["step_time_s"].get<double>());
+  // Per rank and symmetric give the same step without what-ifs (docs/cli.md).
+  CHECK(straggler["baseline"]["step_time_s"].get<double>() == Approx(plain["step_time_s"].get<double>()).epsilon(1e-6));
+  const auto cap = with("whatif.power_cap=450 W");
+  CHECK(cap["baseline"]["per_rank"] == false);
+  CHECK(cap["baseline"]["step_time_s"].get<double>() == plain["step_time_s"].get<double>());
+  CHECK(cap["baseline"]["power"]["energy_per_token_j"].get<double>() == plain["power"]["energy_per_token_j"].get<double>());
 }

@@ -22,6 +22,9 @@ struct SimulateRequest {
   /// What the cluster draws through the step (SimulateResult::power). It needs every op's span:
   /// computed in symmetric mode, and per rank with `trace` or up to kPowerPerRankLimit GPUs.
   bool power = true;
+  /// With what-ifs (stragglers, degraded NICs, a power cap or floor): also the same step without
+  /// them, in the same mode (SimulateResult::baseline), so the what-if's cost can be read off.
+  bool baseline = true;
   std::string calibration_file;  ///< empty: the scenario's `calibration` key, if any
   /// A platform shared with other calls (a GUI, a planner): fabrics and prepared network
   /// operations built once. Null: a platform of this call's own.
@@ -33,7 +36,25 @@ struct SimulateResult {
   std::string calibration_warning;  ///< the profile was measured on another GPU; "" when not
   ComputeLevel level;               ///< the compute level the step used, and where it came from
   std::optional<sim::StepPower> power;  ///< when asked and the mode allows (SimulateRequest::power)
+  /// The plan does not fit in memory: what to tell the user first ("" when it fits).
+  std::string memory_warning;
+  /// The scenario's what-ifs, named ("2 stragglers, a power cap of 500 W"); "" without.
+  std::string whatifs;
+  /// The same step without its what-ifs, in the same mode; with what-ifs and SimulateRequest::baseline.
+  struct Baseline {
+    double step_time_s = 0, mfu = 0;
+    bool per_rank = false;
+    std::optional<sim::StepPower> power;
+  };
+  std::optional<Baseline> baseline;
 };
+
+/// "" when every stage fits, else "the plan does not fit in memory: stage 1 needs 93.2 of 80.0 GiB".
+std::string memory_warning(const model::MemoryReport& memory);
+/// The what-ifs `s` carries, in words; "" when none.
+std::string describe_whatifs(const model::Scenario& s);
+/// `s` without its what-ifs.
+model::Scenario without_whatifs(const model::Scenario& s);
 
 /// Per-rank steps of more GPUs get their power only with a trace (every op of every GPU kept).
 inline constexpr int kPowerPerRankLimit = 1024;

@@ -39,6 +39,8 @@ struct TrainResult {
   /// and the run's mean energy and cost; when asked (TrainRequest::power).
   std::optional<sim::RunPowerLevels> power;
   std::optional<sim::RunEnergy> energy;
+  /// A phase's plan does not fit in memory: what to tell the user first ("" when every phase fits).
+  std::string memory_warning;
 };
 
 /// Each phase's step time is the scenario's given one (run.step_time, sim::run::prefer_given_step_time),
