@@ -151,6 +151,12 @@ void validate_leaf(const ParamDecl& d, const json& v, const std::string& ptr) {
     }
     case ParamType::quantity: {
       std::optional<double> q;
+      // A bare number would be taken in SI base units (400 for a bandwidth: 400 B/s), which is
+      // never what "400" means; only 0 and dimensionless counts go without a unit.
+      if (v.is_number() && d.dimension != Dimension::count && v.get<double>() != 0)
+        throw ValueError(ptr, "needs a unit: write it as a string such as " + std::string(dimension_example(d.dimension)) +
+                                  " (a bare " + show_value(v) + " would be " + show_value(v) + " " +
+                                  std::string(base_unit(d.dimension)) + ")");
       if (v.is_number()) q = v.get<double>();
       else if (v.is_string()) q = parse_quantity(v.get<std::string>(), d.dimension);
       if (!q)

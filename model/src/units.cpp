@@ -143,6 +143,19 @@ std::string_view dimension_example(Dimension d) {
   return "";
 }
 
+std::string_view base_unit(Dimension d) {
+  switch (d) {
+    case Dimension::count: return "";
+    case Dimension::bytes: return "B";
+    case Dimension::bandwidth: return "B/s";
+    case Dimension::time: return "s";
+    case Dimension::flop_rate: return "FLOP/s";
+    case Dimension::power: return "W";
+    case Dimension::rate: return "/s";
+  }
+  return "";
+}
+
 std::optional<double> parse_quantity(std::string_view text, Dimension d) {
   auto parts = split_number(text);
   if (!parts) return std::nullopt;

@@ -84,6 +84,20 @@ TEST_CASE("a number no double holds is bad input naming the file", "[cli][errors
   CHECK_THAT(set.err, Catch::Contains("/plan/tp"));
 }
 
+TEST_CASE("a bare number for a dimensioned key is refused, naming the unit it would have been in", "[cli][errors]") {
+  // 400 for a NIC's bandwidth would be 400 B/s: a 6,797-day step.
+  const HerdRun r = run_herd({"simulate", "--set", "cluster.nic.bandwidth=400"});
+  CHECK(r.code == 2);
+  check_one_line(r);
+  CHECK_THAT(r.err, Catch::Contains("/cluster/nic/bandwidth: needs a unit") && Catch::Contains("400 B/s"));
+  const fs::path file = write_temp("herd_bare_number.json", "{\"cluster\": {\"gpu\": {\"memory\": 80}}}");
+  const HerdRun f = run_herd({"model", file.string()});
+  CHECK(f.code == 2);
+  CHECK_THAT(f.err, Catch::Contains(file.string()) && Catch::Contains("/cluster/gpu/memory"));
+  // Zero needs no unit; counts take plain numbers.
+  CHECK(run_herd({"model", "llama3-8b", "--set", "cluster.nic.latency=0", "--set", "run.tokens=1T"}).code == 0);
+}
+
 TEST_CASE("efficiencies and shares must be above 0 and at most 1", "[cli][errors]") {
   for (const char* key : {"cluster.nic.efficiency", "cluster.intra_node.efficiency", "cluster.gpu.efficiency.gemm",
                           "cluster.gpu.efficiency.attention_fwd", "cluster.gpu.efficiency.attention_bwd",

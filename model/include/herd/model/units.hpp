@@ -21,6 +21,8 @@ enum class Dimension {
 std::string_view dimension_name(Dimension d);
 /// An example of a valid spelling, used in error messages ("400 Gbps").
 std::string_view dimension_example(Dimension d);
+/// The SI unit a bare number of dimension `d` is in: "B", "B/s", "s", "FLOP/s", "W", "/s"; "" for counts.
+std::string_view base_unit(Dimension d);
 
 /// Parses "<number> <unit>" (space optional). Returns nullopt when the text is not a quantity of
 /// this dimension; never throws. A bare number is accepted and taken in base units.
