@@ -3,6 +3,7 @@
 
 #include "calibrate_commands.hpp"
 #include "herd/calibrate/cli.hpp"
+#include "herd/cli/parse_errors.hpp"
 #include "herd/model/error.hpp"
 #if HERD_CALIBRATE_WITH_CUDA
 #include "herd/calibrate/cuda_backend.hpp"
@@ -23,6 +24,7 @@ int run_calibrate(const std::vector<std::string>& args, std::ostream& out, std::
   CLI::App app{"herd-calibrate: measure a GPU (or this CPU), fit Herd's cost model, write a calibration profile",
                "herd-calibrate"};
   app.require_subcommand(1);
+  app.set_version_flag("--version", "herd-calibrate 0.1.0");
   std::map<CLI::App*, cli::Action> actions;
   auto add = [&](cli::Action (*register_command)(CLI::App&)) {
     const std::size_t before = app.get_subcommands({}).size();
@@ -40,12 +42,15 @@ int run_calibrate(const std::vector<std::string>& args, std::ostream& out, std::
   std::vector<std::string> reversed(args.rbegin(), args.rend());
   try {
     app.parse(reversed);
+  } catch (const CLI::CallForVersion&) {
+    out << "herd-calibrate 0.1.0\n";
+    return kExitOk;
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) {
       out << app.help();
       return kExitOk;
     }
-    err << "herd-calibrate: " << e.what() << "\n";
+    err << "herd-calibrate: " << herd::cli::explain_parse_error(app, args, e, "herd-calibrate", "[options]") << "\n";
     return kExitBadInput;
   }
   for (auto& [cmd, action] : actions) {

@@ -4,6 +4,7 @@
 #include <map>
 
 #include "commands.hpp"
+#include "herd/cli/parse_errors.hpp"
 #include "herd/app/scenario_loading.hpp"
 #include "herd/model/error.hpp"
 
@@ -55,7 +56,7 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
       out << app.help();
       return kExitOk;
     }
-    err << "herd: " << e.what() << "\n";
+    err << "herd: " << explain_parse_error(app, args, e, "herd", "[SCENARIO] [--set k=v]... [options]") << "\n";
     return kExitBadInput;
   }
   for (auto& [cmd, action] : actions) {

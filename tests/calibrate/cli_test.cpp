@@ -177,3 +177,15 @@ TEST_CASE("import-kineto and fit print the records by dtype and everything left 
   CHECK_FALSE(std::filesystem::exists(dir / "none.json"));
   std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("herd-calibrate: --version, a usage line when run bare, the command meant when one is mistyped", "[calibrate][cli]") {
+  const Run version = calibrate_cli({"--version"});
+  CHECK(version.code == 0);
+  CHECK(version.out == "herd-calibrate 0.1.0\n");
+  const Run bare = calibrate_cli({});
+  CHECK(bare.code == 2);
+  CHECK_THAT(bare.err, Catch::StartsWith("herd-calibrate: usage: herd-calibrate <command>") && Catch::Contains("fit-runs"));
+  const Run typo = calibrate_cli({"fit-run", "runs.json"});
+  CHECK(typo.code == 2);
+  CHECK_THAT(typo.err, Catch::Contains("unknown command \"fit-run\" (did you mean \"fit-runs\"?)"));
+}

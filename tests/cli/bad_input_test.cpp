@@ -188,3 +188,20 @@ TEST_CASE("output paths are checked before the run, and a failed write is exit 1
     CHECK(fs::is_character_file("/dev/full"));  // written to, not replaced
   }
 }
+
+TEST_CASE("herd: --version, a usage line when run bare, the command or flag meant when one is mistyped", "[cli][errors]") {
+  const HerdRun version = run_herd({"--version"});
+  CHECK(version.code == 0);
+  CHECK(version.out == "herd 0.1.0\n");
+  const HerdRun bare = run_herd({});
+  CHECK(bare.code == 2);
+  check_one_line(bare);
+  CHECK_THAT(bare.err, Catch::StartsWith("herd: usage: herd <command>") && Catch::Contains("simulate"));
+  const HerdRun command = run_herd({"simulat"});
+  CHECK(command.code == 2);
+  CHECK_THAT(command.err, Catch::Contains("unknown command \"simulat\" (did you mean \"simulate\"?)"));
+  const HerdRun flag = run_herd({"simulate", "--jsn"});
+  CHECK(flag.code == 2);
+  check_one_line(flag);
+  CHECK_THAT(flag.err, Catch::Contains("--jsn (did you mean --json?)"));
+}
