@@ -7,6 +7,7 @@
 #include "herd/model/error.hpp"
 #include "herd/model/hf_import.hpp"
 #include "herd/model/io.hpp"
+#include "herd/model/memory.hpp"
 #include "herd/model/params.hpp"
 #include "herd/model/presets.hpp"
 #include "herd/model/scenario.hpp"
@@ -238,10 +239,30 @@ Scenario load_scenario(std::string_view file_or_name, std::span<const Override> 
   if (find_preset(PresetKind::scenario, name))
     return scenario_from_json(json{{"preset", name}}, "built-in " + name, {}, overrides);
   if (find_preset(PresetKind::model, name)) {
-    // A bare model runs on the default scenario's cluster with TP 8 and data parallelism over the rest.
-    const json cluster = (*find_preset(PresetKind::scenario, kDefaultScenario))["cluster"];
-    return scenario_from_json(json{{"cluster", cluster}, {"model", name}, {"plan", {{"tp", 8}}}}, "built-in " + name, {},
-                              overrides);
+    // A bare model runs on the default scenario's cluster, with its global batch of sequences, at
+    // TP 8 and the shallowest pipeline (1, 2, 4, ... stages, 1F1B, as many micro-batches as stages)
+    // whose memory fits; data parallelism over the rest. Its own model's name gives the default
+    // scenario itself (Llama 3's published layout).
+    const json base = *find_preset(PresetKind::scenario, kDefaultScenario);
+    if (base.value("model", json()) == json(name)) return load_scenario(kDefaultScenario, overrides);
+    const int gpus = default_scenario().cluster.num_gpus;
+    Scenario first;
+    for (int pp = 1; pp <= 64; pp *= 2) {
+      const int dp = gpus / (8 * pp);
+      if (dp < 1 || dp * 8 * pp != gpus) break;
+      // One sequence per data-parallel rank per stage: the same global batch (GPUs / 8) at every depth.
+      const json plan = pp == 1 ? json{{"tp", 8}} : json{{"tp", 8}, {"pp", pp}, {"dp", dp}, {"global_batch", dp * pp}};
+      Scenario s;
+      try {
+        s = scenario_from_json(json{{"cluster", base["cluster"]}, {"model", name}, {"plan", plan}}, "built-in " + name, {}, overrides);
+      } catch (const InputError&) {
+        if (pp == 1) throw;  // the user's overrides at fault: say so for the plain layout
+        break;
+      }
+      if (pp == 1) first = s;
+      if (analyse_memory(s).fits) return s;
+    }
+    return first;
   }
   std::vector<std::string> known = preset_names(PresetKind::scenario);
   for (auto& m : preset_names(PresetKind::model)) known.push_back(m);
