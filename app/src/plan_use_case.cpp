@@ -9,6 +9,7 @@
 #include "herd/app/scenario_loading.hpp"
 #include "herd/app/train_use_case.hpp"
 #include "herd/model/error.hpp"
+#include "herd/model/units.hpp"
 #include "herd/sim/plan/step_bound.hpp"
 
 namespace herd::app {
@@ -21,14 +22,24 @@ std::string_view to_string(Objective o) {
     case Objective::throughput: return "throughput";
     case Objective::time_to_train: return "time-to-train";
     case Objective::gpu_hours: return "gpu-hours";
+    case Objective::energy: return "energy";
   }
   return "throughput";
 }
 
 Objective parse_objective(std::string_view text) {
-  for (Objective o : {Objective::throughput, Objective::time_to_train, Objective::gpu_hours})
+  for (Objective o : {Objective::throughput, Objective::time_to_train, Objective::gpu_hours, Objective::energy})
     if (to_string(o) == text) return o;
-  throw InputError("--objective", "", "\"" + std::string(text) + "\" is not one of throughput, time-to-train, gpu-hours");
+  throw InputError("--objective", "",
+                   "\"" + std::string(text) + "\" is not one of throughput, time-to-train, gpu-hours, energy");
+}
+
+double parse_power_budget(std::string_view text) {
+  const std::optional<double> w = model::parse_quantity(text, model::Dimension::power);
+  if (!w || !std::isfinite(*w))
+    throw InputError("--power-budget", "", "\"" + std::string(text) + "\" is not a power (e.g. \"25 MW\", \"900 kW\")");
+  if (!(*w > 0)) throw InputError("--power-budget", "", "\"" + std::string(text) + "\" must be above 0 W");
+  return *w;
 }
 
 // ----------------------------------------------------------------------------- space lists
@@ -154,6 +165,7 @@ model::SearchSpace effective_space(const PlanRequest& r) {
   take(s.rank_orders, q.rank_orders);
   if (q.memory_headroom > 0) s.memory_headroom = q.memory_headroom;
   if (q.top != model::SearchSpace{}.top) s.top = q.top;
+  if (q.power_budget_w > 0) s.power_budget_w = q.power_budget_w;
   return s;
 }
 
@@ -374,21 +386,31 @@ Robustness robustness(const PlanRequest& request, const sp::SearchResult& result
        [](model::Scenario&, model::PlanSpec& p) { if (p.shards_gradients()) p.grad_sync = model::GradSync::per_step; }},
   };
   const std::int64_t winner = result.ranked.front().candidate.index;
+  const sp::Ranking by = result.rank_by;
   int done = 0;
   for (const auto& move : moves) {
     model::Scenario base = request.scenario;
     model::PlanSpec ignored;
     move.apply(base, ignored);
     std::vector<sp::Evaluation> evals(result.ranked.begin(), result.ranked.begin() + static_cast<std::ptrdiff_t>(n));
-    for (auto& e : evals) {
-      sim::check_stop(control);
-      move.apply(base, e.candidate.plan);
+    sim::check_stop(control);
+    // Each layout writes its own slot: the same order with any number of threads.
+    sp::for_each_index(request.options.threads, evals.size(), [&](std::size_t i) {
+      sp::Evaluation& e = evals[i];
+      model::Scenario unused;  // the move's scenario part is in `base` already; each task its own
+      move.apply(unused, e.candidate.plan);
       sim::StepOptions options;
       options.calibration = calibration;
       const auto r = simulator.simulate(sp::candidate_scenario(base, e.candidate), options, sim::Control{{}, control.stop});
       e.tokens_per_s = r.tokens_per_s;
-    }
-    std::stable_sort(evals.begin(), evals.end(), sp::ranks_before);
+      if (by == sp::Ranking::energy) {
+        e.least_power_w = e.kernel_energy_j = 0;  // the bound was the unmoved layout's
+        sp::measure_power(base, e, simulator, calibration,
+                          sp::layout_power_setup(base, e.candidate.num_gpus, simulator), control);
+      }
+    });
+    std::stable_sort(evals.begin(), evals.end(),
+                     [by](const sp::Evaluation& a, const sp::Evaluation& b) { return sp::ranks_before(a, b, by); });
     Perturbation pert;
     pert.what = move.what;
     for (const auto& e : evals) pert.order.push_back(e.candidate.index);
@@ -423,6 +445,7 @@ PlanResult plan(const PlanRequest& given, const sim::Control& control) {
   // The layout to explain, evaluated first: the search then simulates everything that might beat it.
   sp::PlannerOptions options = request.options;
   options.calibration = calibration;
+  options.rank_by = request.objective == Objective::energy ? sp::Ranking::energy : sp::Ranking::throughput;
   std::optional<std::tuple<model::PlanSpec, int, sp::Evaluation, std::string>> target;
   if (request.explain) {
     model::PlanSpec p = s.plan;
@@ -440,7 +463,7 @@ PlanResult plan(const PlanRequest& given, const sim::Control& control) {
     out.explanation = explain(search, out.search, p, gpus, e, why);
   }
   const bool many_counts = out.space.num_gpus.size() > 1;
-  if (request.objective != Objective::throughput || many_counts)
+  if (request.objective == Objective::time_to_train || request.objective == Objective::gpu_hours || many_counts)
     out.runs = estimate_runs(request, out.search, simulator, control);
   if (request.robustness && options.shards == 1) out.robustness = robustness(request, out.search, simulator, calibration, control);
   return out;
@@ -473,7 +496,8 @@ json space_json(const model::SearchSpace& s) {
           {"round_size", list_json(s.round_size)},   {"micro_batch", list_json(s.micro_batch)},
           {"dp_sharding", list_json(s.dp_sharding)}, {"recompute", list_json(s.recompute)},
           {"tp_comm_overlap", list_json(s.tp_comm_overlap)}, {"rank_order", orders},
-          {"memory_headroom", s.memory_headroom},    {"top", s.top}};
+          {"memory_headroom", s.memory_headroom},    {"top", s.top},
+          {"power_budget_w", s.power_budget_w}};
 }
 
 json evaluation_json(const sp::Evaluation& e) {
@@ -498,6 +522,15 @@ json evaluation_json(const sp::Evaluation& e) {
     j["critical_stage"] = e.critical_stage;
     j["bottleneck"] = e.bottleneck;
     j["breakdown"] = sim::breakdown_json(e.breakdown);
+  }
+  if (e.least_power_w > 0) {
+    j["least_power_w"] = e.least_power_w;
+    j["energy_bound_j"] = e.energy_bound_j();
+  }
+  if (e.has_power) {
+    j["energy_per_token_j"] = e.energy_per_token_j;
+    j["peak_power_w"] = e.peak_power_w;
+    j["mean_power_w"] = e.mean_power_w;
   }
   return j;
 }
@@ -524,6 +557,12 @@ sp::Evaluation evaluation_from(const json& j, const model::Scenario& s) {
     e.bottleneck = j.at("bottleneck");
     e.breakdown = sim::breakdown_from_json(j.at("breakdown"));
   }
+  e.has_power = j.contains("energy_per_token_j");
+  if (e.has_power) {
+    e.energy_per_token_j = j.at("energy_per_token_j");
+    e.peak_power_w = j.at("peak_power_w");
+    e.mean_power_w = j.at("mean_power_w");
+  }
   return e;
 }
 
@@ -531,8 +570,13 @@ json counts_json(const sp::SearchCounts& c) {
   json invalid = json::object();
   for (int i = 0; i < sp::kInvalidReasons; ++i)
     invalid[std::string(sp::to_string(static_cast<sp::Invalid>(i)))] = c.invalid[static_cast<std::size_t>(i)];
-  return {{"combinations", c.combinations}, {"invalid", invalid},         {"invalid_total", c.invalid_total()},
-          {"valid", c.valid},               {"out_of_memory", c.out_of_memory}, {"pruned", c.pruned},
+  return {{"combinations", c.combinations},
+          {"invalid", invalid},
+          {"invalid_total", c.invalid_total()},
+          {"valid", c.valid},
+          {"out_of_memory", c.out_of_memory},
+          {"over_power_budget", c.over_power_budget},
+          {"pruned", c.pruned},
           {"simulated", c.simulated}};
 }
 
@@ -590,7 +634,8 @@ json to_json(const PlanResult& r) {
 std::string to_csv(const PlanResult& r) {
   std::ostringstream out;
   out << "rank,index,layout,tp,cp,pp,v,dp,micro_batch,schedule,dp_sharding,recompute,tp_comm_overlap,num_gpus,"
-         "global_batch,step_time_s,tokens_per_s,tflops_per_gpu,mfu,memory_peak_gib,memory_capacity_gib,bound_s,bottleneck\n";
+         "global_batch,step_time_s,tokens_per_s,tflops_per_gpu,mfu,memory_peak_gib,memory_capacity_gib,bound_s,bottleneck,"
+         "energy_per_token_j,peak_power_w\n";
   int rank = 0;
   for (const auto& e : r.search.ranked) {
     const auto& p = e.candidate.plan;
@@ -600,7 +645,10 @@ std::string to_csv(const PlanResult& r) {
         << ',' << (p.tp_comm_overlap ? 1 : 0) << ',' << e.candidate.num_gpus << ',' << p.global_batch << ','
         << e.step_time_s << ',' << e.tokens_per_s << ',' << e.tflops_per_gpu << ',' << e.mfu << ','
         << e.memory_peak_bytes / kGiB << ',' << e.memory_capacity_bytes / kGiB << ',' << e.bound_s << ",\""
-        << e.bottleneck << "\"\n";
+        << e.bottleneck << "\",";
+    if (e.has_power) out << e.energy_per_token_j << ',' << e.peak_power_w;
+    else out << ',';
+    out << '\n';
   }
   return out.str();
 }
@@ -614,8 +662,11 @@ PlanResult merge(const model::Scenario& scenario, const std::vector<std::pair<st
       for (const char* key : {"scenario", "space", "shard", "shards", "top", "counts", "ranked", "closest_out_of_memory"})
         if (!j.contains(key)) throw InputError(file, std::string("/") + key, "missing: not a `herd plan --shard` result");
       if (j.at("scenario") != first.at("scenario") || j.at("space") != first.at("space") ||
+          j.value("objective", std::string("throughput")) != first.value("objective", std::string("throughput")) ||
           j.at("counts").at("combinations") != first.at("counts").at("combinations"))
-        throw InputError(file, "/space", "a shard of another search (scenario or space differ from " + files.front().first + ")");
+        throw InputError(file, "/space",
+                         "a shard of another search (scenario, space or objective differ from " + files.front().first +
+                             ")");
       if (j.at("scenario") != scenario.name)
         throw InputError(file, "/scenario", "searched \"" + j.at("scenario").get<std::string>() + "\", not \"" + scenario.name + "\"");
       sp::SearchResult part;
@@ -628,6 +679,7 @@ PlanResult merge(const model::Scenario& scenario, const std::vector<std::pair<st
         part.counts.invalid[static_cast<std::size_t>(i)] = c.at("invalid").at(std::string(sp::to_string(static_cast<sp::Invalid>(i))));
       part.counts.valid = c.at("valid");
       part.counts.out_of_memory = c.at("out_of_memory");
+      part.counts.over_power_budget = c.value("over_power_budget", std::int64_t{0});
       part.counts.pruned = c.at("pruned");
       part.counts.simulated = c.at("simulated");
       for (const auto& e : j.at("ranked")) part.ranked.push_back(evaluation_from(e, scenario));
@@ -646,6 +698,8 @@ PlanResult merge(const model::Scenario& scenario, const std::vector<std::pair<st
     out.level = {level.value("sustained", 1.0), level.value("origin", std::string())};
   }
   out.objective = parse_objective(first.contains("objective") ? first.at("objective").get<std::string>() : std::string("throughput"));
+  for (auto& part : parts)
+    part.rank_by = out.objective == Objective::energy ? sp::Ranking::energy : sp::Ranking::throughput;
   out.search = as_input("--merge", [&] { return sp::merge_shards(std::move(parts)); });
   // The space, as the shards searched it.
   model::SearchSpace space;
@@ -663,6 +717,7 @@ PlanResult merge(const model::Scenario& scenario, const std::vector<std::pair<st
   for (const auto& [key, flag] : lists) set_space_list(space, flag, text(js.at(key)));
   space.memory_headroom = js.at("memory_headroom");
   space.top = js.at("top");
+  space.power_budget_w = js.value("power_budget_w", 0.0);
   out.space = space;
   return out;
 }

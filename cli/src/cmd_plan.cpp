@@ -24,6 +24,7 @@ struct PlanCommand {
   double headroom = 0;
   int top = 10;
   std::string objective = "throughput";
+  std::string power_budget;
   std::string shard;
   std::vector<std::string> merge;
   std::string output;
@@ -47,7 +48,8 @@ std::string fmt(const char* f, double v) {
 
 void print_table(std::ostream& out, const std::vector<sp::Evaluation>& rows, std::size_t count, bool ranked) {
   out << (ranked ? "rank  " : "      ") << pad("layout", 44) << pad("step", 10, true) << pad("tokens/s", 11, true)
-      << pad("TFLOP/s", 9, true) << pad("MFU", 7, true) << pad("memory GiB", 15, true) << "  bottleneck\n";
+      << pad("TFLOP/s", 9, true) << pad("MFU", 7, true) << pad("memory GiB", 15, true) << pad("J/token", 9, true)
+      << pad("peak", 10, true) << "  bottleneck\n";
   for (std::size_t i = 0; i < rows.size() && i < count; ++i) {
     const auto& e = rows[i];
     out << (ranked ? pad(std::to_string(i + 1), 4, true) + "  " : "      ") << pad(sp::layout_label(e.candidate.plan), 44)
@@ -56,21 +58,30 @@ void print_table(std::ostream& out, const std::vector<sp::Evaluation>& rows, std
         << pad(e.simulated ? fmt("%.1f", e.tflops_per_gpu) : "-", 9, true)
         << pad(e.simulated ? fmt("%.1f%%", 100 * e.mfu) : "-", 7, true)
         << pad(fmt("%.1f", e.memory_peak_bytes / kGiB) + " / " + fmt("%.0f", e.memory_capacity_bytes / kGiB), 15, true)
-        << "  " << (e.simulated ? e.bottleneck : "stage " + std::to_string(e.memory_stage) + " does not fit") << "\n";
+        << pad(e.has_power ? fmt("%.3g", e.energy_per_token_j) : "-", 9, true)
+        << pad(e.has_power ? model::format_power(e.peak_power_w) : "-", 10, true) << "  "
+        << (e.simulated ? e.bottleneck : "stage " + std::to_string(e.memory_stage) + " does not fit") << "\n";
   }
 }
 
 void print_text(std::ostream& out, const app::PlanResult& r) {
   const auto& c = r.search.counts;
   const auto n = [](long long v) { return group_digits(v); };
-  out << r.scenario << ": layouts ranked by " << (r.objective == app::Objective::throughput ? "throughput" : app::to_string(r.objective))
+  const double budget = r.space.power_budget_w;
+  out << r.scenario << ": layouts ranked by "
+      << (r.objective == app::Objective::energy ? "energy per token" : app::to_string(r.objective))
       << (r.search.shards > 1 ? " (shard " + std::to_string(r.search.shard) + "/" + std::to_string(r.search.shards) + ")" : "")
       << "\n  " << n(c.combinations) << " combinations: " << n(c.invalid_total()) << " invalid, " << n(c.valid)
       << " layouts; " << n(c.out_of_memory) << " out of memory (headroom " << fmt("%.0f", 100 * r.space.memory_headroom)
-      << " %), " << n(c.pruned) << " pruned by the bound, " << n(c.simulated) << " simulated\n"
-      << "  compute level: " << app::describe(r.level) << "\n\n";
+      << " %), "
+      << (budget > 0 ? n(c.over_power_budget) + " over the power budget (" + model::format_power(budget) + "), " : "")
+      << n(c.pruned) << " pruned by the bound, " << n(c.simulated) << " simulated\n"
+      << "  compute level: " << app::describe(r.level) << "\n"
+      << "  J/token: facility energy per token of a step; peak: its highest 100 ms window of IT power x PUE\n\n";
   const auto top = static_cast<std::size_t>(r.search.top);
-  if (r.search.ranked.empty()) {
+  if (r.search.ranked.empty() && c.over_power_budget > 0) {
+    out << "No layout that fits in memory stays within the power budget (" << model::format_power(budget) << ").\n";
+  } else if (r.search.ranked.empty()) {
     out << "No layout fits in memory. The closest (memory needed over the "
         << fmt("%.0f", 100 * (1 - r.space.memory_headroom)) << " % limit):\n";
     print_table(out, r.search.closest_out_of_memory, top, false);
@@ -163,7 +174,10 @@ Action add_plan_command(CLI::App& app) {
                                           help);
   cmd->add_option("--memory-headroom", state->headroom, "Fraction of GPU memory a layout must leave free (default 0)");
   cmd->add_option("--top", state->top, "Layouts to rank exactly and show (default 10)");
-  cmd->add_option("--objective", state->objective, "throughput (default), time-to-train or gpu-hours");
+  cmd->add_option("--objective", state->objective,
+                  "throughput (default), energy (facility energy per token), time-to-train or gpu-hours");
+  cmd->add_option("--power-budget", state->power_budget,
+                  "Drop layouts whose peak facility power (100 ms window x PUE) exceeds this, e.g. \"25 MW\"");
   cmd->add_option("--explain", state->explain,
                   "Explain a layout: key=value pairs as the table's layout ids (tp=8,pp=16,...); "
                   "empty: the scenario's own plan")
@@ -193,6 +207,7 @@ Action add_plan_command(CLI::App& app) {
       for (const auto& [key, text] : state->lists) app::set_space_list(request.space, key, text);
       request.space.memory_headroom = state->headroom;
       request.space.top = state->top;
+      if (cmd->count("--power-budget") > 0) request.space.power_budget_w = app::parse_power_budget(state->power_budget);
       request.objective = app::parse_objective(state->objective);
       request.explain = state->explain;
       request.options.prune = !state->no_prune;

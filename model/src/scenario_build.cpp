@@ -427,6 +427,7 @@ SearchSpace read_search(const ParamReader& r) {
   sp.memory_headroom = r.number("/search/memory_headroom");
   if (sp.memory_headroom >= 1) throw ValueError("/search/memory_headroom", "must be below 1 (a fraction of memory kept free)");
   sp.top = static_cast<int>(r.integer("/search/top"));
+  if (r.has("/search/power_budget")) sp.power_budget_w = r.number("/search/power_budget");
   return sp;
 }
 

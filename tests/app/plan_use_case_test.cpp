@@ -122,3 +122,62 @@ TEST_CASE("the scenario's search section narrows the space, a flag's list wins",
   CHECK_THROWS_WITH(model::with_overrides(r.scenario, {{"search.rank_order", {"tp-tp-pp-dp"}}}, "test"),
                     Catch::Contains("/search/rank_order/0"));
 }
+
+TEST_CASE("a power budget parses with its unit, bad ones name the flag", "[plan][power]") {
+  CHECK(app::parse_power_budget("25 MW") == Approx(25e6));
+  CHECK(app::parse_power_budget("900kW") == Approx(9e5));
+  CHECK(app::parse_power_budget("2.5e7") == Approx(2.5e7));
+  for (const char* bad : {"", "lots", "25 MB", "0 MW", "-3 MW", "inf"})
+    CHECK_THROWS_WITH(app::parse_power_budget(bad), Catch::Contains("--power-budget"));
+  CHECK(app::parse_objective("energy") == app::Objective::energy);
+  CHECK_THROWS_WITH(app::parse_objective("watts"), Catch::Contains("energy"));
+}
+
+TEST_CASE("the energy objective ranks by energy per token, in JSON, CSV and through shards", "[plan][power]") {
+  auto r = request();
+  r.objective = app::Objective::energy;
+  const auto whole = app::plan(r);
+  REQUIRE(whole.search.ranked.size() >= 4);
+  CHECK(whole.runs.empty());
+  for (std::size_t i = 1; i < whole.search.ranked.size(); ++i)
+    CHECK(whole.search.ranked[i - 1].energy_per_token_j <= whole.search.ranked[i].energy_per_token_j);
+  const auto j = app::to_json(whole);
+  CHECK(j["objective"] == "energy");
+  CHECK(j["ranked"][0]["energy_per_token_j"].get<double>() == whole.search.ranked[0].energy_per_token_j);
+  CHECK(j["ranked"][0].contains("peak_power_w"));
+  CHECK(j["counts"]["over_power_budget"] == 0);
+  const std::string csv = app::to_csv(whole);
+  CHECK_THAT(csv, Catch::Contains("energy_per_token_j,peak_power_w\n"));
+  std::vector<std::pair<std::string, nlohmann::json>> files;
+  for (int i = 0; i < 2; ++i) {
+    auto part = r;
+    part.options.shard = i;
+    part.options.shards = 2;
+    files.emplace_back("shard" + std::to_string(i) + ".json", app::to_json(app::plan(part)));
+  }
+  const auto merged = app::merge(r.scenario, files);
+  CHECK(merged.objective == app::Objective::energy);
+  for (std::size_t i = 0; i < 4; ++i) {
+    CHECK(merged.search.ranked[i].candidate.index == whole.search.ranked[i].candidate.index);
+    CHECK(merged.search.ranked[i].energy_per_token_j == whole.search.ranked[i].energy_per_token_j);
+  }
+  // Shards of the throughput ranking do not join those of the energy ranking.
+  files[1].second["objective"] = "throughput";
+  CHECK_THROWS_WITH(app::merge(r.scenario, files), Catch::Contains("shard1.json"));
+}
+
+TEST_CASE("the power budget from the scenario's search section, a flag's wins", "[plan][power]") {
+  auto r = request();
+  r.scenario = model::with_overrides(r.scenario, {{"search.power_budget", "1 W"}}, "test");
+  CHECK(r.scenario.search.power_budget_w == 1);
+  const auto none = app::plan(r);
+  CHECK(none.search.ranked.empty());
+  CHECK(none.search.counts.over_power_budget > 0);
+  r.space.power_budget_w = 1e9;
+  const auto all = app::plan(r);
+  CHECK(all.space.power_budget_w == 1e9);
+  CHECK(all.search.ranked.size() >= 4);
+  CHECK(all.search.counts.over_power_budget == 0);
+  CHECK_THROWS_WITH(model::with_overrides(r.scenario, {{"search.power_budget", "25 MB"}}, "test"),
+                    Catch::Contains("/search/power_budget"));
+}

@@ -75,3 +75,27 @@ TEST_CASE("herd plan --shard and --merge give the one-machine ranking", "[cli][p
   const auto a = nlohmann::json::parse(whole.out)["ranked"], b = nlohmann::json::parse(merged.out)["ranked"];
   for (int i = 0; i < 3; ++i) CHECK(a[i]["layout"] == b[i]["layout"]);
 }
+
+TEST_CASE("herd plan --objective energy and --power-budget", "[cli][plan][power]") {
+  const HerdRun r = run_herd(small({"--objective", "energy"}));
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  CHECK_THAT(r.out, Catch::Contains("layouts ranked by energy per token"));
+  CHECK_THAT(r.out, Catch::Contains("J/token"));
+  const HerdRun j = run_herd(small({"--objective", "energy", "--power-budget", "500 MW", "--json"}));
+  REQUIRE(j.code == 0);
+  const auto out = nlohmann::json::parse(j.out);
+  CHECK(out["space"]["power_budget_w"] == 5e8);
+  CHECK(out["ranked"][0].contains("energy_per_token_j"));
+  const HerdRun none = run_herd(small({"--power-budget", "1 kW"}));
+  CHECK(none.code == 3);
+  CHECK_THAT(none.out, Catch::Contains("over the power budget (1.00 kW)"));
+  CHECK_THAT(none.out, Catch::Contains("stays within the power budget"));
+  for (const char* bad : {"lots", "0 W", "-25 MW", "25 MB"}) {
+    const HerdRun b = run_herd(small({"--power-budget", bad}));
+    CHECK(b.code == 2);
+    CHECK_THAT(b.err, Catch::Contains("--power-budget"));
+    CHECK(std::count(b.err.begin(), b.err.end(), '\n') == 1);
+  }
+  CHECK(run_herd(small({"--objective", "watts"})).code == 2);
+}

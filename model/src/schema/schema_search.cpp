@@ -23,6 +23,7 @@ constexpr ParamDecl kParams[] = {
     {"search.rank_order", string_list, "[]", "Rank orders to try, innermost first, each as \"tp-cp-pp-dp\"; empty: the plan's."},
     {"search.memory_headroom", number, "0", "Fraction of GPU memory a layout must leave free (0.05: fit in 95 %).", D::count, fraction},
     {"search.top", integer, "10", "Layouts `herd plan` ranks exactly and shows.", D::count, at_least_one},
+    {"search.power_budget", quantity, "null", "Facility power a layout may draw at its peak (the highest 100 ms window of the step's IT power x PUE, docs/models/power.md), e.g. \"25 MW\"; layouts above it are dropped, counted as over the power budget. null: no budget.", D::power, positive},
 };
 }  // namespace
 

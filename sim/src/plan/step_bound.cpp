@@ -15,7 +15,12 @@ namespace herd::sim::plan {
 
 StepBound::StepBound(const model::TransformerSpec& m, const model::ClusterSpec& cluster,
                      const model::CalibrationProfile* profile)
-    : model_(m), gpus_per_node_(cluster.gpus_per_node), nic_bandwidth_(cluster.nic_bandwidth), cost_(cluster.gpu, profile) {}
+    : model_(m),
+      gpus_per_node_(cluster.gpus_per_node),
+      nic_bandwidth_(cluster.nic_bandwidth),
+      peak_flops_(cluster.gpu.peak_bf16_flops),
+      hbm_bandwidth_(cluster.gpu.hbm_bandwidth),
+      cost_(cluster.gpu, profile) {}
 
 double StepBound::dp_seconds_per_byte(const model::PlanSpec& p) const {
   const int n = p.gradient_group();
@@ -42,12 +47,22 @@ double StepBound::dp_seconds_per_byte(const model::PlanSpec& p) const {
 
 namespace {
 
-// Seconds of the ops that run on the compute stream (what the executor runs one after another).
-double compute_seconds(const std::vector<model::Op>& ops, const model::ComputeCostModel& cost, bool skip_weight_grads) {
+// Seconds of the ops that run on the compute stream (what the executor runs one after another);
+// `compute_bound`: only those the roofline calls compute-bound (as sim::step_power classifies them).
+struct Roofline {
+  double peak_flops = 0, hbm_bandwidth = 0;
+  bool compute_bound(const model::Op& op) const {
+    return op.flops > 0 && op.flops / std::max(peak_flops, 1.0) >= op.bytes / std::max(hbm_bandwidth, 1.0);
+  }
+};
+
+double compute_seconds(const std::vector<model::Op>& ops, const model::ComputeCostModel& cost, bool skip_weight_grads,
+                       const Roofline* compute_bound = nullptr) {
   double t = 0;
   for (const auto& op : ops) {
     if (op.stream != model::Stream::compute || op.kind == model::OpKind::collective) continue;
     if (skip_weight_grads && op.weight_gradient) continue;
+    if (compute_bound && !compute_bound->compute_bound(op)) continue;
     t += cost.op_seconds(op);
   }
   return t;
@@ -64,9 +79,12 @@ const StepBound::LayerTimes& StepBound::layer_times(const model::PlanSpec& p) co
     if (auto it = cache_.find(key); it != cache_.end()) return *it->second;
   }
   auto times = std::make_unique<LayerTimes>();
+  const Roofline roofline{peak_flops_, hbm_bandwidth_};
   const auto pass = [&](const model::LayerProgram& prog) {
     return PassTimes{compute_seconds(prog.forward, cost_, false), compute_seconds(prog.backward, cost_, false),
-                     compute_seconds(prog.backward, cost_, true)};
+                     compute_seconds(prog.backward, cost_, true),
+                     compute_seconds(prog.forward, cost_, false, &roofline),
+                     compute_seconds(prog.backward, cost_, false, &roofline)};
   };
   times->layer = pass(model::layer_program(model_, p, model_.seq_len));
   times->embedding = pass(model::embedding_program(model_, p, model_.seq_len));
@@ -77,6 +95,7 @@ const StepBound::LayerTimes& StepBound::layer_times(const model::PlanSpec& p) co
 
 struct StepBound::Stages {
   std::vector<double> work, optimizer, first_forward, min_backward, dp_stream;
+  std::vector<double> compute_bound;  // of work: the compute-bound kernels' seconds
   double chain = 0;  // one micro-batch forward through every chunk and back
 };
 
@@ -89,6 +108,7 @@ StepBound::Stages StepBound::stages(const model::PlanSpec& p) const {
   Stages st;
   const auto n = static_cast<std::size_t>(p.pp);
   st.work.assign(n, 0.0);
+  st.compute_bound.assign(n, 0.0);
   st.optimizer.assign(n, 0.0);
   st.first_forward.assign(n, 0.0);
   st.min_backward.assign(n, std::numeric_limits<double>::infinity());
@@ -106,6 +126,9 @@ StepBound::Stages StepBound::stages(const model::PlanSpec& p) const {
     const double bwd = L * t.layer.backward + e * t.embedding.backward + o * t.output.backward;
     const double bwd_in = L * t.layer.backward_input + e * t.embedding.backward_input + o * t.output.backward_input;
     st.work[r] += M * (fwd + bwd);
+    st.compute_bound[r] += M * (L * (t.layer.forward_compute_bound + t.layer.backward_compute_bound) +
+                                e * (t.embedding.forward_compute_bound + t.embedding.backward_compute_bound) +
+                                o * (t.output.forward_compute_bound + t.output.backward_compute_bound));
     if (c.virtual_index == 0) st.first_forward[r] = fwd;
     st.min_backward[r] = std::min(st.min_backward[r], zero_bubble ? bwd_in : bwd);
     st.chain += fwd + (zero_bubble ? bwd_in : bwd);
@@ -122,8 +145,10 @@ StepBound::Stages StepBound::stages(const model::PlanSpec& p) const {
     for (std::size_t r = 0; r < n; ++r) st.dp_stream[r] += 2.0 * stage_params[r] * dp_s_per_byte;
   for (std::size_t r = 0; r < n; ++r) {
     const double local = p.shards_optimizer() ? stage_params[r] / p.gradient_group() : stage_params[r];
-    st.optimizer[r] = cost_.op_seconds(model::optimizer_op(local, p.optimizer_bytes));
+    const model::Op optimizer = model::optimizer_op(local, p.optimizer_bytes);
+    st.optimizer[r] = cost_.op_seconds(optimizer);
     st.work[r] += st.optimizer[r];
+    if (Roofline{peak_flops_, hbm_bandwidth_}.compute_bound(optimizer)) st.compute_bound[r] += st.optimizer[r];
   }
   return st;
 }
@@ -144,6 +169,16 @@ double StepBound::lower_bound_s(const model::PlanSpec& p) const {
 double StepBound::busiest_rank_work_s(const model::PlanSpec& p) const {
   const Stages st = stages(p);
   return *std::max_element(st.work.begin(), st.work.end());
+}
+
+StepBound::KernelSeconds StepBound::kernel_seconds(const model::PlanSpec& p) const {
+  const Stages st = stages(p);
+  KernelSeconds k;
+  for (std::size_t r = 0; r < st.work.size(); ++r) {
+    k.compute_bound += st.compute_bound[r];
+    k.memory_bound += std::max(0.0, st.work[r] - st.compute_bound[r]);
+  }
+  return k;
 }
 
 double stream_lower_bound_s(const model::Scenario& s, const StepSimulator& simulator, const model::ComputeCostModel& cost) {

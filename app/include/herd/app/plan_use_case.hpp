@@ -1,9 +1,10 @@
 #pragma once
 // `herd plan`: search the parallel layouts of a scenario, rank them, and explain one. The search
-// itself is sim::plan::search_layouts; this use case adds what a user asks of it: objectives
-// beyond step throughput (time-to-train and GPU-hours through the run model, the Pareto front
-// across GPU counts), how robust the winner is to the uncertain inputs, an explanation of one
-// layout, and shards of a search joined back into one ranking.
+// itself is sim::plan::search_layouts (which also ranks by energy per token and keeps a power
+// budget); this use case adds what a user asks of it: objectives beyond one step (time-to-train
+// and GPU-hours through the run model, the Pareto front across GPU counts), how robust the winner is to
+// the uncertain inputs, an explanation of one layout, and shards of a search joined back into one
+// ranking.
 #include <optional>
 #include <string>
 #include <vector>
@@ -19,10 +20,15 @@
 
 namespace herd::app {
 
-enum class Objective { throughput, time_to_train, gpu_hours };
+/// What the ranking orders by: tokens/s of one step, facility energy per token of one step, or the
+/// run's time-to-train or GPU-hours.
+enum class Objective { throughput, time_to_train, gpu_hours, energy };
 std::string_view to_string(Objective);
-/// "throughput", "time-to-train" or "gpu-hours"; throws model::InputError (source "--objective").
+/// "throughput", "time-to-train", "gpu-hours" or "energy"; throws model::InputError (source "--objective").
 Objective parse_objective(std::string_view text);
+/// A facility power budget: "25 MW", "900 kW", "2.5e7" (watts), above 0. Throws model::InputError
+/// (source "--power-budget").
+double parse_power_budget(std::string_view text);
 
 struct PlanRequest {
   model::Scenario scenario;

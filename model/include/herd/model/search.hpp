@@ -27,6 +27,9 @@ struct SearchSpace {
   std::vector<std::array<Axis, 4>> rank_orders;  ///< default: the scenario's
   double memory_headroom = 0;                ///< fraction of GPU memory a layout must leave free
   int top = 10;                              ///< layouts ranked exactly
+  /// Facility watts a layout's peak may reach (peak 100 ms window of IT power x PUE); layouts
+  /// above it are dropped. 0: no budget.
+  double power_budget_w = 0;
 };
 
 }  // namespace herd::model

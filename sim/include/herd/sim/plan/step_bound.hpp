@@ -44,9 +44,18 @@ class StepBound {
   /// Compute work of the busiest pipeline rank alone (no fill or drain), seconds.
   double busiest_rank_work_s(const model::PlanSpec& p) const;
 
+  /// Seconds of compute-stream kernels in one step, one GPU of each pipeline rank summed, split by
+  /// the roofline the power model uses (docs/models/power.md): compute-bound when the FLOPs at the
+  /// dense BF16 peak take at least as long as the HBM bytes at full bandwidth.
+  struct KernelSeconds {
+    double compute_bound = 0, memory_bound = 0;
+  };
+  KernelSeconds kernel_seconds(const model::PlanSpec& p) const;
+
  private:
   struct PassTimes {
     double forward = 0, backward = 0, backward_input = 0;  // input: without weight gradients
+    double forward_compute_bound = 0, backward_compute_bound = 0;  // of forward, backward
   };
   struct LayerTimes {
     PassTimes layer, embedding, output;
@@ -62,6 +71,7 @@ class StepBound {
   model::TransformerSpec model_;
   int gpus_per_node_ = 8;
   double nic_bandwidth_ = 0;
+  double peak_flops_ = 0, hbm_bandwidth_ = 0;
   model::ComputeCostModel cost_;
   mutable std::mutex mutex_;
   mutable std::map<Key, std::unique_ptr<LayerTimes>> cache_;
