@@ -7,12 +7,14 @@
 namespace herd::gui {
 
 std::string usage() {
-  return "usage: herd-gui [SCENARIO] [--set k=v]... [--per-rank] [--compare k=v]... [--trials N]\n"
-         "                [--nccl-log FILE] [--screenshot VIEW FILE] [--size WxH]\n"
+  return "usage: herd-gui [SCENARIO] [--set k=v]... [--per-rank] [--compare k=v]... [--compare-step k=v]...\n"
+         "                [--trials N] [--nccl-log FILE] [--screenshot VIEW FILE] [--size WxH]\n"
          "  SCENARIO           a scenario file, a built-in scenario or a model preset (default llama3-405b-16k)\n"
          "  --set k=v          override a scenario key, as `herd` takes it\n"
          "  --per-rank         simulate every GPU instead of one per pipeline stage\n"
          "  --compare k=v      the run view's run B: the scenario with this override too (repeatable)\n"
+         "  --compare-step k=v the step timeline's step B, drawn under step A: the scenario with this override\n"
+         "                     too (repeatable)\n"
          "  --trials N         Monte Carlo trials of the run view\n"
          "  --nccl-log FILE    nccl-tests output to overlay on the collectives view\n"
          "  --search SPACE     the plan explorer's search space, as herd plan's flags: \"tp=4,8 pp=8,16\"\n"
@@ -59,6 +61,7 @@ CommandLine parse_command_line(const std::vector<std::string>& args) {
     else if (a.rfind("--set=", 0) == 0) c.sets.push_back(a.substr(6));
     else if (a == "--per-rank") c.per_rank = true;
     else if (a == "--compare") c.compare.push_back(value(i, a));
+    else if (a == "--compare-step") c.compare_step.push_back(value(i, a));
     else if (a == "--nccl-log") c.nccl_log = value(i, a);
     else if (a == "--search") c.search = value(i, a);
     else if (a == "--trials") {

@@ -14,6 +14,7 @@
 #include <QProgressBar>
 #include <QPushButton>
 #include <QScrollArea>
+#include <QScrollBar>
 #include <QSpinBox>
 #include <QSplitter>
 #include <QStatusBar>
@@ -46,6 +47,7 @@ namespace herd::gui {
 namespace {
 
 constexpr const char* kSweep = "1KiB:16GiB";
+constexpr int kComparePowerHeight = 110;  // each power lane of two steps stacked
 constexpr const char* kSelectionHint =
     "Click an op for its details, hover for the same. Wheel or W/S zoom around the pointer, drag or A/D pan, 0 shows "
     "the whole step; click a group's name to open or close it.";
@@ -82,6 +84,29 @@ std::vector<std::string> to_std(const QStringList& list) {
   return out;
 }
 
+/// Every key of a layout of the plan explorer, those the panel has no field for included (layer
+/// layout, N, order), as --set overrides.
+QStringList layout_sets(const sim::plan::Evaluation& e) {
+  QStringList sets;
+  const nlohmann::json overrides = sim::plan::layout_overrides(e.candidate.plan, e.candidate.num_gpus);
+  for (auto it = overrides.begin(); it != overrides.end(); ++it)
+    sets << QString::fromStdString(it.key() + "=" + (it->is_string() ? it->get<std::string>() : it->dump()));
+  return sets;
+}
+
+/// A QLabel for a line of plain text, bold or not.
+QLabel* text_line(QWidget* parent, bool bold) {
+  auto* label = new QLabel(parent);
+  label->setTextFormat(Qt::PlainText);
+  label->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  if (bold) {
+    QFont f = label->font();
+    f.setBold(true);
+    label->setFont(f);
+  }
+  return label;
+}
+
 /// A JSON file with "traceEvents"; anything unreadable is left to the scenario loader's messages.
 bool looks_like_saved_step(const QString& file) {
   if (!file.endsWith(".json", Qt::CaseInsensitive) || !QFileInfo(file).isFile()) return false;
@@ -108,11 +133,42 @@ MainWindow::MainWindow(CommandLine options, QWidget* parent)
   addDockWidget(Qt::LeftDockWidgetArea, dock);
   connect(plan_, &PlanPanel::run_requested, this, &MainWindow::run_current);
 
-  // Step timeline page: title, legend, the view, the selection.
+  // Step timeline page: title, legend, the view (step B's under it, when there is one, with a
+  // title line each and the difference above both), the selection.
   timeline_page_ = new QWidget(this);
   timeline_title_ = new QLabel("No step simulated yet.", timeline_page_);
   timeline_title_->setTextFormat(Qt::PlainText);
-  timeline_ = new StepTimelineView(timeline_page_);
+  summary_ = text_line(timeline_page_, false);
+  summary_->setWordWrap(true);
+  summary_->hide();
+  auto* steps = new QSplitter(Qt::Vertical, timeline_page_);
+  steps->setChildrenCollapsible(false);
+  auto pane = [&](QLabel*& header, StepTimelineView*& view) {
+    auto* w = new QWidget(steps);
+    header = text_line(w, true);
+    header->hide();
+    view = new StepTimelineView(w);
+    auto* l = new QVBoxLayout(w);
+    l->setContentsMargins(0, 0, 0, 0);
+    l->setSpacing(2);
+    l->addWidget(header);
+    l->addWidget(view, 1);
+    steps->addWidget(w);
+    return w;
+  };
+  pane(header_a_, timeline_);
+  pane_b_ = pane(header_b_, timeline_b_);
+  pane_b_->hide();
+  // Zoom, pan and keys on either timeline act on both: one range, one scale.
+  for (const auto& [from, other] : {std::pair{timeline_, timeline_b_}, std::pair{timeline_b_, timeline_}}) {
+    StepTimelineView* to = other;
+    connect(from, &StepTimelineView::range_changed, this, [this, to](double start_s, double end_s) {
+      if (syncing_ || !timeline_b_->data()) return;
+      syncing_ = true;
+      to->show_range(start_s, end_s);
+      syncing_ = false;
+    });
+  }
   selection_ = new QLabel(kSelectionHint, timeline_page_);
   selection_->setWordWrap(true);
   selection_->setTextInteractionFlags(Qt::TextSelectableByMouse);
@@ -122,10 +178,14 @@ MainWindow::MainWindow(CommandLine options, QWidget* parent)
   tl_layout->setContentsMargins(4, 4, 4, 4);
   tl_layout->addWidget(timeline_title_);
   tl_layout->addWidget(new TimelineLegend(timeline_page_));
-  tl_layout->addWidget(timeline_, 1);
+  tl_layout->addWidget(summary_);
+  tl_layout->addWidget(steps, 1);
   tl_layout->addWidget(selection_);
   connect(timeline_, &StepTimelineView::span_selected, this, [this](const QString& d) {
-    if (!d.isEmpty()) selection_->setText(d);
+    if (!d.isEmpty()) selection_->setText(timeline_b_->data() ? "A: " + d : d);
+  });
+  connect(timeline_b_, &StepTimelineView::span_selected, this, [this](const QString& d) {
+    if (!d.isEmpty()) selection_->setText("B: " + d);
   });
 
   breakdown_ = new BreakdownView(this);
@@ -161,6 +221,7 @@ MainWindow::MainWindow(CommandLine options, QWidget* parent)
   explorer_->space().setText(QString::fromStdString(options_.search));
   connect(explorer_, &PlanExplorerView::run_requested, this, [this] { run(View::explorer); });
   connect(explorer_, &PlanExplorerView::layout_chosen, this, &MainWindow::open_layout);
+  connect(explorer_, &PlanExplorerView::compare_chosen, this, &MainWindow::compare_layout);
   tabs_->addTab(explorer_, "Plan explorer");
   setCentralWidget(tabs_);
   connect(tabs_, &QTabWidget::currentChanged, this, [this] {
@@ -214,17 +275,10 @@ MainWindow::MainWindow(CommandLine options, QWidget* parent)
   run_menu->addAction("&Run this view", QKeySequence("Ctrl+R"), this, &MainWindow::run_current);
   run_menu->addAction("&Cancel", QKeySequence(Qt::Key_Escape), this, &MainWindow::cancel);
   auto* view = menuBar()->addMenu("&View");
-  view->addAction("&Open every group", this, [this] {
-    if (!timeline_->data()) return;
-    timeline_->data()->expand_all(true);
-    timeline_->set_data(timeline_->data());
-  });
-  view->addAction("&Close every group", this, [this] {
-    if (!timeline_->data()) return;
-    timeline_->data()->expand_all(false);
-    timeline_->set_data(timeline_->data());
-  });
+  view->addAction("&Open every group", this, [this] { expand_all(true); });
+  view->addAction("&Close every group", this, [this] { expand_all(false); });
   resize(options_.width, options_.height);
+  plan_->set_compare_overrides(options_.compare_step);
   open_scenario(QString::fromStdString(options_.scenario));
   if (!options_.nccl_log.empty()) {
     const QString error = collectives_->import_log(QString::fromStdString(options_.nccl_log));
@@ -273,6 +327,19 @@ model::Scenario MainWindow::scenario_with_panel(const QStringList& extra) const 
   return app::load_scenario(options_.scenario, sets);
 }
 
+QString MainWindow::load_b(const std::vector<std::string>& b_sets, const QStringList& extra, const QString& what,
+                           std::optional<model::Scenario>& b) {
+  if (b_sets.empty()) return {};
+  QStringList with_b = extra;
+  for (const auto& set : b_sets) with_b << QString::fromStdString(set);
+  try {
+    b = scenario_with_panel(with_b);
+  } catch (const model::InputError& e) {
+    return show_input_error("herd: " + what + ": " + e.what());
+  }
+  return {};
+}
+
 QString MainWindow::run(View view, const QStringList& extra) {
   if (worker_->busy()) return "busy";
   if (!saved_step_.isEmpty()) return show_saved_step(view);
@@ -288,45 +355,54 @@ QString MainWindow::run(View view, const QStringList& extra) {
     case View::timeline:
     case View::breakdown: {
       const bool per_rank = plan_->per_rank();
-      worker_->start(per_rank ? "Simulating every GPU of the step" : "Simulating the step",
-                     [this, scenario, per_rank, simulator](const sim::Control& control) -> std::function<void()> {
-        app::SimulateRequest request;
-        request.scenario = scenario;
-        request.per_rank = per_rank;
-        request.trace = true;
-        request.simulator = simulator.get();
-        app::SimulateResult result = app::simulate(request, control);
-        auto timeline = std::make_shared<StepTimelineData>(result.report, scenario);
-        if (result.power) timeline->set_power(std::move(*result.power));
-        if (per_rank && !timeline->roots().empty()) {
-          // Open the first stage and its first node, so the ranks' own lanes are in view.
-          const int first = timeline->roots().front();
-          timeline->set_expanded(first, true);
-          const auto& children = timeline->nodes()[static_cast<std::size_t>(first)].children;
-          if (!children.empty()) timeline->set_expanded(children.front(), true);
-        }
-        sim::check_stop(control);
-        result.report.trace = {};  // the timeline holds the spans now
-        auto report = std::make_shared<const sim::StepReport>(std::move(result.report));
-        // The compute level the step used, and where it came from; then any profile warning.
-        QString note = QString("compute level %1 (%2)").arg(result.level.sustained, 0, 'f', 3).arg(QString::fromStdString(result.level.origin));
-        if (!result.calibration_warning.empty()) note += " · " + QString::fromStdString(result.calibration_warning);
-        return [this, report, timeline, note] { show_step(report, timeline, note); };
+      std::optional<model::Scenario> b;
+      if (const QString error = load_b(plan_->compare_overrides(), extra, "step B", b); !error.isEmpty()) return error;
+      step_extra_ = extra;
+      const QString what = b ? (per_rank ? "Simulating every GPU of steps A and B" : "Simulating steps A and B")
+                             : (per_rank ? "Simulating every GPU of the step" : "Simulating the step");
+      worker_->start(what, [this, scenario, b, per_rank, simulator](const sim::Control& control) -> std::function<void()> {
+        auto simulate = [&](const model::Scenario& s) {
+          app::SimulateRequest request;
+          request.scenario = s;
+          request.per_rank = per_rank;
+          request.trace = true;
+          request.simulator = simulator.get();
+          app::SimulateResult result = app::simulate(request, control);
+          auto timeline = std::make_shared<StepTimelineData>(result.report, s);
+          std::optional<double> energy_per_token;
+          if (result.power) {
+            energy_per_token = result.power->energy_per_token_j;
+            timeline->set_power(std::move(*result.power));
+          }
+          if (per_rank && !timeline->roots().empty()) {
+            // Open the first stage and its first node, so the ranks' own lanes are in view.
+            const int first = timeline->roots().front();
+            timeline->set_expanded(first, true);
+            const auto& children = timeline->nodes()[static_cast<std::size_t>(first)].children;
+            if (!children.empty()) timeline->set_expanded(children.front(), true);
+          }
+          sim::check_stop(control);
+          result.report.trace = {};  // the timeline holds the spans now
+          ShownStep step;
+          step.figures = step_figures(result.report, &s.plan, energy_per_token);
+          step.report = std::make_shared<const sim::StepReport>(std::move(result.report));
+          step.timeline = std::move(timeline);
+          // The compute level the step used, and where it came from; then any profile warning.
+          step.note = QString("compute level %1 (%2)").arg(result.level.sustained, 0, 'f', 3).arg(QString::fromStdString(result.level.origin));
+          if (!result.calibration_warning.empty()) step.note += " · " + QString::fromStdString(result.calibration_warning);
+          return step;
+        };
+        ShownStep a = simulate(scenario);
+        std::optional<ShownStep> shown_b;
+        if (b) shown_b = simulate(*b);
+        return [this, a = std::move(a), shown_b = std::move(shown_b)]() mutable { show_steps(std::move(a), std::move(shown_b)); };
       });
       return {};
     }
     case View::run: {
       std::optional<model::Scenario> b;
       const auto compare_sets = split_overrides(compare_->text().toStdString());
-      if (!compare_sets.empty()) {
-        QStringList with_b = extra;
-        for (const auto& s : compare_sets) with_b << QString::fromStdString(s);
-        try {
-          b = scenario_with_panel(with_b);
-        } catch (const model::InputError& e) {
-          return show_input_error(QString("herd: --compare: ") + e.what());
-        }
-      }
+      if (const QString error = load_b(compare_sets, extra, "--compare", b); !error.isEmpty()) return error;
       const std::optional<int> trials = trials_->value();
       const QString compare = QString::fromStdString(join_overrides(compare_sets));
       worker_->start(b ? "Simulating two training runs" : "Simulating the training run",
@@ -406,31 +482,68 @@ QString MainWindow::run(View view, const QStringList& extra) {
 
 QString MainWindow::timeline_title() const { return timeline_title_->text(); }
 
-void MainWindow::show_step(std::shared_ptr<const sim::StepReport> report, std::shared_ptr<StepTimelineData> timeline,
-                           const QString& note) {
-  step_report_ = std::move(report);
-  timeline_->set_data(timeline);
+QString MainWindow::compare_summary() const { return summary_->isHidden() ? QString() : summary_->text(); }
+QString MainWindow::step_title_a() const { return header_a_->isHidden() ? QString() : header_a_->text(); }
+QString MainWindow::step_title_b() const { return header_b_->isHidden() ? QString() : header_b_->text(); }
+
+void MainWindow::expand_all(bool expanded) {
+  for (StepTimelineView* view : {timeline_, timeline_b_}) {
+    if (!view->data()) continue;
+    view->data()->expand_all(expanded);
+    view->set_data(view->data(), view->axis().limit_s());
+  }
+}
+
+void MainWindow::show_steps(ShownStep a, std::optional<ShownStep> b) {
+  step_report_ = std::move(a.report);
+  const auto& timeline = a.timeline;
+  // Two steps share one time axis, to the end of the longer: the same seconds per pixel, so the
+  // longer step is visibly longer. The scroll bars stay, so both plots are equally wide.
+  const double limit = b ? std::max(a.figures.step_time_s, b->figures.step_time_s) * 1.02 : 0;
+  // Each half gets a lower power lane than one step alone, so that more of its rows show.
+  const auto scroll_bar = b ? Qt::ScrollBarAlwaysOn : Qt::ScrollBarAsNeeded;
+  for (StepTimelineView* view : {timeline_, timeline_b_}) {
+    view->setVerticalScrollBarPolicy(scroll_bar);
+    view->set_power_height(b ? kComparePowerHeight : StepTimelineView::kPowerHeight);
+  }
+  step_report_b_ = b ? b->report : nullptr;
+  timeline_b_->set_data(b ? b->timeline : nullptr, limit);
+  timeline_->set_data(timeline, limit);
+  pane_b_->setVisible(b.has_value());
+  header_a_->setVisible(b.has_value());
+  header_b_->setVisible(b.has_value());
+  summary_->setVisible(b.has_value());
+  if (b) {
+    header_a_->setText(QString::fromStdString(step_title("A", a.figures)));
+    header_b_->setText(QString::fromStdString(step_title("B", b->figures)));
+    summary_->setText(QString::fromStdString(compare_summary_line(a.figures, b->figures)));
+  }
   breakdown_->set_data(*step_report_, *timeline);
+  const QString& note = a.note;
   const auto& r = *step_report_;
-  QString title = QString::fromStdString(r.scenario) + " · step " + QString::fromStdString(format_duration(r.step_time_s));
+  QString title = QString(b ? "A: " : "") + QString::fromStdString(r.scenario) + " · step " + QString::fromStdString(format_duration(r.step_time_s));
   if (r.mfu > 0) title += QString(" · MFU %1 % · %2").arg(100 * r.mfu, 0, 'f', 1).arg(QString::fromStdString(r.bottleneck));
   title += QString(" · %1 simulated %2 · %3 spans").arg(timeline->ranks()).arg(r.per_rank ? "GPUs" : "stages").arg(static_cast<qulonglong>(timeline->spans()));
   if (!note.isEmpty()) title += " · " + note;
   timeline_title_->setText(title);
   selection_->setText(kSelectionHint);
-  set_status(QString("Step of %1 shown.").arg(QString::fromStdString(r.scenario)));
+  set_status(b ? QString("Steps A and B of %1 shown.").arg(QString::fromStdString(r.scenario))
+               : QString("Step of %1 shown.").arg(QString::fromStdString(r.scenario)));
 }
 
 void MainWindow::open_layout(int i) {
   const auto& e = explorer_->layouts().at(static_cast<std::size_t>(i));
   plan_->show_plan(e.candidate.plan);
-  // Every key of the layout, those the panel has no field for included (layer layout, N, order).
-  QStringList sets;
-  const nlohmann::json overrides = sim::plan::layout_overrides(e.candidate.plan, e.candidate.num_gpus);
-  for (auto it = overrides.begin(); it != overrides.end(); ++it)
-    sets << QString::fromStdString(it.key() + "=" + (it->is_string() ? it->get<std::string>() : it->dump()));
   show_view(View::timeline);
-  run(View::timeline, sets);
+  run(View::timeline, layout_sets(e));
+}
+
+void MainWindow::compare_layout(int i) {
+  std::vector<std::string> sets;
+  for (const auto& set : layout_sets(explorer_->layouts().at(static_cast<std::size_t>(i)))) sets.push_back(set.toStdString());
+  plan_->set_compare_overrides(sets);
+  show_view(View::timeline);
+  run(View::timeline, step_extra_);  // A: the step shown, with the keys it was opened with
 }
 
 QString MainWindow::show_saved_step(View view) {
@@ -447,7 +560,7 @@ QString MainWindow::show_saved_step(View view) {
     if (saved.power) timeline->set_power(std::move(*saved.power));
     saved.report.trace = {};
     auto report = std::make_shared<const sim::StepReport>(std::move(saved.report));
-    return [this, report, timeline, file] { show_step(report, timeline, QString::fromStdString("from " + file)); };
+    return [this, report, timeline, file] { show_steps({report, timeline, QString::fromStdString("from " + file), {}}); };
   });
   return {};
 }

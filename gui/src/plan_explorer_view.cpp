@@ -6,6 +6,7 @@
 #include <QChart>
 #include <QChartView>
 #include <QComboBox>
+#include <QGuiApplication>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QLineEdit>
@@ -56,6 +57,7 @@ PlanExplorerView::PlanExplorerView(QWidget* parent) : QWidget(parent) {
   controls->addWidget(pp_filter_);
   controls->addStretch(1);
   summary_ = new QLabel(this);
+  summary_->setWordWrap(true);
   chart_ = new QChartView(this);
   chart_->setRenderHint(QPainter::Antialiasing);
   auto* layout = new QVBoxLayout(this);
@@ -89,7 +91,7 @@ void PlanExplorerView::set_result(const app::PlanResult& result) {
   }
   const auto& c = result.search.counts;
   summary_->setText(QString("%1: %2 combinations, %3 valid, %4 out of memory, %5 pruned by their bound, %6 simulated. "
-                            "Click a point to open its step timeline.")
+                            "Click a point to open its step timeline; Shift+click to compare it with the step shown.")
                         .arg(QString::fromStdString(result.scenario))
                         .arg(c.combinations)
                         .arg(c.valid)
@@ -157,7 +159,7 @@ void PlanExplorerView::rebuild() {
     ymin = std::min(ymin, metric(e));
   }
   // A click on a point (or on the front line through it) opens the shown layout nearest to it, in
-  // the chart's units scaled to its axes.
+  // the chart's units scaled to its axes; with Shift, it is step B beside the layout shown.
   const auto choose = [this](const QPointF& point) {
     int best = -1;
     double best_d = 1e300;
@@ -170,7 +172,9 @@ void PlanExplorerView::rebuild() {
         best = i;
       }
     }
-    if (best >= 0) Q_EMIT layout_chosen(best);
+    if (best < 0) return;
+    if (QGuiApplication::keyboardModifiers() & Qt::ShiftModifier) Q_EMIT compare_chosen(best);
+    else Q_EMIT layout_chosen(best);
   };
   for (auto& [key, series] : groups) {
     chart->addSeries(series);

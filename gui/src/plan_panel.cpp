@@ -4,9 +4,12 @@
 #include <QComboBox>
 #include <QFormLayout>
 #include <QLabel>
+#include <QLineEdit>
 #include <QPushButton>
 #include <QSpinBox>
 #include <QVBoxLayout>
+
+#include "herd/gui/command_line.hpp"
 
 namespace herd::gui {
 
@@ -56,8 +59,19 @@ PlanPanel::PlanPanel(QWidget* parent) : QWidget(parent) {
   error_->hide();
   auto* run = new QPushButton("Run", this);
   connect(run, &QPushButton::clicked, this, &PlanPanel::run_requested);
+  auto* compare_label = new QLabel("Compare the step with B (overrides over this plan; empty: no B):", this);
+  compare_label->setWordWrap(true);
+  compare_step = new QLineEdit(this);
+  compare_step->setPlaceholderText("e.g. plan.pp=8 plan.dp=256");
+  compare_step->setToolTip(
+      "Step B: the scenario with this plan and these overrides too (k=v k2=v2, as --set takes them). The step "
+      "timeline shows A above B on one time axis, with the difference in one line. Shift+click a point of the "
+      "plan explorer to compare its layout with the one shown.");
+  connect(compare_step, &QLineEdit::returnPressed, this, &PlanPanel::run_requested);
   auto* layout = new QVBoxLayout(this);
   layout->addLayout(form);
+  layout->addWidget(compare_label);
+  layout->addWidget(compare_step);
   layout->addWidget(error_);
   layout->addWidget(run);
   layout->addStretch(1);
@@ -101,6 +115,12 @@ QStringList PlanPanel::overrides() const {
   if (tp_overlap->isChecked() != reference_.tp_comm_overlap)
     out << QString("plan.tp_comm_overlap=%1").arg(tp_overlap->isChecked() ? "true" : "false");
   return out;
+}
+
+std::vector<std::string> PlanPanel::compare_overrides() const { return split_overrides(compare_step->text().toStdString()); }
+
+void PlanPanel::set_compare_overrides(const std::vector<std::string>& overrides) {
+  compare_step->setText(QString::fromStdString(join_overrides(overrides)));
 }
 
 bool PlanPanel::per_rank() const { return per_rank_box->isChecked(); }

@@ -45,13 +45,19 @@ StepTimelineView::StepTimelineView(QWidget* parent) : QAbstractScrollArea(parent
   axis_.set_width(std::max(1, viewport()->width() - kLabelWidth));
 }
 
-void StepTimelineView::set_data(std::shared_ptr<StepTimelineData> data) {
+void StepTimelineView::set_data(std::shared_ptr<StepTimelineData> data, double limit_s) {
   data_ = std::move(data);
   selected_.reset();
-  axis_.reset(data_ ? data_->step_time_s() * 1.02 : 1);
+  axis_.reset(limit_s > 0 ? limit_s : data_ ? data_->step_time_s() * 1.02 : 1);
   relayout();
   viewport()->update();
   Q_EMIT range_changed(axis_.start_s(), axis_.end_s());
+}
+
+void StepTimelineView::set_power_height(int px) {
+  power_height_ = std::max(60, px);
+  relayout();
+  viewport()->update();
 }
 
 void StepTimelineView::relayout() {
@@ -80,7 +86,7 @@ int StepTimelineView::content_y(int row) const {
 
 int StepTimelineView::rows_bottom() const {
   const int h = viewport()->height();
-  return data_ && data_->power() ? std::max(kRulerHeight, h - kPowerHeight) : h;
+  return data_ && data_->power() ? std::max(kRulerHeight, h - power_height_) : h;
 }
 
 std::optional<QRect> StepTimelineView::power_plot() const {

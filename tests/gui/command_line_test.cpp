@@ -20,6 +20,15 @@ TEST_CASE("command line: scenario, overrides and a screenshot") {
   CHECK(c.range->second == 2.05);
 }
 
+TEST_CASE("command line: step B of the step timeline") {
+  const auto c = parse_command_line({"--compare-step", "plan.pp=8", "--compare-step", "plan.virtual_stages=16", "--compare",
+                                     "reliability.checkpoint.mode=async"});
+  CHECK(c.compare_step == std::vector<std::string>{"plan.pp=8", "plan.virtual_stages=16"});
+  CHECK(c.compare == std::vector<std::string>{"reliability.checkpoint.mode=async"});
+  CHECK(parse_command_line({}).compare_step.empty());
+  CHECK_THROWS_WITH(parse_command_line({"--compare-step"}), "--compare-step needs a value");
+}
+
 TEST_CASE("command line: bad input is named") {
   CHECK_THROWS_WITH(parse_command_line({"--screenshot", "flames", "x.png"}),
                     "--screenshot: unknown view \"flames\" (timeline, breakdown, run, collectives, explorer, window)");

@@ -201,6 +201,24 @@ TEST_CASE("main window: the plan explorer shows the searched layouts, and a clic
   CHECK(window.plan_panel().pp->value() == chosen.pp);
   REQUIRE(window.timeline_view().data());
   CHECK(window.timeline_view().data()->ranks() == chosen.pp);
+  CHECK_FALSE(window.timeline_b_view().data());
+
+  // Shift+click another layout: step B beside the one shown (A stays the layout just opened).
+  int other = -1;
+  for (int i : explorer.shown())
+    if (all[static_cast<std::size_t>(i)].simulated && all[static_cast<std::size_t>(i)].candidate.plan.pp != chosen.pp) other = i;
+  REQUIRE(other >= 0);
+  window.show_view(MainWindow::View::explorer);
+  QTest::mouseClick(explorer.chart_view().viewport(), Qt::LeftButton, Qt::ShiftModifier, explorer.point_of(other));
+  REQUIRE(window.worker().busy());
+  window.worker().wait();
+  REQUIRE(finished.count() == 2);
+  CHECK(finished[1][0].toBool());
+  CHECK(window.current_view() == MainWindow::View::timeline);
+  REQUIRE(window.timeline_b_view().data());
+  CHECK(window.timeline_view().data()->ranks() == chosen.pp);
+  CHECK(window.timeline_b_view().data()->ranks() == all[static_cast<std::size_t>(other)].candidate.plan.pp);
+  CHECK(window.compare_summary().startsWith("B vs A: step "));
 }
 
 TEST_CASE("main window: a bad search space names the flag") {

@@ -1,5 +1,5 @@
 #pragma once
-// `herd-gui [SCENARIO] [--set k=v]... [--per-rank] [--compare k=v]... [--nccl-log FILE]
+// `herd-gui [SCENARIO] [--set k=v]... [--per-rank] [--compare k=v]... [--compare-step k=v]... [--nccl-log FILE]
 //           [--screenshot VIEW FILE] [--size WxH] [--range A:B]`, parsed without Qt so it is tested alone.
 #include <optional>
 #include <string>
@@ -16,6 +16,7 @@ struct CommandLine {
   std::vector<std::string> sets;        ///< --set overrides, as `herd` takes them
   bool per_rank = false;
   std::vector<std::string> compare;     ///< run B of the run view: A's overrides plus these
+  std::vector<std::string> compare_step;  ///< step B of the step timeline: A's overrides plus these
   std::string nccl_log;                 ///< nccl-tests output to overlay on the collectives view
   std::string search;                   ///< the plan explorer's search space ("tp=4,8 pp=8,16")
   std::optional<int> trials;            ///< run view: Monte Carlo trials (default: the scenario's)

@@ -1,13 +1,17 @@
 #pragma once
 // herd-gui's window: the plan panel on the left; the step timeline, breakdown and memory, run
-// timeline and collectives views as tabs; progress and Cancel in the status bar. Each view's
+// timeline and collectives views as tabs; progress and Cancel in the status bar. The step timeline
+// shows a second step under the first when the plan panel names a step B. Each view's
 // result comes from a herd::app use case run on the worker; a result replaces the shown one only
 // when its run finished, so a cancelled or failed run leaves the previous one on screen.
 #include <memory>
+#include <optional>
 
 #include <QMainWindow>
+#include <QStringList>
 
 #include "herd/gui/command_line.hpp"
+#include "herd/gui/step_compare.hpp"
 #include "herd/gui/step_timeline_data.hpp"
 #include "herd/model/scenario.hpp"
 #include "herd/sim/step/step_simulator.hpp"
@@ -46,6 +50,9 @@ class MainWindow : public QMainWindow {
   QString run(View view, const QStringList& extra = {});
   /// Shows layout `i` of the plan explorer in the plan panel and simulates its step timeline.
   void open_layout(int i);
+  /// Simulates layout `i` of the plan explorer as step B beside the step shown (A: the plan panel's
+  /// layout, with the keys of the explorer's layout it was opened from).
+  void compare_layout(int i);
   void run_current();
   void cancel();
 
@@ -67,14 +74,37 @@ class MainWindow : public QMainWindow {
   QLineEdit& compare() const { return *compare_; }
   /// The step shown now (null before the first run finished).
   std::shared_ptr<const sim::StepReport> step_report() const { return step_report_; }
+  /// Step B's timeline, under A's on the same time axis (no data: no B shown).
+  StepTimelineView& timeline_b_view() const { return *timeline_b_; }
+  /// Step B shown now (null: one step).
+  std::shared_ptr<const sim::StepReport> step_report_b() const { return step_report_b_; }
+  /// The difference B vs A in one line ("" without B).
+  QString compare_summary() const;
+  /// Each step's title line over its timeline ("" without B).
+  QString step_title_a() const;
+  QString step_title_b() const;
   QString status() const;
   /// The line above the step timeline: scenario, step, MFU, bottleneck, the compute level used.
   QString timeline_title() const;
 
  private:
+  /// A step as the step views show it: its report (without its trace), its timeline, what the line
+  /// above says about it, and its figures for a comparison.
+  struct ShownStep {
+    std::shared_ptr<const sim::StepReport> report;
+    std::shared_ptr<StepTimelineData> timeline;
+    QString note;
+    StepFigures figures;
+  };
   model::Scenario scenario_with_panel(const QStringList& extra = {}) const;
-  /// Shows a step (report without its trace, and its timeline) in the step views.
-  void show_step(std::shared_ptr<const sim::StepReport> report, std::shared_ptr<StepTimelineData> timeline, const QString& note);
+  /// The scenario of a run or step B: the panel's, `extra`, then `b_sets` (none: `b` stays empty).
+  /// Bad input is shown as `herd` says it, named by `what`, and returned ("" when it loaded).
+  QString load_b(const std::vector<std::string>& b_sets, const QStringList& extra, const QString& what,
+                 std::optional<model::Scenario>& b);
+  /// Shows step A in the step views, and B under it on one time axis (none: A alone, as always).
+  void show_steps(ShownStep a, std::optional<ShownStep> b = std::nullopt);
+  /// Every open-group action, on both timelines.
+  void expand_all(bool expanded);
   QString show_saved_step(View view);
   void export_current();
   void set_status(const QString& text);
@@ -84,11 +114,18 @@ class MainWindow : public QMainWindow {
   CommandLine options_;
   QString saved_step_;  ///< a trace file from `herd simulate --trace` opened instead of a scenario
   std::shared_ptr<sim::StepSimulator> simulator_;
-  std::shared_ptr<const sim::StepReport> step_report_;
+  std::shared_ptr<const sim::StepReport> step_report_, step_report_b_;
   PlanPanel* plan_ = nullptr;
   QTabWidget* tabs_ = nullptr;
   QWidget* timeline_page_ = nullptr;
   StepTimelineView* timeline_ = nullptr;
+  StepTimelineView* timeline_b_ = nullptr;
+  QWidget* pane_b_ = nullptr;
+  QLabel* header_a_ = nullptr;
+  QLabel* header_b_ = nullptr;
+  QLabel* summary_ = nullptr;
+  bool syncing_ = false;  ///< one timeline follows the other's range
+  QStringList step_extra_;  ///< the overrides after the panel's of the step shown (a layout of the explorer)
   QLabel* timeline_title_ = nullptr;
   QLabel* selection_ = nullptr;
   BreakdownView* breakdown_ = nullptr;

@@ -37,6 +37,8 @@ class PlanExplorerView : public QWidget {
   void run_requested();
   /// A point was clicked: open layout `i` of `layouts()`.
   void layout_chosen(int i);
+  /// A point was clicked with Shift: compare layout `i` (step B) with the layout shown (A).
+  void compare_chosen(int i);
 
  private:
   void rebuild();

@@ -24,12 +24,13 @@ class StepTimelineView : public QAbstractScrollArea {
   static constexpr int kLaneHeight = 16;
   static constexpr int kTitleHeight = 20;
   static constexpr int kRowGap = 6;
-  static constexpr int kPowerHeight = 150;
+  static constexpr int kPowerHeight = 150;  ///< the power lane's height unless set otherwise
 
   explicit StepTimelineView(QWidget* parent = nullptr);
 
-  /// Shows `data` (may be null: nothing to show), the whole step in view.
-  void set_data(std::shared_ptr<StepTimelineData> data);
+  /// Shows `data` (may be null: nothing to show), the whole step in view. `limit_s` > 0: the time
+  /// axis runs to it instead of just past the step's end (two steps compared share one axis).
+  void set_data(std::shared_ptr<StepTimelineData> data, double limit_s = 0);
   const std::shared_ptr<StepTimelineData>& data() const { return data_; }
   const TimeAxis& axis() const { return axis_; }
   /// Zoom by `factor` (< 1: in) around viewport x; pan by pixels; both as the mouse and keys do.
@@ -39,6 +40,9 @@ class StepTimelineView : public QAbstractScrollArea {
   /// Shows [start, end] of the step.
   void show_range(double start_s, double end_s);
   void toggle(int node);
+  /// The power lane's height in pixels (two steps stacked give it less, for the rows' sake).
+  void set_power_height(int px);
+  int power_height() const { return power_height_; }
 
   /// The span drawn at viewport point `p`, if any.
   std::optional<std::int64_t> span_at(QPoint p) const;
@@ -89,6 +93,7 @@ class StepTimelineView : public QAbstractScrollArea {
   std::optional<std::int64_t> selected_;
   QPoint press_, last_;
   bool dragging_ = false;
+  int power_height_ = kPowerHeight;
 };
 
 }  // namespace herd::gui
