@@ -57,6 +57,7 @@ CommandLine parse_command_line(const std::vector<std::string>& args) {
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
     if (a == "-h" || a == "--help") c.help = true;
+    else if (a == "--version") c.version = true;
     else if (a == "--set") c.sets.push_back(value(i, a));
     else if (a.rfind("--set=", 0) == 0) c.sets.push_back(a.substr(6));
     else if (a == "--per-rank") c.per_rank = true;

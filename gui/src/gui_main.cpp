@@ -61,6 +61,10 @@ int gui_main(int argc, char** argv) {
     std::fputs(usage().c_str(), stdout);
     return 0;
   }
+  if (options.version) {
+    std::fputs("herd-gui 0.1.0\n", stdout);
+    return 0;
+  }
   // A screenshot needs no display.
   if (!options.screenshot_view.empty() && !std::getenv("QT_QPA_PLATFORM")) setenv("QT_QPA_PLATFORM", "offscreen", 1);
   QApplication app(argc, argv);

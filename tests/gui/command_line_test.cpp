@@ -49,3 +49,8 @@ TEST_CASE("command line: overrides typed in one line") {
   CHECK(split_overrides("").empty());
   CHECK(join_overrides({"a=1", "b=2 GiB"}) == "a=1 b=2 GiB");
 }
+
+TEST_CASE("command line: --version, as herd and herd-calibrate take it") {
+  CHECK(parse_command_line({"--version"}).version);
+  CHECK_FALSE(parse_command_line({"llama3-8b"}).version);
+}

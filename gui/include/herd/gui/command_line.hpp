@@ -24,6 +24,7 @@ struct CommandLine {
   int width = 1600, height = 1000;      ///< window size (screenshots)
   std::optional<std::pair<double, double>> range;  ///< step timeline: seconds shown (--range A:B)
   bool help = false;
+  bool version = false;  ///< --version: print "herd-gui 0.1.0" and exit
 };
 
 /// Overrides typed in one line, "k=v k2=v2": split at spaces, except that a word without '=' belongs
