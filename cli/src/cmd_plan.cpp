@@ -1,4 +1,5 @@
 // herd plan: search, rank and explain the parallel layouts of a scenario.
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <map>
@@ -47,12 +48,15 @@ std::string fmt(const char* f, double v) {
 }
 
 void print_table(std::ostream& out, const std::vector<sp::Evaluation>& rows, std::size_t count, bool ranked) {
-  out << (ranked ? "rank  " : "      ") << pad("layout", 44) << pad("step", 10, true) << pad("tokens/s", 11, true)
+  // The layout column as wide as its longest label (at least 44), so the columns stay aligned.
+  std::size_t width = 44;
+  for (std::size_t i = 0; i < rows.size() && i < count; ++i) width = std::max(width, sp::layout_label(rows[i].candidate.plan).size() + 2);
+  out << (ranked ? "rank  " : "      ") << pad("layout", width) << pad("step", 10, true) << pad("tokens/s", 11, true)
       << pad("TFLOP/s", 9, true) << pad("MFU", 7, true) << pad("memory GiB", 15, true) << pad("J/token", 9, true)
       << pad("peak", 10, true) << "  bottleneck\n";
   for (std::size_t i = 0; i < rows.size() && i < count; ++i) {
     const auto& e = rows[i];
-    out << (ranked ? pad(std::to_string(i + 1), 4, true) + "  " : "      ") << pad(sp::layout_label(e.candidate.plan), 44)
+    out << (ranked ? pad(std::to_string(i + 1), 4, true) + "  " : "      ") << pad(sp::layout_label(e.candidate.plan), width)
         << pad(e.simulated ? model::format_time(e.step_time_s) : "-", 10, true)
         << pad(e.simulated ? model::format_count(e.tokens_per_s) : "-", 11, true)
         << pad(e.simulated ? fmt("%.1f", e.tflops_per_gpu) : "-", 9, true)
@@ -101,11 +105,18 @@ void print_text(std::ostream& out, const app::PlanResult& r) {
       out << "  " << pad(n(v), 14, true) << "  " << sp::describe(static_cast<sp::Invalid>(i)) << "\n";
   if (!r.runs.empty()) {
     out << "\nRuns (" << app::to_string(r.objective) << "; * on the Pareto front of time-to-train against GPU-hours)\n";
+    std::vector<std::string> labels;
+    std::size_t width = 44;
     for (const auto& run : r.runs) {
       model::PlanSpec p;
       int gpus = run.num_gpus;
       sp::parse_layout(run.layout, p, gpus);
-      out << "  " << (run.pareto ? "* " : "  ") << pad(sp::layout_label(p), 44) << pad(group_digits(run.num_gpus), 7, true)
+      labels.push_back(sp::layout_label(p));
+      width = std::max(width, labels.back().size() + 2);
+    }
+    for (std::size_t k = 0; k < r.runs.size(); ++k) {
+      const auto& run = r.runs[k];
+      out << "  " << (run.pareto ? "* " : "  ") << pad(labels[k], width) << pad(group_digits(run.num_gpus), 7, true)
           << " GPUs  " << pad(fmt("%.1f", run.time_to_train_s / 86400), 6, true) << " days (p10 "
           << fmt("%.1f", run.p10_s / 86400) << ", p90 " << fmt("%.1f", run.p90_s / 86400) << ")  "
           << model::format_count(run.gpu_hours) << " GPU-hours\n";
