@@ -51,8 +51,7 @@ std::optional<sim::StepPower> power_of(const model::Scenario& s, const sim::Step
   // Without a trace the executor runs a stretch of compute ops as one event, which can move the
   // step by up to ~0.1 % (and its breakdown's attribution); the report stays the untraced one, and
   // the power comes from the same step traced.
-  const int switches = sim::count_switches(simulator.fabric(s.cluster)->topology());
-  const sim::PowerSetup setup = sim::power_setup(s, switches);
+  const sim::PowerSetup setup = sim::power_setup(s, simulator);
   if (options.trace) return sim::step_power(report, setup);
   sim::StepOptions traced = options;
   traced.trace = true;

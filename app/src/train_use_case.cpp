@@ -16,7 +16,7 @@ namespace {
 namespace run = sim::run;
 
 sim::StepPower phase_power(const model::Scenario& phase, const sim::StepReport& report, const sim::StepSimulator& simulator) {
-  return sim::step_power(report, sim::power_setup(phase, sim::count_switches(simulator.fabric(phase.cluster)->topology())));
+  return sim::step_power(report, sim::power_setup(phase, simulator));
 }
 
 // Where each phase's step time comes from: a step time the scenario gives, else the phase's step
@@ -84,8 +84,7 @@ TrainResult train_on(const TrainRequest& request, const sim::StepSimulator& simu
       result.timeline = simulation.timeline(result.report.seed, 0, result.report.checkpoint_interval_s);
     if (request.power) {
       const auto steps = phase_powers(s, result.report.phases.size(), profile ? &*profile : nullptr, simulator, control);
-      const int switches = sim::count_switches(simulator.fabric(s.cluster)->topology());
-      result.power = sim::run_power_levels(steps, sim::power_setup(s, switches), s.cluster.power.price_per_mwh);
+      result.power = sim::run_power_levels(steps, sim::power_setup(s, simulator), s.cluster.power.price_per_mwh);
       result.energy = sim::run_energy(result.report, *result.power);
     }
     return result;

@@ -50,8 +50,6 @@ std::string duration(double s) {
 std::string percent(double v) { return fixed(100.0 * v, 1) + "%"; }
 std::string days(double s) { return fixed(s / 86400.0, 2) + " d"; }
 std::string hours(double s) { return fixed(s / 3600.0, 1) + " h"; }
-/// 12.3 M, 456 k: an amount of money without a currency sign (the price's currency).
-std::string format_count_money(double v) { return model::format_count(v); }
 
 void print_report(std::ostream& out, const run::RunReport& r) {
   using model::format_bytes, model::format_count;
@@ -101,7 +99,7 @@ void print_energy(std::ostream& out, const sim::RunEnergy& e, const sim::RunPowe
   char line[320];
   std::snprintf(line, sizeof line, "Energy to train          %s at the facility (PUE %.2f) · %s IT · GPUs %s; cost %s at %s per MWh\n",
                 format_energy(e.facility_energy_j).c_str(), l.pue, format_energy(e.it_energy_j).c_str(),
-                format_energy(e.gpu_energy_j).c_str(), format_count_money(e.cost).c_str(), fixed(l.price_per_mwh, 0).c_str());
+                format_energy(e.gpu_energy_j).c_str(), model::format_count(e.cost).c_str(), fixed(l.price_per_mwh, 0).c_str());
   out << line;
   const auto [lo, hi] = std::minmax_element(l.train_mean_w.begin(), l.train_mean_w.end());
   const std::string training = *lo == *hi ? format_power(*lo) : format_power(*lo) + " to " + format_power(*hi) + " by phase";
@@ -115,8 +113,8 @@ void print_energy(std::ostream& out, const sim::RunEnergy& e, const sim::RunPowe
   out << line;
 }
 
-void print_comparison(std::ostream& out, const std::vector<std::string>& names, const run::RunReport& a,
-                      const run::RunReport& b) {
+void print_comparison(std::ostream& out, const std::vector<std::string>& names, const app::TrainComparison& c) {
+  const run::RunReport &a = c.a.report, &b = c.b.report;
   auto row = [&](const std::string& what, const std::string& x, const std::string& y) {
     out << pad(what, 26) << pad(x, 18, true) << pad(y, 18, true) << "\n";
   };
@@ -133,16 +131,12 @@ void print_comparison(std::ostream& out, const std::vector<std::string>& names, 
   row("time lost", hours(a.lost.total()), hours(b.lost.total()));
   row("checkpoint interval", duration(a.checkpoint_interval_s), duration(b.checkpoint_interval_s));
   row("checkpoint stall", duration(a.checkpoint.stall_s), duration(b.checkpoint.stall_s));
-}
-
-void out_energy_rows(std::ostream& out, const sim::RunEnergy& a, const sim::RunEnergy& b) {
-  auto row = [&](const std::string& what, const std::string& x, const std::string& y) {
-    out << pad(what, 26) << pad(x, 18, true) << pad(y, 18, true) << "\n";
-  };
-  row("energy (facility)", model::format_energy(a.facility_energy_j), model::format_energy(b.facility_energy_j));
-  row("energy cost", format_count_money(a.cost), format_count_money(b.cost));
-  row("mean power (IT)", model::format_power(a.mean_it_w), model::format_power(b.mean_it_w));
-  row("swing within a step", model::format_power(a.step_swing_w), model::format_power(b.step_swing_w));
+  if (!c.a.energy || !c.b.energy) return;
+  const sim::RunEnergy &ea = *c.a.energy, &eb = *c.b.energy;
+  row("energy (facility)", model::format_energy(ea.facility_energy_j), model::format_energy(eb.facility_energy_j));
+  row("energy cost", model::format_count(ea.cost), model::format_count(eb.cost));
+  row("mean power (IT)", model::format_power(ea.mean_it_w), model::format_power(eb.mean_it_w));
+  row("swing within a step", model::format_power(ea.step_swing_w), model::format_power(eb.step_swing_w));
 }
 
 app::TrainRequest request_for(model::Scenario s, const TrainCommand& cmd) {
@@ -162,11 +156,7 @@ int execute(const TrainCommand& cmd, Streams io) {
     const app::TrainRequest b = request_for(app::load_scenario(cmd.compare[1], cmd.options.sets), cmd);
     const app::TrainComparison comparison = app::compare(a, b, control);
     if (cmd.json) io.out << app::to_json(comparison).dump(2) << "\n";
-    else {
-      print_comparison(io.out, cmd.compare, comparison.a.report, comparison.b.report);
-      if (comparison.a.energy && comparison.b.energy)
-        out_energy_rows(io.out, *comparison.a.energy, *comparison.b.energy);
-    }
+    else print_comparison(io.out, cmd.compare, comparison);
     return kExitOk;
   }
   const app::TrainRequest request = request_for(cmd.options.load(), cmd);

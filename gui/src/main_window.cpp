@@ -366,6 +366,7 @@ QString MainWindow::run(View view, const QStringList& extra) {
           request.scenario = s;
           request.per_rank = per_rank;
           request.trace = true;
+          request.baseline = false;  // the view shows no what-if baseline: not simulated
           request.simulator = simulator.get();
           app::SimulateResult result = app::simulate(request, control);
           auto timeline = std::make_shared<StepTimelineData>(result.report, s);

@@ -72,14 +72,7 @@ PowerScale power_scale(double max_w, int max_ticks) {
   PowerScale s;
   max_w = max_w > 0 && std::isfinite(max_w) ? max_w : 1;
   max_ticks = std::max(1, max_ticks);
-  const double min_step = max_w / max_ticks;
-  const double decade = std::pow(10.0, std::floor(std::log10(min_step)));
-  s.step_w = 10 * decade;
-  for (double m : {1.0, 2.0, 2.5, 5.0, 10.0})
-    if (m * decade >= min_step * (1 - 1e-9)) {
-      s.step_w = m * decade;
-      break;
-    }
+  s.step_w = nice_step(max_w / max_ticks, {1.0, 2.0, 2.5, 5.0, 10.0});
   s.top_w = max_w;
   if (s.top_w >= 1e6) {
     s.unit_w = 1e6;

@@ -56,11 +56,7 @@ std::vector<TimeAxis::Tick> TimeAxis::ticks(double min_gap_px) const {
     for (double c : kCalendar)
       if (c >= min_step) { step = c; break; }
   }
-  if (step == 0) {
-    const double decade = std::pow(10.0, std::floor(std::log10(min_step)));
-    for (double m : {1.0, 2.0, 5.0, 10.0})
-      if (m * decade >= min_step) { step = m * decade; break; }
-  }
+  if (step == 0) step = nice_step(min_step, {1.0, 2.0, 5.0, 10.0});
   std::vector<Tick> out;
   // One unit for every label, the one of the largest time in view.
   const double magnitude = std::max({std::abs(start_s_), std::abs(end_s_), step});
@@ -68,6 +64,13 @@ std::vector<TimeAxis::Tick> TimeAxis::ticks(double min_gap_px) const {
   for (double t = first; t <= end_s_ + step * 1e-9 && out.size() < 1000; t += step)
     out.push_back({t, format_duration(std::abs(t) < step * 1e-6 ? 0 : t, step, magnitude)});
   return out;
+}
+
+double nice_step(double min_step, std::initializer_list<double> multiples) {
+  const double decade = std::pow(10.0, std::floor(std::log10(min_step)));
+  for (double m : multiples)
+    if (m * decade >= min_step * (1 - 1e-9)) return m * decade;
+  return 10 * decade;
 }
 
 std::string format_duration(double seconds, double scale_s, double magnitude_s) {

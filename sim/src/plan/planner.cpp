@@ -49,13 +49,11 @@ double least_energy_per_token_j(const Evaluation& e, double step_s) {
 double Evaluation::energy_bound_j() const { return least_energy_per_token_j(*this, bound_s); }
 
 PowerSetup layout_power_setup(const model::Scenario& base, int num_gpus, const StepSimulator& simulator) {
-  model::Scenario s = base;
-  s.cluster.num_gpus = num_gpus;
-  s.cluster.degraded_nics.clear();
-  // power_setup counts the job's GPUs from the plan: any plan of num_gpus GPUs.
-  s.plan.tp = s.plan.cp = s.plan.pp = 1;
-  s.plan.dp = num_gpus;
-  return power_setup(s, count_switches(simulator.fabric(s.cluster)->topology()));
+  // The fabric a candidate of num_gpus GPUs runs on (candidate_scenario: no degraded NICs).
+  model::ClusterSpec cluster = base.cluster;
+  cluster.num_gpus = num_gpus;
+  cluster.degraded_nics.clear();
+  return power_setup(base, num_gpus, count_switches(simulator.fabric(cluster)->topology()));
 }
 
 void bound_energy(Evaluation& e, const PowerSetup& setup, const StepBound& bound) {

@@ -58,8 +58,12 @@ RunEnergy run_energy(const run::RunReport& report, const RunPowerLevels& levels)
     share[i] = ph.step_time_s > 0 ? tokens / ph.tokens_per_s() : 0;
     ideal += share[i];
   }
-  if (ideal > 0) for (double& s : share) s /= ideal;
-  else share.assign(share.size(), 0.0), share.front() = 1;  // a window without a budget: the first phase
+  if (ideal > 0) {
+    for (double& s : share) s /= ideal;
+  } else {
+    share.assign(share.size(), 0.0);  // a window without a budget: the first phase
+    share.front() = 1;
+  }
   double train_gpu_w = 0;
   for (std::size_t i = 0; i < share.size(); ++i) {
     e.train_j += share[i] * train_s * levels.train_mean_w[i];

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "herd/model/error.hpp"
+#include "herd/sim/step/step_simulator.hpp"
 
 namespace herd::sim {
 
@@ -41,7 +42,7 @@ int count_switches(const model::Topology& topology) {
   return n;
 }
 
-PowerSetup power_setup(const model::Scenario& s, int switches) {
+PowerSetup power_setup(const model::Scenario& s, int gpus, int switches) {
   const auto& gpu = s.cluster.gpu;
   PowerSetup p;
   p.draws = gpu.power;
@@ -49,7 +50,7 @@ PowerSetup power_setup(const model::Scenario& s, int switches) {
   p.floor_w = s.whatif.power_floor_w;
   p.peak_flops = gpu.peak_bf16_flops;
   p.hbm_bandwidth = gpu.hbm_bandwidth;
-  p.gpus = s.plan.gpus();
+  p.gpus = gpus;
   p.servers = (p.gpus + s.cluster.gpus_per_node - 1) / s.cluster.gpus_per_node;
   p.switches = switches;
   p.server_other_w = s.cluster.power.node_other_w;
@@ -57,6 +58,10 @@ PowerSetup power_setup(const model::Scenario& s, int switches) {
   p.pue = s.cluster.power.pue;
   p.window_s = s.cluster.power.window_s;
   return p;
+}
+
+PowerSetup power_setup(const model::Scenario& s, const StepSimulator& simulator) {
+  return power_setup(s, s.plan.gpus(), count_switches(simulator.fabric(s.cluster)->topology()));
 }
 
 namespace {

@@ -157,7 +157,7 @@ std::pair<double, double> power_of(const model::Scenario& s, const sp::Evaluatio
       model::with_overrides(s, sp::layout_overrides(e.candidate.plan, e.candidate.num_gpus), "test");
   sim::StepOptions traced;
   traced.trace = true;
-  const auto setup = sim::power_setup(full, sim::count_switches(simulator.fabric(full.cluster)->topology()));
+  const auto setup = sim::power_setup(full, simulator);
   const auto p = sim::step_power(simulator.simulate(full, traced), setup);
   return {p.energy_per_token_j, p.peak_w * p.pue};
 }

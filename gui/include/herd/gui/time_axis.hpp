@@ -1,6 +1,7 @@
 #pragma once
 // The mapping between time and pixels of a timeline, and its zoom and pan: a pure class, tested
 // without a display. Times are seconds from the start of what is shown (a step, a run).
+#include <initializer_list>
 #include <string>
 #include <vector>
 
@@ -48,6 +49,10 @@ class TimeAxis {
 /// the decimals that tell values `scale_s` apart (three significant digits without a scale):
 /// "750 ns", "12.5 µs", "3.25 ms", "1.2 s", "45 min", "2.5 h", "12.3 d".
 std::string format_duration(double seconds, double scale_s = 0, double magnitude_s = 0);
+
+/// The least of m x 10^k (m from `multiples`, ascending, ending at 10) that is at least `min_step`:
+/// the step between axis ticks at least `min_step` apart.
+double nice_step(double min_step, std::initializer_list<double> multiples);
 
 /// Bytes with binary units: "512 B", "1.5 KiB", "256 MiB", "16 GiB".
 std::string format_bytes(double bytes);

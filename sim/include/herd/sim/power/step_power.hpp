@@ -47,10 +47,16 @@ struct PowerSetup {
   double idle_cluster_w() const { return gpus * draws.idle + static_w(); }
 };
 
+class StepSimulator;
+
 /// Leaf, spine and core switches of the topology.
 int count_switches(const model::Topology& topology);
-/// The setup of scenario `s` (its job's GPUs, its servers) with `switches` switches.
-PowerSetup power_setup(const model::Scenario& s, int switches);
+/// The setup of scenario `s`'s cluster, draws and what-ifs for a job of `gpus` GPUs (and the
+/// servers they fill) with `switches` switches.
+PowerSetup power_setup(const model::Scenario& s, int gpus, int switches);
+/// The setup of `s`'s own job (its plan's GPUs), its switches counted on `simulator`'s fabric of
+/// s.cluster (the one its steps run on).
+PowerSetup power_setup(const model::Scenario& s, const StepSimulator& simulator);
 
 struct StepPower {
   double step_time_s = 0;
