@@ -90,14 +90,23 @@ MeasuredRun read_run(const json& e, const std::string& ptr, const std::filesyste
   run.source = e.value("source", std::string());
   const std::filesystem::path path = base / named;
   try {
-    run.scenario = model::load_scenario(std::filesystem::exists(path) ? path.string() : named, overrides);
+    std::error_code ec;  // a name too long for the file system is no file, not an exception
+    run.scenario = model::load_scenario(std::filesystem::exists(path, ec) ? path.string() : named, overrides);
   } catch (const model::InputError& err) {
     // An override's fault is the runs file's: name its key there.
     if (err.source().rfind("--set ", 0) == 0) {
       const std::string text = err.source().substr(6);
       throw model::InputError(file, ptr + "/set/" + text.substr(0, text.find('=')), err.message());
     }
-    throw;
+    // A name that is no file, built-in scenario or preset is the runs file's fault too.
+    if (err.source() == named) throw model::InputError(file, ptr + "/scenario", err.message());
+    // Any other fault of the run's scenario: said with the run it belongs to.
+    throw model::InputError(file, ptr, err.what());
+  }
+  try {  // its calibration profile (a `calibration` key, perhaps set here), read now to say which run
+    (void)calibration_profile(run.scenario);
+  } catch (const model::InputError& err) {
+    throw model::InputError(file, ptr, err.what());
   }
   int figures = 0;
   const double tokens_per_step = double(run.scenario.plan.global_batch) * double(run.scenario.model.seq_len);

@@ -19,7 +19,12 @@ std::optional<model::CalibrationProfile> calibration_profile(const model::Scenar
 model::Scenario with_profile(const model::Scenario& scenario, const model::CalibrationProfile* profile) {
   model::Scenario s = scenario;
   if (!profile) return s;
-  if (profile->nic_efficiency) s.cluster.nic_efficiency = *profile->nic_efficiency;
+  const std::string from = "calibration profile " + profile->source;
+  if (profile->nic_efficiency) {
+    s.cluster.nic_efficiency = *profile->nic_efficiency;
+    s.provenance["/cluster/nic/efficiency"] = from;
+  }
+  if (!profile->collectives.empty()) s.provenance["/cluster/collectives"] = from;
   model::use_measured_collectives(s.cluster, *profile);
   return s;
 }
@@ -38,12 +43,17 @@ std::string describe(const ComputeLevel& level) {
 }
 
 void time_overflow(const model::Scenario& scenario) {
-  std::string keys;
-  for (const auto& [pointer, from] : scenario.provenance)
+  std::string keys, profile;
+  for (const auto& [pointer, from] : scenario.provenance) {
     if (from.rfind("--set ", 0) == 0 && keys.size() < 120) keys += (keys.empty() ? "" : ", ") + pointer;
+    if (from.rfind("calibration profile ", 0) == 0 && profile.size() < 120)
+      profile += (profile.empty() ? from + ": " : ", ") + pointer;
+  }
+  std::string culprits = keys.empty() ? std::string() : "--set: " + keys;
+  if (!profile.empty()) culprits += (culprits.empty() ? "" : "; ") + profile;
   throw model::InputError(scenario.source, "",
                           "simulated time passes 64-bit nanoseconds (about 292 years): a size, rate, bandwidth or "
-                          "latency out of proportion" + (keys.empty() ? std::string() : " (--set: " + keys + ")"));
+                          "latency out of proportion" + (culprits.empty() ? std::string() : " (" + culprits + ")"));
 }
 
 }  // namespace herd::app

@@ -56,6 +56,7 @@ std::string collective_named_in(const std::string& text) {
 }  // namespace
 
 MeasurementSet import_nccl_tests(std::string_view text, const std::string& source_name, std::string collective) {
+  if (auto bad = model::utf8_error(text); !bad.empty()) throw model::InputError(source_name, "", bad + ": not nccl-tests output");
   MeasurementSet set;
   set.device.backend = "nccl-tests";
   std::set<std::string> hosts;

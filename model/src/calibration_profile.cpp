@@ -279,7 +279,8 @@ std::optional<CalibrationProfile> profile_for(const Scenario& scenario, const st
   std::filesystem::path file = scenario.calibration;
   const std::string origin = scenario.source_of("/calibration");
   if (file.is_relative() && origin.rfind("--set", 0) != 0) file = scenario.base_dir / file;
-  if (!std::filesystem::is_regular_file(file))
+  std::error_code ec;  // a name too long for the file system is "cannot read", not an exception
+  if (!std::filesystem::is_regular_file(file, ec))
     scenario.fail("/calibration", "cannot read the calibration profile " + file.string());
   return load_calibration_profile(file);
 }

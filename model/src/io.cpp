@@ -1,6 +1,7 @@
 #include "herd/model/io.hpp"
 
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -83,6 +84,30 @@ std::string show_value(const nlohmann::json& value, std::size_t limit) {
   return out + "\u2026";
 }
 
+std::string utf8_error(std::string_view text) {
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    std::size_t extra = 0;
+    std::uint32_t min = 0, cp = 0;
+    if (c < 0x80) { ++i; continue; }
+    if ((c & 0xe0) == 0xc0) extra = 1, min = 0x80, cp = c & 0x1f;
+    else if ((c & 0xf0) == 0xe0) extra = 2, min = 0x800, cp = c & 0x0f;
+    else if ((c & 0xf8) == 0xf0) extra = 3, min = 0x10000, cp = c & 0x07;
+    else return "invalid UTF-8 at byte " + std::to_string(i);
+    if (i + extra >= text.size()) return "invalid UTF-8 at byte " + std::to_string(i);
+    for (std::size_t k = 1; k <= extra; ++k) {
+      const auto d = static_cast<unsigned char>(text[i + k]);
+      if ((d & 0xc0) != 0x80) return "invalid UTF-8 at byte " + std::to_string(i);
+      cp = (cp << 6) | (d & 0x3f);
+    }
+    // Overlong forms, UTF-16 surrogates and code points past U+10FFFF are not UTF-8 (RFC 3629).
+    if (cp < min || (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff) return "invalid UTF-8 at byte " + std::to_string(i);
+    i += extra + 1;
+  }
+  return {};
+}
+
 nlohmann::json parse_json(const std::string& text, const std::string& source) {
   if (auto deep = nesting_error(text); !deep.empty()) throw InputError(source, "", deep);
   try {
@@ -96,6 +121,14 @@ nlohmann::json parse_json(const std::string& text, const std::string& source) {
     }
     std::string what = e.what();
     if (auto pos = what.find("syntax error"); pos != std::string::npos) what = what.substr(pos);
+    // The library quotes the whole token it was reading (an unterminated string: the rest of the
+    // file); keep its last characters, where the error is.
+    constexpr std::string_view kLastRead = "last read: '";
+    if (const auto open = what.find(kLastRead); open != std::string::npos) {
+      const auto begin = open + kLastRead.size();
+      const auto end = what.rfind('\'');
+      if (end != std::string::npos && end > begin + 40) what.replace(begin, end - begin - 40, "...");
+    }
     throw InputError(source, "", "malformed JSON at line " + std::to_string(line) + ", column " + std::to_string(column) +
                                      ": " + what);
   } catch (const nlohmann::json::exception& e) {

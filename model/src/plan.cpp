@@ -125,6 +125,12 @@ void validate_plan(const PlanSpec& p, const TransformerSpec& m, const ClusterSpe
     reject("/plan/global_batch", str(p.global_batch) + " sequences is not a multiple of dp " + str(p.dp) +
                                      " x micro_batch " + str(p.micro_batch));
   const long long mbs = p.microbatches();
+  // The step simulation's work and memory grow with the micro-batches of a pipeline (about 0.5 GB
+  // and 5 s per 4,096 at 32 layers); more than any published run accumulates is refused up front.
+  if (mbs > kMaxMicrobatches)
+    reject("/plan/global_batch", str(p.global_batch) + " sequences make " + str(mbs) +
+                                     " micro-batches per pipeline per step; Herd simulates at most " +
+                                     str(kMaxMicrobatches) + " (raise micro_batch or dp, or lower the batch)");
   if (p.schedule == Schedule::interleaved && p.pp > 1 && mbs % p.pp != 0)
     reject("/plan/global_batch", "the interleaved schedule needs micro-batches per pipeline (" + str(mbs) +
                                      ") to be a multiple of pp " + str(p.pp));

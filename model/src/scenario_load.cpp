@@ -90,6 +90,9 @@ void expand_slot(json& doc, const PresetSlot& slot, const std::filesystem::path&
   if (slot.kind == PresetKind::model && node.is_object() && node.contains("hf_config")) {
     if (!node["hf_config"].is_string()) throw ValueError("/model/hf_config", "expected a file name, got " + show_value(node["hf_config"]));
     const std::filesystem::path file = base_dir / node["hf_config"].get<std::string>();
+    std::error_code ec;
+    if (!std::filesystem::exists(file, ec))
+      throw ValueError("/model/hf_config", "no Hugging Face config " + show_value(json(file.string())));
     json own = node;
     own.erase("hf_config");
     node = merge(import_hf_config(file), own, "Hugging Face config " + file.string(), "/model", prov);
@@ -163,6 +166,7 @@ Override parse_override(std::string_view text) {
   o.text = std::string(text);
   o.path = std::string(text.substr(0, eq));
   const std::string value(text.substr(eq + 1));
+  if (auto bad = utf8_error(text); !bad.empty()) throw InputError("--set", "", bad + " of the override");
   if (auto deep = nesting_error(value); !deep.empty())
     throw InputError("--set " + clipped(text), "", deep);
   try {

@@ -214,4 +214,12 @@ TEST_CASE("a runs file converts throughputs and is read strictly", "[app][fit-ru
   bad = doc;
   bad["runs"] = nlohmann::json::array();
   fails_at(bad, "/runs", "non-empty");
+  // A scenario that is no file, built-in or preset, and one its overrides make impossible: both
+  // named at the run in the runs file (found by herd_fuzz_runs).
+  bad = doc;
+  bad["runs"][0]["scenario"] = "herd-runs";
+  fails_at(bad, "/runs/0/scenario", "no such file, built-in scenario or model preset");
+  bad = doc;
+  bad["runs"][0]["set"]["plan.tp"] = 255;
+  fails_at(bad, "/runs/0", "65280 GPUs, but the cluster has 256");
 }

@@ -99,3 +99,14 @@ TEST_CASE("the published DGX H100 NVLS all-reduce curve", "[calibrate][import][f
   CHECK_FALSE(model::collective_extrapolated(ar, 1e9));
   CHECK(model::collective_extrapolated(ar, 1e3));
 }
+
+TEST_CASE("nccl-tests output that is not UTF-8 is bad input naming the log (found by herd_fuzz_nccl_tests)",
+          "[calibrate][import]") {
+  try {
+    import_nccl_tests("#  size count type\n  8 2 float sum -1 1.0 0.01 0.01 0 \xfb\n", "log.txt");
+    FAIL("accepted");
+  } catch (const model::InputError& e) {
+    CHECK(e.source() == "log.txt");
+    CHECK_THAT(e.message(), Catch::Contains("invalid UTF-8 at byte 54"));
+  }
+}

@@ -205,3 +205,75 @@ TEST_CASE("herd: --version, a usage line when run bare, the command or flag mean
   check_one_line(flag);
   CHECK_THAT(flag.err, Catch::Contains("--jsn (did you mean --json?)"));
 }
+
+// Classes the fuzz targets found (fuzz/corpus holds their inputs too; docs/fuzzing.md).
+TEST_CASE("fuzz findings: long keys and tokens are cut, text that is not UTF-8 is refused", "[cli][errors][fuzz]") {
+  // An unknown key of 600 characters is echoed in the pointer and the message: both cut.
+  const fs::path key = write_temp("herd_long_key.json", "{\"cluster\": {\"nic" + std::string(600, '{') + "\": 1}}");
+  const HerdRun r = run_herd({"model", key.string()});
+  CHECK(r.code == 2);
+  check_one_line(r);
+  CHECK_THAT(r.err, Catch::Contains(key.string()) && Catch::Contains("unknown key"));
+
+  // An unterminated string: the JSON library quotes all of it; only its end is kept.
+  const fs::path open = write_temp("herd_open_string.json", "{\"name\": \"" + std::string(2000, 'x'));
+  const HerdRun s = run_herd({"model", open.string()});
+  CHECK(s.code == 2);
+  check_one_line(s);
+  CHECK_THAT(s.err, Catch::Contains("malformed JSON"));
+
+  // A key with a newline in it stays one line.
+  const HerdRun nl = run_herd({"model", "llama3-8b", "--set", "plan.t\np=4"});
+  CHECK(nl.code == 2);
+  check_one_line(nl);
+
+  // An override that is not UTF-8 would break --json; it is refused naming --set.
+  const HerdRun bad = run_herd({"simulate", "llama3-8b", "--json", "--set", "model.name=\xfb\xfc"});
+  CHECK(bad.code == 2);
+  check_one_line(bad);
+  CHECK_THAT(bad.err, Catch::Contains("--set") && Catch::Contains("invalid UTF-8 at byte 11"));
+}
+
+TEST_CASE("fuzz findings: more micro-batches than a step simulates are refused up front", "[cli][errors][fuzz]") {
+  // llama3-8b: dp 256, micro-batch 1; 2^32 sequences are 16,777,216 micro-batches per pipeline
+  // (before: 22 s, 2.3 GB and bad_alloc, exit 1).
+  const HerdRun r = run_herd({"simulate", "llama3-8b", "--set", "plan.global_batch=4294967296"});
+  CHECK(r.code == 2);
+  check_one_line(r);
+  CHECK_THAT(r.err, Catch::Contains("/plan/global_batch") && Catch::Contains("16777216 micro-batches per pipeline") &&
+                        Catch::Contains("at most 8192"));
+  // The limit itself is allowed: 8,192 x 256 sequences.
+  CHECK(run_herd({"model", "llama3-8b", "--set", "plan.global_batch=2097152"}).code == 0);
+}
+
+TEST_CASE("fuzz findings: a failure rate at which no run can progress is refused, not simulated without end",
+          "[cli][errors][fuzz]") {
+  // 1e12 x the default rates: an interruption every few nanoseconds against minutes of recovery
+  // (before: herd train never ended).
+  const HerdRun r = run_herd({"train", "llama3-8b", "--trials", "3", "--set", "run.tokens=1T", "--set",
+                              "reliability.failure_multiplier=1e12"});
+  CHECK(r.code == 2);
+  check_one_line(r);
+  CHECK_THAT(r.err, Catch::Contains("/reliability/failure_multiplier") && Catch::Contains("no run can progress"));
+  // Ten times the default rates still trains.
+  CHECK(run_herd({"train", "llama3-8b", "--trials", "3", "--set", "run.tokens=1T", "--set",
+                  "reliability.failure_multiplier=10"}).code == 0);
+}
+
+TEST_CASE("fuzz findings: a near-zero NIC efficiency from a profile is time overflow naming the profile, not a deadlock",
+          "[cli][errors][fuzz]") {
+  // 1e-308 is in (0, 1], so it passes the profile's checks; the step's sends then end past 64-bit
+  // time (before: "step simulation deadlocked" and an abort).
+  const fs::path profile = write_temp("herd_tiny_nic.profile.json",
+                                      R"({"format": "herd-calibration", "version": 2, "compute": {"sustained_fraction": 0.8},)"
+                                      R"( "network": {"nic_efficiency": 1e-308}})");
+  const HerdRun r = run_herd({"simulate", "llama3-8b", "--calibration", profile.string()});
+  CHECK(r.code == 2);
+  check_one_line(r);
+  CHECK_THAT(r.err, Catch::Contains("64-bit nanoseconds") && Catch::Contains("calibration profile " + profile.string()) &&
+                        Catch::Contains("/cluster/nic/efficiency"));
+  // The same through --set.
+  const HerdRun set = run_herd({"simulate", "llama3-8b", "--set", "cluster.nic.efficiency=1e-308"});
+  CHECK(set.code == 2);
+  CHECK_THAT(set.err, Catch::Contains("64-bit nanoseconds") && Catch::Contains("--set: /cluster/nic/efficiency"));
+}

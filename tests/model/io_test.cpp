@@ -60,3 +60,39 @@ TEST_CASE("parse_json reports a number no double holds as malformed input of the
     CHECK_THAT(e.what(), Catch::StartsWith("f.json: malformed JSON: ") && Catch::Contains("1e400"));
   }
 }
+
+TEST_CASE("utf8_error finds the first byte that breaks UTF-8 (RFC 3629)", "[io][errors]") {
+  using herd::model::utf8_error;
+  CHECK(utf8_error("").empty());
+  CHECK(utf8_error("plain ASCII").empty());
+  CHECK(utf8_error("2.5 \xc2\xb5s, \xe2\x82\xac, \xf0\x9f\x98\x80").empty());  // µ, €, an emoji
+  CHECK(utf8_error("ab\xff") == "invalid UTF-8 at byte 2");                       // never a lead byte
+  CHECK(utf8_error("a\x80") == "invalid UTF-8 at byte 1");                        // a lone continuation
+  CHECK(utf8_error("a\xc2") == "invalid UTF-8 at byte 1");                        // cut short
+  CHECK(utf8_error("\xc0\xaf") == "invalid UTF-8 at byte 0");                    // overlong '/'
+  CHECK(utf8_error("\xed\xa0\x80") == "invalid UTF-8 at byte 0");               // a UTF-16 surrogate
+  CHECK(utf8_error("\xf4\x90\x80\x80") == "invalid UTF-8 at byte 0");          // past U+10FFFF
+}
+
+TEST_CASE("an InputError is one line of at most kMaxErrorMessage characters, cut in the middle", "[io][errors]") {
+  const InputError e("scenario.json", "/cluster/" + std::string(500, 'k'), "unknown key \"" + std::string(500, 'k') + "\"\nsecond line");
+  const std::string what = e.what();
+  CHECK(what.size() <= herd::model::kMaxErrorMessage);
+  CHECK(what.find('\n') == std::string::npos);
+  CHECK(what.rfind("scenario.json: /cluster/kkk", 0) == 0);
+  CHECK_THAT(what, Catch::Contains("...") && Catch::EndsWith("\\nsecond line"));
+  // The parts keep their whole text for code that reads them.
+  CHECK(e.pointer().size() == 509);
+  // A short message is untouched.
+  CHECK(std::string(InputError("f.json", "/plan/tp", "expected an integer").what()) == "f.json: /plan/tp: expected an integer");
+}
+
+TEST_CASE("parse_json keeps only the end of a long token the JSON library quotes", "[io][errors]") {
+  try {
+    parse_json("{\"name\": \"" + std::string(5000, 'x'), "s.json");
+    FAIL("accepted an unterminated string");
+  } catch (const InputError& e) {
+    CHECK(std::string(e.what()).size() <= herd::model::kMaxErrorMessage);
+    CHECK_THAT(e.message(), Catch::Contains("last read: '...xxxx"));
+  }
+}

@@ -174,12 +174,16 @@ bool FluidSystem::done(const Entry& entry) const noexcept {
 }
 
 // Rounded up, so the activity has done all its work by then; at least 1 ns ahead when work is
-// left, so that a completion event always makes progress.
-Time FluidSystem::completion_time(const Entry& entry, Time now) const noexcept {
+// left, so that a completion event always makes progress. A rate above zero so small that the work
+// would end past 64-bit time is TimeOverflow, not "never": the activity does progress, and the
+// model that gave it that rate (a near-zero bandwidth or efficiency) is the input's fault.
+Time FluidSystem::completion_time(const Entry& entry, Time now) const {
   if (done(entry) || std::isinf(entry.rate)) return now;
   if (!(entry.rate > 0)) return kTimeNever;
   const double nanoseconds = std::ceil(entry.remaining / entry.rate * 1e9);
-  if (!(nanoseconds < static_cast<double>(kTimeNever - now))) return kTimeNever;
+  if (!(nanoseconds < static_cast<double>(kTimeNever - now)))
+    throw TimeOverflow("herd::engine: a fluid activity of " + std::to_string(entry.work) + " units at " +
+                       std::to_string(entry.rate) + " per second ends past 64-bit nanoseconds");
   return now + std::max<Time>(1, static_cast<Time>(nanoseconds));
 }
 

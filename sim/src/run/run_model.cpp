@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "herd/model/units.hpp"
 #include "herd/sim/run/component_counts.hpp"
 
 namespace herd::sim::run {
@@ -120,6 +121,21 @@ RunModel build_run_model(const model::Scenario& base, const StepTimeFn& step_tim
   m.dp = base.plan.dp;
   const int model_parallel = base.plan.tp * base.plan.cp * base.plan.pp;
   m.replicas_per_node = std::max(1, base.cluster.gpus_per_node / std::max(1, model_parallel));
+
+  // A job that fails again long before it can recover and train one step never progresses: with
+  // interruptions at rate r, surviving a window W takes e^(rW) restarts on average, and the trials
+  // would run without end. Such a scenario is refused up front.
+  double rate = m.planned_rate_per_s;
+  double detect = m.detection_s;
+  for (const auto& f : m.failures) {
+    rate += f.rate_per_s;
+    if (f.rate_per_s > 0) detect = std::min(detect, f.detection_s);
+  }
+  const double window = detect + m.relaunch_s + m.checkpoint.load_s + (m.phases.empty() ? 0.0 : m.phases.front().step_time_s);
+  if (rate * window > kMaxInterruptionsPerWindow)
+    base.fail(rel.failure_multiplier != 1 ? "/reliability/failure_multiplier" : "/reliability",
+              "the job is interrupted every " + model::format_time(1 / rate) + " on average, while a recovery and one "
+              "step take " + model::format_time(window) + ": no run can progress");
   return m;
 }
 

@@ -1,10 +1,15 @@
 #pragma once
 // Errors that reach the user. Bad input is a typed exception naming where it came from and the
 // JSON pointer of the offending value; the CLI prints what() and exits with code 2.
+#include <cstddef>
 #include <stdexcept>
 #include <string>
 
 namespace herd::model {
+
+/// The longest message an InputError gives (what()): one line, the source, the pointer and the
+/// message each cut in the middle ("...") where they would make it longer.
+inline constexpr std::size_t kMaxErrorMessage = 280;
 
 /// Bad input: malformed JSON, unknown key, wrong type or unit, impossible plan.
 /// `source` is a file name, "preset <name>" or "--set <path>=<value>"; `pointer` is an RFC 6901

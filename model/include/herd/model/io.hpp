@@ -25,6 +25,11 @@ nlohmann::json parse_json(const std::string& text, const std::string& source);
 /// and column, or empty when it does not.
 std::string nesting_error(std::string_view text);
 
+/// Where `text` first breaks UTF-8 ("invalid UTF-8 at byte 12"), or empty when it is valid UTF-8.
+/// Text read outside the JSON parser (logs, --set values) is checked, since JSON output cannot carry
+/// it.
+std::string utf8_error(std::string_view text);
+
 /// A JSON value as a message echoes it: compact, at most `limit` characters with "…" where cut.
 /// Walks only as much of the value as it prints, so a huge or deeply nested value costs little.
 std::string show_value(const nlohmann::json& value, std::size_t limit = 80);

@@ -37,6 +37,10 @@ std::string_view to_string(Stack);
 /// when a scenario is built (scenario_build.cpp): dp, grad_sync, sequence_parallel, global_batch,
 /// round_size and overlap_param_gather. Their defaults here are what that derivation gives on one
 /// GPU with the other defaults, except global_batch, 0 until set.
+/// The most micro-batches per pipeline per step a plan may ask for: a step's simulated work and
+/// memory grow with them, and no published run accumulates nearly as many (Llama 3 405B: 16).
+inline constexpr std::int64_t kMaxMicrobatches = 8192;
+
 struct PlanSpec {
   int tp = 1, cp = 1, pp = 1;
   int dp = 1;                        ///< derived: GPUs / (tp x cp x pp)
@@ -71,7 +75,8 @@ struct PlanSpec {
 
   int gpus() const { return tp * cp * pp * dp; }
   int degree(Axis a) const;
-  /// Micro-batches each pipeline processes per step: global_batch / (dp * micro_batch).
+  /// Micro-batches each pipeline processes per step: global_batch / (dp * micro_batch); at most
+  /// kMaxMicrobatches (validation refuses more).
   std::int64_t microbatches() const { return global_batch / (static_cast<std::int64_t>(dp) * micro_batch); }
   /// Ranks that hold the same parameters and reduce gradients together: DP x CP (context-parallel
   /// ranks see different tokens of the same sequences, so their gradients are summed too). ZeRO/FSDP

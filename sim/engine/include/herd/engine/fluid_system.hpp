@@ -78,8 +78,8 @@ class FluidSystem {
   [[nodiscard]] double rate(FluidActivityId activity);
   // The resource limiting the activity (kNoResource: its bound, nothing, or still in latency).
   [[nodiscard]] ResourceId bottleneck(FluidActivityId activity);
-  // When the activity will complete at current rates (ns); kTimeNever if never at these rates
-  // or while in start latency.
+  // When the activity will complete at current rates (ns); kTimeNever if its rate is 0 or while in
+  // start latency. Throws TimeOverflow when a rate above 0 would finish it past 64-bit time.
   [[nodiscard]] Time expected_completion(FluidActivityId activity);
 
   // Re-solves now if anything changed; normally done by the wake event.
@@ -120,7 +120,7 @@ class FluidSystem {
   void begin(std::uint32_t slot, std::span<const ResourceUse> uses);
   void advance(Entry& entry, Time now) const;
   [[nodiscard]] bool done(const Entry& entry) const noexcept;
-  [[nodiscard]] Time completion_time(const Entry& entry, Time now) const noexcept;
+  [[nodiscard]] Time completion_time(const Entry& entry, Time now) const;  // throws TimeOverflow
   void wake();
   void complete(std::uint32_t slot);
   void release(std::uint32_t slot);
