@@ -142,6 +142,17 @@ TEST_CASE("simulated time past 64-bit nanoseconds is bad input naming the scenar
     for (char& c : pointer) c = c == '.' ? '/' : c;
     CHECK_THAT(r.err, Catch::Contains(pointer));
   }
+  // herd plan simulates layouts of the same scenario: the same bad input, not a failure (exit 1).
+  for (const char* set : {"cluster.gpu.hbm_bandwidth=1 B/s", "cluster.nic.latency=1e30 d"}) {
+    INFO(set);
+    const HerdRun r = run_herd(
+        {"plan", "llama3-8b", "--set", set, "--tp", "1,2", "--pp", "1", "--cp", "1", "--top", "1", "--no-robustness"});
+    CHECK(r.code == 2);
+    CHECK(r.out.empty());
+    CHECK_THAT(r.err, Catch::EndsWith("\n") &&
+                          Catch::Contains("herd: built-in llama3-8b: simulated time passes 64-bit nanoseconds"));
+    CHECK(r.err.substr(r.err.rfind('\n', r.err.size() - 2) + 1).rfind("herd: built-in llama3-8b: ", 0) == 0);
+  }
 }
 
 TEST_CASE("sizes, seeds and quantities out of range are bad input, not a wrong answer", "[cli][errors]") {
