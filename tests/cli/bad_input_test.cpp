@@ -200,6 +200,33 @@ TEST_CASE("output paths are checked before the run, and a failed write is exit 1
   }
 }
 
+TEST_CASE("every command that prints a table checks --csv before the run, and refuses - with --json",
+          "[cli][errors][csv]") {
+  const fs::path missing_dir = fs::temp_directory_path() / "herd_no_such_dir" / "table.csv";
+  const std::vector<std::vector<std::string>> commands = {{"model", "llama3-8b"},
+                                                          {"simulate", "llama3-8b"},
+                                                          {"train", "llama3-8b", "--trials", "2"},
+                                                          {"collective", "llama3-8b", "--group", "tp"},
+                                                          {"plan", "llama3-8b", "--tp", "1", "--pp", "1", "--top",
+                                                           "1"}};
+  for (const auto& command : commands) {
+    INFO(command[0]);
+    for (const std::string& path : {std::string(), missing_dir.string(), fs::temp_directory_path().string()}) {
+      auto args = command;
+      args.insert(args.end(), {"--csv", path});
+      const HerdRun r = run_herd(args);
+      CHECK(r.code == 2);
+      check_one_line(r);
+      CHECK_THAT(r.err, Catch::StartsWith("herd: --csv: "));
+    }
+    auto args = command;
+    args.insert(args.end(), {"--json", "--csv", "-"});
+    const HerdRun r = run_herd(args);
+    CHECK(r.code == 2);
+    CHECK(r.err == "herd: --csv: - (standard output) already carries --json\n");
+  }
+}
+
 TEST_CASE("herd: --version, a usage line when run bare, the command or flag meant when one is mistyped", "[cli][errors]") {
   const HerdRun version = run_herd({"--version"});
   CHECK(version.code == 0);
