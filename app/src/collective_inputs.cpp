@@ -1,7 +1,11 @@
 #include "herd/app/collective_inputs.hpp"
 
 #include <algorithm>
+#include <cctype>
+#include <charconv>
 #include <climits>
+#include <cmath>
+#include <optional>
 #include <sstream>
 #include <utility>
 
@@ -26,9 +30,26 @@ int dtype_bytes(const std::string& dtype) {
   bad_option("--dtype", "unknown type \"" + dtype + "\" (float, half, bfloat16, double, int8)");
 }
 
+// nccl-tests' sizes: "8K", "128M", "1G", "2T" are powers of 1024 (its parsesize).
+std::optional<double> nccl_tests_size(const std::string& text) {
+  if (text.size() < 2) return std::nullopt;
+  static constexpr std::pair<char, double> kSuffixes[] = {{'K', 0x1p10}, {'M', 0x1p20}, {'G', 0x1p30}, {'T', 0x1p40}};
+  const char last = static_cast<char>(std::toupper(static_cast<unsigned char>(text.back())));
+  for (const auto& [suffix, scale] : kSuffixes) {
+    if (last != suffix) continue;
+    const std::string number = text.substr(0, text.size() - 1);
+    if (number.empty() || !std::isdigit(static_cast<unsigned char>(number.back()))) return std::nullopt;
+    const auto value = model::parse_quantity(number, model::Dimension::bytes);
+    if (!value) return std::nullopt;
+    return *value * scale;
+  }
+  return std::nullopt;
+}
+
 double parse_size(const std::string& option, const std::string& text) {
-  const auto bytes = model::parse_quantity(text, model::Dimension::bytes);
-  if (!bytes || !(*bytes >= 0)) bad_option(option, "\"" + text + "\" is not a size (e.g. 1GiB, 8B, 256MB)");
+  auto bytes = model::parse_quantity(text, model::Dimension::bytes);
+  if (!bytes) bytes = nccl_tests_size(text);
+  if (!bytes || !(*bytes >= 0)) bad_option(option, "\"" + text + "\" is not a size (e.g. 1GiB, 128M, 8B, 256MB)");
   if (*bytes >= 0x1p63) bad_option(option, "\"" + text + "\" is too large (sizes stop below 2^63 bytes)");
   return *bytes;
 }
@@ -41,6 +62,37 @@ std::vector<double> parse_sweep(const std::string& text) {
   std::vector<double> sizes;
   // The tolerance keeps MAX when it is MIN times a power of two up to rounding.
   for (double s = lo; s <= hi * (1 + 1e-12); s *= 2) sizes.push_back(s);
+  return sizes;
+}
+
+std::vector<double> parse_size_flags(const SizeFlags& f) {
+  if (!f.step_factor.empty() && !f.step_bytes.empty())
+    bad_option("--stepfactor", "takes no --stepbytes (-i) with it: sizes grow by one or the other");
+  if (f.min_bytes.empty() && f.max_bytes.empty())
+    bad_option(f.step_factor.empty() ? "--stepbytes" : "--stepfactor", "needs --minbytes (-b) and --maxbytes (-e)");
+  const double lo = parse_size("--minbytes", f.min_bytes.empty() ? f.max_bytes : f.min_bytes);
+  const double hi = parse_size("--maxbytes", f.max_bytes.empty() ? f.min_bytes : f.max_bytes);
+  if (!(lo >= 1)) bad_option("--minbytes", "needs at least 1 byte");
+  if (hi < lo) bad_option("--maxbytes", "is below --minbytes");
+  double factor = 2, step = 0;
+  if (!f.step_bytes.empty()) {
+    step = parse_size("--stepbytes", f.step_bytes);
+    if (!(step >= 1)) bad_option("--stepbytes", "needs at least 1 byte");
+  } else if (!f.step_factor.empty()) {
+    const char* end = f.step_factor.data() + f.step_factor.size();
+    const auto [stop, ec] = std::from_chars(f.step_factor.data(), end, factor);
+    if (ec != std::errc() || stop != end || !(factor > 1) || !std::isfinite(factor))
+      bad_option("--stepfactor", "\"" + f.step_factor + "\" is not a factor above 1 (e.g. 2)");
+  }
+  std::vector<double> sizes;
+  for (double s = std::floor(lo); s <= hi; s = std::floor(step > 0 ? s + step : s * factor)) {
+    if (sizes.size() == kMaxSweepSizes)
+      bad_option(step > 0 ? "--stepbytes" : "--stepfactor",
+                 "gives more than " + std::to_string(kMaxSweepSizes) + " sizes from --minbytes to --maxbytes");
+    if (!sizes.empty() && s <= sizes.back()) s = sizes.back() + 1;  // a factor just above 1 still moves on
+    if (s > hi) break;
+    sizes.push_back(s);
+  }
   return sizes;
 }
 

@@ -7,6 +7,7 @@
 #include "herd/app/scenario_loading.hpp"
 #include "herd/engine/simulation.hpp"
 #include "herd/engine/time_overflow.hpp"
+#include "herd/model/csv.hpp"
 #include "herd/model/error.hpp"
 #include "herd/model/placement.hpp"
 
@@ -106,6 +107,22 @@ nlohmann::json to_json(const CollectiveReport& report) {
   }
   j["calibration"] = report.calibration.empty() ? nlohmann::json() : nlohmann::json(report.calibration);
   return j;
+}
+
+std::string to_csv(const CollectiveReport& report) {
+  model::CsvTable table({"size_bytes", "count", "type", "time_us", "profile_us", "algbw_gbs", "busbw_gbs", "algorithm",
+                         "protocol", "channels", "groups", "bottleneck"});
+  for (const CollectiveRow& row : report.rows) {
+    const auto& r = row.result;
+    table.add_row({std::to_string(static_cast<long long>(row.bytes)),
+                   std::to_string(static_cast<long long>(row.bytes / report.type_bytes)), report.dtype,
+                   model::csv_number(r.time_s() * 1e6),
+                   r.measured_time_s > 0 ? model::csv_number(r.measured_time_s * 1e6) : "",
+                   model::csv_number(r.algbw() / 1e9), model::csv_number(r.busbw() / 1e9),
+                   std::string(sim::to_string(r.algorithm)), std::string(sim::to_string(r.protocol)),
+                   std::to_string(r.channels), std::to_string(r.groups), r.bottleneck_name});
+  }
+  return table.text();
 }
 
 }  // namespace herd::app

@@ -372,7 +372,7 @@ double median(std::vector<double> v) {
 
 RunsFile load_runs_file(const std::filesystem::path& file) {
   RunsFile out;
-  out.file = file.string();
+  out.file = model::source_name(file);
   const json doc = model::parse_json_file(file, "runs file", [](const json& j) { return j; });
   try {
     if (!doc.is_object() || doc.value("format", json()) != "herd-runs")

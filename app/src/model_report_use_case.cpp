@@ -1,6 +1,7 @@
 #include "herd/app/model_report_use_case.hpp"
 
 #include "herd/app/scenario_loading.hpp"
+#include "herd/model/csv.hpp"
 #include "herd/model/workload.hpp"
 
 namespace herd::app {
@@ -64,6 +65,20 @@ nlohmann::json to_json(const ModelReport& r) {
   if (const auto& c = r.calibration)
     j["calibration"] = {{"file", c->file}, {"device", c->device}, {"backend", c->backend}, {"warning", c->warning}};
   return j;
+}
+
+std::string to_csv(const ModelReport& r) {
+  using model::csv_number;
+  model::CsvTable table({"stage", "layers", "embedding", "output", "parameters", "weights_bytes", "gradients_bytes",
+                         "optimizer_bytes", "activations_bytes", "inflight_microbatches", "communication_bytes",
+                         "transient_bytes", "runtime_bytes", "total_bytes", "capacity_bytes"});
+  for (const auto& st : r.memory.stages)
+    table.add_row({std::to_string(st.stage), std::to_string(st.layers), st.embedding ? "1" : "0", st.output ? "1" : "0",
+                   csv_number(st.parameters), csv_number(st.weights), csv_number(st.gradients),
+                   csv_number(st.optimizer), csv_number(st.activations), csv_number(st.inflight_microbatches),
+                   csv_number(st.communication), csv_number(st.transient), csv_number(st.runtime),
+                   csv_number(st.total()), csv_number(r.memory.capacity_bytes)});
+  return table.text();
 }
 
 }  // namespace herd::app

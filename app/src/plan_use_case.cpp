@@ -8,6 +8,8 @@
 
 #include "herd/app/scenario_loading.hpp"
 #include "herd/app/train_use_case.hpp"
+#include "herd/engine/time_overflow.hpp"
+#include "herd/model/csv.hpp"
 #include "herd/model/error.hpp"
 #include "herd/model/units.hpp"
 #include "herd/sim/plan/step_bound.hpp"
@@ -424,7 +426,9 @@ Robustness robustness(const PlanRequest& request, const sp::SearchResult& result
 
 }  // namespace
 
-PlanResult plan(const PlanRequest& given, const sim::Control& control) {
+namespace {
+
+PlanResult search_and_rank(const PlanRequest& given, const sim::Control& control) {
   const std::optional<model::CalibrationProfile> profile = calibration_profile(given.scenario, given.calibration_file);
   const model::CalibrationProfile* calibration = profile ? &*profile : nullptr;
   PlanRequest request = given;
@@ -467,6 +471,17 @@ PlanResult plan(const PlanRequest& given, const sim::Control& control) {
     out.runs = estimate_runs(request, out.search, simulator, control);
   if (request.robustness && options.shards == 1) out.robustness = robustness(request, out.search, simulator, calibration, control);
   return out;
+}
+
+}  // namespace
+
+PlanResult plan(const PlanRequest& request, const sim::Control& control) {
+  try {
+    return search_and_rank(request, control);
+  } catch (const engine::TimeOverflow&) {
+    // A layout whose step passes 64-bit nanoseconds: the scenario is out of proportion, as in herd simulate.
+    time_overflow(request.scenario);
+  }
 }
 
 // ----------------------------------------------------------------------------- JSON, CSV, merge
@@ -632,25 +647,26 @@ json to_json(const PlanResult& r) {
 }
 
 std::string to_csv(const PlanResult& r) {
-  std::ostringstream out;
-  out << "rank,index,layout,tp,cp,pp,v,dp,micro_batch,schedule,dp_sharding,recompute,tp_comm_overlap,num_gpus,"
-         "global_batch,step_time_s,tokens_per_s,tflops_per_gpu,mfu,memory_peak_gib,memory_capacity_gib,bound_s,bottleneck,"
-         "energy_per_token_j,peak_power_w\n";
+  using model::csv_number;
+  using std::to_string;
+  model::CsvTable table({"rank", "index", "layout", "tp", "cp", "pp", "v", "dp", "micro_batch", "schedule",
+                         "dp_sharding", "recompute", "tp_comm_overlap", "num_gpus", "global_batch", "step_time_s",
+                         "tokens_per_s", "tflops_per_gpu", "mfu", "memory_peak_gib", "memory_capacity_gib", "bound_s",
+                         "bottleneck", "energy_per_token_j", "peak_power_w"});
   int rank = 0;
   for (const auto& e : r.search.ranked) {
     const auto& p = e.candidate.plan;
-    out << ++rank << ',' << e.candidate.index << ",\"" << sp::layout_id(p, e.candidate.num_gpus) << "\"," << p.tp << ','
-        << p.cp << ',' << p.pp << ',' << p.virtual_stages << ',' << p.dp << ',' << p.micro_batch << ','
-        << model::to_string(p.schedule) << ',' << model::to_string(p.dp_sharding) << ',' << model::to_string(p.recompute)
-        << ',' << (p.tp_comm_overlap ? 1 : 0) << ',' << e.candidate.num_gpus << ',' << p.global_batch << ','
-        << e.step_time_s << ',' << e.tokens_per_s << ',' << e.tflops_per_gpu << ',' << e.mfu << ','
-        << e.memory_peak_bytes / kGiB << ',' << e.memory_capacity_bytes / kGiB << ',' << e.bound_s << ",\""
-        << e.bottleneck << "\",";
-    if (e.has_power) out << e.energy_per_token_j << ',' << e.peak_power_w;
-    else out << ',';
-    out << '\n';
+    table.add_row({to_string(++rank), to_string(e.candidate.index), sp::layout_id(p, e.candidate.num_gpus),
+                   to_string(p.tp), to_string(p.cp), to_string(p.pp), to_string(p.virtual_stages), to_string(p.dp),
+                   to_string(p.micro_batch), std::string(model::to_string(p.schedule)),
+                   std::string(model::to_string(p.dp_sharding)), std::string(model::to_string(p.recompute)),
+                   p.tp_comm_overlap ? "1" : "0", to_string(e.candidate.num_gpus), to_string(p.global_batch),
+                   csv_number(e.step_time_s), csv_number(e.tokens_per_s), csv_number(e.tflops_per_gpu),
+                   csv_number(e.mfu), csv_number(e.memory_peak_bytes / kGiB), csv_number(e.memory_capacity_bytes / kGiB),
+                   csv_number(e.bound_s), e.bottleneck, e.has_power ? csv_number(e.energy_per_token_j) : "",
+                   e.has_power ? csv_number(e.peak_power_w) : ""});
   }
-  return out.str();
+  return table.text();
 }
 
 PlanResult merge(const model::Scenario& scenario, const std::vector<std::pair<std::string, nlohmann::json>>& files) {

@@ -6,6 +6,7 @@
 
 #include "herd/app/scenario_loading.hpp"
 #include "herd/engine/time_overflow.hpp"
+#include "herd/model/csv.hpp"
 #include "herd/model/error.hpp"
 #include "herd/model/units.hpp"
 
@@ -113,6 +114,12 @@ nlohmann::json to_json(const SimulateResult& result) {
     j["baseline"] = base;
   }
   return j;
+}
+
+std::string to_csv(const SimulateResult& result) {
+  model::CsvTable table({"figure", "value"});
+  for (const auto& [name, value] : model::json_figures(to_json(result), {"power.series"})) table.add_row({name, value});
+  return table.text();
 }
 
 }  // namespace herd::app

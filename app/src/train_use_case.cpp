@@ -1,9 +1,11 @@
 #include "herd/app/train_use_case.hpp"
 
+#include <map>
 
 #include "herd/app/scenario_loading.hpp"
 #include "herd/app/simulate_use_case.hpp"
 #include "herd/engine/time_overflow.hpp"
+#include "herd/model/csv.hpp"
 #include "herd/model/error.hpp"
 #include "herd/model/memory.hpp"
 #include "herd/sim/run/report_json.hpp"
@@ -118,6 +120,27 @@ TrainComparison compare(const TrainRequest& a, const TrainRequest& b, const sim:
 
 nlohmann::json to_json(const TrainComparison& comparison) {
   return {{"a", to_json(comparison.a)}, {"b", to_json(comparison.b)}};
+}
+
+std::string to_csv(const TrainResult& result) {
+  model::CsvTable table({"figure", "value"});
+  for (const auto& [name, value] : model::json_figures(to_json(result))) table.add_row({name, value});
+  return table.text();
+}
+
+std::string to_csv(const TrainComparison& comparison) {
+  const auto a = model::json_figures(to_json(comparison.a));
+  const auto b = model::json_figures(to_json(comparison.b));
+  std::vector<std::string> names;
+  std::map<std::string, std::pair<std::string, std::string>> values;
+  for (const auto& [name, value] : a) names.push_back(name), values[name].first = value;
+  for (const auto& [name, value] : b) {
+    if (!values.contains(name)) names.push_back(name);
+    values[name].second = value;
+  }
+  model::CsvTable table({"figure", "a", "b"});
+  for (const auto& name : names) table.add_row({name, values[name].first, values[name].second});
+  return table.text();
 }
 
 }  // namespace herd::app

@@ -8,6 +8,7 @@
 #include "calibrate_commands.hpp"
 #include "herd/calibrate/cli.hpp"
 #include "herd/calibrate/fit.hpp"
+#include "herd/cli/files.hpp"
 #include "herd/model/error.hpp"
 #include "herd/model/io.hpp"
 #include "herd/model/scenario.hpp"
@@ -123,12 +124,20 @@ model::GpuSpec gpu_preset(const std::string& name) {
 Action add_fit_command(CLI::App& app) {
   auto c = std::make_shared<FitCommand>();
   auto* cmd = app.add_subcommand("fit", "Fit Herd's cost model to raw measurements and write a calibration profile");
-  cmd->add_option("raw", c->inputs, "Raw measurement files (measure, import-*)")->required()->check(CLI::ExistingFile);
-  cmd->add_option("-o,--output", c->output, "Calibration profile to write")->required();
+  cmd->add_option("raw", c->inputs, "Raw measurement files (measure, import-*; -: standard input)")
+      ->required()
+      ->check(herd::cli::input_file())
+      ->type_name("FILE");
+  cmd->add_option("-o,--output", c->output, "Calibration profile to write")->required()->type_name("FILE");
   cmd->add_option("--gpu-preset", c->gpu_preset,
-                  "GPU preset for the before-calibration prediction (default: the one matching the device name)");
-  cmd->add_option("--report", c->report, "Also write every point's residual and the layer checks as JSON");
-  return [c](Streams io) {
+                  "GPU preset for the before-calibration prediction (default: the one matching the device name)")
+      ->type_name("GPU");
+  auto* report_option =
+      cmd->add_option("--report", c->report, "Also write every point's residual and the layer checks as JSON")
+          ->type_name("FILE");
+  return [c, report_option](Streams io) {
+    model::check_output_path(c->output, "--output");
+    if (report_option->count() > 0) model::check_output_path(c->report, "--report");
     std::vector<MeasurementSet> sets;
     for (const auto& f : c->inputs) sets.push_back(load_measurements(f));
     FitOptions options;
@@ -137,7 +146,8 @@ Action add_fit_command(CLI::App& app) {
     try {
       r = fit(sets, options);
     } catch (const model::ValueError& e) {
-      throw model::InputError(c->inputs.size() == 1 ? c->inputs.front() : "the raw files", e.pointer(), e.message());
+      throw model::InputError(c->inputs.size() == 1 ? model::source_name(c->inputs.front()) : "the raw files",
+                              e.pointer(), e.message());
     }
     model::write_file_atomically(c->output, model::to_json(r.profile).dump(1) + "\n");
     if (!c->report.empty()) {

@@ -12,6 +12,7 @@
 #include "calibrate_commands.hpp"
 #include "herd/app/fit_runs_use_case.hpp"
 #include "herd/calibrate/cli.hpp"
+#include "herd/cli/files.hpp"
 #include "herd/model/error.hpp"
 #include "herd/model/io.hpp"
 
@@ -75,21 +76,30 @@ Action add_fit_runs_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("fit-runs",
                                  "Fit the compute level (and, where the runs tell them apart, attention and network "
                                  "efficiencies) to measured training runs through the step simulator");
-  cmd->add_option("runs", c->runs_file, "Runs file (format herd-runs: scenarios and their measured step times)")
+  cmd->add_option("runs", c->runs_file,
+                  "Runs file (format herd-runs: scenarios and their measured step times; -: standard input)")
       ->required()
-      ->check(CLI::ExistingFile);
-  cmd->add_option("-o,--output", c->output, "Calibration profile to write (one per GPU kind, the kind appended, when the runs span several)")
-      ->required();
+      ->check(herd::cli::input_file())
+      ->type_name("FILE");
+  cmd->add_option("-o,--output", c->output,
+                  "Calibration profile to write (one per GPU kind, the kind appended, when the runs span several)")
+      ->required()
+      ->type_name("FILE");
   cmd->add_option("--parameters", c->parameters, "Parameters to fit: sustained, attention, network (default: the runs file's, else sustained)")
-      ->delimiter(',');
+      ->delimiter(',')
+      ->type_name("LIST");
   cmd->add_flag("--no-leave-one-out", c->no_leave_one_out, "Skip the leave-one-out refits");
-  cmd->add_option("--json", c->json_file, "Also write the fit (parameters, runs, warnings) as JSON");
-  return [c](Streams io) {
+  auto* json_option =
+      cmd->add_option("--json", c->json_file, "Also write the fit (parameters, runs, warnings) as JSON")->type_name("FILE");
+  return [c, json_option](Streams io) {
+    // The profiles of several GPU kinds go beside --output, in its directory: checking it checks them.
+    model::check_output_path(c->output, "--output");
+    if (json_option->count() > 0) model::check_output_path(c->json_file, "--json");
     const app::RunsFile file = app::load_runs_file(c->runs_file);
     app::FitRunsRequest request;
     request.runs = file.runs;
     request.parameters = file.parameters;
-    request.description = file.description.empty() ? c->runs_file : file.description + " (" + c->runs_file + ")";
+    request.description = file.description.empty() ? file.file : file.description + " (" + file.file + ")";
     if (!c->parameters.empty()) {
       request.parameters.clear();
       for (const auto& name : c->parameters) {
@@ -100,7 +110,9 @@ Action add_fit_runs_command(CLI::App& app) {
             if (std::find(request.parameters.begin(), request.parameters.end(), p) == request.parameters.end())
               request.parameters.push_back(p);
           }
-        if (!known) throw model::InputError("--parameters", "", "unknown parameter '" + name + "' (expected sustained, attention, network)");
+        if (!known)
+          throw model::InputError("--parameters", "",
+                                  "unknown parameter '" + name + "' (expected sustained, attention, network)");
       }
     }
     request.leave_one_out = !c->no_leave_one_out;

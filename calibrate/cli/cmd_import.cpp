@@ -6,6 +6,8 @@
 #include "calibrate_commands.hpp"
 #include "herd/calibrate/cli.hpp"
 #include "herd/calibrate/import.hpp"
+#include "herd/cli/files.hpp"
+#include "herd/model/io.hpp"
 
 namespace herd::calibrate::cli {
 
@@ -19,13 +21,18 @@ struct ImportCommand {
 Action add_import_nccl_tests_command(CLI::App& app) {
   auto c = std::make_shared<ImportCommand>();
   auto* cmd = app.add_subcommand("import-nccl-tests", "Read nccl-tests output (all_reduce_perf etc., as printed)");
-  cmd->add_option("files", c->inputs, "nccl-tests output files")->required()->check(CLI::ExistingFile);
+  cmd->add_option("files", c->inputs, "nccl-tests output files (-: standard input)")
+      ->required()
+      ->check(herd::cli::input_file())
+      ->type_name("FILE");
   cmd->add_option("--collective", c->collective,
                   "all_reduce, all_gather, reduce_scatter, broadcast, reduce, send_recv or all_to_all (default: "
                   "from the output or the file name)")
-      ->check(CLI::IsMember({"all_reduce", "all_gather", "reduce_scatter", "broadcast", "reduce", "send_recv", "all_to_all"}));
-  cmd->add_option("-o,--output", c->output, "Raw measurement file to write")->required();
+      ->check(CLI::IsMember({"all_reduce", "all_gather", "reduce_scatter", "broadcast", "reduce", "send_recv", "all_to_all"}))
+      ->type_name("NAME");
+  cmd->add_option("-o,--output", c->output, "Raw measurement file to write")->required()->type_name("FILE");
   return [c](Streams io) {
+    model::check_output_path(c->output, "--output");
     MeasurementSet all;
     for (const auto& file : c->inputs) {
       MeasurementSet s = import_nccl_tests_file(file, c->collective);
@@ -43,12 +50,17 @@ Action add_import_nccl_tests_command(CLI::App& app) {
 Action add_import_kineto_command(CLI::App& app) {
   auto c = std::make_shared<ImportCommand>();
   auto* cmd = app.add_subcommand("import-kineto", "Read a PyTorch profiler trace (record_shapes=True): GEMM and attention kernels");
-  cmd->add_option("trace", c->inputs, "Chrome trace JSON written by torch.profiler")->required()->expected(1)->check(CLI::ExistingFile);
-  cmd->add_option("-o,--output", c->output, "Raw measurement file to write")->required();
+  cmd->add_option("trace", c->inputs, "Chrome trace JSON written by torch.profiler (-: standard input)")
+      ->required()
+      ->expected(1)
+      ->check(herd::cli::input_file())
+      ->type_name("FILE");
+  cmd->add_option("-o,--output", c->output, "Raw measurement file to write")->required()->type_name("FILE");
   return [c](Streams io) {
+    model::check_output_path(c->output, "--output");
     const MeasurementSet s = import_kineto_file(c->inputs.front());
     save_measurements(s, c->output);
-    io.out << "wrote " << s.records.size() << " records from " << c->inputs.front() << " to " << c->output << "\n";
+    io.out << "wrote " << s.records.size() << " records from " << s.source << " to " << c->output << "\n";
     // Records and calls per dtype: only BF16 ones enter the fit (fitted_dtype).
     std::map<std::string, std::pair<int, int>> by_dtype;
     for (const auto& r : s.records) {

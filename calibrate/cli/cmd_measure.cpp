@@ -10,6 +10,7 @@
 #include "herd/calibrate/cpu_backend.hpp"
 #include "herd/calibrate/sweep.hpp"
 #include "herd/model/error.hpp"
+#include "herd/model/io.hpp"
 #include "herd/model/scenario.hpp"
 #if HERD_CALIBRATE_WITH_CUDA
 #include "herd/calibrate/cuda_backend.hpp"
@@ -119,8 +120,9 @@ Action add_measure_command(CLI::App& app) {
   cmd->add_flag("--no-nccl", c->no_nccl, "Skip the NCCL sweep (CUDA)");
   cmd->add_option("--nccl-min-bytes", c->nccl_min_bytes, "Smallest NCCL buffer")->check(CLI::PositiveNumber);
   cmd->add_option("--nccl-max-bytes", c->nccl_max_bytes, "Largest NCCL buffer (default 8 GiB)")->check(CLI::PositiveNumber);
-  cmd->add_option("-o,--output", c->output, "Raw measurement file to write")->required();
+  cmd->add_option("-o,--output", c->output, "Raw measurement file to write")->required()->type_name("FILE");
   return [c](Streams io) {
+    model::check_output_path(c->output, "--output");
     const bool cuda = c->backend == "cuda";
     SweepPlan plan;
     plan.layers = layers_for(*c, io);

@@ -299,7 +299,7 @@ MeasurementSet import_kineto_trace(const json& trace) {
 
 MeasurementSet import_kineto_file(const std::filesystem::path& file) {
   MeasurementSet set = model::parse_json_file(file, "trace", import_kineto_trace);
-  set.source = file.string();
+  set.source = model::source_name(file);
   return set;
 }
 

@@ -147,11 +147,13 @@ MeasurementSet import_nccl_tests(std::string_view text, const std::string& sourc
 MeasurementSet import_nccl_tests_file(const std::filesystem::path& file, const std::string& collective) {
   const std::string text = model::read_text_file(file, "nccl-tests output");
   try {
-    MeasurementSet set = import_nccl_tests(text, file.filename().string(), collective);
-    set.source = file.string();
+    const std::string source = model::source_name(file);
+    MeasurementSet set =
+        import_nccl_tests(text, file.native() == model::kStdinFile ? source : file.filename().string(), collective);
+    set.source = source;
     return set;
   } catch (const model::ValueError& e) {
-    throw model::InputError(file.string(), e.pointer(), e.message());
+    throw model::InputError(model::source_name(file), e.pointer(), e.message());
   }
 }
 

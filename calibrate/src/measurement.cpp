@@ -248,7 +248,7 @@ MeasurementSet measurements_from_json(const json& doc) {
 
 MeasurementSet load_measurements(const std::filesystem::path& file) {
   MeasurementSet set = model::parse_json_file(file, "measurement file", measurements_from_json);
-  set.source = file.string();
+  set.source = model::source_name(file);
   return set;
 }
 

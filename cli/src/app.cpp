@@ -4,25 +4,45 @@
 #include <map>
 
 #include "commands.hpp"
-#include "herd/cli/parse_errors.hpp"
 #include "herd/app/scenario_loading.hpp"
+#include "herd/cli/files.hpp"
+#include "herd/cli/parse_errors.hpp"
 #include "herd/model/error.hpp"
 
 namespace herd::cli {
 
 void ScenarioOptions::add_to(CLI::App& cmd) {
   cmd.add_option("scenario", scenario,
-                 "Scenario file, built-in scenario or model preset (default: llama3-405b-16k, "
-                 "Llama 3 405B on 16,384 H100)");
+                 "Scenario file (-: read from standard input), built-in scenario or model preset (default: "
+                 "llama3-405b-16k, Llama 3 405B on 16,384 H100)")
+      ->type_name("SCENARIO");
   cmd.add_option("--set", sets, "Override any key: --set plan.tp=4 --set cluster.nic.bandwidth='200 Gbps'")
       ->take_all()
-      ->allow_extra_args(false);
+      ->allow_extra_args(false)
+      ->type_name("KEY=VALUE");
 }
 
 model::Scenario ScenarioOptions::load() const { return app::load_scenario(scenario, sets); }
 
 void CalibrationOption::add_to(CLI::App& cmd) {
-  cmd.add_option("--calibration", file, "Calibration profile from herd-calibrate (default: the scenario's `calibration` key)");
+  cmd.add_option("--calibration", file,
+                 "Calibration profile from herd-calibrate (default: the scenario's `calibration` key)")
+      ->type_name("FILE");
+}
+
+void CsvOption::add_to(CLI::App& cmd, const std::string& what) {
+  option = cmd.add_option("--csv", file, "Write " + what + " as CSV to FILE (-: standard output, instead of the text)")
+               ->type_name("FILE");
+}
+
+void CsvOption::check(bool json) const {
+  if (!given()) return;
+  check_output(file, "--csv");
+  if (to_stdout() && json) throw model::InputError("--csv", "", "- (standard output) already carries --json");
+}
+
+void CsvOption::write(const std::string& csv, std::ostream& out) const {
+  if (given()) write_output(file, csv, out);
 }
 
 int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {

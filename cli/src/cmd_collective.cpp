@@ -9,6 +9,7 @@
 #include "commands.hpp"
 #include "herd/app/collective_inputs.hpp"
 #include "herd/app/collective_use_case.hpp"
+#include "herd/model/error.hpp"
 
 namespace herd::cli {
 
@@ -20,7 +21,9 @@ struct CollectiveCommand {
   std::string group = "dp";
   std::string bytes = "1GiB";
   std::string sweep;
+  app::SizeFlags size_flags;
   std::string dtype = "float";
+  CsvOption csv;
   bool concurrent = false;
   bool json = false;
   CalibrationOption calibration;
@@ -70,19 +73,26 @@ void print_text(std::ostream& out, const app::CollectiveReport& report) {
   }
 }
 
-int run_command(const CollectiveCommand& c, Streams io) {
+int run_command(const CollectiveCommand& c, bool bytes_given, Streams io) {
+  if (c.size_flags.given() && (bytes_given || !c.sweep.empty()))
+    throw model::InputError(bytes_given ? "--bytes" : "--sweep", "",
+                            "takes no nccl-tests size flags (-b, -e, -f, -i) with it: give the sizes one way");
+  c.csv.check(c.json);
   app::CollectiveRequest request;
-  request.scenario = c.options.load();
   request.op = c.op;
   request.group = c.group;
-  request.sizes = c.sweep.empty() ? std::vector<double>{app::parse_size("--bytes", c.bytes)} : app::parse_sweep(c.sweep);
+  request.sizes = c.size_flags.given() ? app::parse_size_flags(c.size_flags)
+                  : c.sweep.empty()    ? std::vector<double>{app::parse_size("--bytes", c.bytes)}
+                                       : app::parse_sweep(c.sweep);
+  request.scenario = c.options.load();
   request.dtype = c.dtype;
   request.concurrent = c.concurrent;
   request.calibration_file = c.calibration.file;
   const app::CollectiveReport report = app::collective(request, {stderr_progress(io.err, "herd collective"), {}});
   if (!report.calibration_warning.empty()) io.err << "herd: warning: " << report.calibration_warning << "\n";
+  c.csv.write(app::to_csv(report), io.out);
   if (c.json) io.out << app::to_json(report).dump(2) << "\n";
-  else print_text(io.out, report);
+  else if (!c.csv.to_stdout()) print_text(io.out, report);
   return kExitOk;
 }
 
@@ -93,15 +103,35 @@ Action add_collective_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("collective", "Simulate an NCCL collective over the plan's groups (nccl-tests columns)");
   state->options.add_to(*cmd);
   cmd->add_option("--op", state->op, "all_reduce, all_gather, reduce_scatter, broadcast, reduce, all_to_all, send_recv")
-      ->capture_default_str();
-  cmd->add_option("--group", state->group, "dp, tp, pp, cp, all, or ranks such as 0-7 or 0,128,256")->capture_default_str();
-  auto* bytes = cmd->add_option("--bytes", state->bytes, "Size per rank, nccl-tests convention")->capture_default_str();
-  cmd->add_option("--sweep", state->sweep, "Sizes MIN:MAX, doubling (e.g. 8B:16GiB)")->excludes(bytes);
-  cmd->add_option("--dtype", state->dtype, "Element type for the count column")->capture_default_str();
+      ->capture_default_str()
+      ->type_name("OP");
+  cmd->add_option("--group", state->group, "dp, tp, pp, cp, all, or ranks such as 0-7 or 0,128,256")
+      ->capture_default_str()
+      ->type_name("GROUP");
+  auto* bytes = cmd->add_option("--bytes", state->bytes, "Size per rank, nccl-tests convention (1GiB, 128M, 8K, 4096)")
+                    ->capture_default_str()
+                    ->type_name("SIZE");
+  cmd->add_option("--sweep", state->sweep, "Sizes MIN:MAX, doubling (e.g. 8B:16GiB)")
+      ->excludes(bytes)
+      ->type_name("MIN:MAX");
+  cmd->add_option("-b,--minbytes", state->size_flags.min_bytes,
+                  "As nccl-tests: smallest size (K, M, G, T: powers of 1024)")
+      ->type_name("SIZE");
+  cmd->add_option("-e,--maxbytes", state->size_flags.max_bytes, "As nccl-tests: largest size")->type_name("SIZE");
+  cmd->add_option("-f,--stepfactor", state->size_flags.step_factor,
+                  "As nccl-tests: multiply each size by F (default 2)")
+      ->type_name("F");
+  cmd->add_option("-i,--stepbytes", state->size_flags.step_bytes,
+                  "As nccl-tests: add this many bytes to each size instead")
+      ->type_name("SIZE");
+  cmd->add_option("--dtype", state->dtype, "Element type for the count column")
+      ->capture_default_str()
+      ->type_name("TYPE");
   cmd->add_flag("--concurrent", state->concurrent, "Run every group of that kind at once, as a training step does");
   cmd->add_flag("--json", state->json, "Print the results as JSON (schema in docs/models/network.md)");
+  state->csv.add_to(*cmd, "the table, one row per size,");
   state->calibration.add_to(*cmd);
-  return [state](Streams io) { return run_command(*state, io); };
+  return [state, bytes](Streams io) { return run_command(*state, bytes->count() > 0, io); };
 }
 
 }  // namespace herd::cli

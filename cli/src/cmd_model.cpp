@@ -13,6 +13,7 @@ namespace {
 struct ModelCommand {
   ScenarioOptions options;
   bool json = false;
+  CsvOption csv;
   CalibrationOption calibration;
 };
 
@@ -86,11 +87,14 @@ Action add_model_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("model", "Parameters, FLOPs per token and memory per pipeline stage for a plan");
   state->options.add_to(*cmd);
   cmd->add_flag("--json", state->json, "Print the analysis as JSON (schema in docs/cli.md)");
+  state->csv.add_to(*cmd, "the memory table, one row per pipeline stage in bytes,");
   state->calibration.add_to(*cmd);
   return [state](Streams io) {
+    state->csv.check(state->json);
     const app::ModelReport report = app::model_report({state->options.load(), state->calibration.file});
+    state->csv.write(app::to_csv(report), io.out);
     if (state->json) io.out << app::to_json(report).dump(2) << "\n";
-    else print_text(io.out, report);
+    else if (!state->csv.to_stdout()) print_text(io.out, report);
     return kExitOk;
   };
 }

@@ -29,7 +29,7 @@ struct PlanCommand {
   std::string shard;
   std::vector<std::string> merge;
   std::string output;
-  std::string csv;
+  CsvOption csv;
   std::optional<std::string> explain;
   bool json = false;
   bool no_prune = false;
@@ -180,32 +180,41 @@ Action add_plan_command(CLI::App& app) {
       {"batch", "global batches (sequences)"},
   };
   for (const auto& [flag, help] : lists)
-    cmd->add_option_function<std::string>("--" + std::string(flag),
-                                          [state, key = std::string(flag)](const std::string& v) { state->lists[key] = v; },
-                                          help);
-  cmd->add_option("--memory-headroom", state->headroom, "Fraction of GPU memory a layout must leave free (default 0)");
-  cmd->add_option("--top", state->top, "Layouts to rank exactly and show (default 10)");
+    cmd->add_option_function<std::string>(
+           "--" + std::string(flag), [state, key = std::string(flag)](const std::string& v) { state->lists[key] = v; },
+           help)
+        ->type_name("LIST");
+  cmd->add_option("--memory-headroom", state->headroom, "Fraction of GPU memory a layout must leave free (default 0)")
+      ->type_name("F");
+  cmd->add_option("--top", state->top, "Layouts to rank exactly and show (default 10)")->type_name("K");
   cmd->add_option("--objective", state->objective,
-                  "throughput (default), energy (facility energy per token), time-to-train or gpu-hours");
+                  "throughput (default), energy (facility energy per token), time-to-train or gpu-hours")
+      ->type_name("OBJECTIVE");
   cmd->add_option("--power-budget", state->power_budget,
-                  "Drop layouts whose peak facility power (100 ms window x PUE) exceeds this, e.g. \"25 MW\"");
+                  "Drop layouts whose peak facility power (100 ms window x PUE) exceeds this, e.g. \"25 MW\"")
+      ->type_name("POWER");
   cmd->add_option("--explain", state->explain,
                   "Explain a layout: key=value pairs as the table's layout ids (tp=8,pp=16,...); "
                   "empty: the scenario's own plan")
-      ->expected(0, 1);
-  cmd->add_option("--shard", state->shard, "Evaluate slice I of N (I/N, 0-based) and write it with -o");
-  cmd->add_option("--merge", state->merge, "Join shard results (files written by --shard) into one ranking")->take_all();
-  cmd->add_option("-o,--output", state->output, "Write the JSON result to FILE");
-  cmd->add_option("--csv", state->csv, "Write every simulated layout as CSV to FILE");
+      ->expected(0, 1)
+      ->type_name("LAYOUT");
+  cmd->add_option("--shard", state->shard, "Evaluate slice I of N (I/N, 0-based) and write it with -o")
+      ->type_name("I/N");
+  cmd->add_option("--merge", state->merge, "Join shard results (files written by --shard) into one ranking")
+      ->take_all()
+      ->type_name("FILE");
+  cmd->add_option("-o,--output", state->output, "Write the JSON result to FILE")->type_name("FILE");
+  state->csv.add_to(*cmd, "every simulated layout");
   cmd->add_flag("--json", state->json, "Print the result as JSON (schema in docs/cli.md)");
   cmd->add_flag("--no-prune", state->no_prune, "Simulate every layout that fits (slow)");
   cmd->add_flag("--no-robustness", state->no_robustness, "Skip re-ranking the top layouts under moved inputs");
-  cmd->add_option("--threads", state->threads, "Worker threads (default: every core)");
-  cmd->add_option("--run-candidates", state->run_candidates, "Layouts per GPU count whose run is simulated (default 8)");
+  cmd->add_option("--threads", state->threads, "Worker threads (default: every core)")->type_name("N");
+  cmd->add_option("--run-candidates", state->run_candidates, "Layouts per GPU count whose run is simulated (default 8)")
+      ->type_name("N");
   state->calibration.add_to(*cmd);
   return [state, cmd](Streams io) {
     if (cmd->count("--output") > 0) model::check_output_path(state->output, "--output");
-    if (cmd->count("--csv") > 0) model::check_output_path(state->csv, "--csv");
+    state->csv.check(state->json);
     const model::Scenario scenario = state->options.load();
     app::PlanResult result;
     if (!state->merge.empty()) {
@@ -240,9 +249,9 @@ Action add_plan_command(CLI::App& app) {
     }
     const nlohmann::json j = app::to_json(result);
     if (!state->output.empty()) model::write_file_atomically(state->output, j.dump(1) + "\n");
-    if (!state->csv.empty()) model::write_file_atomically(state->csv, app::to_csv(result));
+    state->csv.write(app::to_csv(result), io.out);
     if (state->json) io.out << j.dump(2) << "\n";
-    else print_text(io.out, result);
+    else if (!state->csv.to_stdout()) print_text(io.out, result);
     // Nothing fits: a result, not an error, but scripts need to tell.
     return result.search.ranked.empty() ? kExitNoLayout : kExitOk;
   };

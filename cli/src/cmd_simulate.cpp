@@ -18,6 +18,7 @@ struct SimulateCommand {
   bool json = false;
   bool per_rank = false;
   std::string trace;
+  CsvOption csv;
   CalibrationOption calibration;
 };
 
@@ -113,10 +114,13 @@ Action add_simulate_command(CLI::App& app) {
   state->options.add_to(*cmd);
   cmd->add_flag("--json", state->json, "Print the report as JSON (schema in docs/cli.md)");
   cmd->add_flag("--per-rank", state->per_rank, "Simulate every GPU instead of one per pipeline stage");
-  auto* trace = cmd->add_option("--trace", state->trace, "Write a Chrome/Perfetto trace of the step to FILE");
+  auto* trace =
+      cmd->add_option("--trace", state->trace, "Write a Chrome/Perfetto trace of the step to FILE")->type_name("FILE");
+  state->csv.add_to(*cmd, "every figure (figure,value; the breakdown, each stage, power)");
   state->calibration.add_to(*cmd);
   return [state, trace](Streams io) {
     if (trace->count() > 0) model::check_output_path(state->trace, "--trace");
+    state->csv.check(state->json);
     app::SimulateRequest request;
     request.scenario = state->options.load();
     request.per_rank = state->per_rank;
@@ -128,8 +132,9 @@ Action add_simulate_command(CLI::App& app) {
       io.err << "herd: " << result.memory_warning << "; the step below is what it would take if it did (exit code 3)\n";
     if (request.trace)
       model::write_file_atomically(state->trace, sim::chrome_trace_json(result.report, result.power ? &*result.power : nullptr));
+    state->csv.write(app::to_csv(result), io.out);
     if (state->json) io.out << app::to_json(result).dump(2) << "\n";
-    else {
+    else if (!state->csv.to_stdout()) {
       if (!result.memory_warning.empty())
         io.out << "DOES NOT FIT: " << result.memory_warning << ".\nThe figures below assume it did.\n\n";
       print_text(io.out, request.scenario, result.report, result.level);

@@ -26,6 +26,7 @@ struct TrainCommand {
   bool json = false;
   std::string timeline;
   std::vector<std::string> compare;
+  CsvOption csv;
   CalibrationOption calibration;
 };
 
@@ -155,8 +156,9 @@ int execute(const TrainCommand& cmd, Streams io) {
     const app::TrainRequest a = request_for(app::load_scenario(cmd.compare[0], cmd.options.sets), cmd);
     const app::TrainRequest b = request_for(app::load_scenario(cmd.compare[1], cmd.options.sets), cmd);
     const app::TrainComparison comparison = app::compare(a, b, control);
+    cmd.csv.write(app::to_csv(comparison), io.out);
     if (cmd.json) io.out << app::to_json(comparison).dump(2) << "\n";
-    else print_comparison(io.out, cmd.compare, comparison);
+    else if (!cmd.csv.to_stdout()) print_comparison(io.out, cmd.compare, comparison);
     return kExitOk;
   }
   const app::TrainRequest request = request_for(cmd.options.load(), cmd);
@@ -172,8 +174,9 @@ int execute(const TrainCommand& cmd, Streams io) {
     model::write_file_atomically(cmd.timeline, result.power ? sim::timeline_chrome_json_with_power(*result.timeline, title, *result.power)
                                                              : run::timeline_chrome_json(*result.timeline, title));
   }
+  cmd.csv.write(app::to_csv(result), io.out);
   if (cmd.json) io.out << app::to_json(result).dump(2) << "\n";
-  else {
+  else if (!cmd.csv.to_stdout()) {
     if (!result.memory_warning.empty()) io.out << "DOES NOT FIT: " << result.memory_warning << ".\nThe run below assumes it did.\n\n";
     if (none_finished)
       io.out << "NO TRIAL FINISHED: all " << report.trials << " trials stopped before the end of the run; the times below are lower bounds.\n\n";
@@ -192,21 +195,30 @@ Action add_train_command(CLI::App& app) {
   auto state = std::make_shared<TrainCommand>();
   auto* cmd = app.add_subcommand("train", "Time-to-train, failures, checkpoints, restarts and goodput of the whole run");
   state->options.add_to(*cmd);
-  cmd->add_option("--trials", state->trials, "Monte Carlo trials (default: run.trials, 1000)")->check(CLI::Range(1, 100'000'000));
+  cmd->add_option("--trials", state->trials, "Monte Carlo trials (default: run.trials, 1000)")
+      ->check(CLI::Range(1, 100'000'000))
+      ->type_name("N");
   cmd->add_option("--seed", state->seed, "Seed of the trials (default: run.seed, 1); same seed, same result")
       ->check(CLI::Validator(
           [](const std::string& text) { return text.rfind('-', 0) == 0 ? "must not be negative, got " + text : std::string(); },
           "S >= 0"));
   cmd->add_flag("--json", state->json, "Print the report as JSON (schema in docs/models/reliability.md)");
   cmd->add_option("--timeline", state->timeline,
-                  "Write trial 0's events (phases, checkpoints, failures, restarts) as Chrome trace JSON");
+                  "Write trial 0's events (phases, checkpoints, failures, restarts) as Chrome trace JSON")
+      ->type_name("FILE");
+  state->csv.add_to(*cmd, "every figure (figure,value; with --compare figure,a,b)");
   state->calibration.add_to(*cmd);
-  cmd->add_option("--compare", state->compare, "Two scenarios side by side (--set applies to both)")->expected(2);
+  cmd->add_option("--compare", state->compare, "Two scenarios side by side (--set applies to both)")
+      ->expected(2)
+      ->type_name("SCENARIO");
   return [state, cmd](Streams io) {
     const bool timeline = cmd->count("--timeline") > 0;
     if (!state->compare.empty() && (!state->options.scenario.empty() || timeline))
       throw model::InputError("--compare", "", "takes the two scenarios itself; give no SCENARIO and no --timeline with it");
+    if (!state->compare.empty() && state->compare[0] == "-" && state->compare[1] == "-")
+      throw model::InputError("--compare", "", "standard input (-) can stand for one of the two scenarios, not both");
     if (timeline) model::check_output_path(state->timeline, "--timeline");
+    state->csv.check(state->json);
     return execute(*state, io);
   };
 }

@@ -47,6 +47,21 @@ Action add_scenario_command(CLI::App& app);
 Action add_simulate_command(CLI::App& app);
 Action add_train_command(CLI::App& app);
 
+/// `--csv FILE` for a command that prints a table: FILE checked before the run (exit 2), written
+/// atomically at the end; "-" writes the CSV to standard output instead of the text, and is bad
+/// input with --json (both would go to standard output).
+struct CsvOption {
+  std::string file;
+  CLI::Option* option = nullptr;
+  void add_to(CLI::App& cmd, const std::string& what);
+  bool given() const { return option && option->count() > 0; }
+  bool to_stdout() const { return given() && file == "-"; }
+  /// Before the run: the path (check_output), and "-" against `json`.
+  void check(bool json) const;
+  /// After the run: `csv` to the file or standard output.
+  void write(const std::string& csv, std::ostream& out) const;
+};
+
 /// Text table helpers shared by commands.
 std::string pad(std::string text, std::size_t width, bool right = false);
 std::string group_digits(long long value);

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <cstring>
 #include <fstream>
+#include <iostream>
 #include <sstream>
 #include <stdexcept>
 #include <system_error>
@@ -12,10 +13,21 @@
 
 namespace herd::model {
 
+std::string source_name(const std::filesystem::path& file) {
+  return file.native() == kStdinFile ? "<stdin>" : file.string();
+}
+
 std::string read_text_file(const std::filesystem::path& file, std::string_view what) {
+  std::stringstream text;
+  if (file.native() == kStdinFile) {
+    // Empty standard input leaves the stream failed with nothing read: an empty text, which the
+    // parser then names.
+    if (std::cin.rdbuf()) text << std::cin.rdbuf();
+    if (std::cin.bad()) throw InputError(source_name(file), "", "cannot read the " + std::string(what));
+    return text.str();
+  }
   std::ifstream in(file, std::ios::binary);
   if (!in) throw InputError(file.string(), "", "cannot read the " + std::string(what));
-  std::stringstream text;
   text << in.rdbuf();
   return text.str();
 }

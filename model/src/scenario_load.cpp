@@ -234,6 +234,12 @@ Scenario scenario_from_json(json doc, std::string source, std::filesystem::path 
 
 Scenario load_scenario(std::string_view file_or_name, std::span<const Override> overrides) {
   const std::filesystem::path path{std::string(file_or_name)};
+  if (file_or_name == kStdinFile) {
+    // Standard input: named "<stdin>"; files it names (hf_config) are found from the working directory.
+    const std::string source = source_name(path);
+    return scenario_from_json(parse_json(read_text_file(path, "scenario"), source), source, std::filesystem::path("."),
+                              overrides);
+  }
   std::error_code ec;
   if (std::filesystem::is_regular_file(path, ec)) {
     return scenario_from_json(parse_json(read_text_file(path, "file"), path.string()), path.string(), path.parent_path(),

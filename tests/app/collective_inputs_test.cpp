@@ -44,7 +44,8 @@ TEST_CASE("sizes take units, a sweep doubles from MIN up to MAX", "[app][collect
   CHECK(app::parse_size("--bytes", "8") == 8);
   CHECK(app::parse_sweep("1MiB:8MiB") == std::vector<double>{1 << 20, 2 << 20, 4 << 20, 8 << 20});
   CHECK(app::parse_sweep("8B:12B") == std::vector<double>{8});
-  CHECK(message_of([] { app::parse_size("--bytes", "lots"); }) == "--bytes: \"lots\" is not a size (e.g. 1GiB, 8B, 256MB)");
+  CHECK(message_of([] { app::parse_size("--bytes", "lots"); }) ==
+        "--bytes: \"lots\" is not a size (e.g. 1GiB, 128M, 8B, 256MB)");
   CHECK(message_of([] { app::parse_sweep("8B"); }) == "--sweep: expects MIN:MAX, e.g. 8B:16GiB");
   CHECK(message_of([] { app::parse_sweep("8MiB:1MiB"); }) == "--sweep: needs 0 < MIN <= MAX");
   CHECK(message_of([] { app::parse_sweep("0B:1MiB"); }) == "--sweep: needs 0 < MIN <= MAX");
@@ -59,4 +60,52 @@ TEST_CASE("element types and their sizes", "[app][collective][inputs]") {
   CHECK(app::dtype_bytes("int64") == 8);
   CHECK(app::dtype_bytes("fp8") == 1);
   CHECK(message_of([] { app::dtype_bytes("quad"); }) == "--dtype: unknown type \"quad\" (float, half, bfloat16, double, int8)");
+}
+
+TEST_CASE("sizes take nccl-tests' bare suffixes, powers of 1024", "[app][collective][inputs]") {
+  CHECK(app::parse_size("--bytes", "8K") == 8 * 1024.0);
+  CHECK(app::parse_size("--bytes", "128M") == 128 * 1024.0 * 1024);
+  CHECK(app::parse_size("--bytes", "1G") == 1024.0 * 1024 * 1024);
+  CHECK(app::parse_size("--bytes", "1g") == 1024.0 * 1024 * 1024);
+  CHECK(app::parse_size("--bytes", "2T") == 2 * 0x1p40);
+  CHECK(app::parse_size("--bytes", "1GB") == 1e9);  // a unit keeps its own meaning
+  CHECK(message_of([] { app::parse_size("--bytes", "G"); }) ==
+        "--bytes: \"G\" is not a size (e.g. 1GiB, 128M, 8B, 256MB)");
+  CHECK(message_of([] { app::parse_size("--bytes", "1X"); }) ==
+        "--bytes: \"1X\" is not a size (e.g. 1GiB, 128M, 8B, 256MB)");
+  CHECK(message_of([] { app::parse_size("--bytes", "9000000T"); }) ==
+        "--bytes: \"9000000T\" is too large (sizes stop below 2^63 bytes)");
+}
+
+TEST_CASE("nccl-tests' -b -e -f -i give its sizes, and conflicting or bad ones name the flag",
+          "[app][collective][inputs]") {
+  using Flags = app::SizeFlags;
+  CHECK(app::parse_size_flags(Flags{"8", "128", "", ""}) == std::vector<double>{8, 16, 32, 64, 128});
+  CHECK(app::parse_size_flags(Flags{"1K", "1M", "4", ""}) ==
+        std::vector<double>{1024, 4096, 16384, 65536, 262144, 1048576});
+  CHECK(app::parse_size_flags(Flags{"1M", "4M", "", "1M"}) == std::vector<double>{1 << 20, 2 << 20, 3 << 20, 4 << 20});
+  CHECK(app::parse_size_flags(Flags{"32M", "", "", ""}) == std::vector<double>{32 << 20});
+  CHECK(app::parse_size_flags(Flags{"", "32M", "", ""}) == std::vector<double>{32 << 20});
+  CHECK(app::parse_size_flags(Flags{"10", "20", "1.5", ""}) == std::vector<double>{10, 15});
+  CHECK(app::parse_size_flags(Flags{"1", "3", "1.01", ""}) == std::vector<double>{1, 2, 3});  // always moves on
+  CHECK(message_of([] {
+          app::parse_size_flags(Flags{"8", "128", "2", "8"});
+        }) == "--stepfactor: takes no --stepbytes (-i) with it: sizes grow by one or the other");
+  CHECK(message_of([] {
+          app::parse_size_flags(Flags{"", "", "2", ""});
+        }) == "--stepfactor: needs --minbytes (-b) and --maxbytes (-e)");
+  CHECK(message_of([] { app::parse_size_flags(Flags{"1M", "1K", "", ""}); }) == "--maxbytes: is below --minbytes");
+  CHECK(message_of([] { app::parse_size_flags(Flags{"0", "1K", "", ""}); }) == "--minbytes: needs at least 1 byte");
+  CHECK(message_of([] {
+          app::parse_size_flags(Flags{"1", "1K", "1", ""});
+        }) == "--stepfactor: \"1\" is not a factor above 1 (e.g. 2)");
+  CHECK(message_of([] {
+          app::parse_size_flags(Flags{"1", "1K", "two", ""});
+        }) == "--stepfactor: \"two\" is not a factor above 1 (e.g. 2)");
+  CHECK(message_of([] {
+          app::parse_size_flags(Flags{"1", "1G", "", "1"});
+        }) == "--stepbytes: gives more than 10000 sizes from --minbytes to --maxbytes");
+  CHECK(message_of([] {
+          app::parse_size_flags(Flags{"x", "1G", "", ""});
+        }) == "--minbytes: \"x\" is not a size (e.g. 1GiB, 128M, 8B, 256MB)");
 }

@@ -7,11 +7,13 @@
 // costs overhead + bytes / (bandwidth x its class's efficiency).
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <iostream>
 #include <map>
 #include <sstream>
-#include <unistd.h>
 
 #include "herd/calibrate/cli.hpp"
 #include "herd/calibrate/fit.hpp"
@@ -122,6 +124,18 @@ TEST_CASE("measure, fit and predict on the CPU backend", "[calibrate][cli]") {
   CHECK(compared.code == kExitOk);
   CHECK_THAT(compared.out, Catch::Contains("b1 s64 h64 q4 kv2 d16 f96"));
   CHECK_THAT(compared.out, Catch::Contains("b1 s32 h64 q4 kv2 d16 f96"));
+  // The same table as CSV: on stdout instead of the text, or to a file with the text.
+  const Run csv = calibrate_cli({"compare", profile, raw, "--csv", "-"});
+  CHECK(csv.code == kExitOk);
+  CHECK_THAT(csv.out, Catch::StartsWith(
+                          "layer,measured_s,preset_s,preset_error,calibrated_s,calibrated_error,extrapolated_ops\n"));
+  CHECK_THAT(csv.out, Catch::Contains("\nb1 s64 h64 q4 kv2 d16 f96,"));
+  CHECK(std::count(csv.out.begin(), csv.out.end(), '\n') == 3);
+  const std::string table = (dir / "layers.csv").string();
+  const Run both = calibrate_cli({"compare", profile, raw, "--csv", table});
+  CHECK(both.code == kExitOk);
+  CHECK_THAT(both.out, Catch::Contains("Whole layer forward + backward"));
+  CHECK(model::read_text_file(table, "CSV") == csv.out);
 
   std::ostringstream out, err;
   CHECK(cli::run({"model", "llama3-8b", "--calibration", profile}, out, err) == cli::kExitOk);
@@ -151,6 +165,63 @@ TEST_CASE("bad input: one line naming the file and pointer, exit 2, nothing writ
   std::filesystem::remove_all(dir);
 }
 
+TEST_CASE("every command that writes files checks its paths before the run: exit 2, nothing run or written",
+          "[calibrate][cli]") {
+  const auto dir = scratch_dir("output-paths");
+  const std::string missing = (dir / "no-such-dir" / "out.json").string(), ok = (dir / "out.json").string();
+  const std::string folder = dir.string();
+  const std::vector<std::vector<std::string>> runs = {
+      {"measure", "--backend", "cpu", "--model", "llama3-8b:1", "-o", missing},
+      {"measure", "--backend", "cpu", "-o", folder},
+      {"import-nccl-tests", data("dgx-h100-nvls-all-reduce.txt"), "-o", missing},
+      {"import-kineto", data("kineto-gemm-dtypes.json"), "-o", folder},
+      {"fit", data("synthetic-gpu.json"), "-o", missing},
+      {"fit", data("synthetic-gpu.json"), "-o", ok, "--report", missing},
+      {"compare", data("dgx-h100-nvls-all-reduce.profile.json"), data("synthetic-gpu.json"), "--csv", missing},
+  };
+  for (const auto& args : runs) {
+    INFO(args[0] << " " << args.back());
+    const Run r = calibrate_cli(args);
+    CHECK(r.code == kExitBadInput);
+    CHECK(r.out.empty());
+    CHECK(r.err.find('\n') == r.err.size() - 1);  // one line: no progress, nothing measured
+    CHECK_THAT(r.err, Catch::StartsWith("herd-calibrate: --"));
+    CHECK_FALSE(std::filesystem::exists(ok));
+  }
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("a dash (-) reads an input file from standard input, named <stdin>", "[calibrate][cli]") {
+  const auto dir = scratch_dir("stdin");
+  const std::string raw = (dir / "raw.json").string();
+  const auto with_stdin = [](const std::string& text, const std::vector<std::string>& args) {
+    std::istringstream in(text);
+    std::streambuf* saved = std::cin.rdbuf(in.rdbuf());
+    const Run r = calibrate_cli(args);
+    std::cin.rdbuf(saved);
+    std::cin.clear();
+    return r;
+  };
+  const std::string nccl = model::read_text_file(data("dgx-h100-nvls-all-reduce.txt"), "test data");
+  const Run piped = with_stdin(nccl, {"import-nccl-tests", "-", "--collective", "all_reduce", "-o", raw});
+  INFO(piped.err);
+  REQUIRE(piped.code == kExitOk);
+  const Run named =
+      calibrate_cli({"import-nccl-tests", data("dgx-h100-nvls-all-reduce.txt"), "-o", (dir / "named.json").string()});
+  REQUIRE(named.code == kExitOk);
+  CHECK(load_measurements(raw).records.size() == load_measurements(dir / "named.json").records.size());
+
+  const Run bad = with_stdin(R"({"traceEvents": {}})", {"import-kineto", "-", "-o", (dir / "none.json").string()});
+  CHECK(bad.code == kExitBadInput);
+  CHECK(bad.err == "herd-calibrate: <stdin>: /traceEvents: not a Chrome trace (expected a traceEvents array)\n");
+  const Run fit = with_stdin(model::read_text_file(data("synthetic-gpu.json"), "test data"),
+                             {"fit", "-", "-o", (dir / "profile.json").string()});
+  INFO(fit.err);
+  CHECK(fit.code == kExitOk);
+  CHECK(calibrate_cli({"fit", (dir / "missing.json").string(), "-o", (dir / "p.json").string()}).code == kExitBadInput);
+  std::filesystem::remove_all(dir);
+}
+
 TEST_CASE("import-kineto and fit print the records by dtype and everything left out", "[calibrate][cli]") {
   const auto dir = scratch_dir("kineto");
   const std::string raw = (dir / "raw.json").string(), profile = (dir / "profile.json").string();
@@ -176,6 +247,16 @@ TEST_CASE("import-kineto and fit print the records by dtype and everything left 
   CHECK(bad.err == "herd-calibrate: " + broken + ": /traceEvents: not a Chrome trace (expected a traceEvents array)\n");
   CHECK_FALSE(std::filesystem::exists(dir / "none.json"));
   std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("herd-calibrate --help names the files its commands take, not CLI11's TEXT", "[calibrate][cli]") {
+  for (const char* command : {"fit", "fit-runs", "compare", "import-nccl-tests", "import-kineto"}) {
+    INFO(command);
+    const Run r = calibrate_cli({command, "--help"});
+    REQUIRE(r.code == kExitOk);
+    CHECK_THAT(r.out, Catch::Contains("FILE"));
+    CHECK_THAT(r.out, !Catch::Contains("TEXT"));
+  }
 }
 
 TEST_CASE("herd-calibrate: --version, a usage line when run bare, the command meant when one is mistyped", "[calibrate][cli]") {

@@ -4,9 +4,10 @@
 // in tests/app/fit_runs_use_case_test.cpp; here the command's files and exit codes.
 #include <catch2/catch.hpp>
 
-#include <filesystem>
-#include <sstream>
 #include <unistd.h>
+#include <filesystem>
+#include <iostream>
+#include <sstream>
 
 #include "herd/calibrate/cli.hpp"
 #include "herd/cli/app.hpp"
@@ -82,4 +83,36 @@ TEST_CASE("fit-runs refuses a bad runs file with exit code 2 and writes nothing"
   CHECK(r.err.find("/runs/0/step_tme_s") != std::string::npos);
   CHECK_FALSE(std::filesystem::exists(profile));
   CHECK(calibrate_cli({"fit-runs", runs.string(), "-o", profile.string(), "--parameters", "clocks"}).code == 2);
+}
+
+TEST_CASE("fit-runs checks -o and --json before the run, and reads the runs file from standard input",
+          "[calibrate][fit-runs]") {
+  const auto dir = scratch();
+  const auto runs = dir / "runs.json";
+  const nlohmann::json doc{{"format", "herd-runs"}, {"version", 1}, {"runs", {run(8, 0.5)}}};
+  model::write_file_atomically(runs, doc.dump());
+  const auto profile = dir / "profile.json";
+  const auto missing = dir / "no-such-dir" / "fit.json";
+  for (const auto& args :
+       {std::vector<std::string>{"fit-runs", runs.string(), "-o", missing.string()},
+        std::vector<std::string>{"fit-runs", runs.string(), "-o", profile.string(), "--json", missing.string()},
+        std::vector<std::string>{"fit-runs", runs.string(), "-o", dir.string()}}) {
+    const Result r = calibrate_cli(args);
+    CHECK(r.code == 2);
+    CHECK(r.out.empty());
+    CHECK(r.err.rfind("herd-calibrate: --", 0) == 0);
+    CHECK(r.err.find("fit-runs:") == std::string::npos);  // no progress: nothing was simulated
+    CHECK_FALSE(std::filesystem::exists(profile));
+  }
+  // "-": the runs file from standard input, named <stdin> in errors.
+  nlohmann::json bad = doc;
+  bad["runs"][0]["step_tme_s"] = 1;
+  std::istringstream in(bad.dump());
+  std::streambuf* saved = std::cin.rdbuf(in.rdbuf());
+  const Result r = calibrate_cli({"fit-runs", "-", "-o", profile.string()});
+  std::cin.rdbuf(saved);
+  std::cin.clear();
+  CHECK(r.code == 2);
+  CHECK(r.err.rfind("herd-calibrate: <stdin>: /runs/0/step_tme_s", 0) == 0);
+  CHECK_FALSE(std::filesystem::exists(profile));
 }

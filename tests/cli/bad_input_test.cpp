@@ -142,6 +142,17 @@ TEST_CASE("simulated time past 64-bit nanoseconds is bad input naming the scenar
     for (char& c : pointer) c = c == '.' ? '/' : c;
     CHECK_THAT(r.err, Catch::Contains(pointer));
   }
+  // herd plan simulates layouts of the same scenario: the same bad input, not a failure (exit 1).
+  for (const char* set : {"cluster.gpu.hbm_bandwidth=1 B/s", "cluster.nic.latency=1e30 d"}) {
+    INFO(set);
+    const HerdRun r = run_herd(
+        {"plan", "llama3-8b", "--set", set, "--tp", "1,2", "--pp", "1", "--cp", "1", "--top", "1", "--no-robustness"});
+    CHECK(r.code == 2);
+    CHECK(r.out.empty());
+    CHECK_THAT(r.err, Catch::EndsWith("\n") &&
+                          Catch::Contains("herd: built-in llama3-8b: simulated time passes 64-bit nanoseconds"));
+    CHECK(r.err.substr(r.err.rfind('\n', r.err.size() - 2) + 1).rfind("herd: built-in llama3-8b: ", 0) == 0);
+  }
 }
 
 TEST_CASE("sizes, seeds and quantities out of range are bad input, not a wrong answer", "[cli][errors]") {
@@ -186,6 +197,33 @@ TEST_CASE("output paths are checked before the run, and a failed write is exit 1
     CHECK(full.code == 1);
     CHECK_THAT(full.err, Catch::Contains("/dev/full"));
     CHECK(fs::is_character_file("/dev/full"));  // written to, not replaced
+  }
+}
+
+TEST_CASE("every command that prints a table checks --csv before the run, and refuses - with --json",
+          "[cli][errors][csv]") {
+  const fs::path missing_dir = fs::temp_directory_path() / "herd_no_such_dir" / "table.csv";
+  const std::vector<std::vector<std::string>> commands = {{"model", "llama3-8b"},
+                                                          {"simulate", "llama3-8b"},
+                                                          {"train", "llama3-8b", "--trials", "2"},
+                                                          {"collective", "llama3-8b", "--group", "tp"},
+                                                          {"plan", "llama3-8b", "--tp", "1", "--pp", "1", "--top",
+                                                           "1"}};
+  for (const auto& command : commands) {
+    INFO(command[0]);
+    for (const std::string& path : {std::string(), missing_dir.string(), fs::temp_directory_path().string()}) {
+      auto args = command;
+      args.insert(args.end(), {"--csv", path});
+      const HerdRun r = run_herd(args);
+      CHECK(r.code == 2);
+      check_one_line(r);
+      CHECK_THAT(r.err, Catch::StartsWith("herd: --csv: "));
+    }
+    auto args = command;
+    args.insert(args.end(), {"--json", "--csv", "-"});
+    const HerdRun r = run_herd(args);
+    CHECK(r.code == 2);
+    CHECK(r.err == "herd: --csv: - (standard output) already carries --json\n");
   }
 }
 

@@ -1,6 +1,7 @@
 // `herd collective` end to end, in-process: nccl-tests columns, concurrent groups, JSON, errors.
 #include <catch2/catch.hpp>
 
+#include <filesystem>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -78,4 +79,59 @@ TEST_CASE("herd collective --calibration: the measured curve beside the simulate
   const HerdRun missing = run_herd({"collective", "--calibration", "/nonexistent/profile.json"});
   CHECK(missing.code == 2);
   CHECK(missing.err.find("/nonexistent/profile.json") != std::string::npos);
+}
+
+TEST_CASE("herd collective takes nccl-tests' sizes and flags -b -e -f -i", "[cli][collective]") {
+  const HerdRun r =
+      run_herd({"collective", "llama3-8b", "--group", "tp", "-b", "8K", "-e", "128K", "-f", "4", "--json"});
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  const auto j = nlohmann::json::parse(r.out);
+  REQUIRE(j["results"].size() == 3);
+  CHECK(j["results"][0]["bytes"].get<double>() == 8192);
+  CHECK(j["results"][2]["bytes"].get<double>() == 131072);
+  const HerdRun longs = run_herd({"collective", "llama3-8b", "--group", "tp", "--minbytes", "1M", "--maxbytes", "3M",
+                                  "--stepbytes", "1M", "--json"});
+  REQUIRE(longs.code == 0);
+  CHECK(nlohmann::json::parse(longs.out)["results"].size() == 3);
+  CHECK(run_herd({"collective", "llama3-8b", "--group", "tp", "--bytes", "1G", "--json"}).code == 0);
+  // One way to give the sizes: the flags against --bytes or --sweep, -f against -i.
+  for (const std::vector<std::string>& extra :
+       {std::vector<std::string>{"--bytes", "1M", "-b", "8"},
+        std::vector<std::string>{"--sweep", "8B:1MiB", "-e", "1M"},
+        std::vector<std::string>{"-b", "8", "-e", "1M", "-f", "2", "-i", "8"}, std::vector<std::string>{"-f", "2"}}) {
+    std::vector<std::string> args = {"collective", "llama3-8b", "--group", "tp"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    const HerdRun bad = run_herd(args);
+    INFO(extra[0] << " " << extra[1]);
+    CHECK(bad.code == 2);
+    CHECK(bad.out.empty());
+    CHECK(bad.err.find('\n') == bad.err.size() - 1);
+  }
+}
+
+TEST_CASE("herd collective --csv: one row per size in nccl-tests' columns", "[cli][collective][csv]") {
+  const HerdRun r = run_herd({"collective", "llama3-8b", "--group", "tp", "--sweep", "1MiB:4MiB", "--csv", "-"});
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  const auto lines = lines_of(r.out);
+  REQUIRE(lines.size() == 4);
+  CHECK(lines[0] ==
+        "size_bytes,count,type,time_us,profile_us,algbw_gbs,busbw_gbs,algorithm,protocol,channels,groups,bottleneck");
+  CHECK(lines[1].rfind("1048576,262144,float,", 0) == 0);
+  CHECK(lines[3].rfind("4194304,1048576,float,", 0) == 0);
+  const auto missing = std::filesystem::temp_directory_path() / "herd_no_such_dir" / "sweep.csv";
+  const HerdRun bad = run_herd({"collective", "llama3-8b", "--group", "tp", "--csv", missing.string()});
+  CHECK(bad.code == 2);
+  CHECK(bad.out.empty());
+  CHECK_THAT(bad.err, Catch::StartsWith("herd: --csv: cannot write"));
+}
+
+TEST_CASE("herd collective --help names what each option takes (SIZE, FILE, ...), not CLI11's TEXT", "[cli][collective]") {
+  const HerdRun r = run_herd({"collective", "--help"});
+  REQUIRE(r.code == 0);
+  for (const char* option : {"--minbytes SIZE", "--maxbytes SIZE", "--stepfactor F", "--stepbytes SIZE", "--csv FILE",
+                             "--calibration FILE", "--set KEY=VALUE", "--op OP", "--group GROUP", "--sweep MIN:MAX"})
+    CHECK_THAT(r.out, Catch::Contains(option));
+  CHECK_THAT(r.out, !Catch::Contains("TEXT"));
 }

@@ -1,6 +1,7 @@
 // `herd model` and `herd scenario` end to end, in-process: exit codes, JSON keys, errors.
 #include <catch2/catch.hpp>
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -54,4 +55,28 @@ TEST_CASE("herd scenario --list names the presets", "[cli]") {
   REQUIRE(r.code == 0);
   for (const char* name : {"llama3-405b-16k", "gpt3-175b", "h100-sxm-80gb", "llama3-roce", "dgx-a100-superpod"})
     CHECK(r.out.find(name) != std::string::npos);
+}
+
+TEST_CASE("herd model --csv writes the memory table, one row per stage in bytes", "[cli][csv]") {
+  const auto path = std::filesystem::temp_directory_path() / "herd_cli_model.csv";
+  std::filesystem::remove(path);
+  const HerdRun r = run_herd({"model", "--json", "--csv", path.string()});
+  REQUIRE(r.code == 0);
+  const auto j = nlohmann::json::parse(r.out);
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  const auto lines = lines_of(text.str());
+  REQUIRE(lines.size() == 17);  // header and 16 stages
+  CHECK(lines[0] ==
+        "stage,layers,embedding,output,parameters,weights_bytes,gradients_bytes,optimizer_bytes,activations_bytes,"
+        "inflight_microbatches,communication_bytes,transient_bytes,runtime_bytes,total_bytes,capacity_bytes");
+  CHECK(lines[1].rfind("0,", 0) == 0);
+  const std::string total = lines[1].substr(0, lines[1].rfind(','));
+  CHECK(std::stod(total.substr(total.rfind(',') + 1)) ==
+        Approx(j["memory"]["stages"][0]["total"].get<double>()).epsilon(1e-9));
+  const HerdRun out = run_herd({"model", "--csv", "-"});
+  REQUIRE(out.code == 0);
+  CHECK(lines_of(out.out) == lines);
+  CHECK(run_herd({"model", "--csv", ""}).code == 2);
 }

@@ -40,6 +40,16 @@ TEST_CASE("herd plan --json and --csv", "[cli][plan]") {
   for (const char* key : {"counts", "ranked", "space", "closest_out_of_memory", "runs"}) CHECK(j.contains(key));
   CHECK(j["ranked"][0]["rank"] == 1);
   CHECK(fs::exists(csv));
+  // --csv -: the ranking as CSV on stdout instead of the text; the layout id quoted (it holds commas).
+  const HerdRun out = run_herd(small({"--csv", "-"}));
+  REQUIRE(out.code == 0);
+  const auto lines = lines_of(out.out);
+  REQUIRE(lines.size() == j["ranked"].size() + 1);
+  CHECK(lines[0].rfind("rank,index,layout,tp,", 0) == 0);
+  CHECK(lines[1].rfind("1," + std::to_string(j["ranked"][0]["index"].get<long long>()) + ",\"" +
+                           j["ranked"][0]["layout"].get<std::string>() + "\",",
+                       0) == 0);
+  CHECK(out.out.find("Invalid combinations") == std::string::npos);
 }
 
 TEST_CASE("herd plan exits 3 when nothing fits, 2 on bad input", "[cli][plan]") {

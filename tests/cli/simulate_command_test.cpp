@@ -3,6 +3,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -103,4 +104,52 @@ TEST_CASE("a power cap slows the step, a power floor keeps it and costs energy",
   CHECK(floor["power"]["it_energy_j"].get<double>() > base["power"]["it_energy_j"].get<double>());
   CHECK(floor["power"]["swing_w"].get<double>() < base["power"]["swing_w"].get<double>());
   CHECK(run_herd({"simulate", "--set", "whatif.power_cap=10 W"}).code == 2);
+}
+
+TEST_CASE("herd simulate --csv writes every figure, and --csv - prints it instead of the text", "[cli][simulate][csv]") {
+  const std::vector<std::string> small = {"simulate", "llama3-8b",  "--set", "cluster.num_gpus=16",
+                                          "--set",    "plan.dp=16", "--set", "plan.global_batch=16"};
+  const auto path = std::filesystem::temp_directory_path() / "herd_cli_simulate.csv";
+  std::filesystem::remove(path);
+  auto args = small;
+  for (const char* a : {"--json", "--csv"}) args.push_back(a);
+  args.push_back(path.string());
+  const HerdRun file = run_herd(args);
+  REQUIRE(file.code == 0);
+  const auto j = nlohmann::json::parse(file.out);
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  const auto lines = lines_of(text.str());
+  REQUIRE(lines.size() > 20);
+  CHECK(lines[0] == "figure,value");
+  std::map<std::string, std::string> figures;
+  for (std::size_t i = 1; i < lines.size(); ++i)
+    figures[lines[i].substr(0, lines[i].find(','))] = lines[i].substr(lines[i].find(',') + 1);
+  CHECK(std::stod(figures.at("step_time_s")) == Approx(j["step_time_s"].get<double>()).epsilon(1e-9));
+  CHECK(std::stod(figures.at("breakdown.compute_s")) ==
+        Approx(j["breakdown"]["compute_s"].get<double>()).epsilon(1e-9));
+  CHECK(figures.count("stage_finish_s.0") == 1);
+  CHECK(figures.count("power.peak_w") == 1);
+  CHECK(figures.count("power.series.bin_s") == 0);  // the series stay in --json and the trace
+
+  args = small;
+  for (const char* a : {"--csv", "-"}) args.push_back(a);
+  const HerdRun out = run_herd(args);
+  REQUIRE(out.code == 0);
+  CHECK_THAT(out.out, Catch::StartsWith("figure,value\n"));
+  CHECK(out.out.find("Where the time goes") == std::string::npos);
+}
+
+TEST_CASE("herd simulate - reads the scenario from standard input, named <stdin>", "[cli][simulate][stdin]") {
+  const HerdRun piped = run_herd_with_stdin({"simulate", "-", "--set", "cluster.num_gpus=16", "--set", "plan.dp=16",
+                                             "--set", "plan.global_batch=16", "--json"},
+                                            R"({"preset": "llama3-8b", "name": "piped"})");
+  INFO(piped.err);
+  REQUIRE(piped.code == 0);
+  CHECK(nlohmann::json::parse(piped.out)["scenario"] == "piped");
+  const HerdRun bad = run_herd_with_stdin({"simulate", "-"}, "{\"plan\": [}");
+  CHECK(bad.code == 2);
+  CHECK(bad.out.empty());
+  CHECK_THAT(bad.err, Catch::StartsWith("herd: <stdin>: malformed JSON at line 1"));
 }

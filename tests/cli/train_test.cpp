@@ -185,3 +185,44 @@ TEST_CASE("herd simulate sets a what-if beside the same step without it, in the 
   CHECK(cap["baseline"]["step_time_s"].get<double>() == plain["step_time_s"].get<double>());
   CHECK(cap["baseline"]["power"]["energy_per_token_j"].get<double>() == plain["power"]["energy_per_token_j"].get<double>());
 }
+
+TEST_CASE("herd train --csv: one row per figure, both runs side by side with --compare", "[cli][train][csv]") {
+  const HerdRun one = run_herd({"train", "--trials", "4", "--csv", "-"});
+  INFO(one.err);
+  REQUIRE(one.code == 0);
+  const auto lines = lines_of(one.out);
+  REQUIRE(lines.size() > 20);
+  CHECK(lines[0] == "figure,value");
+  CHECK(std::count(lines.begin(), lines.end(), "trials,4") == 1);
+  for (const char* figure : {"time_to_train_days.p90,", "phases.0.step_time_s,", "energy.cost,", "gpu_hours,"})
+    CHECK(std::count_if(lines.begin(), lines.end(), [&](const std::string& l) { return l.rfind(figure, 0) == 0; }) ==
+          1);
+  CHECK(one.out.find("Time to train") == std::string::npos);  // the CSV instead of the text
+
+  const auto path = std::filesystem::path(HERD_BINARY_DIR) / "train_test_compare.csv";
+  std::filesystem::remove(path);
+  const HerdRun both = run_herd({"train", "--trials", "4", "--compare", "llama3-405b-16k", "llama3-405b-8k", "--set",
+                                 "run.tokens=15.6T", "--csv", path.string()});
+  REQUIRE(both.code == 0);
+  CHECK(both.out.find("time to train (mean)") != std::string::npos);  // the text as well
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  const auto rows = lines_of(text.str());
+  REQUIRE(rows.size() > 20);
+  CHECK(rows[0] == "figure,a,b");
+  CHECK(std::count(rows.begin(), rows.end(), "gpus,16384,8192") == 1);
+}
+
+TEST_CASE("herd train --csv: a bad path or - beside --json is bad input before the run", "[cli][train][csv][errors]") {
+  const HerdRun dir = run_herd({"train", "--trials", "2", "--csv", std::filesystem::temp_directory_path().string()});
+  CHECK(dir.code == 2);
+  CHECK(dir.out.empty());
+  CHECK_THAT(dir.err, Catch::StartsWith("herd: --csv: "));
+  const HerdRun both = run_herd({"train", "--trials", "2", "--json", "--csv", "-"});
+  CHECK(both.code == 2);
+  CHECK(both.err == "herd: --csv: - (standard output) already carries --json\n");
+  const HerdRun twice = run_herd({"train", "--trials", "2", "--compare", "-", "-"});
+  CHECK(twice.code == 2);
+  CHECK_THAT(twice.err, Catch::Contains("standard input (-) can stand for one of the two scenarios"));
+}

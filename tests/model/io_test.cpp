@@ -1,6 +1,8 @@
-// JSON input: nesting limits before parsing, bounded echo of bad values.
+// JSON input: nesting limits before parsing, bounded echo of bad values, "-" for standard input.
 #include <catch2/catch.hpp>
 
+#include <iostream>
+#include <sstream>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -94,5 +96,48 @@ TEST_CASE("parse_json keeps only the end of a long token the JSON library quotes
   } catch (const InputError& e) {
     CHECK(std::string(e.what()).size() <= herd::model::kMaxErrorMessage);
     CHECK_THAT(e.message(), Catch::Contains("last read: '...xxxx"));
+
+namespace {
+// Standard input replaced by `text` while it lives.
+struct StdinFrom {
+  std::istringstream text;
+  std::streambuf* saved;
+  explicit StdinFrom(const std::string& t) : text(t), saved(std::cin.rdbuf(text.rdbuf())) {}
+  ~StdinFrom() {
+    std::cin.rdbuf(saved);
+    std::cin.clear();
+  }
+};
+}  // namespace
+
+TEST_CASE("a dash (-) reads standard input, named <stdin> in messages", "[io]") {
+  using herd::model::read_text_file;
+  CHECK(herd::model::source_name("-") == "<stdin>");
+  CHECK(herd::model::source_name("a/b.json") == "a/b.json");
+  {
+    StdinFrom in("{\"a\": 1}");
+    CHECK(read_text_file("-", "scenario") == "{\"a\": 1}");
+  }
+  {
+    StdinFrom in("{\"a\": }");
+    try {
+      herd::model::parse_json_file("-", "test file", [](const nlohmann::json& j) { return j; });
+      FAIL("no error");
+    } catch (const InputError& e) {
+      CHECK(e.source() == "<stdin>");
+      CHECK_THAT(std::string(e.what()), Catch::StartsWith("<stdin>: malformed JSON at line 1"));
+    }
+  }
+  {
+    StdinFrom in("{\"a\": \"x\"}");
+    try {
+      herd::model::parse_json_file("-", "test file", [](const nlohmann::json& j) -> int {
+        throw herd::model::ValueError("/a", "expected a number");
+        return static_cast<int>(j.size());
+      });
+      FAIL("no error");
+    } catch (const InputError& e) {
+      CHECK(std::string(e.what()) == "<stdin>: /a: expected a number");
+    }
   }
 }

@@ -4,6 +4,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iostream>
+#include <sstream>
 
 #include "herd/model/error.hpp"
 #include "herd/model/scenario.hpp"
@@ -228,4 +230,32 @@ TEST_CASE("a rotary fraction needs RoPE and must be above 0", "[scenario][errors
   CHECK(error_of([] { default_scenario(sets({"model=gpt3-175b", "model.rotary_fraction=0.5"})); }).find(
             "/model/rotary_fraction: applies to position rope only, but position is learned") != std::string::npos);
   CHECK(default_scenario(sets({"model.rotary_fraction=0.5", "model.mlp=relu2"})).model.mlp == MlpKind::relu2);
+}
+
+TEST_CASE("a dash (-) loads the scenario from standard input, named <stdin> in errors", "[scenario]") {
+  struct StdinFrom {
+    std::istringstream text;
+    std::streambuf* saved;
+    explicit StdinFrom(const std::string& t) : text(t), saved(std::cin.rdbuf(text.rdbuf())) {}
+    ~StdinFrom() {
+      std::cin.rdbuf(saved);
+      std::cin.clear();
+    }
+  };
+  {
+    StdinFrom in(R"({"preset": "llama3-405b-16k", "name": "piped"})");
+    const std::vector<Override> overrides = {parse_override("plan.tp=4"), parse_override("plan.dp=256")};
+    const Scenario s = load_scenario("-", overrides);
+    CHECK(s.name == "piped");
+    CHECK(s.source == "<stdin>");
+    CHECK(s.plan.tp == 4);
+  }
+  {
+    StdinFrom in(R"({"preset": "llama3-405b-16k", "plan": {"tp": "eight"}})");
+    CHECK_THAT(error_of([] { load_scenario("-"); }), Catch::StartsWith("<stdin>: /plan/tp: "));
+  }
+  {
+    StdinFrom in("");
+    CHECK_THAT(error_of([] { load_scenario("-"); }), Catch::StartsWith("<stdin>: malformed JSON"));
+  }
 }

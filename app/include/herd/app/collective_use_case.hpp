@@ -61,5 +61,9 @@ CollectiveReport collective(const CollectiveRequest& request, const sim::Control
 
 /// The `herd collective --json` object (schema in docs/models/network.md).
 nlohmann::json to_json(const CollectiveReport& report);
+/// `herd collective --csv`: one row per size, nccl-tests' columns and the text's:
+/// size_bytes,count,type,time_us,profile_us,algbw_gbs,busbw_gbs,algorithm,protocol,channels,groups,bottleneck
+/// (profile_us empty without a measured curve).
+std::string to_csv(const CollectiveReport& report);
 
 }  // namespace herd::app

@@ -45,5 +45,10 @@ ModelReport model_report(const ModelReportRequest& request, const sim::Control& 
 
 /// The `herd model --json` object (schema in docs/cli.md).
 nlohmann::json to_json(const ModelReport& report);
+/// `herd model --csv`: the memory table, one row per pipeline stage, in bytes:
+/// stage,layers,embedding,output,parameters,weights_bytes,gradients_bytes,optimizer_bytes,
+/// activations_bytes,inflight_microbatches,communication_bytes,transient_bytes,runtime_bytes,
+/// total_bytes,capacity_bytes (embedding and output 0 or 1).
+std::string to_csv(const ModelReport& report);
 
 }  // namespace herd::app

@@ -103,7 +103,8 @@ struct PlanResult {
 };
 
 /// The search, the objective's ranking, robustness and the explanation. Progress and stop through
-/// `control`. Throws model::InputError for a bad space or layout, sim::Cancelled on stop.
+/// `control`. Throws model::InputError for a bad space or layout, or a step whose simulated time
+/// passes 64-bit nanoseconds (time_overflow), sim::Cancelled on stop.
 PlanResult plan(const PlanRequest& request, const sim::Control& control = {});
 
 /// The `herd plan --json` object (schema in docs/cli.md); also the partial result a shard writes.

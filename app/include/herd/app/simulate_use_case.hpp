@@ -66,5 +66,8 @@ SimulateResult simulate(const SimulateRequest& request, const sim::Control& cont
 
 /// The `herd simulate --json` object (schema in docs/cli.md).
 nlohmann::json to_json(const SimulateResult& result);
+/// `herd simulate --csv`: "figure,value", one row per figure of to_json (model::json_figures: the
+/// breakdown, every stage's finish and memory, power, the baseline), the power series left out.
+std::string to_csv(const SimulateResult& result);
 
 }  // namespace herd::app

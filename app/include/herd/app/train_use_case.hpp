@@ -52,6 +52,9 @@ TrainResult train(const TrainRequest& request, const sim::Control& control = {})
 
 /// The `herd train --json` object (schema in docs/models/reliability.md, "Output").
 nlohmann::json to_json(const TrainResult& result);
+/// `herd train --csv`: "figure,value", one row per figure of to_json (model::json_figures:
+/// "time_to_train_days.p90", "phases.0.step_time_s", "energy.cost", ...).
+std::string to_csv(const TrainResult& result);
 
 struct TrainComparison {
   TrainResult a, b;
@@ -63,5 +66,8 @@ TrainComparison compare(const TrainRequest& a, const TrainRequest& b, const sim:
 
 /// The `herd train --compare --json` object: {"a": report, "b": report}.
 nlohmann::json to_json(const TrainComparison& comparison);
+/// `herd train --compare --csv`: "figure,a,b", the figures of both runs as to_csv(TrainResult)
+/// names them (A's order, then those only B has); a figure one run lacks is empty there.
+std::string to_csv(const TrainComparison& comparison);
 
 }  // namespace herd::app

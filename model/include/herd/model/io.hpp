@@ -11,7 +11,14 @@
 
 namespace herd::model {
 
-/// The whole text of a file. Throws InputError naming the file ("cannot read the <what>").
+/// The file name that stands for standard input wherever a scenario or an input file is read.
+inline constexpr std::string_view kStdinFile = "-";
+
+/// How messages name `file`: "<stdin>" for kStdinFile, else the path.
+std::string source_name(const std::filesystem::path& file);
+
+/// The whole text of a file, or of standard input for kStdinFile ("-"). Throws InputError naming
+/// the file ("cannot read the <what>").
 std::string read_text_file(const std::filesystem::path& file, std::string_view what);
 
 /// Arrays and objects nested deeper than this are refused before parsing.
@@ -34,17 +41,19 @@ std::string utf8_error(std::string_view text);
 /// Walks only as much of the value as it prints, so a huge or deeply nested value costs little.
 std::string show_value(const nlohmann::json& value, std::size_t limit = 80);
 
-/// Reads and parses a JSON file, then runs `parse` on it; a ValueError (or a JSON type error) from
-/// `parse` becomes an InputError naming the file and the JSON pointer.
+/// Reads and parses a JSON file ("-": standard input, named "<stdin>"), then runs `parse` on it; a
+/// ValueError (or a JSON type error) from `parse` becomes an InputError naming the file and the
+/// JSON pointer.
 template <typename Parse>
 auto parse_json_file(const std::filesystem::path& file, std::string_view what, Parse parse) {
-  const nlohmann::json doc = parse_json(read_text_file(file, what), file.string());
+  const std::string source = source_name(file);
+  const nlohmann::json doc = parse_json(read_text_file(file, what), source);
   try {
     return parse(doc);
   } catch (const ValueError& e) {
-    throw InputError(file.string(), e.pointer(), e.message());
+    throw InputError(source, e.pointer(), e.message());
   } catch (const nlohmann::json::exception& e) {
-    throw InputError(file.string(), "", "invalid " + std::string(what) + ": " + e.what());
+    throw InputError(source, "", "invalid " + std::string(what) + ": " + e.what());
   }
 }
 

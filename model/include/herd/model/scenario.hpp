@@ -83,6 +83,7 @@ Override parse_override(std::string_view text);
 /// Loads a scenario file, a built-in scenario name ("llama3-405b-16k") or a model preset name
 /// (that model on the default scenario's cluster at TP 8 and the shallowest pipeline, 1, 2, 4, ...
 /// stages, whose memory fits; the default scenario's own model gives the default scenario).
+/// "-" reads the scenario's JSON from standard input (named "<stdin>" in errors).
 /// Throws InputError (exit code 2 in the CLI).
 Scenario load_scenario(std::string_view file_or_name, std::span<const Override> overrides = {});
 /// The built-in default: Llama 3 405B on 16,384 H100, TP 8, CP 1, PP 16, DP 128.
