@@ -1,6 +1,8 @@
-// JSON input: nesting limits before parsing, bounded echo of bad values.
+// JSON input: nesting limits before parsing, bounded echo of bad values. Output written piece by
+// piece: the target replaced on commit only.
 #include <catch2/catch.hpp>
 
+#include <filesystem>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -59,4 +61,34 @@ TEST_CASE("parse_json reports a number no double holds as malformed input of the
     CHECK(e.source() == "f.json");
     CHECK_THAT(e.what(), Catch::StartsWith("f.json: malformed JSON: ") && Catch::Contains("1e400"));
   }
+}
+
+TEST_CASE("an AtomicFile replaces its target on commit only, and leaves no temporary file", "[io]") {
+  namespace fs = std::filesystem;
+  const fs::path path = fs::temp_directory_path() / "herd_atomic_file_test.txt";
+  auto read = [&] { return herd::model::read_text_file(path, "test file"); };
+  auto temporaries = [&] {
+    int n = 0;
+    for (const auto& e : fs::directory_iterator(path.parent_path()))
+      n += e.path().filename().string().rfind("herd_atomic_file_test.txt.tmp", 0) == 0;
+    return n;
+  };
+  herd::model::write_file_atomically(path, "before");
+  {
+    herd::model::AtomicFile file(path);
+    file.write("half ");
+    file.write("written");
+    CHECK(file.size() == 12);
+    CHECK(read() == "before");  // not yet
+  }
+  CHECK(read() == "before");  // dropped without commit
+  CHECK(temporaries() == 0);
+  {
+    herd::model::AtomicFile file(path);
+    file.write("after");
+    file.commit();
+  }
+  CHECK(read() == "after");
+  CHECK(temporaries() == 0);
+  fs::remove(path);
 }
