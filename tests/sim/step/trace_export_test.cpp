@@ -1,5 +1,6 @@
 // The trace written as the step runs (ChromeTraceWriter): the same events as the in-memory export
-// (chrome_trace_json) per rank and in symmetric mode, power counters included; a filter keeps
+// (chrome_trace_json) per rank and in symmetric mode, power counters included, each written as
+// nlohmann::json would; a filter keeps
 // exactly the ranks and streams it names; the step's report and power do not depend on where the
 // spans go.
 #include <catch2/catch.hpp>
@@ -37,6 +38,7 @@ struct Streamed {
   sim::StepReport report;
   sim::StepPower power;
   nlohmann::json doc;
+  std::string text;
 };
 
 Streamed stream(const model::Scenario& s, bool per_rank, sim::TraceFilter filter = {}) {
@@ -58,6 +60,7 @@ Streamed stream(const model::Scenario& s, bool per_rank, sim::TraceFilter filter
   out.power = recorder.finish(out.report);
   writer.finish(out.report.step_time_s, &out.power);
   out.doc = read_json(path);
+  out.text = model::read_text_file(path, "trace");
   std::filesystem::remove(path);
   return out;
 }
@@ -83,6 +86,20 @@ TEST_CASE("a streamed trace holds the in-memory export's events, in its order", 
     CHECK(streamed.doc["traceEvents"].size() > 1000);
     // Parsed, the documents are equal: same events in the same order, same step time.
     CHECK(streamed.doc == expected);
+    // Each event is on a line of its own, written as nlohmann::json writes it (so byte for byte
+    // as in the in-memory export, whose events the writer does not build as JSON values).
+    std::size_t lines = 0, at = streamed.text.find('\n') + 1;
+    bool same = true;
+    while (at < streamed.text.size() && streamed.text[at] == '{') {
+      const std::size_t end = streamed.text.find('\n', at);
+      std::string line = streamed.text.substr(at, end - at);
+      if (line.back() == ',') line.pop_back();
+      same = same && nlohmann::json::parse(line).dump() == line;
+      ++lines;
+      at = end + 1;
+    }
+    CHECK(same);
+    CHECK(lines == expected["traceEvents"].size());
   }
 }
 
