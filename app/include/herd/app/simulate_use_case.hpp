@@ -27,7 +27,8 @@ struct SimulateRequest {
   /// (parse_trace_filter); empty: all. The step, its report and its power are the same either way.
   std::string trace_ranks, trace_streams;
   /// What the cluster draws through the step (SimulateResult::power). It needs every op's span:
-  /// computed in symmetric mode, and per rank with `trace` or up to kPowerPerRankLimit GPUs.
+  /// computed in symmetric mode, and per rank with `trace`, a `trace_file` or up to
+  /// kPowerPerRankLimit GPUs.
   bool power = true;
   /// With what-ifs (stragglers, degraded NICs, a power cap or floor): also the same step without
   /// them, in the same mode (SimulateResult::baseline), so the what-if's cost can be read off.
