@@ -96,7 +96,7 @@ std::vector<double> parse_size_flags(const SizeFlags& f) {
   return sizes;
 }
 
-std::vector<int> parse_ranks(const std::string& text, int ranks) {
+std::vector<int> parse_ranks(const std::string& text, int ranks, const std::string& option) {
   // Ranges are checked before they are expanded: a GUI field may hold "0-2000000000" for a moment.
   std::vector<std::pair<int, int>> ranges;
   std::stringstream in(text);
@@ -110,22 +110,22 @@ std::vector<int> parse_ranks(const std::string& text, int ranks) {
     // Beyond int is beyond every plan: the range check below names it.
     const auto rank = [](const std::string& t) { return static_cast<int>(std::min<long long>(std::stoll(t), INT_MAX)); };
     const std::string first = item.substr(0, dash), last = dash == std::string::npos ? first : item.substr(dash + 1);
-    if (!whole(first) || !whole(last)) bad_option("--group", "\"" + item + "\" is not a rank or a range a-b");
+    if (!whole(first) || !whole(last)) bad_option(option, "\"" + item + "\" is not a rank or a range a-b");
     ranges.emplace_back(rank(first), rank(last));
   }
   std::vector<int> out;
   for (const auto& [a, b] : ranges) {
     if (a > b) continue;
     if (a < 0 || b >= ranks)
-      bad_option("--group", "rank " + std::to_string(a < 0 ? a : std::max(a, ranks)) + " is not among the plan's " +
+      bad_option(option, "rank " + std::to_string(a < 0 ? a : std::max(a, ranks)) + " is not among the plan's " +
                                 std::to_string(ranks));
     for (int r = a; r <= b; ++r) out.push_back(r);
   }
   std::vector<int> sorted = out;
   std::sort(sorted.begin(), sorted.end());
   if (auto d = std::adjacent_find(sorted.begin(), sorted.end()); d != sorted.end())
-    bad_option("--group", "rank " + std::to_string(*d) + " is named twice");
-  if (out.empty()) bad_option("--group", "names no rank");
+    bad_option(option, "rank " + std::to_string(*d) + " is named twice");
+  if (out.empty()) bad_option(option, "names no rank");
   return out;
 }
 

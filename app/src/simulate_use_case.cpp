@@ -4,6 +4,7 @@
 #include <optional>
 #include <vector>
 
+#include "herd/app/collective_inputs.hpp"
 #include "herd/app/scenario_loading.hpp"
 #include "herd/engine/time_overflow.hpp"
 #include "herd/model/csv.hpp"
@@ -53,10 +54,13 @@ std::optional<sim::StepPower> power_of(const model::Scenario& s, const sim::Step
   // step by up to ~0.1 % (and its breakdown's attribution); the report stays the untraced one, and
   // the power comes from the same step traced.
   const sim::PowerSetup setup = sim::power_setup(s, simulator);
-  if (options.trace) return sim::step_power(report, setup);
+  if (options.trace && !options.trace_sink) return sim::step_power(report, setup);
+  // What the power needs of each span, not the spans.
+  sim::PowerRecorder recorder(setup, report.simulated_ranks);
   sim::StepOptions traced = options;
   traced.trace = true;
-  return sim::step_power(simulator.simulate(s, traced, control), setup);
+  traced.trace_sink = &recorder;
+  return recorder.finish(simulator.simulate(s, traced, control));
 }
 
 }  // namespace
@@ -69,8 +73,12 @@ SimulateResult simulate(const SimulateRequest& request, const sim::Control& cont
   sim::StepOptions options;
   options.per_rank = request.per_rank;
   const bool per_rank = request.per_rank || sim::needs_per_rank(s);
-  const bool power = request.power && (request.trace || !per_rank || s.plan.gpus() <= kPowerPerRankLimit);
-  options.trace = request.trace;
+  const bool streamed = !request.trace_file.empty();
+  const bool power = request.power && (request.trace || streamed || !per_rank || s.plan.gpus() <= kPowerPerRankLimit);
+  options.trace = request.trace || streamed;
+  const int ranks = per_rank ? s.plan.gpus() : s.plan.pp;
+  sim::TraceFilter filter;
+  if (streamed) filter = parse_trace_filter(request.trace_ranks, request.trace_streams, ranks);
   if (profile) {
     options.calibration = &*profile;
     result.calibration_warning = model::profile_mismatch(*profile, s.cluster.gpu);
@@ -79,9 +87,22 @@ SimulateResult simulate(const SimulateRequest& request, const sim::Control& cont
   std::optional<sim::StepSimulator> own;
   const sim::StepSimulator& simulator = request.simulator ? *request.simulator : own.emplace(1);
   try {
-    result.report = simulator.simulate(s, options, control);
+    if (streamed) {
+      // The trace goes to its file as the step runs; the power is built from the same spans.
+      sim::ChromeTraceWriter writer(request.trace_file, s.name, ranks, per_rank, filter);
+      std::optional<sim::PowerRecorder> recorder;
+      if (power) recorder.emplace(sim::power_setup(s, simulator), ranks);
+      sim::TraceTee tee({&writer, recorder ? &*recorder : nullptr});
+      options.trace_sink = recorder ? static_cast<sim::TraceSink*>(&tee) : &writer;
+      result.report = simulator.simulate(s, options, control);
+      if (recorder) result.power = recorder->finish(result.report);
+      writer.finish(result.report.step_time_s, result.power ? &*result.power : nullptr);
+      options.trace_sink = nullptr;
+    } else {
+      result.report = simulator.simulate(s, options, control);
+      if (power) result.power = power_of(s, result.report, options, simulator, control);
+    }
     result.memory_warning = memory_warning(result.report.memory);
-    if (power) result.power = power_of(s, result.report, options, simulator, control);
     result.whatifs = describe_whatifs(s);
     if (request.baseline && !result.whatifs.empty()) {
       // The same mode as the what-if's step: a straggler makes it per rank, so the baseline is too.
@@ -100,6 +121,29 @@ SimulateResult simulate(const SimulateRequest& request, const sim::Control& cont
     time_overflow(s);
   }
   return result;
+}
+
+sim::TraceFilter parse_trace_filter(const std::string& ranks_text, const std::string& streams_text, int ranks) {
+  sim::TraceFilter filter;
+  if (!ranks_text.empty()) filter.ranks = parse_ranks(ranks_text, ranks, "--trace-ranks");
+  if (!streams_text.empty()) {
+    filter.streams.fill(false);
+    std::string names;
+    for (int i = 0; i < model::kStreams; ++i) names += (i ? ", " : "") + std::string(model::to_string(static_cast<model::Stream>(i)));
+    std::size_t at = 0;
+    while (at <= streams_text.size()) {
+      const std::size_t comma = std::min(streams_text.find(',', at), streams_text.size());
+      const std::string name = streams_text.substr(at, comma - at);
+      int found = -1;
+      for (int i = 0; i < model::kStreams; ++i)
+        if (name == model::to_string(static_cast<model::Stream>(i))) found = i;
+      if (found < 0)
+        throw model::InputError("--trace-streams", "", "unknown stream \"" + name + "\" (valid: " + names + ")");
+      filter.streams[static_cast<std::size_t>(found)] = true;
+      at = comma + 1;
+    }
+  }
+  return filter;
 }
 
 nlohmann::json to_json(const SimulateResult& result) {

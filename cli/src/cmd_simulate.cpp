@@ -7,7 +7,6 @@
 #include "herd/app/simulate_use_case.hpp"
 #include "herd/model/io.hpp"
 #include "herd/model/units.hpp"
-#include "herd/sim/step/trace_export.hpp"
 
 namespace herd::cli {
 
@@ -17,7 +16,7 @@ struct SimulateCommand {
   ScenarioOptions options;
   bool json = false;
   bool per_rank = false;
-  std::string trace;
+  std::string trace, trace_ranks, trace_streams;
   CsvOption csv;
   CalibrationOption calibration;
 };
@@ -114,24 +113,36 @@ Action add_simulate_command(CLI::App& app) {
   state->options.add_to(*cmd);
   cmd->add_flag("--json", state->json, "Print the report as JSON (schema in docs/cli.md)");
   cmd->add_flag("--per-rank", state->per_rank, "Simulate every GPU instead of one per pipeline stage");
-  auto* trace =
-      cmd->add_option("--trace", state->trace, "Write a Chrome/Perfetto trace of the step to FILE")->type_name("FILE");
+  auto* trace = cmd->add_option("--trace", state->trace, "Write a Chrome/Perfetto trace of the step to FILE, as it runs")
+                    ->type_name("FILE");
+  auto* trace_ranks = cmd->add_option("--trace-ranks", state->trace_ranks,
+                                      "Keep only these simulated ranks in the trace, e.g. 0-7,128 (default: all)")
+                          ->type_name("LIST");
+  auto* trace_streams = cmd->add_option("--trace-streams", state->trace_streams,
+                                        "Keep only these streams in the trace: compute, tp_comm, cp_comm, pp_comm, dp_comm (default: all)")
+                            ->type_name("LIST");
+  trace_ranks->needs(trace);
+  trace_streams->needs(trace);
   state->csv.add_to(*cmd, "every figure (figure,value; the breakdown, each stage, power)");
   state->calibration.add_to(*cmd);
-  return [state, trace](Streams io) {
+  return [state, trace, trace_ranks, trace_streams](Streams io) {
     if (trace->count() > 0) model::check_output_path(state->trace, "--trace");
     state->csv.check(state->json);
+    // An empty list is a list naming nothing, not "all".
+    if (trace_ranks->count() > 0 && state->trace_ranks.empty()) throw model::InputError("--trace-ranks", "", "names no rank");
+    if (trace_streams->count() > 0 && state->trace_streams.empty())
+      throw model::InputError("--trace-streams", "", "names no stream");
     app::SimulateRequest request;
     request.scenario = state->options.load();
     request.per_rank = state->per_rank;
-    request.trace = trace->count() > 0;
+    if (trace->count() > 0) request.trace_file = state->trace;
+    request.trace_ranks = state->trace_ranks;
+    request.trace_streams = state->trace_streams;
     request.calibration_file = state->calibration.file;
     const app::SimulateResult result = app::simulate(request, {stderr_progress(io.err, "herd simulate"), {}});
     if (!result.calibration_warning.empty()) io.err << "herd: warning: " << result.calibration_warning << "\n";
     if (!result.memory_warning.empty())
       io.err << "herd: " << result.memory_warning << "; the step below is what it would take if it did (exit code 3)\n";
-    if (request.trace)
-      model::write_file_atomically(state->trace, sim::chrome_trace_json(result.report, result.power ? &*result.power : nullptr));
     state->csv.write(app::to_csv(result), io.out);
     if (state->json) io.out << app::to_json(result).dump(2) << "\n";
     else if (!state->csv.to_stdout()) {

@@ -166,37 +166,58 @@ void check_output_path(const std::filesystem::path& path, const std::string& opt
   if (::access(dir.c_str(), W_OK) != 0) fail("cannot write " + path.string() + ": " + std::strerror(errno));
 }
 
-void write_file_atomically(const std::filesystem::path& path, std::string_view content) {
-  std::error_code status_error;
-  const auto status = std::filesystem::status(path, status_error);
-  if (std::filesystem::exists(status) && !std::filesystem::is_regular_file(status) &&
-      !std::filesystem::is_directory(status)) {
-    // A device or a pipe: renaming over it would replace it, so write to it.
-    std::ofstream out(path, std::ios::binary);
-    out.write(content.data(), static_cast<std::streamsize>(content.size()));
-    out.flush();
-    if (!out) throw std::runtime_error("cannot write " + path.string() + ": " + std::strerror(errno));
-    out.close();
-    if (!out) throw std::runtime_error("cannot write " + path.string());
-    return;
-  }
-  const std::filesystem::path tmp = path.string() + ".tmp." + std::to_string(::getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out.write(content.data(), static_cast<std::streamsize>(content.size()));
-    out.flush();
-    if (!out) {
-      std::error_code ignored;
-      std::filesystem::remove(tmp, ignored);
-      throw std::runtime_error("cannot write " + path.string());
-    }
-  }
+namespace {
+
+bool written_in_place(const std::filesystem::path& path) {
   std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) {
-    std::filesystem::remove(tmp, ec);
-    throw std::runtime_error("cannot write " + path.string() + ": " + ec.message());
+  const auto status = std::filesystem::status(path, ec);
+  // A device or a pipe: renaming over it would replace it, so write to it.
+  return std::filesystem::exists(status) && !std::filesystem::is_regular_file(status) &&
+         !std::filesystem::is_directory(status);
+}
+
+constexpr std::size_t kAtomicFileBuffer = std::size_t{1} << 20;
+
+}  // namespace
+
+AtomicFile::AtomicFile(const std::filesystem::path& path) : path_(path) {
+  if (!written_in_place(path)) tmp_ = path.string() + ".tmp." + std::to_string(::getpid());
+  buffer_ = std::make_unique<char[]>(kAtomicFileBuffer);
+  out_.rdbuf()->pubsetbuf(buffer_.get(), static_cast<std::streamsize>(kAtomicFileBuffer));
+  out_.open(tmp_.empty() ? path_ : tmp_, std::ios::binary | std::ios::trunc);
+  if (!out_) throw std::runtime_error("cannot write " + path_.string() + ": " + std::strerror(errno));
+}
+
+AtomicFile::~AtomicFile() {
+  if (done_ || tmp_.empty()) return;
+  out_.close();
+  std::error_code ignored;
+  std::filesystem::remove(tmp_, ignored);
+}
+
+void AtomicFile::write(std::string_view text) {
+  out_.write(text.data(), static_cast<std::streamsize>(text.size()));
+  size_ += text.size();
+  if (!out_) throw std::runtime_error("cannot write " + path_.string() + ": " + std::strerror(errno));
+}
+
+void AtomicFile::commit() {
+  out_.flush();
+  if (!out_) throw std::runtime_error("cannot write " + path_.string() + ": " + std::strerror(errno));
+  out_.close();
+  if (!out_) throw std::runtime_error("cannot write " + path_.string());
+  if (!tmp_.empty()) {
+    std::error_code ec;
+    std::filesystem::rename(tmp_, path_, ec);
+    if (ec) throw std::runtime_error("cannot write " + path_.string() + ": " + ec.message());
   }
+  done_ = true;
+}
+
+void write_file_atomically(const std::filesystem::path& path, std::string_view content) {
+  AtomicFile file(path);
+  file.write(content);
+  file.commit();
 }
 
 }  // namespace herd::model

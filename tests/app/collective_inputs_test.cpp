@@ -37,6 +37,8 @@ TEST_CASE("bad rank lists name --group and what is wrong", "[app][collective][in
   CHECK(message_of([] { app::parse_ranks("0-3,2", 32); }) == "--group: rank 2 is named twice");
   CHECK(message_of([] { app::parse_ranks("1e3", 32); }) == "--group: \"1e3\" is not a rank or a range a-b");
   CHECK(message_of([] { app::parse_ranks("0-2.5", 32); }) == "--group: \"0-2.5\" is not a rank or a range a-b");
+  // Another flag's list names that flag.
+  CHECK(message_of([] { app::parse_ranks("0-99", 32, "--trace-ranks"); }) == "--trace-ranks: rank 32 is not among the plan's 32");
 }
 
 TEST_CASE("sizes take units, a sweep doubles from MIN up to MAX", "[app][collective][inputs]") {

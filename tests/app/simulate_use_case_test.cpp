@@ -1,12 +1,18 @@
 // One step through the use case: the step time `herd simulate --json` prints, a shared platform
-// giving the same report, the trace on request, progress, and a stop before and during the step.
+// giving the same report, the trace on request (in memory or streamed to a file, filtered), progress,
+// and a stop before and during the step.
 #include <catch2/catch.hpp>
 
+#include <filesystem>
+#include <fstream>
 #include <stop_token>
+
+#include <nlohmann/json.hpp>
 
 #include "app_fixtures.hpp"
 #include "herd/app/scenario_loading.hpp"
 #include "herd/app/simulate_use_case.hpp"
+#include "herd/model/error.hpp"
 
 using namespace herd;
 
@@ -80,4 +86,58 @@ TEST_CASE("simulate reports progress and stops when asked, before or during the 
   std::stop_source during;
   const sim::Control stop_at_first_report{[&](std::string_view, int, int) { during.request_stop(); }, during.get_token()};
   CHECK_THROWS_AS(app::simulate(request, stop_at_first_report), sim::Cancelled);
+}
+
+TEST_CASE("simulate streams the trace to its file, and filters leave the report and power as they were", "[app][simulate][trace]") {
+  const auto path = std::filesystem::temp_directory_path() / "herd-app-simulate-trace.json";
+  app::SimulateRequest request;
+  request.scenario = app::load_scenario("llama3-8b", {"cluster.num_gpus=16", "plan.dp=16", "plan.global_batch=16"});
+  request.per_rank = true;
+  request.trace = true;
+  const app::SimulateResult in_memory = app::simulate(request);
+  request.trace = false;
+  request.trace_file = path.string();
+  const app::SimulateResult streamed = app::simulate(request);
+  CHECK(streamed.report.trace.empty());
+  std::size_t all_events = 0;
+  {
+    std::ifstream in(path);
+    all_events = nlohmann::json::parse(in)["traceEvents"].size();
+  }
+  CHECK(all_events > in_memory.report.trace.size());  // the spans, the metadata, the power's counters
+  request.trace_ranks = "0-1,7";
+  request.trace_streams = "compute";
+  const app::SimulateResult filtered = app::simulate(request);
+  std::ifstream in(path);
+  const auto doc = nlohmann::json::parse(in);
+  CHECK(doc["traceEvents"].size() < all_events);
+  for (const auto& e : doc["traceEvents"])
+    if (e["ph"] == "X") CHECK(((e["pid"] == 0 || e["pid"] == 1 || e["pid"] == 7) && e["tid"] == 0));
+  // The same step, report and power, however its trace is kept.
+  CHECK(app::to_json(streamed) == app::to_json(in_memory));
+  CHECK(app::to_json(filtered) == app::to_json(in_memory));
+  std::filesystem::remove(path);
+}
+
+TEST_CASE("trace filters: rank lists among the simulated ranks, stream names, and bad ones naming their flag", "[app][simulate][trace][errors]") {
+  const sim::TraceFilter all = app::parse_trace_filter("", "", 16);
+  CHECK(all.ranks.empty());
+  CHECK(all.streams == std::array<bool, model::kStreams>{true, true, true, true, true});
+  const sim::TraceFilter some = app::parse_trace_filter("0-2,9", "tp_comm,dp_comm", 16);
+  CHECK(some.ranks == std::vector<int>{0, 1, 2, 9});
+  CHECK(some.streams == std::array<bool, model::kStreams>{false, true, false, false, true});
+  auto message_of = [](const std::string& ranks, const std::string& streams) {
+    try {
+      app::parse_trace_filter(ranks, streams, 16);
+    } catch (const model::InputError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  CHECK(message_of("0-16", "") == "--trace-ranks: rank 16 is not among the plan's 16");
+  CHECK(message_of("x", "") == "--trace-ranks: \"x\" is not a rank or a range a-b");
+  CHECK(message_of("", "compute,tp") ==
+        "--trace-streams: unknown stream \"tp\" (valid: compute, tp_comm, cp_comm, pp_comm, dp_comm)");
+  CHECK(message_of("", "compute,") ==
+        "--trace-streams: unknown stream \"\" (valid: compute, tp_comm, cp_comm, pp_comm, dp_comm)");
 }

@@ -314,4 +314,33 @@ TEST_CASE("fuzz findings: a near-zero NIC efficiency from a profile is time over
   const HerdRun set = run_herd({"simulate", "llama3-8b", "--set", "cluster.nic.efficiency=1e-308"});
   CHECK(set.code == 2);
   CHECK_THAT(set.err, Catch::Contains("64-bit nanoseconds") && Catch::Contains("--set: /cluster/nic/efficiency"));
+
+TEST_CASE("bad trace filters are one line naming the flag, before the run, and write nothing", "[cli][errors][trace]") {
+  const fs::path path = fs::temp_directory_path() / "herd_bad_filter_trace.json";
+  fs::remove(path);
+  const std::vector<std::string> small = {"simulate", "llama3-8b", "--set", "cluster.num_gpus=16", "--set", "plan.dp=16",
+                                          "--set", "plan.global_batch=16", "--per-rank", "--trace", path.string()};
+  auto with = [&](std::initializer_list<std::string> more) {
+    auto args = small;
+    args.insert(args.end(), more);
+    return run_herd(args);
+  };
+  const HerdRun stream = with({"--trace-streams", "compute,nvlink"});
+  CHECK(stream.code == 2);
+  check_one_line(stream);
+  CHECK(stream.err == "herd: --trace-streams: unknown stream \"nvlink\" (valid: compute, tp_comm, cp_comm, pp_comm, dp_comm)\n");
+  const HerdRun rank = with({"--trace-ranks", "0-16"});
+  CHECK(rank.code == 2);
+  check_one_line(rank);
+  CHECK(rank.err == "herd: --trace-ranks: rank 16 is not among the plan's 16\n");
+  const HerdRun empty = with({"--trace-ranks", ""});
+  CHECK(empty.code == 2);
+  check_one_line(empty);
+  CHECK_THAT(empty.err, Catch::StartsWith("herd: --trace-ranks: "));
+  CHECK_FALSE(fs::exists(path));
+  // A filter without a trace to filter.
+  const HerdRun alone = run_herd({"simulate", "llama3-8b", "--trace-ranks", "0-7"});
+  CHECK(alone.code == 2);
+  check_one_line(alone);
+  CHECK_THAT(alone.err, Catch::Contains("--trace-ranks") && Catch::Contains("--trace"));
 }

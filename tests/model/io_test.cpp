@@ -1,6 +1,8 @@
 // JSON input: nesting limits before parsing, bounded echo of bad values, "-" for standard input.
+// Output written piece by piece: the target replaced on commit only.
 #include <catch2/catch.hpp>
 
+#include <filesystem>
 #include <iostream>
 #include <sstream>
 #include <string>
@@ -140,4 +142,33 @@ TEST_CASE("a dash (-) reads standard input, named <stdin> in messages", "[io]") 
       CHECK(std::string(e.what()) == "<stdin>: /a: expected a number");
     }
   }
+
+TEST_CASE("an AtomicFile replaces its target on commit only, and leaves no temporary file", "[io]") {
+  namespace fs = std::filesystem;
+  const fs::path path = fs::temp_directory_path() / "herd_atomic_file_test.txt";
+  auto read = [&] { return herd::model::read_text_file(path, "test file"); };
+  auto temporaries = [&] {
+    int n = 0;
+    for (const auto& e : fs::directory_iterator(path.parent_path()))
+      n += e.path().filename().string().rfind("herd_atomic_file_test.txt.tmp", 0) == 0;
+    return n;
+  };
+  herd::model::write_file_atomically(path, "before");
+  {
+    herd::model::AtomicFile file(path);
+    file.write("half ");
+    file.write("written");
+    CHECK(file.size() == 12);
+    CHECK(read() == "before");  // not yet
+  }
+  CHECK(read() == "before");  // dropped without commit
+  CHECK(temporaries() == 0);
+  {
+    herd::model::AtomicFile file(path);
+    file.write("after");
+    file.commit();
+  }
+  CHECK(read() == "after");
+  CHECK(temporaries() == 0);
+  fs::remove(path);
 }

@@ -66,12 +66,7 @@ PowerSetup power_setup(const model::Scenario& s, const StepSimulator& simulator)
 
 namespace {
 
-/// A change of what one rank runs: `state` starts (+1) or ends (-1) at `t`.
-struct Change {
-  double t;
-  int what;  ///< 0 compute-bound, 1 memory-bound, 2 communication
-  int delta;
-};
+using Change = PowerRecorder::Change;
 
 PowerState state_of(const TraceOp& op, const PowerSetup& setup) {
   // Roofline: compute-bound when the FLOPs at peak take longer than the bytes at full bandwidth.
@@ -115,6 +110,25 @@ std::vector<double> window_means(const std::vector<double>& x, std::size_t k) {
 }  // namespace
 
 StepPower step_power(const StepReport& report, const PowerSetup& setup) {
+  PowerRecorder recorder(setup, report.simulated_ranks);
+  for (const TraceSpan& span : report.trace) recorder.span(span, report.trace_ops[static_cast<std::size_t>(span.op)]);
+  return recorder.finish(report);
+}
+
+PowerRecorder::PowerRecorder(const PowerSetup& setup, int ranks)
+    : setup_(setup), changes_(static_cast<std::size_t>(std::max(1, ranks))) {}
+
+void PowerRecorder::span(const TraceSpan& span, const TraceOp& op) {
+  if (span.rank < 0 || span.rank >= static_cast<int>(changes_.size()) || !(span.end_s > span.start_s)) return;
+  int what = 2;
+  if (span.stream == model::Stream::compute) what = state_of(op, setup_) == PowerState::compute ? 0 : 1;
+  auto& c = changes_[static_cast<std::size_t>(span.rank)];
+  c.push_back({span.start_s, what, +1});
+  c.push_back({span.end_s, what, -1});
+}
+
+StepPower PowerRecorder::finish(const StepReport& report) {
+  const PowerSetup& setup = setup_;
   StepPower p;
   const double T = report.step_time_s;
   if (!(T > 0)) throw model::ValueError("", "a step of no time has no power");
@@ -134,16 +148,10 @@ StepPower step_power(const StepReport& report, const PowerSetup& setup) {
   // Every bin is bin_s wide but the last, which ends at the step's end.
   auto width = [&](std::size_t i) { return i + 1 == bins ? T - double(i) * p.bin_s : p.bin_s; };
 
-  std::vector<std::vector<Change>> changes(static_cast<std::size_t>(ranks));
-  for (const TraceSpan& span : report.trace) {
-    if (span.rank < 0 || span.rank >= ranks || !(span.end_s > span.start_s)) continue;
-    int what = 2;
-    if (span.stream == model::Stream::compute)
-      what = state_of(report.trace_ops[static_cast<std::size_t>(span.op)], setup) == PowerState::compute ? 0 : 1;
-    auto& c = changes[static_cast<std::size_t>(span.rank)];
-    c.push_back({std::clamp(span.start_s, 0.0, T), what, +1});
-    c.push_back({std::clamp(span.end_s, 0.0, T), what, -1});
-  }
+  std::vector<std::vector<Change>>& changes = changes_;
+  changes.resize(static_cast<std::size_t>(ranks));
+  for (auto& c : changes)
+    for (Change& ch : c) ch.t = std::clamp(ch.t, 0.0, T);
 
   const bool keep_ranks = ranks <= StepPower::kMaxRankSeries;
   std::vector<double> total(bins, 0.0), one(bins, 0.0);
@@ -173,6 +181,7 @@ StepPower step_power(const StepReport& report, const PowerSetup& setup) {
       count[ch.what] = std::max(0, count[ch.what] + ch.delta);
     }
     segment(T);
+    std::vector<Change>().swap(c);  // done with this rank
     for (std::size_t i = 0; i < bins; ++i) total[i] += one[i] * p.gpus_per_rank;
     if (keep_ranks) {
       std::vector<double> w(bins);

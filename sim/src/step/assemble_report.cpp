@@ -27,10 +27,6 @@ std::string name_bottleneck(const StepBreakdown& b, double step) {
   return text;
 }
 
-TraceOp describe(const model::Op& op) {
-  return {op.name, op.kind, op.pass, op.collective, op.gemm, op.attention, op.flops, op.bytes};
-}
-
 // Spans as plain values: each distinct op once in `ops`, spans pointing at it by index.
 void convert(std::vector<RecordedSpan> recorded, StepReport& rep) {
   std::unordered_map<const model::Op*, int> index;
@@ -44,6 +40,10 @@ void convert(std::vector<RecordedSpan> recorded, StepReport& rep) {
 }
 
 }  // namespace
+
+TraceOp describe(const model::Op& op) {
+  return {op.name, op.kind, op.pass, op.collective, op.gemm, op.attention, op.flops, op.bytes};
+}
 
 StepReport assemble_report(const model::Scenario& s, const StepPlan& plan, const std::vector<RankState>& ranks,
                            std::vector<RecordedSpan> spans, std::uint64_t events, bool per_rank) {

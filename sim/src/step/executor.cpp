@@ -49,9 +49,10 @@ engine::EventTag tag(const RankState& r, int what) {
 }  // namespace
 
 Executor::Executor(engine::Simulation& sim, const model::Scenario& s, const StepPlan& plan, const StepGroups& groups,
-                   bool per_rank, bool trace, bool skip_repeats, CommModel& comm)
+                   bool per_rank, bool trace, bool skip_repeats, CommModel& comm, TraceSink* sink)
     : s_(s), plan_(plan), groups_(groups), per_rank_(per_rank), trace_on_(trace), comm_(comm), sim_(sim),
       skip_repeats_(skip_repeats && !per_rank) {
+  if (trace && !skip_repeats_) sink_ = sink;
   const int count = per_rank ? s.plan.gpus() : s.plan.pp;
   ranks_.resize(static_cast<std::size_t>(count));
   for (int i = 0; i < count; ++i) {
@@ -419,7 +420,15 @@ void Executor::record(RankState& r, OpRef ref, model::Stream stream, engine::Tim
   span.chunk = in.vchunk >= 0 ? plan_.stages[static_cast<std::size_t>(r.stage)].chunk_index[static_cast<std::size_t>(in.vchunk)] : -1;
   span.backward = in.backward;
   span.layer = op.layer;
-  trace_.push_back(span);
+  if (!sink_) {
+    trace_.push_back(span);
+    return;
+  }
+  const auto [it, added] = streamed_index_.emplace(span.op, static_cast<int>(streamed_ops_.size()));
+  if (added) streamed_ops_.push_back(describe(*span.op));
+  sink_->span(TraceSpan{span.rank, span.stream, it->second, engine::to_seconds(span.start), engine::to_seconds(span.end),
+                        span.bytes, span.group, span.microbatch, span.chunk, span.backward, span.layer},
+              streamed_ops_[static_cast<std::size_t>(it->second)]);
 }
 
 StepBreakdown breakdown_of(const Spent& spent) {

@@ -9,6 +9,7 @@
 #include "herd/sim/control.hpp"
 #include "herd/sim/step/comm_model.hpp"
 #include "herd/sim/step/step_report.hpp"
+#include "herd/sim/step/trace_sink.hpp"
 #include "step_groups.hpp"
 
 namespace herd::sim::detail {
@@ -20,6 +21,8 @@ enum class Wait : std::uint8_t { none, tp, cp, dp, pp, bubble };
 inline constexpr std::size_t kBusy = 6, kOptimizer = 7;
 using Spent = std::array<engine::Time, 8>;
 StepBreakdown breakdown_of(const Spent& spent);
+/// An op as a trace describes it, by value.
+TraceOp describe(const model::Op& op);
 
 struct OpRef {
   std::int32_t inst = 0;
@@ -94,9 +97,11 @@ class Executor {
  public:
   /// In per-rank mode the scenario's stragglers compute slower. With `skip_repeats` (symmetric
   /// mode, a CommModel that gives snapshots) a steady state that repeats exactly is simulated
-  /// once and its repetitions replicated (steady_state.cpp).
+  /// once and its repetitions replicated (steady_state.cpp). With `trace` and a `sink`, spans go
+  /// to the sink as they complete (streamed_ops() describes their ops) unless repeats may be
+  /// replicated, which reads them back: then they are kept in trace() as without a sink.
   Executor(engine::Simulation& sim, const model::Scenario& s, const StepPlan& plan, const StepGroups& groups,
-           bool per_rank, bool trace, bool skip_repeats, CommModel& comm);
+           bool per_rank, bool trace, bool skip_repeats, CommModel& comm, TraceSink* sink = nullptr);
 
   /// Runs the step to its end. Throws Cancelled when `control` asks to stop; a step that cannot
   /// finish (a rank waiting for something that never comes) is an invariant failure.
@@ -104,6 +109,8 @@ class Executor {
 
   const std::vector<RankState>& ranks() const { return ranks_; }
   std::vector<RecordedSpan>& trace() { return trace_; }
+  /// The ops of the spans streamed to the sink, in the order they first appeared.
+  std::vector<TraceOp>& streamed_ops() { return streamed_ops_; }
   /// Events run, counting those of replicated periods.
   std::uint64_t events() const { return sim_.events_executed() + replicated_events_; }
   /// Periods replicated instead of simulated.
@@ -166,6 +173,9 @@ class Executor {
   std::unordered_map<std::uint64_t, std::vector<std::pair<int, int>>> meetings_;  // (rank index, stream slot)
   std::vector<std::vector<std::pair<int, int>>> finished_meetings_;
   std::vector<RecordedSpan> trace_;
+  TraceSink* sink_ = nullptr;  ///< streaming: spans go here, not to trace_
+  std::unordered_map<const model::Op*, int> streamed_index_;
+  std::vector<TraceOp> streamed_ops_;
   bool skip_repeats_ = false, checkpoint_due_ = false;
   std::vector<Checkpoint> checkpoints_;
   std::unordered_map<std::uint64_t, std::vector<std::size_t>> checkpoints_by_hash_;

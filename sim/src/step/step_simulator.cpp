@@ -81,10 +81,18 @@ StepReport StepSimulator::simulate(const model::Scenario& s, const StepOptions& 
                         prepare_comm(*platform.fabric, s, *plan, per_rank, platform_->layouts > 0 ? platform.cache.get() : nullptr));
     comm = &*fabric_comm;
   }
-  detail::Executor executor(sim, s, *plan, groups, per_rank, options.trace, options.skip_repeats, *comm);
+  detail::Executor executor(sim, s, *plan, groups, per_rank, options.trace, options.skip_repeats, *comm,
+                            options.trace_sink);
   executor.run(control);
   StepReport report = detail::assemble_report(s, *plan, executor.ranks(), std::move(executor.trace()),
                                               executor.events(), per_rank);
+  if (options.trace && options.trace_sink) {
+    // Spans kept for replicated periods are handed over now, in the order they would have streamed.
+    for (const TraceSpan& span : report.trace)
+      options.trace_sink->span(span, report.trace_ops[static_cast<std::size_t>(span.op)]);
+    report.trace = {};
+    if (report.trace_ops.empty()) report.trace_ops = std::move(executor.streamed_ops());
+  }
   report.replicated_periods = executor.replicated_periods();
   report.plan = std::move(plan);
   return report;

@@ -39,8 +39,8 @@ inline constexpr std::size_t kMaxSweepSizes = 10'000;
 std::vector<double> parse_size_flags(const SizeFlags& flags);
 
 /// The ranks of a list such as "0-7", "0,8,16" or "0-127,256", in the order written, among
-/// `ranks` ranks. Throws model::InputError("--group") for an item that is not a rank or a range
-/// a-b, a rank outside [0, ranks), or a list that names no rank.
-std::vector<int> parse_ranks(const std::string& text, int ranks);
+/// `ranks` ranks. Throws model::InputError(`option`) for an item that is not a rank or a range
+/// a-b, a rank outside [0, ranks), a rank named twice, or a list that names no rank.
+std::vector<int> parse_ranks(const std::string& text, int ranks, const std::string& option = "--group");
 
 }  // namespace herd::app

@@ -12,6 +12,7 @@
 #include "herd/sim/power/step_power.hpp"
 #include "herd/sim/step/step_report.hpp"
 #include "herd/sim/step/step_simulator.hpp"
+#include "herd/sim/step/trace_export.hpp"
 
 namespace herd::app {
 
@@ -19,8 +20,15 @@ struct SimulateRequest {
   model::Scenario scenario;
   bool per_rank = false;         ///< simulate every GPU, not one per pipeline stage
   bool trace = false;            ///< record every op as a span (StepReport::trace, sim::chrome_trace_json)
+  /// Write the step's Chrome trace to this file as the step runs (sim::ChromeTraceWriter), atomically;
+  /// the report's trace stays empty and memory does not grow with the spans. Empty: no file.
+  std::string trace_file;
+  /// With trace_file, the simulated ranks ("0-7,128") and streams ("compute,dp_comm") it keeps
+  /// (parse_trace_filter); empty: all. The step, its report and its power are the same either way.
+  std::string trace_ranks, trace_streams;
   /// What the cluster draws through the step (SimulateResult::power). It needs every op's span:
-  /// computed in symmetric mode, and per rank with `trace` or up to kPowerPerRankLimit GPUs.
+  /// computed in symmetric mode, and per rank with `trace`, a `trace_file` or up to
+  /// kPowerPerRankLimit GPUs.
   bool power = true;
   /// With what-ifs (stragglers, degraded NICs, a power cap or floor): also the same step without
   /// them, in the same mode (SimulateResult::baseline), so the what-if's cost can be read off.
@@ -56,8 +64,15 @@ std::string describe_whatifs(const model::Scenario& s);
 /// `s` without its what-ifs.
 model::Scenario without_whatifs(const model::Scenario& s);
 
-/// Per-rank steps of more GPUs get their power only with a trace (every op of every GPU kept).
+/// Per-rank steps of more GPUs get their power only with a trace (in memory or streamed to a file):
+/// without one, the power would cost a second, traced simulation of the step.
 inline constexpr int kPowerPerRankLimit = 1024;
+
+/// The filter of a trace file among `ranks` simulated ranks: `ranks_text` a rank list as
+/// parse_ranks reads it, `streams_text` stream names (compute, tp_comm, cp_comm, pp_comm, dp_comm)
+/// separated by commas; empty: all. Throws model::InputError naming --trace-ranks or
+/// --trace-streams (an unknown stream: the valid ones listed).
+sim::TraceFilter parse_trace_filter(const std::string& ranks_text, const std::string& streams_text, int ranks);
 
 /// Reports the step's progress to `control`. Throws model::InputError for an unreadable calibration
 /// profile or a fabric that cannot be built (naming the key at fault), sim::Cancelled when `control` asks

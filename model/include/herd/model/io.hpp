@@ -1,7 +1,10 @@
 #pragma once
 // Output files are written atomically: to a temporary file beside the target, then renamed, so a
 // reader never sees half a file and a failed run leaves nothing behind.
+#include <cstdint>
 #include <filesystem>
+#include <fstream>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -60,6 +63,32 @@ auto parse_json_file(const std::filesystem::path& file, std::string_view what, P
 /// Writes `content` to `path` atomically. Throws std::runtime_error naming the path on failure.
 /// A path that exists and is not a regular file (/dev/stdout, a pipe) is written in place.
 void write_file_atomically(const std::filesystem::path& path, std::string_view content);
+
+/// A file written atomically piece by piece, for output too large to hold in memory: write() goes,
+/// buffered, to a temporary file beside the target; commit() renames it over the target. Without
+/// commit() (an exception, a cancelled run) the temporary file is removed and the target left as
+/// it was. A path that exists and is not a regular file (/dev/stdout, a pipe) is written in place.
+/// Write errors throw std::runtime_error naming the path, at the latest from commit().
+class AtomicFile {
+ public:
+  explicit AtomicFile(const std::filesystem::path& path);
+  ~AtomicFile();
+  AtomicFile(const AtomicFile&) = delete;
+  AtomicFile& operator=(const AtomicFile&) = delete;
+
+  void write(std::string_view text);
+  /// Bytes written so far.
+  std::uint64_t size() const { return size_; }
+  /// Flushes and renames the temporary file over the target.
+  void commit();
+
+ private:
+  std::filesystem::path path_, tmp_;  ///< tmp_ empty: written in place
+  std::ofstream out_;
+  std::unique_ptr<char[]> buffer_;
+  std::uint64_t size_ = 0;
+  bool done_ = false;
+};
 
 /// Checks, before a run, that `path` can be written: not empty, not a directory, in a directory that
 /// exists and is writable. Throws InputError naming `option` and the path.

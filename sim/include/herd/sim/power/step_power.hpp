@@ -15,6 +15,7 @@
 #include "herd/model/scenario.hpp"
 #include "herd/model/topology.hpp"
 #include "herd/sim/step/step_report.hpp"
+#include "herd/sim/step/trace_sink.hpp"
 
 namespace herd::sim {
 
@@ -85,9 +86,33 @@ struct StepPower {
   double ramp_w_per_s() const { return window_s > 0 ? ramp_w / window_s : 0; }
 };
 
-/// The power of the step `report` describes; needs its trace (StepOptions::trace). `tokens`: the
-/// step's tokens, for the energy per token.
+/// The power of the step `report` describes; needs its trace (StepOptions::trace).
 StepPower step_power(const StepReport& report, const PowerSetup& setup);
+
+/// The same from spans as they stream (StepOptions::trace_sink), without the trace: keeps what the
+/// power needs of each span (when each rank's compute-bound, memory-bound and communication ops
+/// start and end: 32 bytes a span, not the span itself). finish() gives what step_power() would
+/// give from the report of the same spans.
+class PowerRecorder : public TraceSink {
+ public:
+  PowerRecorder(const PowerSetup& setup, int ranks);
+  void span(const TraceSpan& span, const TraceOp& op) override;
+  /// The step's power, once it has ended (its time and tokens, from its report). Once: it uses
+  /// up what was recorded.
+  StepPower finish(const StepReport& report);
+
+  /// A change of what one rank runs: `what` (0 compute-bound, 1 memory-bound, 2 communication)
+  /// starts (+1) or ends (-1) at `t`.
+  struct Change {
+    double t;
+    int what;
+    int delta;
+  };
+
+ private:
+  PowerSetup setup_;
+  std::vector<std::vector<Change>> changes_;  ///< per simulated rank, in the order the spans came
+};
 
 /// The summary, and the series when `series`.
 nlohmann::json step_power_json(const StepPower& p, bool series = true);

@@ -22,6 +22,7 @@
 #include "herd/sim/step/comm_model.hpp"
 #include "herd/sim/step/comm_plan.hpp"
 #include "herd/sim/step/step_report.hpp"
+#include "herd/sim/step/trace_sink.hpp"
 
 namespace herd::sim {
 
@@ -31,6 +32,12 @@ namespace herd::sim {
 struct StepOptions {
   bool per_rank = false;  ///< simulate every GPU even when the scenario has no what-if
   bool trace = false;     ///< record every op as a span (StepReport::trace)
+  /// With `trace`: each span goes to this sink as it completes and StepReport::trace stays empty
+  /// (StepReport::trace_ops still lists the ops), so memory does not grow with the spans. Per
+  /// rank the spans stream out as the step runs; in symmetric mode (one rank per stage, few
+  /// spans) they are handed over when it ends, once replicated periods are filled in. The step's
+  /// results are those of a traced step without a sink.
+  TraceSink* trace_sink = nullptr;
   /// Symmetric mode: once the steady state repeats exactly (the whole state at one micro-batch
   /// equal to that at an earlier one, shifted), replicate its periods instead of simulating them.
   /// Same results, times, breakdown, events and trace; off: simulate every period.
