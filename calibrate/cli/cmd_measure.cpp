@@ -77,7 +77,10 @@ std::vector<LayerDims> layers_for(const MeasureCommand& c, Streams io) {
       throw model::InputError("--model " + spec, e.pointer(), e.message());
     }
     std::string tp_list;
-    for (int tp : tps) tp_list += (tp_list.empty() ? "" : ",") + std::to_string(tp);
+    for (int tp : tps) {
+      if (!tp_list.empty()) tp_list += ',';
+      tp_list += std::to_string(tp);
+    }
     io.err << "herd-calibrate: " << s.model.name << " at TP " << tp_list << ", up to " << seq << " tokens per sequence\n";
   }
   return layers;

@@ -23,6 +23,8 @@ Enum pick(const ParamReader& r, std::string_view pointer, const std::array<std::
   throw ValueError(std::string(pointer), "unsupported value \"" + value + "\"");  // the table lists the choices
 }
 
+constexpr int kMaxEcmpFlows = 1024;
+
 int as_int(long long v, std::string_view pointer) {
   if (v > 2'000'000'000LL) throw ValueError(std::string(pointer), "is too large");
   return static_cast<int>(v);
@@ -127,6 +129,11 @@ ClusterSpec read_cluster(const ParamReader& r) {
   t.switch_radix = as_int(r.integer("/cluster/topology/switch_radix"), "/cluster/topology/switch_radix");
   t.switch_latency_s = r.number("/cluster/topology/switch_latency");
   t.ecmp_flows = as_int(r.integer("/cluster/topology/ecmp_flows"), "/cluster/topology/ecmp_flows");
+  // Routing a transfer walks its flows; NCCL splits a connection over at most 128 queue pairs
+  // (NCCL_IB_QPS_PER_CONNECTION), Llama 3's library over 16.
+  if (t.ecmp_flows > kMaxEcmpFlows)
+    throw ValueError("/cluster/topology/ecmp_flows", std::to_string(t.ecmp_flows) + " flows per transfer; at most " +
+                                                         std::to_string(kMaxEcmpFlows) + " are modelled");
   t.ecmp_hash = pick(r, "/cluster/topology/ecmp_hash",
                      std::array{std::pair{std::string_view("spread"), EcmpHash::spread},
                                 std::pair{std::string_view("hash"), EcmpHash::hash},

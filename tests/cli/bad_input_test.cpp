@@ -314,6 +314,11 @@ TEST_CASE("fuzz findings: a near-zero NIC efficiency from a profile is time over
   const HerdRun set = run_herd({"simulate", "llama3-8b", "--set", "cluster.nic.efficiency=1e-308"});
   CHECK(set.code == 2);
   CHECK_THAT(set.err, Catch::Contains("64-bit nanoseconds") && Catch::Contains("--set: /cluster/nic/efficiency"));
+  // A bandwidth whose op times overflow a double (bytes / 1e-308 B/s = inf s): the same answer.
+  const HerdRun hbm = run_herd({"simulate", "llama3-8b", "--set", "cluster.gpu.hbm_bandwidth=1e-308 B/s"});
+  CHECK(hbm.code == 2);
+  CHECK_THAT(hbm.err, Catch::Contains("64-bit nanoseconds") && Catch::Contains("--set: /cluster/gpu/hbm_bandwidth"));
+}
 
 TEST_CASE("bad trace filters are one line naming the flag, before the run, and write nothing", "[cli][errors][trace]") {
   const fs::path path = fs::temp_directory_path() / "herd_bad_filter_trace.json";
@@ -343,4 +348,15 @@ TEST_CASE("bad trace filters are one line naming the flag, before the run, and w
   CHECK(alone.code == 2);
   check_one_line(alone);
   CHECK_THAT(alone.err, Catch::Contains("--trace-ranks") && Catch::Contains("--trace"));
+}
+
+TEST_CASE("fuzz findings: a transfer split into more ECMP flows than modelled is refused, not routed for minutes",
+          "[cli][errors][fuzz]") {
+  // Routing walks every flow of every transfer: 429,496,729 flows ran past 60 s (1e9 ran fast
+  // only by accident); at most 1,024 are taken.
+  const HerdRun r = run_herd({"simulate", "llama3-8b", "--set", "cluster.topology.ecmp_flows=429496729"});
+  CHECK(r.code == 2);
+  check_one_line(r);
+  CHECK_THAT(r.err, Catch::Contains("/cluster/topology/ecmp_flows") && Catch::Contains("at most 1024"));
+  CHECK(run_herd({"model", "llama3-8b", "--set", "cluster.topology.ecmp_flows=1024"}).code == 0);
 }

@@ -28,7 +28,8 @@ TEST_CASE("from_seconds_ceil rounds up", "[time]") {
 TEST_CASE("conversions reject values that are not a time", "[time]") {
   const double infinity = std::numeric_limits<double>::infinity();
   CHECK_THROWS_AS(from_seconds(std::numeric_limits<double>::quiet_NaN()), std::invalid_argument);
-  CHECK_THROWS_AS(from_seconds(infinity), std::invalid_argument);
+  // +inf is a duration too long for 64-bit time (a size over a near-zero rate), not a bug.
+  CHECK_THROWS_AS(from_seconds(infinity), std::out_of_range);
   CHECK_THROWS_AS(from_seconds_ceil(-infinity), std::invalid_argument);
   // 2^63 ns is about 292.5 years.
   CHECK_THROWS_AS(from_seconds(9.3e9), std::out_of_range);

@@ -98,6 +98,8 @@ TEST_CASE("parse_json keeps only the end of a long token the JSON library quotes
   } catch (const InputError& e) {
     CHECK(std::string(e.what()).size() <= herd::model::kMaxErrorMessage);
     CHECK_THAT(e.message(), Catch::Contains("last read: '...xxxx"));
+  }
+}
 
 namespace {
 // Standard input replaced by `text` while it lives.
@@ -142,6 +144,7 @@ TEST_CASE("a dash (-) reads standard input, named <stdin> in messages", "[io]") 
       CHECK(std::string(e.what()) == "<stdin>: /a: expected a number");
     }
   }
+}
 
 TEST_CASE("an AtomicFile replaces its target on commit only, and leaves no temporary file", "[io]") {
   namespace fs = std::filesystem;

@@ -2,6 +2,7 @@
 #include "herd/engine/time_overflow.hpp"
 
 #include <cmath>
+#include <limits>
 #include <stdexcept>
 #include <string>
 
@@ -13,6 +14,10 @@ namespace {
 constexpr double kTimeLimit = 9223372036854775808.0;
 
 Time checked_nanoseconds(double seconds, double nanoseconds) {
+  // +inf: a duration that overflowed a double (bytes over a near-zero bandwidth) is past 64-bit
+  // time like any other too-long duration; NaN and -inf are bugs.
+  if (seconds == std::numeric_limits<double>::infinity())
+    throw TimeOverflow("herd::engine: time of inf s does not fit in 64-bit nanoseconds");
   if (!std::isfinite(seconds)) {
     throw std::invalid_argument("herd::engine: time of " + std::to_string(seconds) +
                                 " s is not a finite number");
