@@ -24,6 +24,7 @@ Enum pick(const ParamReader& r, std::string_view pointer, const std::array<std::
 }
 
 constexpr int kMaxEcmpFlows = 1024;
+constexpr int kMaxLayers = 2048;
 
 int as_int(long long v, std::string_view pointer) {
   if (v > 2'000'000'000LL) throw ValueError(std::string(pointer), "is too large");
@@ -166,6 +167,11 @@ TransformerSpec read_model(const ParamReader& r) {
   m.name = r.string("/model/name");
   m.source = r.string("/model/source");
   m.layers = as_int(r.integer("/model/layers"), "/model/layers");
+  // A step's ops, and the work and memory of simulating it, grow with the layers; the deepest
+  // published dense models have 105-128 (MT-NLG 530B, GPT 1T).
+  if (m.layers > kMaxLayers)
+    throw ValueError("/model/layers", std::to_string(m.layers) + " layers; at most " + std::to_string(kMaxLayers) +
+                                          " are modelled");
   m.hidden = r.integer("/model/hidden");
   m.ffn_hidden = r.integer("/model/ffn_hidden");
   m.heads = as_int(r.integer("/model/heads"), "/model/heads");

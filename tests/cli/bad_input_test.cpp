@@ -359,4 +359,10 @@ TEST_CASE("fuzz findings: a transfer split into more ECMP flows than modelled is
   check_one_line(r);
   CHECK_THAT(r.err, Catch::Contains("/cluster/topology/ecmp_flows") && Catch::Contains("at most 1024"));
   CHECK(run_herd({"model", "llama3-8b", "--set", "cluster.topology.ecmp_flows=1024"}).code == 0);
+
+  // Likewise layers: 16Mi of them ran out of memory (bad_alloc, exit 1) in herd train.
+  const HerdRun layers = run_herd({"train", "llama3-8b", "--set", "run.tokens=1T", "--set", "model.layers=16Mi"});
+  CHECK(layers.code == 2);
+  check_one_line(layers);
+  CHECK_THAT(layers.err, Catch::Contains("/model/layers") && Catch::Contains("at most 2048"));
 }
