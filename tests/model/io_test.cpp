@@ -11,6 +11,7 @@
 
 #include "herd/model/error.hpp"
 #include "herd/model/io.hpp"
+#include "stdin_from.hpp"
 
 using herd::model::InputError;
 using herd::model::kMaxJsonDepth;
@@ -100,19 +101,6 @@ TEST_CASE("parse_json keeps only the end of a long token the JSON library quotes
     CHECK_THAT(e.message(), Catch::Contains("last read: '...xxxx"));
   }
 }
-
-namespace {
-// Standard input replaced by `text` while it lives.
-struct StdinFrom {
-  std::istringstream text;
-  std::streambuf* saved;
-  explicit StdinFrom(const std::string& t) : text(t), saved(std::cin.rdbuf(text.rdbuf())) {}
-  ~StdinFrom() {
-    std::cin.rdbuf(saved);
-    std::cin.clear();
-  }
-};
-}  // namespace
 
 TEST_CASE("a dash (-) reads standard input, named <stdin> in messages", "[io]") {
   using herd::model::read_text_file;

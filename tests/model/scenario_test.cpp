@@ -9,6 +9,7 @@
 
 #include "herd/model/error.hpp"
 #include "herd/model/scenario.hpp"
+#include "stdin_from.hpp"
 
 using namespace herd::model;
 using nlohmann::json;
@@ -233,15 +234,6 @@ TEST_CASE("a rotary fraction needs RoPE and must be above 0", "[scenario][errors
 }
 
 TEST_CASE("a dash (-) loads the scenario from standard input, named <stdin> in errors", "[scenario]") {
-  struct StdinFrom {
-    std::istringstream text;
-    std::streambuf* saved;
-    explicit StdinFrom(const std::string& t) : text(t), saved(std::cin.rdbuf(text.rdbuf())) {}
-    ~StdinFrom() {
-      std::cin.rdbuf(saved);
-      std::cin.clear();
-    }
-  };
   {
     StdinFrom in(R"({"preset": "llama3-405b-16k", "name": "piped"})");
     const std::vector<Override> overrides = {parse_override("plan.tp=4"), parse_override("plan.dp=256")};
