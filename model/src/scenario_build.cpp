@@ -25,6 +25,7 @@ Enum pick(const ParamReader& r, std::string_view pointer, const std::array<std::
 
 constexpr int kMaxEcmpFlows = 1024;
 constexpr int kMaxLayers = 2048;
+constexpr long long kMaxWidth = 1LL << 20;
 
 int as_int(long long v, std::string_view pointer) {
   if (v > 2'000'000'000LL) throw ValueError(std::string(pointer), "is too large");
@@ -174,6 +175,12 @@ TransformerSpec read_model(const ParamReader& r) {
                                           " are modelled");
   m.hidden = r.integer("/model/hidden");
   m.ffn_hidden = r.integer("/model/ffn_hidden");
+  // Widths bounded so that parameter and FLOP counts stay within 64-bit integers (2^20 squared,
+  // times a few matrices and 2,048 layers, is below 2^60); the widest published dense model's
+  // hidden size is 25,600 (GPT 1T).
+  for (const auto& [value, pointer] : {std::pair{m.hidden, "/model/hidden"}, std::pair{m.ffn_hidden, "/model/ffn_hidden"}})
+    if (value > kMaxWidth)
+      throw ValueError(pointer, std::to_string(value) + " is wider than the " + std::to_string(kMaxWidth) + " modelled");
   m.heads = as_int(r.integer("/model/heads"), "/model/heads");
   m.kv_heads = r.has("/model/kv_heads") ? as_int(r.integer("/model/kv_heads"), "/model/kv_heads") : m.heads;
   if (r.has("/model/head_dim")) {
@@ -187,7 +194,12 @@ TransformerSpec read_model(const ParamReader& r) {
   if (m.heads % m.kv_heads != 0)
     throw ValueError("/model/kv_heads", std::to_string(m.kv_heads) + " key/value heads do not divide " +
                                             std::to_string(m.heads) + " attention heads");
+  if (m.head_dim > kMaxWidth / std::max(1, m.heads))  // written so that it cannot overflow itself
+    throw ValueError("/model/heads", std::to_string(m.heads) + " heads of " + std::to_string(m.head_dim) +
+                                         " are wider than the " + std::to_string(kMaxWidth) + " modelled");
   m.vocab = r.integer("/model/vocab");
+  if (m.vocab > kMaxWidth * 16)
+    throw ValueError("/model/vocab", std::to_string(m.vocab) + " tokens; at most " + std::to_string(kMaxWidth * 16) + " are modelled");
   m.tied_embeddings = r.boolean("/model/tied_embeddings");
   const std::string mlp = r.string("/model/mlp");
   m.mlp = mlp == "swiglu" ? MlpKind::swiglu : mlp == "relu2" ? MlpKind::relu2 : MlpKind::gelu;

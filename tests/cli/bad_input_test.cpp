@@ -366,3 +366,15 @@ TEST_CASE("fuzz findings: a transfer split into more ECMP flows than modelled is
   check_one_line(layers);
   CHECK_THAT(layers.err, Catch::Contains("/model/layers") && Catch::Contains("at most 2048"));
 }
+
+TEST_CASE("fuzz findings: model widths past 2^20 are refused before parameter counts overflow 64 bits",
+          "[cli][errors][fuzz]") {
+  // UBSan under herd_fuzz_scenario: hidden x ffn x layers overflowed int64 in count_parameters.
+  for (const std::string set : {"model.hidden=1099511627776", "model.ffn_hidden=1099511627776", "model.vocab=1e12",
+                                "model.head_dim=1099511627776"}) {
+    const HerdRun r = run_herd({"model", "llama3-8b", "--set", set});
+    CHECK(r.code == 2);
+    check_one_line(r);
+    CHECK_THAT(r.err, Catch::Contains("modelled"));
+  }
+}
