@@ -24,7 +24,7 @@ SegmentProgress Segment::progress(Time elapsed, bool rollback) const {
   p.kept_s = engine::to_seconds(kept);
   p.lost_s = engine::to_seconds(useful - kept);
   p.stall_s = engine::to_seconds(stalled);
-  p.durable_checkpoints = static_cast<int>(durable);
+  p.durable_checkpoints = static_cast<std::int64_t>(durable);
   return p;
 }
 

@@ -13,7 +13,7 @@ struct SegmentProgress {
   double kept_s = 0;   ///< training time whose progress survives
   double lost_s = 0;   ///< training time since the last durable checkpoint (rollback only)
   double stall_s = 0;  ///< checkpoint stalls
-  int durable_checkpoints = 0;
+  std::int64_t durable_checkpoints = 0;
 };
 
 class Segment {

@@ -35,7 +35,7 @@ struct TrialResult {
   int unexpected = 0;
   int during_recovery = 0;       ///< unexpected ones that struck while the job was down
   std::vector<int> by_class;     ///< unexpected, per RunModel::failures entry
-  int checkpoints = 0;           ///< made durable
+  std::int64_t checkpoints = 0;  ///< made durable (a 1 ns interval makes billions)
   int fewest_replicas = 0;       ///< smallest DP width trained on
   TimeLost lost;
 };
