@@ -34,9 +34,9 @@ std::string layer_checks_csv(const std::vector<LayerCheck>& layers) {
 Action add_compare_command(CLI::App& app) {
   auto c = std::make_shared<CompareCommand>();
   auto* cmd = app.add_subcommand("compare", "Measured whole layers against Herd's prediction, before and after a profile");
-  cmd->add_option("profile", c->profile, "Calibration profile")
+  cmd->add_option("profile", c->profile, "Calibration profile (-: standard input)")
       ->required()
-      ->check(CLI::ExistingFile)
+      ->check(herd::cli::input_file())
       ->type_name("PROFILE");
   cmd->add_option("raw", c->inputs, "Raw measurement files with layer records (-: standard input)")
       ->required()
@@ -51,6 +51,9 @@ Action add_compare_command(CLI::App& app) {
   return [c, csv](Streams io) {
     const bool to_csv = csv->count() > 0;
     if (to_csv) herd::cli::check_output(c->csv, "--csv");
+    std::vector<std::string> inputs = c->inputs;
+    inputs.push_back(c->profile);
+    herd::cli::check_stdin_once(inputs, "raw");
     const model::CalibrationProfile profile = model::load_calibration_profile(c->profile);
     std::vector<MeasurementSet> sets;
     for (const auto& f : c->inputs) sets.push_back(load_measurements(f));
@@ -64,7 +67,7 @@ Action add_compare_command(CLI::App& app) {
       if (!warning.empty()) io.err << "herd-calibrate: warning: " << warning << "\n";
       return kExitOk;
     }
-    io.out << "Before: " << baseline.name << " with its preset (or default) efficiencies; after: " << c->profile << "\n";
+    io.out << "Before: " << baseline.name << " with its preset (or default) efficiencies; after: " << model::source_name(c->profile) << "\n";
     print_layer_checks(io.out, layers);
     if (!warning.empty()) io.out << "warning: " << warning << "\n";
     return kExitOk;

@@ -128,7 +128,7 @@ Action add_fit_command(CLI::App& app) {
       ->required()
       ->check(herd::cli::input_file())
       ->type_name("FILE");
-  cmd->add_option("-o,--output", c->output, "Calibration profile to write")->required()->type_name("FILE");
+  cmd->add_option("-o,--output", c->output, "Calibration profile to write (-: standard output, the text going to standard error)")->required()->type_name("FILE");
   cmd->add_option("--gpu-preset", c->gpu_preset,
                   "GPU preset for the before-calibration prediction (default: the one matching the device name)")
       ->type_name("GPU");
@@ -136,8 +136,9 @@ Action add_fit_command(CLI::App& app) {
       cmd->add_option("--report", c->report, "Also write every point's residual and the layer checks as JSON")
           ->type_name("FILE");
   return [c, report_option](Streams io) {
-    model::check_output_path(c->output, "--output");
+    herd::cli::check_output(c->output, "--output");
     if (report_option->count() > 0) model::check_output_path(c->report, "--report");
+    herd::cli::check_stdin_once(c->inputs, "raw");
     std::vector<MeasurementSet> sets;
     for (const auto& f : c->inputs) sets.push_back(load_measurements(f));
     FitOptions options;
@@ -149,7 +150,7 @@ Action add_fit_command(CLI::App& app) {
       throw model::InputError(c->inputs.size() == 1 ? model::source_name(c->inputs.front()) : "the raw files",
                               e.pointer(), e.message());
     }
-    model::write_file_atomically(c->output, model::to_json(r.profile).dump(1) + "\n");
+    herd::cli::write_output(c->output, model::to_json(r.profile).dump(1) + "\n", io.out);
     if (!c->report.empty()) {
       nlohmann::json report{{"residuals", nlohmann::json::array()}, {"layers", r.profile.report.value("validation", nlohmann::json())}};
       for (const auto& x : r.residuals)
@@ -157,8 +158,9 @@ Action add_fit_command(CLI::App& app) {
                                        {"log_residual", x.log_residual}});
       model::write_file_atomically(c->report, report.dump(1) + "\n");
     }
-    print_summary(io.out, r);
-    io.out << "\nwrote " << c->output << "\n";
+    std::ostream& text = c->output == herd::cli::kStdoutFile ? io.err : io.out;
+    print_summary(text, r);
+    text << "\nwrote " << model::output_name(c->output) << "\n";
     return kExitOk;
   };
 }

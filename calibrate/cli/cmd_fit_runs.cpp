@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <cstdio>
 #include <memory>
+#include <set>
 #include <ostream>
 
 #include "calibrate_commands.hpp"
@@ -82,7 +83,8 @@ Action add_fit_runs_command(CLI::App& app) {
       ->check(herd::cli::input_file())
       ->type_name("FILE");
   cmd->add_option("-o,--output", c->output,
-                  "Calibration profile to write (one per GPU kind, the kind appended, when the runs span several)")
+                  "Calibration profile to write (one per GPU kind, the kind appended, when the runs span several; -: "
+                  "standard output, one GPU kind only, the text going to standard error)")
       ->required()
       ->type_name("FILE");
   cmd->add_option("--parameters", c->parameters, "Parameters to fit: sustained, attention, network (default: the runs file's, else sustained)")
@@ -93,9 +95,16 @@ Action add_fit_runs_command(CLI::App& app) {
       cmd->add_option("--json", c->json_file, "Also write the fit (parameters, runs, warnings) as JSON")->type_name("FILE");
   return [c, json_option](Streams io) {
     // The profiles of several GPU kinds go beside --output, in its directory: checking it checks them.
-    model::check_output_path(c->output, "--output");
+    herd::cli::check_output(c->output, "--output");
     if (json_option->count() > 0) model::check_output_path(c->json_file, "--json");
+    const bool to_stdout = c->output == herd::cli::kStdoutFile;
     const app::RunsFile file = app::load_runs_file(c->runs_file);
+    std::set<std::string> kinds;
+    for (const auto& run : file.runs) kinds.insert(run.scenario.cluster.gpu.name);
+    if (to_stdout && kinds.size() > 1)
+      throw model::InputError("--output", "",
+                              "the runs span " + std::to_string(kinds.size()) +
+                                  " GPU kinds, one profile each: give -o FILE (the kind is appended to each), not -");
     app::FitRunsRequest request;
     request.runs = file.runs;
     request.parameters = file.parameters;
@@ -125,10 +134,11 @@ Action add_fit_runs_command(CLI::App& app) {
     std::vector<std::pair<std::string, std::string>> writes;
     for (const auto& [gpu, profile] : r.profiles)
       writes.emplace_back(output_for(c->output, gpu, r.profiles.size()), model::to_json(profile).dump(1) + "\n");
-    for (const auto& [path, text] : writes) model::write_file_atomically(path, text);
+    for (const auto& [path, text] : writes) herd::cli::write_output(path, text, io.out);
     if (!c->json_file.empty()) model::write_file_atomically(c->json_file, app::to_json(r).dump(1) + "\n");
-    print_result(io.out, r);
-    for (const auto& [path, text] : writes) io.out << "wrote " << path << "\n";
+    std::ostream& out = to_stdout ? io.err : io.out;
+    print_result(out, r);
+    for (const auto& [path, text] : writes) out << "wrote " << model::output_name(path) << "\n";
     return kExitOk;
   };
 }

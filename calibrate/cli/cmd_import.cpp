@@ -30,9 +30,11 @@ Action add_import_nccl_tests_command(CLI::App& app) {
                   "from the output or the file name)")
       ->check(CLI::IsMember({"all_reduce", "all_gather", "reduce_scatter", "broadcast", "reduce", "send_recv", "all_to_all"}))
       ->type_name("NAME");
-  cmd->add_option("-o,--output", c->output, "Raw measurement file to write")->required()->type_name("FILE");
+  cmd->add_option("-o,--output", c->output, "Raw measurement file to write (-: standard output, the text going to standard error)")->required()->type_name("FILE");
   return [c](Streams io) {
-    model::check_output_path(c->output, "--output");
+    herd::cli::check_output(c->output, "--output");
+    herd::cli::check_stdin_once(c->inputs, "files");
+    std::ostream& text = c->output == herd::cli::kStdoutFile ? io.err : io.out;
     MeasurementSet all;
     for (const auto& file : c->inputs) {
       MeasurementSet s = import_nccl_tests_file(file, c->collective);
@@ -41,8 +43,8 @@ Action add_import_nccl_tests_command(CLI::App& app) {
       for (auto& r : s.records) all.records.push_back(std::move(r));
       for (auto& n : s.notes) all.notes.push_back(std::move(n));
     }
-    save_measurements(all, c->output);
-    io.out << "wrote " << all.records.size() << " collective records to " << c->output << "\n";
+    herd::cli::write_output(c->output, to_json(all).dump(1) + "\n", io.out);
+    text << "wrote " << all.records.size() << " collective records to " << model::output_name(c->output) << "\n";
     return kExitOk;
   };
 }
@@ -55,12 +57,13 @@ Action add_import_kineto_command(CLI::App& app) {
       ->expected(1)
       ->check(herd::cli::input_file())
       ->type_name("FILE");
-  cmd->add_option("-o,--output", c->output, "Raw measurement file to write")->required()->type_name("FILE");
+  cmd->add_option("-o,--output", c->output, "Raw measurement file to write (-: standard output, the text going to standard error)")->required()->type_name("FILE");
   return [c](Streams io) {
-    model::check_output_path(c->output, "--output");
+    herd::cli::check_output(c->output, "--output");
+    std::ostream& text = c->output == herd::cli::kStdoutFile ? io.err : io.out;
     const MeasurementSet s = import_kineto_file(c->inputs.front());
-    save_measurements(s, c->output);
-    io.out << "wrote " << s.records.size() << " records from " << s.source << " to " << c->output << "\n";
+    herd::cli::write_output(c->output, to_json(s).dump(1) + "\n", io.out);
+    text << "wrote " << s.records.size() << " records from " << s.source << " to " << model::output_name(c->output) << "\n";
     // Records and calls per dtype: only BF16 ones enter the fit (fitted_dtype).
     std::map<std::string, std::pair<int, int>> by_dtype;
     for (const auto& r : s.records) {
@@ -69,10 +72,10 @@ Action add_import_kineto_command(CLI::App& app) {
       calls += static_cast<int>(r.times_s.size());
     }
     for (const auto& [dtype, n] : by_dtype)
-      io.out << "  " << dtype << ": " << n.first << " records (" << n.second << " calls)"
+      text << "  " << dtype << ": " << n.first << " records (" << n.second << " calls)"
              << (dtype == fitted_dtype(s.device) ? "" : "; left out of the fit, which takes " + fitted_dtype(s.device) + " only")
              << "\n";
-    if (!s.skipped.empty()) print_skipped(io.out, s.skipped);
+    if (!s.skipped.empty()) print_skipped(text, s.skipped);
     for (const auto& n : s.notes) io.err << "herd-calibrate: " << n << "\n";
     return kExitOk;
   };

@@ -7,6 +7,7 @@
 
 #include "calibrate_commands.hpp"
 #include "herd/calibrate/cli.hpp"
+#include "herd/cli/files.hpp"
 #include "herd/calibrate/cpu_backend.hpp"
 #include "herd/calibrate/sweep.hpp"
 #include "herd/model/error.hpp"
@@ -123,9 +124,9 @@ Action add_measure_command(CLI::App& app) {
   cmd->add_flag("--no-nccl", c->no_nccl, "Skip the NCCL sweep (CUDA)");
   cmd->add_option("--nccl-min-bytes", c->nccl_min_bytes, "Smallest NCCL buffer")->check(CLI::PositiveNumber);
   cmd->add_option("--nccl-max-bytes", c->nccl_max_bytes, "Largest NCCL buffer (default 8 GiB)")->check(CLI::PositiveNumber);
-  cmd->add_option("-o,--output", c->output, "Raw measurement file to write")->required()->type_name("FILE");
+  cmd->add_option("-o,--output", c->output, "Raw measurement file to write (-: standard output, the text going to standard error)")->required()->type_name("FILE");
   return [c](Streams io) {
-    model::check_output_path(c->output, "--output");
+    herd::cli::check_output(c->output, "--output");
     const bool cuda = c->backend == "cuda";
     SweepPlan plan;
     plan.layers = layers_for(*c, io);
@@ -162,8 +163,9 @@ Action add_measure_command(CLI::App& app) {
       CpuBackend backend;
       set = measure_all(backend, std::move(records), policy, progress);
     }
-    save_measurements(set, c->output);
-    io.out << "wrote " << set.records.size() << " records measured on " << set.device.name << " to " << c->output << "\n";
+    herd::cli::write_output(c->output, to_json(set).dump(1) + "\n", io.out);
+    (c->output == herd::cli::kStdoutFile ? io.err : io.out)
+        << "wrote " << set.records.size() << " records measured on " << set.device.name << " to " << model::output_name(c->output) << "\n";
     return kExitOk;
   };
 }

@@ -30,6 +30,8 @@ void CalibrationOption::add_to(CLI::App& cmd) {
       ->type_name("FILE");
 }
 
+void CalibrationOption::check(const std::string& scenario) const { check_stdin_once({scenario, file}, "--calibration"); }
+
 void CsvOption::add_to(CLI::App& cmd, const std::string& what) {
   option = cmd.add_option("--csv", file, "Write " + what + " as CSV to FILE (-: standard output, instead of the text)")
                ->type_name("FILE");

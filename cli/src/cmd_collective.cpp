@@ -84,6 +84,7 @@ int run_command(const CollectiveCommand& c, bool bytes_given, Streams io) {
   request.sizes = c.size_flags.given() ? app::parse_size_flags(c.size_flags)
                   : c.sweep.empty()    ? std::vector<double>{app::parse_size("--bytes", c.bytes)}
                                        : app::parse_sweep(c.sweep);
+  c.calibration.check(c.options.scenario);
   request.scenario = c.options.load();
   request.dtype = c.dtype;
   request.concurrent = c.concurrent;

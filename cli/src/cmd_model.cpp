@@ -91,6 +91,7 @@ Action add_model_command(CLI::App& app) {
   state->calibration.add_to(*cmd);
   return [state](Streams io) {
     state->csv.check(state->json);
+    state->calibration.check(state->options.scenario);
     const app::ModelReport report = app::model_report({state->options.load(), state->calibration.file});
     state->csv.write(app::to_csv(report), io.out);
     if (state->json) io.out << app::to_json(report).dump(2) << "\n";

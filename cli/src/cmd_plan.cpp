@@ -215,6 +215,7 @@ Action add_plan_command(CLI::App& app) {
   return [state, cmd](Streams io) {
     if (cmd->count("--output") > 0) model::check_output_path(state->output, "--output");
     state->csv.check(state->json);
+    state->calibration.check(state->options.scenario);
     const model::Scenario scenario = state->options.load();
     app::PlanResult result;
     if (!state->merge.empty()) {

@@ -133,6 +133,7 @@ Action add_simulate_command(CLI::App& app) {
     if (trace_streams->count() > 0 && state->trace_streams.empty())
       throw model::InputError("--trace-streams", "", "names no stream");
     app::SimulateRequest request;
+    state->calibration.check(state->options.scenario);
     request.scenario = state->options.load();
     request.per_rank = state->per_rank;
     if (trace->count() > 0) request.trace_file = state->trace;

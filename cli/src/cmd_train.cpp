@@ -7,6 +7,7 @@
 #include <ostream>
 
 #include "commands.hpp"
+#include "herd/cli/files.hpp"
 #include "herd/app/scenario_loading.hpp"
 #include "herd/app/train_use_case.hpp"
 #include "herd/model/error.hpp"
@@ -215,8 +216,11 @@ Action add_train_command(CLI::App& app) {
     const bool timeline = cmd->count("--timeline") > 0;
     if (!state->compare.empty() && (!state->options.scenario.empty() || timeline))
       throw model::InputError("--compare", "", "takes the two scenarios itself; give no SCENARIO and no --timeline with it");
-    if (!state->compare.empty() && state->compare[0] == "-" && state->compare[1] == "-")
-      throw model::InputError("--compare", "", "standard input (-) can stand for one of the two scenarios, not both");
+    if (state->compare.empty()) state->calibration.check(state->options.scenario);
+    else {
+      check_stdin_once(state->compare, "--compare");
+      check_stdin_once({state->compare[0], state->compare[1], state->calibration.file}, "--calibration");
+    }
     if (timeline) model::check_output_path(state->timeline, "--timeline");
     state->csv.check(state->json);
     return execute(*state, io);

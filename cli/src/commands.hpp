@@ -34,6 +34,8 @@ struct ScenarioOptions {
 struct CalibrationOption {
   std::string file;
   void add_to(CLI::App& cmd);
+  /// Standard input for the scenario or the profile, not both (check_stdin_once).
+  void check(const std::string& scenario) const;
 };
 
 /// Progress lines "COMMAND: what done/total" on `err`, only once the work has taken more than a

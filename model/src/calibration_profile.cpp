@@ -219,7 +219,7 @@ CalibrationProfile calibration_profile_from_json(const json& doc) {
 
 CalibrationProfile load_calibration_profile(const std::filesystem::path& file) {
   CalibrationProfile p = parse_json_file(file, "calibration profile", calibration_profile_from_json);
-  p.source = file.string();
+  p.source = source_name(file);
   return p;
 }
 

@@ -13,6 +13,8 @@
 
 namespace herd::model {
 
+std::string output_name(const std::filesystem::path& file) { return file.native() == "-" ? "<stdout>" : file.string(); }
+
 std::string source_name(const std::filesystem::path& file) {
   return file.native() == kStdinFile ? "<stdin>" : file.string();
 }

@@ -15,6 +15,8 @@
 #include <map>
 #include <sstream>
 
+#include <nlohmann/json.hpp>
+
 #include "herd/calibrate/cli.hpp"
 #include "herd/calibrate/fit.hpp"
 #include "herd/cli/app.hpp"
@@ -35,6 +37,16 @@ Run calibrate_cli(const std::vector<std::string>& args) {
   std::ostringstream out, err;
   const int code = run_calibrate(args, out, err);
   return {code, out.str(), err.str()};
+}
+
+// herd-calibrate with `text` as its standard input.
+Run with_stdin(const std::string& text, const std::vector<std::string>& args) {
+  std::istringstream in(text);
+  std::streambuf* saved = std::cin.rdbuf(in.rdbuf());
+  const Run r = calibrate_cli(args);
+  std::cin.rdbuf(saved);
+  std::cin.clear();
+  return r;
 }
 
 std::filesystem::path scratch_dir(const std::string& name) {
@@ -194,14 +206,6 @@ TEST_CASE("every command that writes files checks its paths before the run: exit
 TEST_CASE("a dash (-) reads an input file from standard input, named <stdin>", "[calibrate][cli]") {
   const auto dir = scratch_dir("stdin");
   const std::string raw = (dir / "raw.json").string();
-  const auto with_stdin = [](const std::string& text, const std::vector<std::string>& args) {
-    std::istringstream in(text);
-    std::streambuf* saved = std::cin.rdbuf(in.rdbuf());
-    const Run r = calibrate_cli(args);
-    std::cin.rdbuf(saved);
-    std::cin.clear();
-    return r;
-  };
   const std::string nccl = model::read_text_file(data("dgx-h100-nvls-all-reduce.txt"), "test data");
   const Run piped = with_stdin(nccl, {"import-nccl-tests", "-", "--collective", "all_reduce", "-o", raw});
   INFO(piped.err);
@@ -219,6 +223,47 @@ TEST_CASE("a dash (-) reads an input file from standard input, named <stdin>", "
   INFO(fit.err);
   CHECK(fit.code == kExitOk);
   CHECK(calibrate_cli({"fit", (dir / "missing.json").string(), "-o", (dir / "p.json").string()}).code == kExitBadInput);
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("output - goes to standard output with the text on standard error, and standard input is read once",
+          "[calibrate][cli]") {
+  const auto dir = scratch_dir("stdout");
+  // import-nccl-tests -o -: the raw file is standard output, byte for byte what -o FILE writes.
+  const std::string log = data("dgx-h100-nvls-all-reduce.txt");
+  const Run piped = calibrate_cli({"import-nccl-tests", log, "-o", "-"});
+  REQUIRE(piped.code == kExitOk);
+  const Run named = calibrate_cli({"import-nccl-tests", log, "-o", (dir / "raw.json").string()});
+  REQUIRE(named.code == kExitOk);
+  CHECK(piped.out == model::read_text_file(dir / "raw.json", "test"));
+  CHECK_THAT(piped.err, Catch::Contains("collective records to <stdout>"));
+  CHECK_THAT(named.out, Catch::Contains("collective records to " + (dir / "raw.json").string()));
+  CHECK(!std::filesystem::exists("-"));  // no file named "-"
+
+  // fit -o -: the profile on standard output (it parses as one), the summary on standard error.
+  const Run fit = calibrate_cli({"fit", data("synthetic-gpu.json"), "-o", "-"});
+  INFO(fit.err);
+  REQUIRE(fit.code == kExitOk);
+  const auto profile = nlohmann::json::parse(fit.out);
+  CHECK(profile["format"] == "herd-calibration");
+  CHECK_THAT(fit.err, Catch::Contains("wrote <stdout>"));
+
+  // compare reads its profile from standard input: the same table as from the file.
+  const std::string profile_file = (dir / "profile.json").string(), cpu = data("cpu-xeon-2threads-2026-11-27.json");
+  REQUIRE(calibrate_cli({"fit", cpu, "-o", profile_file}).code == kExitOk);
+  const Run from_file = calibrate_cli({"compare", profile_file, cpu});
+  const Run from_stdin = with_stdin(model::read_text_file(profile_file, "test"), {"compare", "-", cpu});
+  INFO(from_stdin.err);
+  REQUIRE(from_stdin.code == kExitOk);
+  CHECK_THAT(from_stdin.out, Catch::Contains("after: <stdin>"));
+  CHECK(from_stdin.out.substr(from_stdin.out.find('\n')) == from_file.out.substr(from_file.out.find('\n')));
+
+  // Standard input once: a second "-" would read nothing.
+  const Run twice = with_stdin(fit.out, {"compare", "-", "-"});
+  CHECK(twice.code == kExitBadInput);
+  CHECK(twice.err == "herd-calibrate: raw: standard input (-) can be read once: give it for one of the inputs only\n");
+  CHECK(calibrate_cli({"fit", "-", "-", "-o", profile_file}).code == kExitBadInput);
+  CHECK(calibrate_cli({"import-nccl-tests", "-", "-", "-o", "-"}).code == kExitBadInput);
   std::filesystem::remove_all(dir);
 }
 

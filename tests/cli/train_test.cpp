@@ -224,5 +224,15 @@ TEST_CASE("herd train --csv: a bad path or - beside --json is bad input before t
   CHECK(both.err == "herd: --csv: - (standard output) already carries --json\n");
   const HerdRun twice = run_herd({"train", "--trials", "2", "--compare", "-", "-"});
   CHECK(twice.code == 2);
-  CHECK_THAT(twice.err, Catch::Contains("standard input (-) can stand for one of the two scenarios"));
+  CHECK_THAT(twice.err, Catch::Contains("--compare: standard input (-) can be read once"));
+  // The scenario and the calibration profile cannot both come from standard input, on any command.
+  for (const char* command : {"model", "simulate", "train", "plan", "collective"}) {
+    INFO(command);
+    const HerdRun both_stdin = run_herd({command, "-", "--calibration", "-"});
+    CHECK(both_stdin.code == 2);
+    CHECK(both_stdin.err == "herd: --calibration: standard input (-) can be read once: give it for one of the inputs only\n");
+  }
+  const HerdRun compare_and_profile = run_herd({"train", "--trials", "2", "--compare", "-", "llama3-8b", "--calibration", "-"});
+  CHECK(compare_and_profile.code == 2);
+  CHECK_THAT(compare_and_profile.err, Catch::Contains("--calibration: standard input (-) can be read once"));
 }

@@ -75,18 +75,10 @@ PowerState state_of(const TraceOp& op, const PowerSetup& setup) {
   return op.flops > 0 && flop_time >= byte_time ? PowerState::compute : PowerState::memory;
 }
 
-/// Adds `watts` over [a, b) to the bins' energy.
-void deposit(std::vector<double>& bins, double bin_s, double a, double b, double watts) {
-  if (b <= a) return;
-  const auto n = static_cast<std::ptrdiff_t>(bins.size());
-  auto i = std::clamp(static_cast<std::ptrdiff_t>(a / bin_s), std::ptrdiff_t{0}, n - 1);
-  while (a < b && i < n) {
-    const double edge = i == n - 1 ? b : std::min(b, double(i + 1) * bin_s);
-    bins[static_cast<std::size_t>(i)] += watts * (edge - a);
-    a = edge;
-    ++i;
-  }
-}
+using Energy = PowerRecorder::Energy;
+constexpr double kUnitsPerJoule = 1e9;
+Energy to_energy(double joules) { return static_cast<Energy>(std::nearbyint(joules * kUnitsPerJoule)); }
+double to_joules(Energy e) { return static_cast<double>(e) / kUnitsPerJoule; }
 
 /// Mean of the periodic series over windows of k bins ending at each bin.
 std::vector<double> window_means(const std::vector<double>& x, std::size_t k) {
@@ -116,15 +108,103 @@ StepPower step_power(const StepReport& report, const PowerSetup& setup) {
 }
 
 PowerRecorder::PowerRecorder(const PowerSetup& setup, int ranks)
-    : setup_(setup), changes_(static_cast<std::size_t>(std::max(1, ranks))) {}
+    : setup_(setup),
+      ranks_(std::max(1, ranks)),
+      gpus_per_rank_(double(setup.gpus) / std::max(1, ranks)),
+      // A tenth of the window, doubled by cover() as the step grows.
+      fine_s_(std::max(setup.window_s / 10, kMinBinS)),
+      rank_(static_cast<std::size_t>(ranks_)) {
+  if (ranks_ <= StepPower::kMaxRankSeries) kept_.resize(static_cast<std::size_t>(ranks_));
+}
+
+int PowerRecorder::what_of(model::Stream stream, const TraceOp& op) const {
+  if (stream != model::Stream::compute) return 2;
+  return state_of(op, setup_) == PowerState::compute ? 0 : 1;
+}
+
+void PowerRecorder::started(int rank, model::Stream stream, const TraceOp& op, double t) {
+  if (rank < 0 || rank >= ranks_) return;
+  streaming_ = true;
+  apply(rank, Change{t, what_of(stream, op), +1});
+}
 
 void PowerRecorder::span(const TraceSpan& span, const TraceOp& op) {
-  if (span.rank < 0 || span.rank >= static_cast<int>(changes_.size()) || !(span.end_s > span.start_s)) return;
-  int what = 2;
-  if (span.stream == model::Stream::compute) what = state_of(op, setup_) == PowerState::compute ? 0 : 1;
-  auto& c = changes_[static_cast<std::size_t>(span.rank)];
-  c.push_back({span.start_s, what, +1});
-  c.push_back({span.end_s, what, -1});
+  if (span.rank < 0 || span.rank >= ranks_) return;
+  const int what = what_of(span.stream, op);
+  if (streaming_) return apply(span.rank, Change{span.end_s, what, -1});  // its start came as it started
+  if (!(span.end_s > span.start_s)) return;
+  auto& held = rank_[static_cast<std::size_t>(span.rank)].held;
+  held.push_back({span.start_s, what, +1});
+  held.push_back({span.end_s, what, -1});
+}
+
+std::size_t PowerRecorder::held_changes() const {
+  std::size_t n = 0;
+  for (const Rank& r : rank_) n += r.held.size();
+  return n;
+}
+
+void PowerRecorder::cover(double until) {
+  while (until / bin_s() - 1e-6 > double(kMaxBins)) {
+    // Two bins become one: the energies add, their edges stay edges.
+    auto merge = [](std::vector<Energy>& bins) {
+      for (std::size_t i = 0; i < bins.size(); i += 2) bins[i / 2] = bins[i] + (i + 1 < bins.size() ? bins[i + 1] : 0);
+      bins.resize((bins.size() + 1) / 2);
+    };
+    merge(total_);
+    for (auto& k : kept_) merge(k);
+    ++doublings_;
+  }
+  const auto n = static_cast<std::size_t>(std::max(1.0, std::ceil(until / bin_s())));
+  if (n > total_.size()) {
+    total_.resize(n, 0);
+    for (auto& k : kept_) k.resize(n, 0);
+  }
+}
+
+// Split at the first bins' edges whatever the bins are now: the same span gives the same
+// nanojoules in the same places, however many doublings came before it.
+void PowerRecorder::deposit(std::vector<Energy>& bins, double a, double b, double watts) const {
+  if (!(b > a) || bins.empty()) return;
+  const auto last = static_cast<std::int64_t>(bins.size()) - 1;
+  auto add = [&](std::int64_t fine, Energy e) { bins[static_cast<std::size_t>(std::min(fine >> doublings_, last))] += e; };
+  const auto i = static_cast<std::int64_t>(a / fine_s_), j = static_cast<std::int64_t>(b / fine_s_);
+  if (i >= j) return add(i, to_energy(watts * (b - a)));
+  add(i, to_energy(watts * (double(i + 1) * fine_s_ - a)));
+  // Whole first bins i+1 .. j-1, the same energy each, counted per bin.
+  const Energy whole = to_energy(watts * fine_s_);
+  for (std::int64_t k = i + 1; k < j;) {
+    const std::int64_t end = std::min(j, ((k >> doublings_) + 1) << doublings_);
+    add(k, whole * (end - k));
+    k = end;
+  }
+  if (b > double(j) * fine_s_) add(j, to_energy(watts * (b - double(j) * fine_s_)));
+}
+
+void PowerRecorder::advance(int r, double until) {
+  Rank& rank = rank_[static_cast<std::size_t>(r)];
+  if (!(until > rank.t)) return;
+  const double t = rank.t;
+  const bool comm = rank.count[2] > 0;
+  const PowerState state = rank.count[0] > 0   ? PowerState::compute
+                           : rank.count[1] > 0 ? PowerState::memory
+                           : comm              ? PowerState::communication
+                                               : PowerState::wait;
+  const double w = setup_.gpu_draw(state, comm);
+  cover(until);
+  deposit(total_, t, until, w * gpus_per_rank_);
+  if (!kept_.empty()) deposit(kept_[static_cast<std::size_t>(r)], t, until, w);
+  // Energy by state: the communication beside a kernel is the communication's.
+  const double base = setup_.gpu_draw(state, false);
+  by_state_[static_cast<std::size_t>(state)] += to_energy(base * (until - t) * gpus_per_rank_);
+  if (w != base) by_state_[static_cast<std::size_t>(PowerState::communication)] += to_energy((w - base) * (until - t) * gpus_per_rank_);
+  rank.t = until;
+}
+
+void PowerRecorder::apply(int r, const Change& change) {
+  advance(r, std::max(0.0, change.t));
+  int& count = rank_[static_cast<std::size_t>(r)].count[static_cast<std::size_t>(change.what)];
+  count = std::max(0, count + change.delta);
 }
 
 StepPower PowerRecorder::finish(const StepReport& report) {
@@ -132,7 +212,6 @@ StepPower PowerRecorder::finish(const StepReport& report) {
   StepPower p;
   const double T = report.step_time_s;
   if (!(T > 0)) throw model::ValueError("", "a step of no time has no power");
-  const int ranks = std::max(1, report.simulated_ranks);
   p.step_time_s = T;
   p.window_s = setup.window_s;
   p.pue = setup.pue;
@@ -140,56 +219,39 @@ StepPower PowerRecorder::finish(const StepReport& report) {
   p.servers = setup.servers;
   p.switches = setup.switches;
   p.static_w = setup.static_w();
-  p.gpus_per_rank = double(setup.gpus) / ranks;
-  // Ten bins per window, at most 20,000 over the step.
-  p.bin_s = std::max(setup.window_s / 10, T / 20000);
-  const auto bins = static_cast<std::size_t>(std::max(1.0, std::ceil(T / p.bin_s - 1e-6)));
+  p.gpus_per_rank = gpus_per_rank_;
 
-  // Every bin is bin_s wide but the last, which ends at the step's end.
-  auto width = [&](std::size_t i) { return i + 1 == bins ? T - double(i) * p.bin_s : p.bin_s; };
-
-  std::vector<std::vector<Change>>& changes = changes_;
-  changes.resize(static_cast<std::size_t>(ranks));
-  for (auto& c : changes)
-    for (Change& ch : c) ch.t = std::clamp(ch.t, 0.0, T);
-
-  const bool keep_ranks = ranks <= StepPower::kMaxRankSeries;
-  std::vector<double> total(bins, 0.0), one(bins, 0.0);
-  for (int r = 0; r < ranks; ++r) {
-    auto& c = changes[static_cast<std::size_t>(r)];
-    std::sort(c.begin(), c.end(), [](const Change& a, const Change& b) { return a.t < b.t || (a.t == b.t && a.delta < b.delta); });
-    std::fill(one.begin(), one.end(), 0.0);
-    int count[3] = {0, 0, 0};
-    double t = 0;
-    auto segment = [&](double until) {
-      if (until <= t) return;
-      const bool comm = count[2] > 0;
-      const PowerState state = count[0] > 0   ? PowerState::compute
-                               : count[1] > 0 ? PowerState::memory
-                               : comm         ? PowerState::communication
-                                              : PowerState::wait;
-      const double w = setup.gpu_draw(state, comm);
-      deposit(one, p.bin_s, t, until, w);
-      // Energy by state: the communication beside a kernel is the communication's.
-      const double base = setup.gpu_draw(state, false);
-      p.gpu_energy_by_state_j[static_cast<std::size_t>(state)] += base * (until - t) * p.gpus_per_rank;
-      if (w != base) p.gpu_energy_by_state_j[static_cast<std::size_t>(PowerState::communication)] += (w - base) * (until - t) * p.gpus_per_rank;
-      t = until;
-    };
-    for (const Change& ch : c) {
-      segment(ch.t);
-      count[ch.what] = std::max(0, count[ch.what] + ch.delta);
-    }
-    segment(T);
-    std::vector<Change>().swap(c);  // done with this rank
-    for (std::size_t i = 0; i < bins; ++i) total[i] += one[i] * p.gpus_per_rank;
-    if (keep_ranks) {
-      std::vector<double> w(bins);
-      for (std::size_t i = 0; i < bins; ++i) w[i] = one[i] / width(i);
-      p.rank_w.push_back(std::move(w));
-    }
+  // Every rank's changes into the series (those held, in the order of time), then on to the end.
+  cover(T);
+  for (int r = 0; r < ranks_; ++r) {
+    auto& held = rank_[static_cast<std::size_t>(r)].held;
+    for (Change& ch : held) ch.t = std::clamp(ch.t, 0.0, T);
+    std::sort(held.begin(), held.end(), [](const Change& a, const Change& b) { return a.t < b.t || (a.t == b.t && a.delta < b.delta); });
+    for (const Change& ch : held) apply(r, ch);
+    std::vector<Change>().swap(held);
+    advance(r, T);
   }
-  for (double e : p.gpu_energy_by_state_j) p.gpu_energy_j += e;
+  // Every bin is bin_s wide but the last, which ends at the step's end (and holds anything after).
+  p.bin_s = bin_s();
+  const auto bins = static_cast<std::size_t>(std::max(1.0, std::ceil(T / p.bin_s - 1e-6)));
+  auto fold = [bins](std::vector<Energy>& x) {
+    for (std::size_t i = bins; i < x.size(); ++i) x[bins - 1] += x[i];
+    x.resize(bins, 0);
+  };
+  fold(total_);
+  for (auto& k : kept_) fold(k);
+  auto width = [&](std::size_t i) { return i + 1 == bins ? T - double(i) * p.bin_s : p.bin_s; };
+  for (const auto& k : kept_) {
+    std::vector<double> w(bins);
+    for (std::size_t i = 0; i < bins; ++i) w[i] = to_joules(k[i]) / width(i);
+    p.rank_w.push_back(std::move(w));
+  }
+  Energy gpu = 0;
+  for (std::size_t s = 0; s < by_state_.size(); ++s) {
+    p.gpu_energy_by_state_j[s] = to_joules(by_state_[s]);
+    gpu += by_state_[s];
+  }
+  p.gpu_energy_j = to_joules(gpu);
   p.it_energy_j = p.gpu_energy_j + p.static_w * T;
   p.facility_energy_j = p.it_energy_j * setup.pue;
   p.energy_per_token_j = report.tokens_per_step > 0 ? p.facility_energy_j / report.tokens_per_step : 0;
@@ -197,9 +259,9 @@ StepPower PowerRecorder::finish(const StepReport& report) {
 
   p.cluster_w.resize(bins);
   for (std::size_t i = 0; i < bins; ++i) {
-    p.cluster_w[i] = total[i] / width(i) + p.static_w;
+    p.cluster_w[i] = to_joules(total_[i]) / width(i) + p.static_w;
   }
-  // Windows over whole bins; the last, partial bin weighs as a whole one (at most 1/20,000 of the step).
+  // Windows over whole bins; the last, partial bin weighs as a whole one.
   const auto k = static_cast<std::size_t>(std::max(1.0, std::round(setup.window_s / p.bin_s)));
   const std::vector<double> m = window_means(p.cluster_w, k);
   const auto peak = std::max_element(m.begin(), m.end()), low = std::min_element(m.begin(), m.end());

@@ -257,6 +257,7 @@ int Executor::start_compute(RankState& r, OpRef ref) {
   r.compute_remaining_s = 0;
   for (int i = ref.op; i <= last; ++i) r.compute_remaining_s += w.ops[static_cast<std::size_t>(i)].seconds;
   r.compute_since = r.compute_start = sim_.now();
+  announce(r, ref, model::Stream::compute);
   schedule_compute(r);
   return last;
 }
@@ -317,6 +318,7 @@ void Executor::try_stream(RankState& r, int slot) {
   r.stream_busy[static_cast<std::size_t>(slot)] = true;
   r.stream_start[static_cast<std::size_t>(slot)] = sim_.now();
   const StepOp& op = op_of(r, ref);
+  announce(r, ref, op.stream);
   if (op.kind == StepOpKind::send) return start_send(r, ref, slot);
   CollectiveCall call = make_call(r, op);
   call.tag = tag(r, kStreamTag + slot);
@@ -424,11 +426,22 @@ void Executor::record(RankState& r, OpRef ref, model::Stream stream, engine::Tim
     trace_.push_back(span);
     return;
   }
-  const auto [it, added] = streamed_index_.emplace(span.op, static_cast<int>(streamed_ops_.size()));
-  if (added) streamed_ops_.push_back(describe(*span.op));
-  sink_->span(TraceSpan{span.rank, span.stream, it->second, engine::to_seconds(span.start), engine::to_seconds(span.end),
+  const int index = streamed_op(span.op);
+  sink_->span(TraceSpan{span.rank, span.stream, index, engine::to_seconds(span.start), engine::to_seconds(span.end),
                         span.bytes, span.group, span.microbatch, span.chunk, span.backward, span.layer},
-              streamed_ops_[static_cast<std::size_t>(it->second)]);
+              streamed_ops_[static_cast<std::size_t>(index)]);
+}
+
+int Executor::streamed_op(const model::Op* op) {
+  const auto [it, added] = streamed_index_.emplace(op, static_cast<int>(streamed_ops_.size()));
+  if (added) streamed_ops_.push_back(describe(*op));
+  return it->second;
+}
+
+void Executor::announce(RankState& r, OpRef ref, model::Stream stream) {
+  if (!sink_) return;
+  const int index = streamed_op(op_of(r, ref).op);
+  sink_->started(r.index, stream, streamed_ops_[static_cast<std::size_t>(index)], engine::to_seconds(sim_.now()));
 }
 
 StepBreakdown breakdown_of(const Spent& spent) {

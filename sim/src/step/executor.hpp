@@ -144,6 +144,10 @@ class Executor {
   void arrive(int from, int dest, int slot);
   ArrivalKey send_key(const RankState& r, OpRef ref) const;
   void record(RankState& r, OpRef ref, model::Stream stream, engine::Time start);
+  /// The op's index among the streamed ops (TraceSpan::op), described the first time.
+  int streamed_op(const model::Op* op);
+  /// Tells the sink that the op starts now on `stream` of `r` (TraceSink::started).
+  void announce(RankState& r, OpRef ref, model::Stream stream);
   double progress() const;
 
   // Steady state (steady_state.cpp): at checkpoints (the first stage opening a forward), the

@@ -86,6 +86,65 @@ TEST_CASE("step power of a two-stage toy timeline", "[power]") {
   CHECK(p.rank_w[1][30] == Approx(60));
 }
 
+TEST_CASE("streamed starts and ends give the spans' power, keeping nothing per span", "[power]") {
+  // The toy step as the executor streams it: each op's start as it starts, its span as it ends,
+  // in the order of time.
+  const sim::StepReport step = toy_step();
+  sim::PowerRecorder recorder(toy_setup(), step.simulated_ranks);
+  const auto& ops = step.trace_ops;
+  const auto& spans = step.trace;
+  recorder.started(0, model::Stream::compute, ops[0], 0);
+  recorder.started(1, model::Stream::compute, ops[1], 2);
+  recorder.started(0, model::Stream::tp_comm, ops[2], 3);
+  recorder.span(spans[0], ops[0]);  // ends at 4
+  recorder.span(spans[1], ops[2]);  // 5
+  recorder.span(spans[2], ops[1]);  // 6
+  CHECK(recorder.held_changes() == 0);
+  const sim::StepPower streamed = recorder.finish(step), kept = sim::step_power(step, toy_setup());
+  CHECK(streamed.gpu_energy_j == Approx(2 * 530.0 + 2 * 360.0));
+  // The same to the bit: energies add up in integer nanojoules, whatever their order.
+  CHECK(sim::step_power_json(streamed) == sim::step_power_json(kept));
+
+  // Spans handed over without starts are kept until finish(): two changes a span.
+  sim::PowerRecorder held(toy_setup(), step.simulated_ranks);
+  for (const auto& span : spans) held.span(span, ops[static_cast<std::size_t>(span.op)]);
+  CHECK(held.held_changes() == 2 * spans.size());
+}
+
+TEST_CASE("a long step's bins double until the series fits", "[power]") {
+  // Bins start at a tenth of the window: 10 us for a 100 us window, a million over the 10 s toy
+  // step. Doubled until at most 20,000 cover it: 10 us x 2^6 = 640 us (15,625 bins; 2^5 would
+  // leave 31,250).
+  auto setup = toy_setup();
+  setup.window_s = 1e-4;
+  const auto p = sim::step_power(toy_step(), setup);
+  CHECK(p.bin_s == Approx(1e-5 * 64));
+  REQUIRE(p.cluster_w.size() == 15625);
+  // Energy is kept: the series integrates to the step's IT energy (the last bin ends at 10 s).
+  double energy = 0;
+  for (std::size_t i = 0; i < p.cluster_w.size(); ++i)
+    energy += p.cluster_w[i] * (i + 1 == p.cluster_w.size() ? 10 - double(i) * p.bin_s : p.bin_s);
+  CHECK(energy == Approx(p.it_energy_j));
+  CHECK(p.it_energy_j == Approx(1780 + 60 * 10.0));
+  // [0,2) 300 W, [2,4) 380 W: the bins inside each interval hold its power.
+  CHECK(p.cluster_w[1000] == Approx(300));
+  CHECK(p.cluster_w[5000] == Approx(380));
+  REQUIRE(p.rank_w.size() == 2);
+  CHECK(p.rank_w[0].size() == 15625);
+
+  // Streamed, the bins double while the step runs (five times by 6 s, the sixth at its end), and
+  // the series is the same to the bit: each energy is split at the first bins' edges.
+  const sim::StepReport step = toy_step();
+  sim::PowerRecorder recorder(setup, step.simulated_ranks);
+  recorder.started(0, model::Stream::compute, step.trace_ops[0], 0);
+  recorder.started(1, model::Stream::compute, step.trace_ops[1], 2);
+  recorder.started(0, model::Stream::tp_comm, step.trace_ops[2], 3);
+  recorder.span(step.trace[0], step.trace_ops[0]);
+  recorder.span(step.trace[1], step.trace_ops[2]);
+  recorder.span(step.trace[2], step.trace_ops[1]);
+  CHECK(sim::step_power_json(recorder.finish(step)) == sim::step_power_json(p));
+}
+
 TEST_CASE("a power floor lifts waiting and communicating GPUs, a cap holds every draw", "[power]") {
   auto setup = toy_setup();
   setup.floor_w = 50;

@@ -37,6 +37,7 @@ nlohmann::json read_json(const std::filesystem::path& path) {
 struct Streamed {
   sim::StepReport report;
   sim::StepPower power;
+  std::size_t held = 0;  ///< what the power kept of the spans for finish()
   nlohmann::json doc;
   std::string text;
 };
@@ -57,6 +58,7 @@ Streamed stream(const model::Scenario& s, bool per_rank, sim::TraceFilter filter
   options.trace_sink = &tee;
   Streamed out;
   out.report = simulator.simulate(s, options);
+  out.held = recorder.held_changes();
   out.power = recorder.finish(out.report);
   writer.finish(out.report.step_time_s, &out.power);
   out.doc = read_json(path);
@@ -84,7 +86,9 @@ TEST_CASE("a streamed trace holds the in-memory export's events, in its order", 
     CHECK(streamed.report.trace_ops.size() == in_memory.trace_ops.size());
     REQUIRE(streamed.doc["traceEvents"].size() == expected["traceEvents"].size());
     CHECK(streamed.doc["traceEvents"].size() > 1000);
-    // Parsed, the documents are equal: same events in the same order, same step time.
+    // Parsed, the documents are equal: same events in the same order, same step time, and the
+    // same power counters to the bit (the power's energies add up in integer nanojoules, in
+    // whatever order the ranks come).
     CHECK(streamed.doc == expected);
     // Each event is on a line of its own, written as nlohmann::json writes it (so byte for byte
     // as in the in-memory export, whose events the writer does not build as JSON values).
@@ -115,6 +119,7 @@ TEST_CASE("the step's report and power are the same whether its spans stream or 
   filter.ranks = {3};
   const Streamed streamed = stream(s, true), filtered = stream(s, true, filter);
   for (const Streamed* st : {&streamed, &filtered}) {
+    CHECK(st->held == 0);  // the power followed each rank through time, keeping nothing per span
     CHECK(sim::step_report_json(st->report) == sim::step_report_json(in_memory));
     CHECK(st->report.events == in_memory.events);
     CHECK(sim::step_power_json(st->power) == sim::step_power_json(power));

@@ -3,12 +3,15 @@
 // CSV and standard input for a scenario or an input file; output paths are checked before the
 // run and written atomically (model::check_output_path, model::write_file_atomically).
 // Header-only: both link CLI11 privately.
+#include <algorithm>
 #include <ostream>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
+#include "herd/model/error.hpp"
 #include "herd/model/io.hpp"
 
 namespace herd::cli {
@@ -31,6 +34,13 @@ inline void write_output(const std::string& path, std::string_view content, std:
 inline CLI::Validator input_file() {
   return CLI::Validator(
       [](std::string& path) { return path == model::kStdinFile ? std::string() : CLI::ExistingFile(path); }, "");
+}
+
+/// Standard input ("-") for one of `inputs` at most: a second would read nothing. Throws
+/// model::InputError naming `option`, before anything is read.
+inline void check_stdin_once(const std::vector<std::string>& inputs, const std::string& option) {
+  if (std::count(inputs.begin(), inputs.end(), model::kStdinFile) > 1)
+    throw model::InputError(option, "", "standard input (-) can be read once: give it for one of the inputs only");
 }
 
 }  // namespace herd::cli

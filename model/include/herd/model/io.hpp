@@ -19,6 +19,9 @@ inline constexpr std::string_view kStdinFile = "-";
 
 /// How messages name `file`: "<stdin>" for kStdinFile, else the path.
 std::string source_name(const std::filesystem::path& file);
+/// How messages name an output `file`: "<stdout>" for "-" (where a command writes to standard
+/// output instead), else the path.
+std::string output_name(const std::filesystem::path& file);
 
 /// The whole text of a file, or of standard input for kStdinFile ("-"). Throws InputError naming
 /// the file ("cannot read the <what>").

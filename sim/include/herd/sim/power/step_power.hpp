@@ -89,17 +89,24 @@ struct StepPower {
 /// The power of the step `report` describes; needs its trace (StepOptions::trace).
 StepPower step_power(const StepReport& report, const PowerSetup& setup);
 
-/// The same from spans as they stream (StepOptions::trace_sink), without the trace: keeps what the
-/// power needs of each span (when each rank's compute-bound, memory-bound and communication ops
-/// start and end: 32 bytes a span, not the span itself). finish() gives what step_power() would
-/// give from the report of the same spans.
+/// The same from spans as they stream (StepOptions::trace_sink), without the trace. While the
+/// executor streams, starts and ends come in the order of time (TraceSink::started), and the
+/// recorder follows each rank through time, adding its draw to the series as it goes: it keeps a
+/// few words per rank and the series, however many spans the step has. Spans handed over without
+/// starts (a step whose steady-state periods were replicated, or a report's trace) are kept as
+/// their starts and ends (32 bytes a span) until finish(). Either way finish() gives what
+/// step_power() gives from the report of the same spans, to the bit: energies add up in integer
+/// nanojoules, so the order the ranks come in does not matter.
 class PowerRecorder : public TraceSink {
  public:
   PowerRecorder(const PowerSetup& setup, int ranks);
   void span(const TraceSpan& span, const TraceOp& op) override;
+  void started(int rank, model::Stream stream, const TraceOp& op, double t) override;
   /// The step's power, once it has ended (its time and tokens, from its report). Once: it uses
   /// up what was recorded.
   StepPower finish(const StepReport& report);
+  /// Changes kept for finish(): none while spans stream with their starts.
+  std::size_t held_changes() const;
 
   /// A change of what one rank runs: `what` (0 compute-bound, 1 memory-bound, 2 communication)
   /// starts (+1) or ends (-1) at `t`.
@@ -108,10 +115,39 @@ class PowerRecorder : public TraceSink {
     int what;
     int delta;
   };
+  /// Most bins over a step: bins of a tenth of the window (at least kMinBinS) are doubled until
+  /// the step fits.
+  static constexpr std::size_t kMaxBins = 20000;
+  static constexpr double kMinBinS = 1e-6;
+  /// Energy, in nanojoules: sums of these do not depend on their order.
+  __extension__ typedef __int128 Energy;
 
  private:
+  struct Rank {
+    std::array<int, 3> count{};  ///< ops running, by `what`
+    double t = 0;                ///< what came before is in the series
+    std::vector<Change> held;    ///< changes handed over without starts, until finish()
+  };
+  int what_of(model::Stream stream, const TraceOp& op) const;
+  /// Rank `r`'s draw from its last change until `until` into the series.
+  void advance(int r, double until);
+  void apply(int r, const Change& change);
+  /// Bins up to `until`, doubled while more than kMaxBins would be needed.
+  void cover(double until);
+  double bin_s() const { return fine_s_ * double(std::int64_t{1} << doublings_); }
+  /// `watts` over [a, b) into `bins`.
+  void deposit(std::vector<Energy>& bins, double a, double b, double watts) const;
+
   PowerSetup setup_;
-  std::vector<std::vector<Change>> changes_;  ///< per simulated rank, in the order the spans came
+  int ranks_ = 1;
+  double gpus_per_rank_ = 1;
+  bool streaming_ = false;
+  double fine_s_ = 0;  ///< the first bins' width: every energy is split at their edges
+  int doublings_ = 0;  ///< a bin is 2^doublings_ first bins
+  std::vector<Energy> total_;              ///< every GPU's, per bin
+  std::vector<std::vector<Energy>> kept_;  ///< one GPU's of each rank per bin, up to kMaxRankSeries ranks
+  std::array<Energy, kPowerStates> by_state_{};
+  std::vector<Rank> rank_;
 };
 
 /// The summary, and the series when `series`.
