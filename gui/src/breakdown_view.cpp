@@ -61,6 +61,26 @@ QString breakdown_html(const sim::StepReport& r) {
   return html + "</table>";
 }
 
+QString critical_path_html(const StepTimelineData& timeline) {
+  const auto& c = timeline.critical_path();
+  if (c.spans.empty()) return {};
+  const double total = timeline.end_of(c.spans.back());
+  QString html = QString("<table cellspacing=0 cellpadding=1><tr><td colspan=3><i>the critical path: %1 ops, %2 changes of "
+                         "%3</i></td></tr>")
+                     .arg(c.spans.size())
+                     .arg(c.rank_changes)
+                     .arg(timeline.per_rank() ? "GPU" : "stage");
+  const std::pair<const char*, double> parts[] = {{"compute", c.compute_s},  {"TP comm", c.comm_s[0]}, {"CP comm", c.comm_s[1]},
+                                                  {"PP comm", c.comm_s[2]},  {"DP comm", c.comm_s[3]}, {"waiting", c.waiting_s}};
+  for (const auto& [name, t] : parts) {
+    if (t < 1e-4 * total) continue;
+    html += QString("<tr><td>%1</td><td align=right>&nbsp;%2</td><td align=right>&nbsp;%3 %</td></tr>")
+                .arg(name, QString::fromStdString(format_duration(t)))
+                .arg(100 * t / total, 0, 'f', 1);
+  }
+  return html + "</table>";
+}
+
 BreakdownView::BreakdownView(QWidget* parent) : QWidget(parent) {
   summary_ = new QLabel("No step simulated yet.", this);
   summary_->setTextFormat(Qt::RichText);
@@ -83,8 +103,9 @@ void BreakdownView::set_data(const sim::StepReport& report, const StepTimelineDa
   summary_->setText(report.memory.stages.empty()
                         ? QString("<b>%1</b><br>A saved trace: the time per stage comes from its ops; the breakdown "
                                   "and memory need the scenario simulated (File → Open scenario).")
-                              .arg(QString::fromStdString(report.scenario).toHtmlEscaped())
-                        : breakdown_html(report));
+                              .arg(QString::fromStdString(report.scenario).toHtmlEscaped()) +
+                              critical_path_html(timeline)
+                        : breakdown_html(report) + critical_path_html(timeline));
   QStringList stages;
   const auto per_stage = timeline.compute_by_pass_per_stage();
   for (std::size_t s = 0; s < per_stage.size(); ++s) stages << QString::number(s);

@@ -50,7 +50,7 @@ constexpr const char* kSweep = "1KiB:16GiB";
 constexpr int kComparePowerHeight = 110;  // each power lane of two steps stacked
 constexpr const char* kSelectionHint =
     "Click an op for its details, hover for the same. Wheel or W/S zoom around the pointer, drag or A/D pan, 0 shows "
-    "the whole step; click a group's name to open or close it.";
+    "the whole step, C shows or hides the critical path; click a group's name to open or close it.";
 
 /// The colours of the step timeline, in one line above it.
 class TimelineLegend : public QWidget {
@@ -68,13 +68,14 @@ class TimelineLegend : public QWidget {
       p.setPen(palette().color(QPalette::Text));
       const int w = fm.horizontalAdvance(text);
       p.drawText(QRect(x + 16, 0, w + 2, height()), Qt::AlignVCenter, text);
-      x += w + 24;
+      x += w + 20;
     };
     for (int s = 0; s < kOpStyles - 1; ++s) item(colour_of(static_cast<OpStyle>(s)), QString::fromUtf8(to_string(static_cast<OpStyle>(s)).data()));
     item(colour_of(OpStyle::gemm).darker(125), "backward darker");
     item(QBrush(colour_of(OpStyle::idle), Qt::BDiagPattern), "idle: bubble");
     item(QBrush(colour_of(OpStyle::dp), Qt::BDiagPattern), "idle: waiting on comm");
     item(QColor(0xc0392b), "finishes last");
+    item(critical_path_colour(), "critical path");
   }
 };
 

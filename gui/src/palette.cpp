@@ -43,4 +43,6 @@ QColor power_colour() { return QColor(0x34495e); }
 QColor power_peak_colour() { return QColor(0xd35400); }
 QColor power_min_colour() { return QColor(0x2471a3); }
 
+QColor critical_path_colour() { return QColor(0xc2, 0x00, 0x8c); }
+
 }  // namespace herd::gui

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 #include <numeric>
 
 #include "herd/model/placement.hpp"
@@ -100,6 +101,10 @@ StepTimelineData::StepTimelineData(const sim::StepReport& report, const model::S
     if (lane_begin_[l + 1] > lane_begin_[l]) streams[l / kStreams] |= static_cast<std::uint8_t>(1u << (l % kStreams));
   }
 
+  std::optional<model::RankLayout> layout;
+  if (per_rank_ && scenario.plan.gpus() == ranks_) layout.emplace(scenario.plan, scenario.cluster);
+  find_critical_path(layout ? &*layout : nullptr, report.critical_rank);
+
   // The tree: stages; in per-rank mode stage > node > rank.
   auto leaf = [&](int rank, std::string label) {
     Node node;
@@ -110,15 +115,14 @@ StepTimelineData::StepTimelineData(const sim::StepReport& report, const model::S
     nodes_.push_back(std::move(node));
     return static_cast<int>(nodes_.size()) - 1;
   };
-  if (!per_rank_ || scenario.plan.gpus() != ranks_) {
+  if (!layout) {
     for (int r = 0; r < ranks_; ++r) roots_.push_back(leaf(r, (per_rank_ ? "GPU " : "stage ") + with_digits(r)));
     return;
   }
-  const model::RankLayout layout(scenario.plan, scenario.cluster);
   const int stages = std::max(1, scenario.plan.pp);
   std::vector<std::vector<int>> by_stage(static_cast<std::size_t>(stages));
-  for (int r = 0; r < ranks_ && r < layout.ranks(); ++r)
-    by_stage[static_cast<std::size_t>(layout.coords(r)[model::Axis::pp])].push_back(r);
+  for (int r = 0; r < ranks_ && r < layout->ranks(); ++r)
+    by_stage[static_cast<std::size_t>(layout->coords(r)[model::Axis::pp])].push_back(r);
   for (int s = 0; s < stages; ++s) {
     auto& members = by_stage[static_cast<std::size_t>(s)];
     Node stage;
@@ -129,10 +133,10 @@ StepTimelineData::StepTimelineData(const sim::StepReport& report, const model::S
     roots_.push_back(stage_index);
     std::vector<int> children;
     for (std::size_t i = 0; i < members.size();) {
-      const int machine = layout.node(members[i]);
+      const int machine = layout->node(members[i]);
       Node group;
       group.label = "node " + with_digits(machine);
-      while (i < members.size() && layout.node(members[i]) == machine) group.ranks.push_back(members[i++]);
+      while (i < members.size() && layout->node(members[i]) == machine) group.ranks.push_back(members[i++]);
       const int group_index = static_cast<int>(nodes_.size());
       nodes_.push_back(group);
       children.push_back(group_index);
@@ -440,6 +444,205 @@ void StepTimelineData::set_power(sim::StepPower power) {
   }
   p->step = std::move(power);
   power_ = p->points.size() >= 2 ? std::move(p) : nullptr;
+}
+
+// ---- The critical path ----------------------------------------------------------------------
+
+namespace {
+
+// How far apart an end and a start may lie and still be one event: durations are kept as floats
+// (24 bits), starts as doubles.
+double slack(float duration) { return 2e-9 + double(duration) * 2.5e-7; }
+
+constexpr std::array<model::Stream, kStreams> kStreamOrder{model::Stream::compute, model::Stream::tp_comm, model::Stream::cp_comm,
+                                                           model::Stream::pp_comm, model::Stream::dp_comm};
+
+model::Axis axis_of(sim::CommGroup g) {
+  switch (g) {
+    case sim::CommGroup::tp: return model::Axis::tp;
+    case sim::CommGroup::cp: return model::Axis::cp;
+    case sim::CommGroup::pp: return model::Axis::pp;
+    case sim::CommGroup::dp:
+    case sim::CommGroup::dp_cp: return model::Axis::dp;
+  }
+  return model::Axis::dp;
+}
+
+}  // namespace
+
+int StepTimelineData::rank_of(std::int64_t span) const {
+  const auto l = std::upper_bound(lane_begin_.begin(), lane_begin_.end(), static_cast<std::uint32_t>(span)) - lane_begin_.begin() - 1;
+  return static_cast<int>(l / kStreams);
+}
+
+model::Stream StepTimelineData::stream_of(std::int64_t span) const {
+  const auto l = std::upper_bound(lane_begin_.begin(), lane_begin_.end(), static_cast<std::uint32_t>(span)) - lane_begin_.begin() - 1;
+  return static_cast<model::Stream>(l % kStreams);
+}
+
+std::optional<std::int64_t> StepTimelineData::ending_at(std::size_t l, double t, double before_s) const {
+  const auto b = start_.begin() + lane_begin_[l], e = start_.begin() + lane_begin_[l + 1];
+  // Spans starting before t; one ending at t started at most the lane's longest span earlier.
+  const double earliest = t - double(lane_longest_[l]) - slack(lane_longest_[l]);
+  for (auto it = std::lower_bound(b, e, std::min(t, before_s)); it != b;) {
+    --it;
+    if (*it < earliest) break;
+    const auto k = static_cast<std::size_t>(it - start_.begin());
+    if (start_[k] < before_s && std::fabs(start_[k] + duration_[k] - t) <= slack(duration_[k])) return static_cast<std::int64_t>(k);
+  }
+  return std::nullopt;
+}
+
+void StepTimelineData::find_critical_path(const model::RankLayout* layout, int critical_rank) {
+  critical_ = {};
+  if (start_.empty()) return;
+  // The op that ends last: on the rank that finished last when known.
+  std::int64_t cur = -1;
+  double last_end = -1;
+  for (int r = 0; r < ranks_; ++r) {
+    if (critical_rank >= 0 && r != critical_rank) continue;
+    for (int s = 0; s < kStreams; ++s) {
+      const std::size_t l = lane(r, static_cast<model::Stream>(s));
+      // Within a lane the last to end started at most the longest span before the last start.
+      for (std::size_t k = lane_begin_[l + 1]; k > lane_begin_[l];) {
+        --k;
+        if (start_[k] + double(lane_longest_[l]) < last_end) break;
+        if (end_of(static_cast<std::int64_t>(k)) > last_end) {
+          last_end = end_of(static_cast<std::int64_t>(k));
+          cur = static_cast<std::int64_t>(k);
+        }
+      }
+    }
+  }
+  if (cur < 0) return;
+
+  auto group_of = [&](std::int64_t k) { return static_cast<sim::CommGroup>(style_[static_cast<std::size_t>(k)] >> 5); };
+  std::vector<std::int64_t> chain;
+  double later = std::numeric_limits<double>::infinity();  // the start of the op after: the path goes back in time
+  for (;;) {
+    int rank = rank_of(cur);
+    const model::Stream stream = stream_of(cur);
+    // Per rank, a collective runs once its last member has joined: the path goes through that one.
+    if (layout && stream != model::Stream::compute && stream != model::Stream::pp_comm) {
+      const double end = end_of(cur);
+      for (int m : layout->group_of(rank, axis_of(group_of(cur)))) {
+        if (m == rank) continue;
+        const std::size_t l = lane(m, stream);
+        if (auto k = ending_at(l, end, later); k && op_[static_cast<std::size_t>(*k)] == op_[static_cast<std::size_t>(cur)] &&
+                                                start_[static_cast<std::size_t>(*k)] > start_[static_cast<std::size_t>(cur)])
+          cur = *k;
+      }
+      rank = rank_of(cur);
+    }
+    chain.push_back(cur);
+    const double t = start_[static_cast<std::size_t>(cur)];
+    later = t;
+    if (t <= 1e-9) break;
+    std::optional<std::int64_t> pred;
+    // 1. The same rank: the stream's op before, then a stream it waited for.
+    if (!(pred = ending_at(lane(rank, stream), t, t)))
+      for (model::Stream s : kStreamOrder)
+        if (s != stream && (pred = ending_at(lane(rank, s), t, t))) break;
+    // 2. A pipeline neighbour's send that arrived then (the stages wrap around for virtual stages).
+    if (!pred) {
+      std::vector<int> neighbours;
+      if (layout) {
+        const auto along = layout->group_of(rank, model::Axis::pp);
+        const auto at = std::find(along.begin(), along.end(), rank) - along.begin();
+        const auto n = static_cast<std::ptrdiff_t>(along.size());
+        if (n > 1) neighbours = {along[static_cast<std::size_t>((at + n - 1) % n)], along[static_cast<std::size_t>((at + 1) % n)]};
+      } else if (!per_rank_ && ranks_ > 1) {
+        neighbours = {(rank + ranks_ - 1) % ranks_, (rank + 1) % ranks_};
+      }
+      for (int m : neighbours)
+        if ((pred = ending_at(lane(m, model::Stream::pp_comm), t, t))) break;
+    }
+    // 3. Nothing ends then: the rank's op that ended last before (the gap is waiting).
+    if (!pred) {
+      double best = -1;
+      for (model::Stream s : kStreamOrder) {
+        const std::size_t l = lane(rank, s);
+        const auto b = start_.begin() + lane_begin_[l];
+        int looked = 0;
+        for (auto it = std::lower_bound(b, start_.begin() + lane_begin_[l + 1], t); it != b && looked < 256; ++looked) {
+          --it;
+          const auto k = static_cast<std::int64_t>(it - start_.begin());
+          const double end = end_of(k);
+          if (end <= t + slack(duration_[static_cast<std::size_t>(k)]) && end > best) {
+            best = end;
+            pred = k;
+            break;
+          }
+        }
+      }
+    }
+    if (!pred || start_[static_cast<std::size_t>(*pred)] >= t) break;
+    cur = *pred;
+  }
+  std::reverse(chain.begin(), chain.end());
+
+  CriticalPath& c = critical_;
+  c.spans = std::move(chain);
+  double at = 0;
+  int last_rank = -1;
+  for (std::int64_t k : c.spans) {
+    const auto i = static_cast<std::size_t>(k);
+    c.waiting_s += std::max(0.0, start_[i] - at);
+    const double from = std::max(at, start_[i]);
+    const double busy = std::max(0.0, end_of(k) - from);
+    at = std::max(at, end_of(k));
+    switch (static_cast<OpStyle>(style_[i] & 15)) {
+      case OpStyle::tp: c.comm_s[0] += busy; break;
+      case OpStyle::cp: c.comm_s[1] += busy; break;
+      case OpStyle::pp: c.comm_s[2] += busy; break;
+      case OpStyle::dp: c.comm_s[3] += busy; break;
+      default: c.compute_s += busy; break;
+    }
+    const int r = rank_of(k);
+    c.lanes.push_back(static_cast<std::uint32_t>(lane(r, stream_of(k))));
+    if (last_rank >= 0 && r != last_rank) ++c.rank_changes;
+    last_rank = r;
+  }
+  critical_sorted_ = c.spans;
+  std::sort(critical_sorted_.begin(), critical_sorted_.end());
+}
+
+bool StepTimelineData::on_critical_path(std::int64_t span) const {
+  return std::binary_search(critical_sorted_.begin(), critical_sorted_.end(), span);
+}
+
+void StepTimelineData::critical_marks(int node, model::Stream stream, const TimeAxis& axis, std::vector<Mark>& out) const {
+  out.clear();
+  auto found = critical_by_node_.find(node);
+  if (found == critical_by_node_.end()) {
+    const Node& n = nodes_.at(static_cast<std::size_t>(node));
+    std::vector<std::int64_t> mine;
+    if (n.rank >= 0) {
+      for (std::int64_t k : critical_.spans)
+        if (rank_of(k) == n.rank) mine.push_back(k);
+    } else {
+      std::vector<int> ranks = n.ranks;
+      std::sort(ranks.begin(), ranks.end());
+      for (std::int64_t k : critical_.spans)
+        if (std::binary_search(ranks.begin(), ranks.end(), rank_of(k))) mine.push_back(k);
+    }
+    found = critical_by_node_.emplace(node, std::move(mine)).first;
+  }
+  for (std::int64_t k : found->second) {
+    if (stream_of(k) != stream) continue;
+    const float x0 = static_cast<float>(axis.x_of(start_of(k))), x1 = static_cast<float>(axis.x_of(end_of(k)));
+    if (x1 < 0 || x0 > float(axis.width_px())) continue;
+    if (!out.empty() && x0 <= out.back().x1 + 1) {
+      out.back().x1 = std::max(out.back().x1, x1);
+      out.back().merged = true;
+      continue;
+    }
+    Mark m;
+    m.x0 = x0;
+    m.x1 = std::max(x1, x0 + 1);
+    m.span = k;
+    out.push_back(m);
+  }
 }
 
 }  // namespace herd::gui

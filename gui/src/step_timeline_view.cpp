@@ -1,6 +1,8 @@
 #include "herd/gui/step_timeline_view.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <unordered_map>
 
 #include <QHelpEvent>
 #include <QKeyEvent>
@@ -133,7 +135,8 @@ QString StepTimelineView::describe_at(QPoint p) const {
         .arg(node.ranks.size());
   const auto m = data_->mark_at(node.rank, row.lanes[static_cast<std::size_t>(h.lane)], axis_, p.x() - kLabelWidth);
   if (!m) return {};
-  const QString text = QString::fromStdString(data_->info(m->span).describe());
+  QString text = QString::fromStdString(data_->info(m->span).describe());
+  if (data_->on_critical_path(m->span)) text += "\non the critical path";
   return m->merged ? "Several ops under these pixels (zoom in to tell them apart); the longest:\n" + text : text;
 }
 
@@ -150,6 +153,11 @@ std::optional<QPoint> StepTimelineView::point_of(int rank, model::Stream stream,
     return QPoint(kLabelWidth + static_cast<int>(std::floor(x)), y);
   }
   return std::nullopt;
+}
+
+void StepTimelineView::set_show_critical_path(bool on) {
+  show_critical_ = on;
+  viewport()->update();
 }
 
 void StepTimelineView::zoom(double factor, double viewport_x) {
@@ -241,6 +249,7 @@ void StepTimelineView::keyPressEvent(QKeyEvent* e) {
     case Qt::Key_D: pan(kKeyPan * axis_.width_px()); break;
     case Qt::Key_0:
     case Qt::Key_Home: reset_zoom(); break;
+    case Qt::Key_C: set_show_critical_path(!show_critical_); break;
     default: QAbstractScrollArea::keyPressEvent(e); return;
   }
   e->accept();
@@ -431,7 +440,10 @@ void StepTimelineView::paintEvent(QPaintEvent*) {
     const int x = kLabelWidth + static_cast<int>(std::lround(axis_.x_of(tick.t_s)));
     p.drawLine(x, kRulerHeight, x, bottom);
   }
-  std::vector<Mark> marks, idle;
+  std::vector<Mark> marks, idle, critical;
+  // Where each drawn leaf lane is (y of its middle), for the critical path's lines between lanes.
+  std::unordered_map<std::uint32_t, int> lane_y;
+  const QColor critical_colour = critical_path_colour();
   const QFontMetrics fm(font());
   QFont small = font();
   small.setPointSizeF(std::max(6.0, font().pointSizeF() - 1.5));
@@ -496,6 +508,12 @@ void StepTimelineView::paintEvent(QPaintEvent*) {
           }
         }
         p.setFont(font());
+        lane_y[static_cast<std::uint32_t>(node.rank * kStreams + static_cast<int>(stream))] = ly + kLaneHeight / 2;
+      }
+      if (show_critical_) {
+        data_->critical_marks(row.node, stream, axis_, critical);
+        for (const Mark& m : critical)
+          p.fillRect(QRectF(kLabelWidth + m.x0, lane_rect.bottom() - 3, std::max(2.0f, m.x1 - m.x0), 3), critical_colour);
       }
       p.setClipping(false);
       // Stream names right-aligned in the label column.
@@ -505,6 +523,24 @@ void StepTimelineView::paintEvent(QPaintEvent*) {
                  stream_name(stream));
       p.setFont(font());
       p.setClipRect(QRect(kLabelWidth, kRulerHeight, width - kLabelWidth, bottom - kRulerHeight));
+    }
+    p.setClipping(false);
+  }
+  // The critical path's passage from one drawn lane to another: a line from where the op before
+  // ends to where the next starts, at most one per pixel column.
+  if (show_critical_) {
+    const auto& path = data_->critical_path();
+    p.setClipRect(QRect(kLabelWidth, kRulerHeight, width - kLabelWidth, bottom - kRulerHeight));
+    p.setPen(QPen(critical_colour, 1.5));
+    int last_x = -1;
+    for (std::size_t i = 1; i < path.spans.size(); ++i) {
+      if (path.lanes[i] == path.lanes[i - 1]) continue;
+      const auto from = lane_y.find(path.lanes[i - 1]), to = lane_y.find(path.lanes[i]);
+      if (from == lane_y.end() || to == lane_y.end()) continue;
+      const double x0 = axis_.x_of(data_->end_of(path.spans[i - 1])), x1 = axis_.x_of(data_->start_of(path.spans[i]));
+      if (x1 < 0 || x0 > axis_.width_px() || static_cast<int>(x1) == last_x) continue;
+      last_x = static_cast<int>(x1);
+      p.drawLine(QPointF(kLabelWidth + x0, from->second), QPointF(kLabelWidth + x1, to->second));
     }
     p.setClipping(false);
   }

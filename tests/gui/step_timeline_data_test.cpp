@@ -50,6 +50,19 @@ sim::StepReport synthetic_report() {
   return r;
 }
 
+// Llama 3 8B on 32 GPUs: TP 8, PP 2, DP 2.
+model::Scenario small_scenario() {
+  return app::load_scenario("llama3-8b", {"cluster.num_gpus=32", "plan.tp=8", "plan.pp=2", "plan.dp=2", "plan.global_batch=16"});
+}
+
+app::SimulateResult simulated(const model::Scenario& scenario, bool per_rank) {
+  app::SimulateRequest request;
+  request.scenario = scenario;
+  request.per_rank = per_rank;
+  request.trace = true;
+  return app::simulate(request);
+}
+
 }  // namespace
 
 TEST_CASE("step timeline data: lanes sorted by start, one row per stage in symmetric mode") {
@@ -128,13 +141,8 @@ TEST_CASE("step timeline data: picking returns the span drawn at the pixel") {
 }
 
 TEST_CASE("step timeline data: per-rank mode groups ranks by stage and node, groups drawn as aggregates") {
-  const auto scenario = app::load_scenario("llama3-8b", {"cluster.num_gpus=32", "plan.tp=8", "plan.pp=2", "plan.dp=2", "plan.global_batch=16"});
-  app::SimulateRequest request;
-  request.scenario = scenario;
-  request.per_rank = true;
-  request.trace = true;
-  const auto result = app::simulate(request);
-  StepTimelineData data(result.report, scenario);
+  const auto scenario = small_scenario();
+  StepTimelineData data(simulated(scenario, true).report, scenario);
   CHECK(data.ranks() == 32);
   REQUIRE(data.roots().size() == 2);  // two stages
   auto rows = data.rows();
@@ -176,4 +184,116 @@ TEST_CASE("step timeline data: a compute gap under a communication span is waiti
   data.marks(0, model::Stream::compute, TimeAxis(4e-3, 400), marks, &idle);
   REQUIRE(idle.size() == 1);
   CHECK(idle[0].style == gui::OpStyle::dp);
+}
+
+namespace {
+
+sim::TraceSpan at(int rank, model::Stream stream, int op, double a_ms, double b_ms, sim::CommGroup group = sim::CommGroup::tp) {
+  sim::TraceSpan s;
+  s.rank = rank;
+  s.stream = stream;
+  s.op = op;
+  s.start_s = a_ms * 1e-3;
+  s.end_s = b_ms * 1e-3;
+  s.group = group;
+  return s;
+}
+
+std::vector<sim::TraceOp> ops(std::initializer_list<std::pair<const char*, model::OpKind>> list) {
+  std::vector<sim::TraceOp> out;
+  for (const auto& [name, kind] : list) {
+    sim::TraceOp op;
+    op.name = name;
+    op.kind = kind;
+    out.push_back(op);
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("step timeline data: the critical path of a hand-made two-stage step", "[critical]") {
+  // Stage 0: compute A [0, 1] ms, sends S [1, 1.2] to stage 1, computes B [1, 2] (off the path).
+  // Stage 1: computes C [1.2, 2.2] once S arrives, all-reduces D on TP [2.2, 2.5], computes E
+  // [2.5, 3.5] after D, then F [3.8, 4.0] after a gap nothing explains. Walking back from F: E
+  // (the gap is waiting), D (E waited for it), C, S (C waited for its arrival on stage 0's
+  // stream), A. On the path: compute A + C + E + F = 3.2 ms, TP 0.3, PP 0.2, waiting 0.3; the
+  // sum is the 4 ms step, and the path changes rank once (S to C).
+  sim::StepReport r;
+  r.step_time_s = 4e-3;
+  r.simulated_ranks = 2;
+  r.critical_rank = 1;
+  r.trace_ops = ops({{"gemm", model::OpKind::gemm}, {"send", model::OpKind::collective}, {"all_reduce", model::OpKind::collective}});
+  r.trace = {at(0, model::Stream::compute, 0, 0, 1),     at(0, model::Stream::pp_comm, 1, 1, 1.2, sim::CommGroup::pp),
+             at(0, model::Stream::compute, 0, 1, 2),     at(1, model::Stream::compute, 0, 1.2, 2.2),
+             at(1, model::Stream::tp_comm, 2, 2.2, 2.5), at(1, model::Stream::compute, 0, 2.5, 3.5),
+             at(1, model::Stream::compute, 0, 3.8, 4.0)};
+  const StepTimelineData data(r, model::Scenario{});
+  const auto& path = data.critical_path();
+  std::vector<std::pair<int, double>> steps;  // (rank, start in ms)
+  for (std::int64_t k : path.spans) steps.emplace_back(data.rank_of(k), std::round(data.start_of(k) * 1e4) / 10);
+  CHECK(steps == std::vector<std::pair<int, double>>{{0, 0.0}, {0, 1.0}, {1, 1.2}, {1, 2.2}, {1, 2.5}, {1, 3.8}});
+  CHECK(path.compute_s == Approx(3.2e-3));
+  CHECK(path.comm_s[0] == Approx(0.3e-3));  // TP
+  CHECK(path.comm_s[2] == Approx(0.2e-3));  // PP
+  CHECK(path.waiting_s == Approx(0.3e-3));
+  CHECK(path.compute_s + path.comm_s[0] + path.comm_s[2] + path.waiting_s == Approx(4e-3));
+  CHECK(path.rank_changes == 1);
+  // B ran beside the path, not on it; the path's marks on stage 1's compute lane: C, E and F as
+  // three marks at 100 px a millisecond (C ends where the TP lane takes over).
+  for (std::int64_t k = 0; k < static_cast<std::int64_t>(data.spans()); ++k) {
+    const bool b = data.rank_of(k) == 0 && data.stream_of(k) == model::Stream::compute && data.start_of(k) == Approx(1e-3);
+    CHECK(data.on_critical_path(k) == !b);
+  }
+  std::vector<Mark> marks;
+  data.critical_marks(data.roots()[1], model::Stream::compute, TimeAxis(4e-3, 400), marks);
+  REQUIRE(marks.size() == 3);
+  CHECK(marks[0].x0 == Approx(120));
+  CHECK(marks[1].x1 == Approx(350));
+  CHECK(marks[2].x0 == Approx(380));
+}
+
+TEST_CASE("step timeline data: per rank, the critical path joins a collective at its last member", "[critical]") {
+  // TP 2 on 2 GPUs. GPU 0 computes X [0, 1] ms and joins the all-reduce R at 1 ms; GPU 1 computes
+  // Y [0, 1.5] and joins at 1.5; R ends at 2 for both; GPU 0 then computes Z [2, 3]. R ran once
+  // GPU 1 joined: the path is Y, R (GPU 1's), Z: compute 2.5 ms, TP 0.5 ms, no waiting.
+  const auto scenario = app::load_scenario("llama3-8b", {"cluster.num_gpus=2", "cluster.gpus_per_node=2", "cluster.nic.per_node=2", "plan.tp=2", "plan.pp=1", "plan.dp=1", "plan.global_batch=1"});
+  sim::StepReport r;
+  r.step_time_s = 3e-3;
+  r.per_rank = true;
+  r.simulated_ranks = 2;
+  r.critical_rank = 0;
+  r.trace_ops = ops({{"gemm", model::OpKind::gemm}, {"all_reduce", model::OpKind::collective}});
+  r.trace = {at(0, model::Stream::compute, 0, 0, 1), at(0, model::Stream::tp_comm, 1, 1, 2), at(1, model::Stream::compute, 0, 0, 1.5),
+             at(1, model::Stream::tp_comm, 1, 1.5, 2), at(0, model::Stream::compute, 0, 2, 3)};
+  const StepTimelineData data(r, scenario);
+  const auto& path = data.critical_path();
+  std::vector<std::pair<int, double>> steps;
+  for (std::int64_t k : path.spans) steps.emplace_back(data.rank_of(k), std::round(data.start_of(k) * 1e4) / 10);
+  CHECK(steps == std::vector<std::pair<int, double>>{{1, 0.0}, {1, 1.5}, {0, 2.0}});
+  CHECK(path.compute_s == Approx(2.5e-3));
+  CHECK(path.comm_s[0] == Approx(0.5e-3));
+  CHECK(path.waiting_s == Approx(0).margin(1e-12));
+}
+
+TEST_CASE("step timeline data: a simulated step's critical path runs back to its start without overlaps", "[critical]") {
+  // Whatever the chain, its ops follow one another in time and, with the gaps between them,
+  // cover the step from 0 to the last op's end.
+  for (const bool per_rank : {false, true}) {
+    INFO((per_rank ? "per rank" : "symmetric"));
+    const auto scenario = small_scenario();
+    const auto result = simulated(scenario, per_rank);
+    const StepTimelineData data(result.report, scenario);
+    const auto& path = data.critical_path();
+    REQUIRE(path.spans.size() > 10);
+    CHECK(data.start_of(path.spans.front()) == Approx(0).margin(1e-9));
+    CHECK(data.end_of(path.spans.back()) == Approx(result.report.step_time_s).epsilon(1e-6));
+    bool ordered = true;
+    for (std::size_t i = 1; i < path.spans.size(); ++i)
+      ordered = ordered && data.start_of(path.spans[i]) >= data.end_of(path.spans[i - 1]) - 1e-6;
+    CHECK(ordered);
+    const double total = path.compute_s + path.comm_s[0] + path.comm_s[1] + path.comm_s[2] + path.comm_s[3] + path.waiting_s;
+    CHECK(total == Approx(data.end_of(path.spans.back())).epsilon(1e-6));
+    CHECK(path.compute_s > 0.5 * total);  // a compute-bound 8B step
+  }
 }

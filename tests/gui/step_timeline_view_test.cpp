@@ -10,6 +10,7 @@
 
 #include "herd/app/scenario_loading.hpp"
 #include "herd/app/simulate_use_case.hpp"
+#include "herd/gui/palette.hpp"
 #include "qt_app.hpp"
 
 using namespace herd;
@@ -27,6 +28,14 @@ std::shared_ptr<gui::StepTimelineData> default_step() {
     return std::make_shared<gui::StepTimelineData>(result.report, request.scenario);
   }();
   return std::make_shared<gui::StepTimelineData>(*data);
+}
+
+/// `view` at 1210 x 700 on the default step, shown; false when the window was never exposed.
+bool show_default_step(StepTimelineView& view) {
+  view.resize(1210, 700);
+  view.set_data(default_step());
+  view.show();
+  return QTest::qWaitForWindowExposed(&view);  // a real display maps and sizes the window later
 }
 
 void wheel(QWidget* target, QPoint at, int delta) {
@@ -145,10 +154,7 @@ TEST_CASE("step timeline view: the op under a pixel is the one drawn there, and 
 TEST_CASE("step timeline view: resizing keeps the range in view over the new width") {
   gui::test::qt_app();
   StepTimelineView view;
-  view.resize(1210, 700);
-  view.set_data(default_step());
-  view.show();
-  REQUIRE(QTest::qWaitForWindowExposed(&view));
+  REQUIRE(show_default_step(view));
   view.show_range(1.0, 2.0);
   view.resize(810, 500);
   QApplication::processEvents();
@@ -157,4 +163,33 @@ TEST_CASE("step timeline view: resizing keeps the range in view over the new wid
   CHECK(view.axis().end_s() == Approx(2.0));
   // Fewer rows fit: the scroll range grows.
   CHECK(view.verticalScrollBar()->maximum() > 0);
+}
+
+TEST_CASE("step timeline view: the critical path is drawn under its ops, C hides and shows it") {
+  gui::test::qt_app();
+  StepTimelineView view;
+  REQUIRE(show_default_step(view));
+  const auto& data = *view.data();
+  const auto& path = data.critical_path();
+  REQUIRE_FALSE(path.spans.empty());
+  // The path's first op on stage 0's compute lane, zoomed until it is wide: the bar under it is the
+  // critical path's colour, 2 pixels above the lane's bottom edge.
+  std::int64_t first = -1;
+  for (std::int64_t k : path.spans)
+    if (data.rank_of(k) == 0 && data.stream_of(k) == model::Stream::compute) {
+      first = k;
+      break;
+    }
+  REQUIRE(first >= 0);
+  view.show_range(data.start_of(first), data.start_of(first) + 4 * (data.end_of(first) - data.start_of(first)));
+  const auto middle = view.point_of(0, model::Stream::compute, (data.start_of(first) + data.end_of(first)) / 2);
+  REQUIRE(middle);
+  const QPoint bar(middle->x(), middle->y() - StepTimelineView::kLaneHeight / 2 + StepTimelineView::kLaneHeight - 3);
+  CHECK(view.viewport()->grab().toImage().pixelColor(bar) == gui::critical_path_colour());
+  CHECK(view.describe_at(*middle).endsWith("on the critical path"));
+  QTest::keyClick(&view, Qt::Key_C);
+  CHECK_FALSE(view.show_critical_path());
+  CHECK(view.viewport()->grab().toImage().pixelColor(bar) != gui::critical_path_colour());
+  QTest::keyClick(&view, Qt::Key_C);
+  CHECK(view.show_critical_path());
 }

@@ -30,5 +30,7 @@ class BreakdownView : public QWidget {
 /// The breakdown of the report's critical stage as an HTML table (also the selection panel's
 /// summary).
 QString breakdown_html(const sim::StepReport& report);
+/// What the critical path (StepTimelineData::critical_path) spends its time on, as an HTML table.
+QString critical_path_html(const StepTimelineData& timeline);
 
 }  // namespace herd::gui

@@ -16,5 +16,7 @@ QColor category_colour(int i);
 QColor power_colour();
 QColor power_peak_colour();
 QColor power_min_colour();
+/// The step timeline's critical path: apart from every op and idle colour.
+QColor critical_path_colour();
 
 }  // namespace herd::gui

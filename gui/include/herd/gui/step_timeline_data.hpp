@@ -15,6 +15,7 @@
 
 #include "herd/gui/power_curve.hpp"
 #include "herd/gui/time_axis.hpp"
+#include "herd/model/placement.hpp"
 #include "herd/model/scenario.hpp"
 #include "herd/sim/step/step_report.hpp"
 
@@ -129,11 +130,41 @@ class StepTimelineData {
   /// Null: the step has no power (not simulated with it, or a saved step without its counters).
   const std::shared_ptr<const Power>& power() const { return power_; }
 
+  /// The critical path: the chain of ops that made the step as long as it is, walked back from
+  /// the op that ends last. Each op's predecessor is the one whose end let it start: on its own
+  /// rank (the stream before it, or a stream it waited for), else the pipeline neighbour whose
+  /// send arrived then; a collective is joined, per rank, at the member that reached it last (the
+  /// others waited). Where no op ends as the next starts, the chain goes on from the rank's op that
+  /// ended last before, and the gap counts as waiting. Found from the spans' times alone (the
+  /// trace carries no dependencies), to within float rounding of their durations.
+  struct CriticalPath {
+    std::vector<std::int64_t> spans;  ///< in time order
+    std::vector<std::uint32_t> lanes; ///< each span's lane: simulated rank x kStreams + stream
+    double compute_s = 0;             ///< compute ops on the path
+    std::array<double, 4> comm_s{};   ///< TP, CP, PP, DP communication on the path
+    double waiting_s = 0;             ///< gaps between its ops (and before the first)
+    int rank_changes = 0;             ///< steps from one simulated rank to another
+  };
+  const CriticalPath& critical_path() const { return critical_; }
+  /// Whether span `span` is on the critical path.
+  bool on_critical_path(std::int64_t span) const;
+  /// The critical path's ops on a leaf's or a group's lane of `stream`, one mark per run of them
+  /// closer than a pixel (computed per node when first shown).
+  void critical_marks(int node, model::Stream stream, const TimeAxis& axis, std::vector<Mark>& out) const;
+  /// The simulated rank and stream of span `span`.
+  int rank_of(std::int64_t span) const;
+  model::Stream stream_of(std::int64_t span) const;
+  double end_of(std::int64_t span) const { return start_[static_cast<std::size_t>(span)] + duration_[static_cast<std::size_t>(span)]; }
+  double start_of(std::int64_t span) const { return start_[static_cast<std::size_t>(span)]; }
+
   /// Bytes held: spans, lanes, tree and the aggregates computed so far.
   std::size_t memory_bytes() const;
 
  private:
   OpStyle waiting_for(int rank, double t0, double t1) const;
+  void find_critical_path(const model::RankLayout* layout, int critical_rank);
+  /// The span of lane `l` that starts before `before_s` and ends at `t` (within rounding), if any.
+  std::optional<std::int64_t> ending_at(std::size_t l, double t, double before_s) const;
   std::size_t lane(int rank, model::Stream s) const { return static_cast<std::size_t>(rank) * kStreams + static_cast<std::size_t>(s); }
 
   double step_time_s_ = 0;
@@ -156,6 +187,9 @@ class StepTimelineData {
   std::vector<int> roots_;
   mutable std::unordered_map<std::size_t, std::vector<std::uint8_t>> aggregates_;
   std::shared_ptr<const Power> power_;
+  CriticalPath critical_;
+  std::vector<std::int64_t> critical_sorted_;  ///< the path's spans by index, for on_critical_path
+  mutable std::unordered_map<int, std::vector<std::int64_t>> critical_by_node_;  ///< the path's spans under a node
 };
 
 }  // namespace herd::gui

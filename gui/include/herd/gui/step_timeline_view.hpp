@@ -3,7 +3,7 @@
 // node (per-rank mode, groups collapsible), one lane per stream, ops coloured by kind. Wheel and
 // W/S zoom around the pointer, drag and A/D pan, a click selects an op or opens a group; the
 // compute lanes' idle gaps (bubble, exposed communication) are hatched and the rank that finished
-// last is marked red. A step with its power gets a lane pinned under the rows: the cluster's IT
+// last is marked red, and so is the critical path, the chain of ops the step's length follows (C). A step with its power gets a lane pinned under the rows: the cluster's IT
 // power on the same time axis, its peak and min windows marked. Painting cost is bounded by
 // pixels: StepTimelineData::marks, power_columns.
 #include <memory>
@@ -40,6 +40,10 @@ class StepTimelineView : public QAbstractScrollArea {
   /// Shows [start, end] of the step.
   void show_range(double start_s, double end_s);
   void toggle(int node);
+  /// Draws the critical path (StepTimelineData::critical_path) over the lanes: a red bar under
+  /// each of its ops and a line where it passes from one lane to another. On by default; C toggles.
+  void set_show_critical_path(bool on);
+  bool show_critical_path() const { return show_critical_; }
   /// The power lane's height in pixels (two steps stacked give it less, for the rows' sake).
   void set_power_height(int px);
   int power_height() const { return power_height_; }
@@ -94,6 +98,7 @@ class StepTimelineView : public QAbstractScrollArea {
   QPoint press_, last_;
   bool dragging_ = false;
   int power_height_ = kPowerHeight;
+  bool show_critical_ = true;
 };
 
 }  // namespace herd::gui
