@@ -1,7 +1,9 @@
 #include <iostream>
 
 #include "herd/calibrate/cli.hpp"
+#include "herd/model/io.hpp"
 
 int main(int argc, char** argv) {
+  herd::model::remove_temporary_files_on_signal();
   return herd::calibrate::run_calibrate(std::vector<std::string>(argv + 1, argv + argc), std::cout, std::cerr);
 }

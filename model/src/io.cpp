@@ -1,5 +1,6 @@
 #include "herd/model/io.hpp"
 
+#include <array>
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
@@ -8,6 +9,9 @@
 #include <sstream>
 #include <stdexcept>
 #include <system_error>
+
+#include <atomic>
+#include <csignal>
 
 #include <unistd.h>
 
@@ -180,18 +184,60 @@ bool written_in_place(const std::filesystem::path& path) {
 
 constexpr std::size_t kAtomicFileBuffer = std::size_t{1} << 20;
 
+// The temporary files being written, for a signal handler to remove (unlink is async-signal-safe;
+// the paths stay valid while registered: each AtomicFile unregisters before its tmp_ goes).
+constexpr std::size_t kMaxTemporaryFiles = 32;
+std::array<std::atomic<const char*>, kMaxTemporaryFiles> g_temporary_files{};
+
+void register_temporary(const char* path) {
+  for (auto& slot : g_temporary_files) {
+    const char* empty = nullptr;
+    if (slot.compare_exchange_strong(empty, path)) return;
+  }
+  // More at once than slots: that file is left behind on a signal, as before.
+}
+
+void unregister_temporary(const char* path) {
+  for (auto& slot : g_temporary_files) {
+    const char* mine = path;
+    if (slot.compare_exchange_strong(mine, nullptr)) return;
+  }
+}
+
+extern "C" void remove_temporaries_and_die(int sig) {
+  for (auto& slot : g_temporary_files)
+    if (const char* path = slot.exchange(nullptr)) ::unlink(path);
+  std::signal(sig, SIG_DFL);
+  std::raise(sig);
+}
+
 }  // namespace
+
+void remove_temporary_files_on_signal() {
+  for (int sig : {SIGINT, SIGTERM, SIGHUP}) {
+    struct sigaction action {};
+    action.sa_handler = remove_temporaries_and_die;
+    sigemptyset(&action.sa_mask);
+    ::sigaction(sig, &action, nullptr);
+  }
+}
 
 AtomicFile::AtomicFile(const std::filesystem::path& path) : path_(path) {
   if (!written_in_place(path)) tmp_ = path.string() + ".tmp." + std::to_string(::getpid());
   buffer_ = std::make_unique<char[]>(kAtomicFileBuffer);
   out_.rdbuf()->pubsetbuf(buffer_.get(), static_cast<std::streamsize>(kAtomicFileBuffer));
+  if (!tmp_.empty()) register_temporary(tmp_.c_str());
   out_.open(tmp_.empty() ? path_ : tmp_, std::ios::binary | std::ios::trunc);
-  if (!out_) throw std::runtime_error("cannot write " + path_.string() + ": " + std::strerror(errno));
+  if (!out_) {
+    const int error = errno;
+    if (!tmp_.empty()) unregister_temporary(tmp_.c_str());
+    throw std::runtime_error("cannot write " + path_.string() + ": " + std::strerror(error));
+  }
 }
 
 AtomicFile::~AtomicFile() {
   if (done_ || tmp_.empty()) return;
+  unregister_temporary(tmp_.c_str());
   out_.close();
   std::error_code ignored;
   std::filesystem::remove(tmp_, ignored);
@@ -212,6 +258,7 @@ void AtomicFile::commit() {
     std::error_code ec;
     std::filesystem::rename(tmp_, path_, ec);
     if (ec) throw std::runtime_error("cannot write " + path_.string() + ": " + ec.message());
+    unregister_temporary(tmp_.c_str());
   }
   done_ = true;
 }

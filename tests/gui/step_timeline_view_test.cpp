@@ -185,11 +185,17 @@ TEST_CASE("step timeline view: the critical path is drawn under its ops, C hides
   const auto middle = view.point_of(0, model::Stream::compute, (data.start_of(first) + data.end_of(first)) / 2);
   REQUIRE(middle);
   const QPoint bar(middle->x(), middle->y() - StepTimelineView::kLaneHeight / 2 + StepTimelineView::kLaneHeight - 3);
-  CHECK(view.viewport()->grab().toImage().pixelColor(bar) == gui::critical_path_colour());
+  // The colour drawn at a point of the viewport (in device pixels: a 2x screen doubles them).
+  const auto colour_at = [&view](QPoint at) {
+    const QImage image = view.viewport()->grab().toImage();
+    const double scale = image.devicePixelRatio();
+    return image.pixelColor(static_cast<int>(at.x() * scale), static_cast<int>(at.y() * scale));
+  };
+  CHECK(colour_at(bar) == gui::critical_path_colour());
   CHECK(view.describe_at(*middle).endsWith("on the critical path"));
   QTest::keyClick(&view, Qt::Key_C);
   CHECK_FALSE(view.show_critical_path());
-  CHECK(view.viewport()->grab().toImage().pixelColor(bar) != gui::critical_path_colour());
+  CHECK(colour_at(bar) != gui::critical_path_colour());
   QTest::keyClick(&view, Qt::Key_C);
   CHECK(view.show_critical_path());
 }

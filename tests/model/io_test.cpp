@@ -2,6 +2,10 @@
 // Output written piece by piece: the target replaced on commit only.
 #include <catch2/catch.hpp>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <csignal>
 #include <filesystem>
 #include <iostream>
 #include <sstream>
@@ -162,4 +166,29 @@ TEST_CASE("an AtomicFile replaces its target on commit only, and leaves no tempo
   CHECK(read() == "after");
   CHECK(temporaries() == 0);
   fs::remove(path);
+}
+
+TEST_CASE("a signal during an AtomicFile's writing removes its temporary file and ends the process as the signal would",
+          "[io]") {
+  const auto target = std::filesystem::temp_directory_path() / ("herd_io_test_signal." + std::to_string(::getpid()));
+  std::filesystem::remove(target);
+  for (const int sig : {SIGINT, SIGTERM}) {
+    INFO(sig);
+    const pid_t child = ::fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {
+      herd::model::remove_temporary_files_on_signal();
+      herd::model::AtomicFile file(target);
+      file.write("half a trace");
+      std::raise(sig);
+      ::_exit(0);  // not reached
+    }
+    int status = 0;
+    REQUIRE(::waitpid(child, &status, 0) == child);
+    CHECK(WIFSIGNALED(status));
+    CHECK(WTERMSIG(status) == sig);
+    // Neither the target nor the child's FILE.tmp.PID is left.
+    CHECK_FALSE(std::filesystem::exists(target));
+    CHECK_FALSE(std::filesystem::exists(target.string() + ".tmp." + std::to_string(child)));
+  }
 }

@@ -93,6 +93,11 @@ class AtomicFile {
   bool done_ = false;
 };
 
+/// From now on SIGINT, SIGTERM and SIGHUP first remove the temporary files of the AtomicFiles
+/// being written, then end the process as the signal would have (Ctrl-C during a long trace leaves
+/// neither the target nor a FILE.tmp.PID behind). For the programs' main(); idempotent.
+void remove_temporary_files_on_signal();
+
 /// Checks, before a run, that `path` can be written: not empty, not a directory, in a directory that
 /// exists and is writable. Throws InputError naming `option` and the path.
 void check_output_path(const std::filesystem::path& path, const std::string& option);
