@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iomanip>
+#include <sstream>
 
 #include "herd/model/error.hpp"
 #include "herd/model/io.hpp"
@@ -26,6 +28,9 @@ Enum pick(const ParamReader& r, std::string_view pointer, const std::array<std::
 constexpr int kMaxEcmpFlows = 1024;
 constexpr int kMaxLayers = 2048;
 constexpr long long kMaxWidth = 1LL << 20;
+// Oversubscription of a switch tier: deployed fabrics run 1:1 to about 1:8 (Llama 3's
+// aggregation layer 1:7); past 1:1000 a link keeps a thousandth of its bandwidth, no fabric.
+constexpr double kMaxOversubscription = 1000;
 
 int as_int(long long v, std::string_view pointer) {
   if (v > 2'000'000'000LL) throw ValueError(std::string(pointer), "is too large");
@@ -128,6 +133,15 @@ ClusterSpec read_cluster(const ParamReader& r) {
   t.nodes_per_unit = as_int(r.integer("/cluster/topology/nodes_per_unit"), "/cluster/topology/nodes_per_unit");
   t.leaf_oversubscription = r.number("/cluster/topology/leaf_oversubscription");
   t.spine_oversubscription = r.number("/cluster/topology/spine_oversubscription");
+  for (const auto& [pointer, value] : {std::pair{"/cluster/topology/pod_oversubscription", t.pod_oversubscription},
+                                      std::pair{"/cluster/topology/aggregation_oversubscription", t.aggregation_oversubscription},
+                                      std::pair{"/cluster/topology/leaf_oversubscription", t.leaf_oversubscription},
+                                      std::pair{"/cluster/topology/spine_oversubscription", t.spine_oversubscription}})
+    if (value > kMaxOversubscription) {
+      std::ostringstream shown;
+      shown << std::setprecision(6) << value;
+      throw ValueError(pointer, shown.str() + ":1; at most 1000:1 is modelled (deployed fabrics: 1:1 to about 8:1)");
+    }
   t.switch_radix = as_int(r.integer("/cluster/topology/switch_radix"), "/cluster/topology/switch_radix");
   t.switch_latency_s = r.number("/cluster/topology/switch_latency");
   t.ecmp_flows = as_int(r.integer("/cluster/topology/ecmp_flows"), "/cluster/topology/ecmp_flows");

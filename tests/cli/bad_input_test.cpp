@@ -378,3 +378,16 @@ TEST_CASE("fuzz findings: model widths past 2^20 are refused before parameter co
     CHECK_THAT(r.err, Catch::Contains("modelled"));
   }
 }
+
+TEST_CASE("an oversubscription past 1000:1 is refused, naming its key", "[cli][errors]") {
+  // A tier at 1e300:1 left each link 1e-300 of its bandwidth and the step's time to overflow; no
+  // deployed fabric runs past about 8:1 (Llama 3's aggregation layer: 7:1).
+  for (const char* key : {"pod_oversubscription", "aggregation_oversubscription", "leaf_oversubscription", "spine_oversubscription"}) {
+    INFO(key);
+    const HerdRun r = run_herd({"simulate", "llama3-8b", "--set", std::string("cluster.topology.") + key + "=1e300"});
+    CHECK(r.code == 2);
+    check_one_line(r);
+    CHECK_THAT(r.err, Catch::Contains(std::string("/cluster/topology/") + key + ": 1e+300:1; at most 1000:1"));
+    CHECK(run_herd({"model", "llama3-8b", "--set", std::string("cluster.topology.") + key + "=1000"}).code == 0);
+  }
+}
