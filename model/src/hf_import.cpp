@@ -1,5 +1,6 @@
 #include "herd/model/hf_import.hpp"
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -69,7 +70,8 @@ json model_from_hf_config(const json& config, const std::string& name) {
   if (const json* f = first_of(config, {"intermediate_size", "n_inner"}); f && !f->is_null())
     m["ffn_hidden"] = f->get<long long>();
   else if (gpt2_style)
-    m["ffn_hidden"] = 4 * m["hidden"].get<long long>();  // GPT-2: n_inner null means 4 * n_embd
+    // GPT-2: n_inner null means 4 * n_embd (a width past 2^60 is left to the scenario's bound, not wrapped).
+    m["ffn_hidden"] = 4 * std::min(m["hidden"].get<long long>(), 1LL << 60);
   else
     throw ValueError("/intermediate_size", "is required");
   if (const json* kv = first_of(config, {"num_key_value_heads"})) m["kv_heads"] = kv->get<long long>();

@@ -1,5 +1,6 @@
 #include "herd/model/plan.hpp"
 
+#include <algorithm>
 #include <string>
 
 #include "herd/model/architecture.hpp"
@@ -79,9 +80,15 @@ std::string str(long long v) { return std::to_string(v); }
 }  // namespace
 
 void validate_plan(const PlanSpec& p, const TransformerSpec& m, const ClusterSpec& c) {
-  if (p.gpus() != c.num_gpus)
+  // The product in 64 bits, held at 2^31 on the way (PlanSpec::gpus() is an int: it holds once this
+  // check has passed): tp = 10^9 x pp 8 does not wrap around to a count that matches.
+  constexpr long long kHeld = 1LL << 31;
+  long long gpus = 1;
+  for (const int d : {p.tp, p.cp, p.pp, p.dp}) gpus = std::clamp(gpus * d, -kHeld, kHeld);
+  if (gpus != c.num_gpus)
     reject("/plan/dp", "tp " + str(p.tp) + " x cp " + str(p.cp) + " x pp " + str(p.pp) + " x dp " + str(p.dp) + " = " +
-                           str(p.gpus()) + " GPUs, but the cluster has " + str(c.num_gpus));
+                           (gpus >= kHeld ? std::string("over 2^31") : str(gpus)) + " GPUs, but the cluster has " +
+                           str(c.num_gpus));
   if (m.heads % p.tp != 0) reject("/plan/tp", str(p.tp) + " does not divide " + str(m.heads) + " attention heads");
   if (m.kv_heads % p.tp != 0 && p.tp % m.kv_heads != 0)
     reject("/plan/tp", str(p.tp) + " neither divides nor is a multiple of " + str(m.kv_heads) + " key/value heads");

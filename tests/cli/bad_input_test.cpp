@@ -391,3 +391,19 @@ TEST_CASE("an oversubscription past 1000:1 is refused, naming its key", "[cli][e
     CHECK(run_herd({"model", "llama3-8b", "--set", std::string("cluster.topology.") + key + "=1000"}).code == 0);
   }
 }
+
+TEST_CASE("fuzz findings under UBSan: degrees whose product passes 2^31, a GPT-2 width past 2^61", "[cli][errors][fuzz]") {
+  // tp 10^9 x pp 8 wrapped around in the int product of the plan's degrees.
+  const HerdRun wide = run_herd({"model", "llama3-8b", "--set", "plan.tp=1000000000", "--set", "plan.pp=8"});
+  CHECK(wide.code == 2);
+  check_one_line(wide);
+  CHECK_THAT(wide.err, Catch::Contains("/plan/dp: tp 1000000000 x cp 1 x pp 8 x dp ") && Catch::Contains("= over 2^31 GPUs"));
+  // A GPT-2 config with n_inner null takes 4 x n_embd, which wrapped around for n_embd near 2^63;
+  // the width is refused by the scenario's bound instead.
+  const fs::path config = write_temp("herd_hf_huge.json",
+                                     R"({"n_embd": 9223372036854775807, "n_layer": 2, "n_head": 2, "vocab_size": 100, "n_inner": null})");
+  const fs::path scenario = write_temp("herd_hf_huge_scenario.json", "{\"model\": {\"hf_config\": \"" + config.string() + "\"}}");
+  const HerdRun hf = run_herd({"model", scenario.string()});
+  CHECK(hf.code == 2);
+  check_one_line(hf);
+}
