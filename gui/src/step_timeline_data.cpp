@@ -427,6 +427,9 @@ std::size_t StepTimelineData::memory_bytes() const {
                   lane_begin_.capacity() * 4 + lane_longest_.capacity() * 4 + ops_.capacity() * sizeof(sim::TraceOp);
   for (const auto& n : nodes_) b += sizeof(Node) + n.label.capacity() + n.children.capacity() * 4 + n.ranks.capacity() * 4;
   for (const auto& [k, v] : aggregates_) b += v.capacity() + 48;
+  b += critical_.spans.capacity() * 8 + critical_.lanes.capacity() * 4 + critical_sorted_.capacity() * 8;
+  for (const auto& [k, v] : critical_by_node_)
+    for (const auto& lane : v) b += lane.capacity() * 8 + 24;
   if (power_) b += sizeof(Power) + power_->step.cluster_w.capacity() * sizeof(double) + power_->points.capacity() * sizeof(sim::PowerPoint);
   return b;
 }
@@ -616,20 +619,16 @@ void StepTimelineData::critical_marks(int node, model::Stream stream, const Time
   auto found = critical_by_node_.find(node);
   if (found == critical_by_node_.end()) {
     const Node& n = nodes_.at(static_cast<std::size_t>(node));
-    std::vector<std::int64_t> mine;
-    if (n.rank >= 0) {
-      for (std::int64_t k : critical_.spans)
-        if (rank_of(k) == n.rank) mine.push_back(k);
-    } else {
-      std::vector<int> ranks = n.ranks;
-      std::sort(ranks.begin(), ranks.end());
-      for (std::int64_t k : critical_.spans)
-        if (std::binary_search(ranks.begin(), ranks.end(), rank_of(k))) mine.push_back(k);
+    std::vector<int> ranks = n.rank >= 0 ? std::vector<int>{n.rank} : n.ranks;
+    std::sort(ranks.begin(), ranks.end());
+    std::array<std::vector<std::int64_t>, kStreams> mine;
+    for (std::size_t i = 0; i < critical_.spans.size(); ++i) {
+      const std::uint32_t l = critical_.lanes[i];
+      if (std::binary_search(ranks.begin(), ranks.end(), static_cast<int>(l / kStreams))) mine[l % kStreams].push_back(critical_.spans[i]);
     }
     found = critical_by_node_.emplace(node, std::move(mine)).first;
   }
-  for (std::int64_t k : found->second) {
-    if (stream_of(k) != stream) continue;
+  for (std::int64_t k : found->second[static_cast<std::size_t>(stream)]) {
     const float x0 = static_cast<float>(axis.x_of(start_of(k))), x1 = static_cast<float>(axis.x_of(end_of(k)));
     if (x1 < 0 || x0 > float(axis.width_px())) continue;
     if (!out.empty() && x0 <= out.back().x1 + 1) {

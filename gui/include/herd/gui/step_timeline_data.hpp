@@ -189,7 +189,8 @@ class StepTimelineData {
   std::shared_ptr<const Power> power_;
   CriticalPath critical_;
   std::vector<std::int64_t> critical_sorted_;  ///< the path's spans by index, for on_critical_path
-  mutable std::unordered_map<int, std::vector<std::int64_t>> critical_by_node_;  ///< the path's spans under a node
+  /// The path's spans under a node, by stream (from CriticalPath::lanes: a repaint searches nothing).
+  mutable std::unordered_map<int, std::array<std::vector<std::int64_t>, kStreams>> critical_by_node_;
 };
 
 }  // namespace herd::gui
