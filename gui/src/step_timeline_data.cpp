@@ -457,9 +457,6 @@ namespace {
 // (24 bits), starts as doubles.
 double slack(float duration) { return 2e-9 + double(duration) * 2.5e-7; }
 
-constexpr std::array<model::Stream, kStreams> kStreamOrder{model::Stream::compute, model::Stream::tp_comm, model::Stream::cp_comm,
-                                                           model::Stream::pp_comm, model::Stream::dp_comm};
-
 model::Axis axis_of(sim::CommGroup g) {
   switch (g) {
     case sim::CommGroup::tp: return model::Axis::tp;
@@ -473,15 +470,14 @@ model::Axis axis_of(sim::CommGroup g) {
 
 }  // namespace
 
-int StepTimelineData::rank_of(std::int64_t span) const {
-  const auto l = std::upper_bound(lane_begin_.begin(), lane_begin_.end(), static_cast<std::uint32_t>(span)) - lane_begin_.begin() - 1;
-  return static_cast<int>(l / kStreams);
+std::size_t StepTimelineData::lane_of(std::int64_t span) const {
+  return static_cast<std::size_t>(std::upper_bound(lane_begin_.begin(), lane_begin_.end(), static_cast<std::uint32_t>(span)) -
+                                  lane_begin_.begin() - 1);
 }
 
-model::Stream StepTimelineData::stream_of(std::int64_t span) const {
-  const auto l = std::upper_bound(lane_begin_.begin(), lane_begin_.end(), static_cast<std::uint32_t>(span)) - lane_begin_.begin() - 1;
-  return static_cast<model::Stream>(l % kStreams);
-}
+int StepTimelineData::rank_of(std::int64_t span) const { return static_cast<int>(lane_of(span) / kStreams); }
+
+model::Stream StepTimelineData::stream_of(std::int64_t span) const { return static_cast<model::Stream>(lane_of(span) % kStreams); }
 
 std::optional<std::int64_t> StepTimelineData::ending_at(std::size_t l, double t, double before_s) const {
   const auto b = start_.begin() + lane_begin_[l], e = start_.begin() + lane_begin_[l + 1];
@@ -519,7 +515,7 @@ void StepTimelineData::find_critical_path(const model::RankLayout* layout, int c
   }
   if (cur < 0) return;
 
-  auto group_of = [&](std::int64_t k) { return static_cast<sim::CommGroup>(style_[static_cast<std::size_t>(k)] >> 5); };
+  auto comm_group = [&](std::int64_t k) { return static_cast<sim::CommGroup>(style_[static_cast<std::size_t>(k)] >> 5); };
   std::vector<std::int64_t> chain;
   double later = std::numeric_limits<double>::infinity();  // the start of the op after: the path goes back in time
   for (;;) {
@@ -528,7 +524,7 @@ void StepTimelineData::find_critical_path(const model::RankLayout* layout, int c
     // Per rank, a collective runs once its last member has joined: the path goes through that one.
     if (layout && stream != model::Stream::compute && stream != model::Stream::pp_comm) {
       const double end = end_of(cur);
-      for (int m : layout->group_of(rank, axis_of(group_of(cur)))) {
+      for (int m : layout->group_of(rank, axis_of(comm_group(cur)))) {
         if (m == rank) continue;
         const std::size_t l = lane(m, stream);
         if (auto k = ending_at(l, end, later); k && op_[static_cast<std::size_t>(*k)] == op_[static_cast<std::size_t>(cur)] &&
@@ -544,8 +540,8 @@ void StepTimelineData::find_critical_path(const model::RankLayout* layout, int c
     std::optional<std::int64_t> pred;
     // 1. The same rank: the stream's op before, then a stream it waited for.
     if (!(pred = ending_at(lane(rank, stream), t, t)))
-      for (model::Stream s : kStreamOrder)
-        if (s != stream && (pred = ending_at(lane(rank, s), t, t))) break;
+      for (int s = 0; s < kStreams; ++s)  // compute first, then the communication streams
+        if (static_cast<model::Stream>(s) != stream && (pred = ending_at(lane(rank, static_cast<model::Stream>(s)), t, t))) break;
     // 2. A pipeline neighbour's send that arrived then (the stages wrap around for virtual stages).
     if (!pred) {
       std::vector<int> neighbours;
@@ -563,9 +559,11 @@ void StepTimelineData::find_critical_path(const model::RankLayout* layout, int c
     // 3. Nothing ends then: the rank's op that ended last before (the gap is waiting).
     if (!pred) {
       double best = -1;
-      for (model::Stream s : kStreamOrder) {
-        const std::size_t l = lane(rank, s);
+      for (int s = 0; s < kStreams; ++s) {
+        const std::size_t l = lane(rank, static_cast<model::Stream>(s));
         const auto b = start_.begin() + lane_begin_[l];
+        // Serial streams: the first span back that ends by t is the lane's latest; 256 bounds the
+        // search on a lane whose spans overlap (a gap is rare, and any op before it will do).
         int looked = 0;
         for (auto it = std::lower_bound(b, start_.begin() + lane_begin_[l + 1], t); it != b && looked < 256; ++looked) {
           --it;

@@ -66,7 +66,6 @@ PowerSetup power_setup(const model::Scenario& s, const StepSimulator& simulator)
 
 namespace {
 
-using Change = PowerRecorder::Change;
 
 PowerState state_of(const TraceOp& op, const PowerSetup& setup) {
   // Roofline: compute-bound when the FLOPs at peak take longer than the bytes at full bandwidth.

@@ -162,6 +162,7 @@ class StepTimelineData {
 
  private:
   OpStyle waiting_for(int rank, double t0, double t1) const;
+  std::size_t lane_of(std::int64_t span) const;
   void find_critical_path(const model::RankLayout* layout, int critical_rank);
   /// The span of lane `l` that starts before `before_s` and ends at `t` (within rounding), if any.
   std::optional<std::int64_t> ending_at(std::size_t l, double t, double before_s) const;
