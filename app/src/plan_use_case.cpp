@@ -440,6 +440,7 @@ PlanResult search_and_rank(const PlanRequest& given, const sim::Control& control
 
   PlanResult out;
   out.scenario = s.name;
+  out.resolved_scenario = s.resolved;
   out.level = compute_level(s, calibration);
   out.objective = request.objective;
   const model::SearchSpace asked = effective_space(request);
@@ -643,6 +644,7 @@ json to_json(const PlanResult& r) {
                         {"rank", x.rank},       {"rank_exact", x.rank_exact}, {"behind_best", x.behind_best},
                         {"limits", x.limits},   {"changes", changes}};
   }
+  if (!r.resolved_scenario.is_null()) j["resolved_scenario"] = r.resolved_scenario;
   return j;
 }
 
@@ -709,6 +711,7 @@ PlanResult merge(const model::Scenario& scenario, const std::vector<std::pair<st
   }
   PlanResult out;
   out.scenario = scenario.name;
+  out.resolved_scenario = scenario.resolved;
   if (first.contains("compute_level") && first["compute_level"].is_object()) {
     const json& level = first["compute_level"];
     out.level = {level.value("sustained", 1.0), level.value("origin", std::string())};
@@ -736,6 +739,20 @@ PlanResult merge(const model::Scenario& scenario, const std::vector<std::pair<st
   space.power_budget_w = js.value("power_budget_w", 0.0);
   out.space = space;
   return out;
+}
+
+bool is_saved_plan(const nlohmann::json& doc) {
+  return doc.is_object() && doc.contains("ranked") && doc.contains("counts") && doc.contains("space");
+}
+
+SavedPlan read_saved_plan(const nlohmann::json& doc, const std::string& source) {
+  if (!is_saved_plan(doc)) throw InputError(source, "", "not a `herd plan --json` result");
+  if (!doc.contains("resolved_scenario") || !doc.at("resolved_scenario").is_object())
+    throw InputError(source, "/resolved_scenario",
+                     "missing: this plan result does not carry its scenario; write it again with `herd plan --json`");
+  SavedPlan saved{PlanResult{}, load_resolved_scenario(doc.at("resolved_scenario"), source + " (its resolved_scenario)")};
+  saved.result = merge(saved.scenario, {{source, doc}});
+  return saved;
 }
 
 }  // namespace herd::app

@@ -12,6 +12,13 @@ model::Scenario load_scenario(const std::string& file_or_name, const std::vector
   return file_or_name.empty() ? model::default_scenario(parsed) : model::load_scenario(file_or_name, parsed);
 }
 
+model::Scenario load_resolved_scenario(const nlohmann::json& resolved, const std::string& source,
+                                       const std::vector<std::string>& overrides) {
+  std::vector<model::Override> parsed;
+  for (const auto& text : overrides) parsed.push_back(model::parse_override(text));
+  return model::scenario_from_json(resolved, source, {}, parsed);
+}
+
 std::optional<model::CalibrationProfile> calibration_profile(const model::Scenario& scenario, const std::string& file) {
   return model::profile_for(scenario, file);
 }

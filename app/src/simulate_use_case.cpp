@@ -73,12 +73,13 @@ SimulateResult simulate(const SimulateRequest& request, const sim::Control& cont
   sim::StepOptions options;
   options.per_rank = request.per_rank;
   const bool per_rank = request.per_rank || sim::needs_per_rank(s);
-  const bool streamed = !request.trace_file.empty();
+  const bool to_file = !request.trace_file.empty();
+  const bool streamed = to_file || request.trace_sink;
   const bool power = request.power && (request.trace || streamed || !per_rank || s.plan.gpus() <= kPowerPerRankLimit);
   options.trace = request.trace || streamed;
   const int ranks = per_rank ? s.plan.gpus() : s.plan.pp;
   sim::TraceFilter filter;
-  if (streamed) filter = parse_trace_filter(request.trace_ranks, request.trace_streams, ranks);
+  if (to_file) filter = parse_trace_filter(request.trace_ranks, request.trace_streams, ranks);
   if (profile) {
     options.calibration = &*profile;
     result.calibration_warning = model::profile_mismatch(*profile, s.cluster.gpu);
@@ -88,15 +89,21 @@ SimulateResult simulate(const SimulateRequest& request, const sim::Control& cont
   const sim::StepSimulator& simulator = request.simulator ? *request.simulator : own.emplace(1);
   try {
     if (streamed) {
-      // The trace goes to its file as the step runs; the power is built from the same spans.
-      sim::ChromeTraceWriter writer(request.trace_file, s.name, ranks, per_rank, filter);
+      // The spans go to their file and the caller's sink as the step runs; the power is built
+      // from the same spans.
+      std::optional<sim::ChromeTraceWriter> writer;
+      if (to_file) writer.emplace(request.trace_file, s.name, ranks, per_rank, filter);
       std::optional<sim::PowerRecorder> recorder;
       if (power) recorder.emplace(sim::power_setup(s, simulator), ranks);
-      sim::TraceTee tee({&writer, recorder ? &*recorder : nullptr});
-      options.trace_sink = recorder ? static_cast<sim::TraceSink*>(&tee) : &writer;
+      std::vector<sim::TraceSink*> sinks;
+      if (writer) sinks.push_back(&*writer);
+      if (recorder) sinks.push_back(&*recorder);
+      if (request.trace_sink) sinks.push_back(request.trace_sink);
+      sim::TraceTee tee(sinks);
+      options.trace_sink = sinks.size() == 1 ? sinks.front() : &tee;
       result.report = simulator.simulate(s, options, control);
       if (recorder) result.power = recorder->finish(result.report);
-      writer.finish(result.report.step_time_s, result.power ? &*result.power : nullptr);
+      if (writer) writer->finish(result.report.step_time_s, result.power ? &*result.power : nullptr);
       options.trace_sink = nullptr;
     } else {
       result.report = simulator.simulate(s, options, control);

@@ -8,6 +8,7 @@
 #include "herd/model/csv.hpp"
 #include "herd/model/error.hpp"
 #include "herd/model/memory.hpp"
+#include "herd/sim/power/run_power.hpp"
 #include "herd/sim/run/report_json.hpp"
 #include "herd/sim/run/run_model.hpp"
 
@@ -141,6 +142,86 @@ std::string to_csv(const TrainComparison& comparison) {
   model::CsvTable table({"figure", "a", "b"});
   for (const auto& name : names) table.add_row({name, values[name].first, values[name].second});
   return table.text();
+}
+
+std::string run_timeline_file(const TrainResult& result, const std::string& title) {
+  if (!result.timeline) throw std::logic_error("run_timeline_file: the result has no timeline");
+  nlohmann::json doc = nlohmann::json::parse(result.power ? sim::timeline_chrome_json_with_power(*result.timeline, title, *result.power)
+                                                          : run::timeline_chrome_json(*result.timeline, title));
+  doc["herd_run_report"] = to_json(result);
+  return doc.dump() + "\n";
+}
+
+namespace {
+
+bool is_run_report(const nlohmann::json& j) { return j.is_object() && j.contains("time_to_train_days"); }
+
+/// One run's `--json` object at `at` in `source`.
+TrainResult read_run(const nlohmann::json& j, const std::string& source, const std::string& at) {
+  TrainResult r;
+  try {
+    r.report = run::run_report_from_json(j);
+    if (j.contains("compute_level") && j["compute_level"].is_object())
+      r.level = {j["compute_level"].value("sustained", 1.0), j["compute_level"].value("origin", std::string())};
+    if (j.contains("energy")) {
+      try {
+        auto [energy, levels] = sim::run_energy_from_json(j.at("energy"));
+        r.energy = energy;
+        r.power = std::move(levels);
+      } catch (const nlohmann::json::exception& e) {
+        throw model::InputError(source, at + "/energy", std::string("not a `herd train --json` result: ") + e.what());
+      }
+    }
+    if (j.contains("memory_warning")) r.memory_warning = j.at("memory_warning").get<std::string>();
+  } catch (const nlohmann::json::exception& e) {
+    throw model::InputError(source, at, std::string("not a `herd train --json` result: ") + e.what());
+  } catch (const model::ValueError& e) {
+    throw model::InputError(source, at + e.pointer(), e.message());
+  }
+  return r;
+}
+
+}  // namespace
+
+bool is_saved_run(const nlohmann::json& doc) {
+  if (!doc.is_object()) return false;
+  if (doc.contains("herd_run_timeline") || is_run_report(doc)) return true;
+  return doc.size() == 2 && is_run_report(doc.value("a", nlohmann::json())) && is_run_report(doc.value("b", nlohmann::json()));
+}
+
+std::vector<SavedRun> read_saved_runs(const nlohmann::json& doc, const std::string& source) {
+  if (!is_saved_run(doc))
+    throw model::InputError(source, "", "not a `herd train --json` or `--timeline` result");
+  if (doc.contains("herd_run_timeline")) {
+    if (!doc.contains("herd_run_report"))
+      throw model::InputError(source, "/herd_run_report",
+                       "missing: this run timeline was written without its report; write it again with `herd train --timeline FILE`");
+    SavedRun run;
+    run.result = read_run(doc.at("herd_run_report"), source, "/herd_run_report");
+    run.label = run.result.report.name;
+    try {
+      run.result.timeline = run::run_timeline_from_json(doc.at("herd_run_timeline"));
+    } catch (const nlohmann::json::exception& e) {
+      throw model::InputError(source, "/herd_run_timeline", std::string("not a `herd train --timeline` file: ") + e.what());
+    } catch (const model::ValueError& e) {
+      throw model::InputError(source, "/herd_run_timeline" + e.pointer(), e.message());
+    }
+    return {std::move(run)};
+  }
+  if (is_run_report(doc)) {
+    SavedRun run;
+    run.result = read_run(doc, source, "");
+    run.label = run.result.report.name;
+    return {std::move(run)};
+  }
+  std::vector<SavedRun> runs;
+  for (const char* key : {"a", "b"}) {
+    SavedRun run;
+    run.result = read_run(doc.at(key), source, std::string("/") + key);
+    run.label = std::string(key[0] == 'a' ? "A: " : "B: ") + run.result.report.name;
+    runs.push_back(std::move(run));
+  }
+  return runs;
 }
 
 }  // namespace herd::app

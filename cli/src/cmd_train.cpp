@@ -172,8 +172,7 @@ int execute(const TrainCommand& cmd, Streams io) {
     io.err << "herd: no trial finished the run (the failures outpace the recoveries); the times below are where the trials stopped (exit code 3)\n";
   if (result.timeline) {
     const std::string title = request.scenario.name + " (trial 0)";
-    model::write_file_atomically(cmd.timeline, result.power ? sim::timeline_chrome_json_with_power(*result.timeline, title, *result.power)
-                                                             : run::timeline_chrome_json(*result.timeline, title));
+    model::write_file_atomically(cmd.timeline, app::run_timeline_file(result, title));
   }
   cmd.csv.write(app::to_csv(result), io.out);
   if (cmd.json) io.out << app::to_json(result).dump(2) << "\n";

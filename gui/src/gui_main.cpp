@@ -25,7 +25,8 @@ int screenshot(MainWindow& window, const CommandLine& options) {
     std::fprintf(stderr, "%s\n", error.toLocal8Bit().constData());
     return 2;
   }
-  bool ok = false;
+  // A saved result is shown at once; anything else runs on the worker.
+  bool ok = !window.worker().busy();
   QString message;
   QObject::connect(&window.worker(), &Worker::finished, &window, [&](bool done, const QString& m) {
     ok = done;

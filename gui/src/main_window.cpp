@@ -1,5 +1,7 @@
 #include "herd/gui/main_window.hpp"
 
+#include <algorithm>
+
 #include <QApplication>
 #include <QDockWidget>
 #include <QFileInfo>
@@ -50,7 +52,7 @@ constexpr const char* kSweep = "1KiB:16GiB";
 constexpr int kComparePowerHeight = 110;  // each power lane of two steps stacked
 constexpr const char* kSelectionHint =
     "Click an op for its details, hover for the same. Wheel or W/S zoom around the pointer, drag or A/D pan, 0 shows "
-    "the whole step, C shows or hides the critical path; click a group's name to open or close it.";
+    "the whole step, C shows or hides the critical path, P each GPU's power; click a group's name to open or close it.";
 
 /// The colours of the step timeline, in one line above it.
 class TimelineLegend : public QWidget {
@@ -298,10 +300,64 @@ QString MainWindow::show_input_error(const QString& message) {
 }
 void MainWindow::set_status(const QString& text) { status_->setText(text); }
 
+std::pair<QString, bool> MainWindow::open_saved_result(const QString& file) {
+  if (!file.endsWith(".json", Qt::CaseInsensitive) || !QFileInfo(file).isFile()) return {{}, false};
+  nlohmann::json doc;
+  try {
+    doc = model::parse_json(model::read_text_file(file.toStdString(), "file"), file.toStdString());
+  } catch (const std::exception&) {
+    return {{}, false};  // left to the scenario loader's messages
+  }
+  const std::string source = file.toStdString();
+  try {
+    if (app::is_saved_run(doc)) {
+      // Runs saved by `herd train`: the run view shows them; nothing is simulated.
+      std::vector<RunData> runs;
+      for (auto& saved : app::read_saved_runs(doc, source)) {
+        RunData run;
+        run.label = QString::fromStdString(saved.label);
+        run.report = std::move(saved.result.report);
+        if (saved.result.timeline) run.timeline = std::move(*saved.result.timeline);
+        run.power = std::move(saved.result.power);
+        run.energy = std::move(saved.result.energy);
+        runs.push_back(std::move(run));
+      }
+      if (!runs.empty()) trials_->setValue(runs.front().report.trials);
+      saved_runs_ = std::move(runs);
+      saved_runs_file_ = file;
+      setWindowTitle(QString("herd-gui — %1").arg(file));
+      set_status("Saved runs: " + file);
+      show_view(View::run);
+      return {{}, true};
+    }
+    if (app::is_saved_plan(doc)) {
+      // A plan result: its layouts in the explorer, its scenario for every other view.
+      app::SavedPlan saved = app::read_saved_plan(doc, source);
+      saved_scenario_ = std::move(saved.scenario);
+      plan_->set_plan(saved_scenario_->plan);
+      trials_->setValue(options_.trials.value_or(saved_scenario_->run.trials));
+      explorer_->set_result(saved.result);
+      explorer_from_file_ = true;
+      setWindowTitle(QString("herd-gui — %1").arg(file));
+      set_status(QString("A saved plan of %1: %2").arg(QString::fromStdString(saved_scenario_->name), file));
+      show_view(View::explorer);
+      return {{}, true};
+    }
+  } catch (const model::InputError& e) {
+    return {show_input_error(QString("herd: ") + e.what()), true};
+  }
+  return {{}, false};
+}
+
 QString MainWindow::open_scenario(const QString& file_or_name) {
   options_.scenario = file_or_name.toStdString();
   saved_step_.clear();
+  saved_runs_file_.clear();
+  saved_runs_.clear();
+  saved_scenario_.reset();
+  explorer_from_file_ = false;
   try {
+    if (const auto [error, saved] = open_saved_result(file_or_name); saved) return error;
     if (looks_like_saved_step(file_or_name)) {
       // A step saved by `herd simulate --trace`: the step views show it, nothing is simulated.
       saved_step_ = file_or_name;
@@ -325,6 +381,7 @@ QString MainWindow::open_scenario(const QString& file_or_name) {
 model::Scenario MainWindow::scenario_with_panel(const QStringList& extra) const {
   std::vector<std::string> sets = options_.sets;
   for (const auto& s : to_std(plan_->overrides() + extra)) sets.push_back(s);
+  if (saved_scenario_) return app::load_resolved_scenario(saved_scenario_->resolved, saved_scenario_->source, sets);
   return app::load_scenario(options_.scenario, sets);
 }
 
@@ -344,6 +401,13 @@ QString MainWindow::load_b(const std::vector<std::string>& b_sets, const QString
 QString MainWindow::run(View view, const QStringList& extra) {
   if (worker_->busy()) return "busy";
   if (!saved_step_.isEmpty()) return show_saved_step(view);
+  if (!saved_runs_file_.isEmpty()) return show_saved_runs(view);
+  if (view == View::explorer && explorer_from_file_) {
+    // The saved plan's layouts stay until the explorer is run again.
+    explorer_from_file_ = false;
+    set_status(QString("%1 layouts from the saved plan; Run searches again.").arg(explorer_->layouts().size()));
+    return {};
+  }
   model::Scenario scenario;
   try {
     scenario = scenario_with_panel(extra);
@@ -366,11 +430,13 @@ QString MainWindow::run(View view, const QStringList& extra) {
           app::SimulateRequest request;
           request.scenario = s;
           request.per_rank = per_rank;
-          request.trace = true;
           request.baseline = false;  // the view shows no what-if baseline: not simulated
           request.simulator = simulator.get();
+          // The spans stream into the store's compact form; the report keeps no trace.
+          StepTimelineSpans spans;
+          request.trace_sink = &spans;
           app::SimulateResult result = app::simulate(request, control);
-          auto timeline = std::make_shared<StepTimelineData>(result.report, s);
+          auto timeline = std::make_shared<StepTimelineData>(std::move(spans), result.report, s);
           std::optional<double> energy_per_token;
           if (result.power) {
             energy_per_token = result.power->energy_per_token_j;
@@ -384,7 +450,6 @@ QString MainWindow::run(View view, const QStringList& extra) {
             if (!children.empty()) timeline->set_expanded(children.front(), true);
           }
           sim::check_stop(control);
-          result.report.trace = {};  // the timeline holds the spans now
           ShownStep step;
           step.figures = step_figures(result.report, &s.plan, energy_per_token);
           step.report = std::make_shared<const sim::StepReport>(std::move(result.report));
@@ -564,6 +629,20 @@ QString MainWindow::show_saved_step(View view) {
     auto report = std::make_shared<const sim::StepReport>(std::move(saved.report));
     return [this, report, timeline, file] { show_steps({report, timeline, QString::fromStdString("from " + file), {}}); };
   });
+  return {};
+}
+
+QString MainWindow::show_saved_runs(View view) {
+  if (view != View::run) {
+    const QString message =
+        QString("herd-gui: %1 holds saved training runs; open a scenario (File → Open scenario) for this view").arg(saved_runs_file_);
+    set_status(message);
+    return message;
+  }
+  run_->set_runs(saved_runs_);
+  const bool timeline = std::all_of(saved_runs_.begin(), saved_runs_.end(), [](const RunData& r) { return !r.timeline.spans.empty(); });
+  set_status(timeline ? "Saved runs from " + saved_runs_file_
+                      : "Saved runs from " + saved_runs_file_ + ": no trial timeline in the file (`herd train --timeline FILE` saves it)");
   return {};
 }
 

@@ -30,12 +30,12 @@ void paint_power_axis(QPainter& p, const QRect& plot, int label_w, const PowerSc
 }
 
 void paint_power_curve(QPainter& p, const QRect& plot, const TimeAxis& axis, const PowerPoints& points, const PowerScale& scale,
-                       const QColor& colour) {
+                       const QColor& colour, int fill_alpha) {
   std::vector<PowerColumn> columns;
   power_columns(points, axis, columns);
   QColor fill = colour, range = colour;
-  fill.setAlpha(45);
-  range.setAlpha(80);
+  fill.setAlpha(fill_alpha);
+  range.setAlpha(std::max(80, fill_alpha + 35));
   const double base = power_y(plot, scale, 0);
   p.save();
   p.setClipRect(plot);

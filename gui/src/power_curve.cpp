@@ -6,9 +6,10 @@
 
 namespace herd::gui {
 
-PowerPoints step_power_points(const sim::StepPower& power) {
+PowerPoints step_power_points(const sim::StepPower& power) { return step_power_points(power, power.cluster_w); }
+
+PowerPoints step_power_points(const sim::StepPower& power, const std::vector<double>& w) {
   PowerPoints out;
-  const auto& w = power.cluster_w;
   if (w.empty()) return out;
   out.reserve(w.size() + 1);
   for (std::size_t i = 0; i < w.size(); ++i) out.push_back({std::min(double(i) * power.bin_s, power.step_time_s), w[i]});

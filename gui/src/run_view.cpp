@@ -161,7 +161,7 @@ void RunView::paintEvent(QPaintEvent*) {
     p.setPen(QColor(0, 0, 0, 25));
     p.drawRect(QRect(x0, py, w, ph));
     p.setPen(QPen(colour_of(sim::run::SpanKind::train).darker(130), 1.5));
-    p.drawPath(path);
+    if (!spans.empty()) p.drawPath(path);
     // The band: each pixel column blends the kinds by their share of its time; below it, a strip
     // with the downtime (detection, spare wait, restart, load, maintenance) however short.
     const int by = y + kProgress;
@@ -193,6 +193,9 @@ void RunView::paintEvent(QPaintEvent*) {
         p.fillRect(QRect(x0 + c, by + kBand + 1, 1, kDown), colour_of(static_cast<sim::run::SpanKind>(downtime[static_cast<std::size_t>(c)])));
     }
     p.setPen(pal.color(QPalette::PlaceholderText));
+    if (spans.empty())  // a run read from `herd train --json`, which does not carry trial 0
+      p.drawText(QRect(x0 + 8, by, w - 16, kBand), Qt::AlignLeft | Qt::AlignVCenter,
+                 "trial 0's timeline is not in this file: `herd train --timeline FILE` saves it with the run");
     p.drawText(QRect(8, by, kLabelWidth - 12, kBand), Qt::AlignLeft | Qt::AlignVCenter, "time by activity");
     p.drawText(QRect(8, by + kBand, kLabelWidth - 12, kDown + 2), Qt::AlignLeft | Qt::AlignVCenter, "downtime");
     // Failures: a tick each, coloured by category.
@@ -209,7 +212,8 @@ void RunView::paintEvent(QPaintEvent*) {
       }
     }
     p.setPen(pal.color(QPalette::PlaceholderText));
-    p.drawText(QRect(8, ty - 2, kLabelWidth - 12, kTicks), Qt::AlignLeft | Qt::AlignVCenter,
+    if (!spans.empty())
+      p.drawText(QRect(8, ty - 2, kLabelWidth - 12, kTicks), Qt::AlignLeft | Qt::AlignVCenter,
                QString("%1 failures").arg(std::count_if(run.timeline.events.begin(), run.timeline.events.end(),
                                                         [](const auto& e) { return e.kind == sim::run::EventKind::failure; })));
     y = ty + kTicks;

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <limits>
 #include <numeric>
+#include <stdexcept>
 
 #include "herd/model/placement.hpp"
 
@@ -57,47 +58,79 @@ std::string_view to_string(OpStyle s) {
   return kNames[static_cast<int>(s)];
 }
 
+void StepTimelineSpans::span(const sim::TraceSpan& s, const sim::TraceOp& op) {
+  start_.push_back(s.start_s);
+  duration_.push_back(static_cast<float>(s.end_s - s.start_s));
+  bytes_.push_back(static_cast<float>(s.bytes));
+  op_.push_back(s.op);
+  microbatch_.push_back(static_cast<std::int16_t>(std::clamp(s.microbatch, -1, 32767)));
+  chunk_.push_back(static_cast<std::int8_t>(std::clamp(s.chunk, -1, 127)));
+  layer_.push_back(static_cast<std::int16_t>(std::clamp(s.layer, -1, 32767)));
+  const OpStyle st = style_of(s, op);
+  style_.push_back(static_cast<std::uint8_t>(static_cast<int>(st) | (s.backward ? 16 : 0) | (static_cast<int>(s.group) << 5)));
+  lane_.push_back(static_cast<std::uint32_t>(s.rank) * kStreams + static_cast<std::uint32_t>(s.stream));
+  ranks_ = std::max(ranks_, s.rank + 1);
+}
+
+namespace {
+
+StepTimelineSpans spans_of(const sim::StepReport& report) {
+  StepTimelineSpans spans;
+  for (const auto& s : report.trace) spans.span(s, report.trace_ops.at(static_cast<std::size_t>(s.op)));
+  return spans;
+}
+
+/// `v` in the order `order` gives (v[order[k]] goes to k); the old storage is freed at once.
+template <class T>
+void permute(std::vector<T>& v, const std::vector<std::uint32_t>& order) {
+  std::vector<T> out(order.size());
+  for (std::size_t k = 0; k < order.size(); ++k) out[k] = v[order[k]];
+  v = std::move(out);
+}
+
+}  // namespace
+
 StepTimelineData::StepTimelineData(const sim::StepReport& report, const model::Scenario& scenario, std::shared_ptr<const void> names)
+    : StepTimelineData(spans_of(report), report, scenario, std::move(names)) {}
+
+StepTimelineData::StepTimelineData(StepTimelineSpans&& spans, const sim::StepReport& report, const model::Scenario& scenario,
+                                   std::shared_ptr<const void> names)
     : step_time_s_(report.step_time_s > 0 ? report.step_time_s : 1),
       per_rank_(report.per_rank),
       ops_(report.trace_ops),
       names_(std::move(names)) {
-  ranks_ = report.simulated_ranks;
-  for (const auto& s : report.trace) ranks_ = std::max(ranks_, s.rank + 1);
+  ranks_ = std::max(report.simulated_ranks, spans.ranks_);
   const std::size_t lanes = static_cast<std::size_t>(ranks_) * kStreams;
+  const std::size_t n = spans.size();
+  if (n >= std::numeric_limits<std::uint32_t>::max()) throw std::length_error("a step of 2^32 spans or more cannot be shown");
 
-  // Counting sort by lane, then by start within each lane.
+  // Counting sort by lane (stable: arrival order), then by start within each lane.
   lane_begin_.assign(lanes + 1, 0);
-  for (const auto& s : report.trace) ++lane_begin_[lane(s.rank, s.stream) + 1];
+  for (std::uint32_t l : spans.lane_) ++lane_begin_[l + 1];
   std::partial_sum(lane_begin_.begin(), lane_begin_.end(), lane_begin_.begin());
-  std::vector<std::uint32_t> order(report.trace.size());
+  std::vector<std::uint32_t> order(n);
   {
     std::vector<std::uint32_t> next(lane_begin_.begin(), lane_begin_.end() - 1);
-    for (std::uint32_t i = 0; i < report.trace.size(); ++i) order[next[lane(report.trace[i].rank, report.trace[i].stream)]++] = i;
+    for (std::uint32_t i = 0; i < n; ++i) order[next[spans.lane_[i]]++] = i;
   }
+  spans.lane_ = {};
   for (std::size_t l = 0; l < lanes; ++l)
-    std::sort(order.begin() + lane_begin_[l], order.begin() + lane_begin_[l + 1],
-              [&](std::uint32_t a, std::uint32_t b) { return report.trace[a].start_s < report.trace[b].start_s; });
+    std::stable_sort(order.begin() + lane_begin_[l], order.begin() + lane_begin_[l + 1],
+                     [&](std::uint32_t a, std::uint32_t b) { return spans.start_[a] < spans.start_[b]; });
+  permute(spans.start_, order); start_ = std::move(spans.start_);
+  permute(spans.duration_, order); duration_ = std::move(spans.duration_);
+  permute(spans.bytes_, order); bytes_ = std::move(spans.bytes_);
+  permute(spans.op_, order); op_ = std::move(spans.op_);
+  permute(spans.microbatch_, order); microbatch_ = std::move(spans.microbatch_);
+  permute(spans.chunk_, order); chunk_ = std::move(spans.chunk_);
+  permute(spans.layer_, order); layer_ = std::move(spans.layer_);
+  permute(spans.style_, order); style_ = std::move(spans.style_);
+  order = {};
 
-  const std::size_t n = order.size();
-  start_.resize(n); duration_.resize(n); bytes_.resize(n); op_.resize(n);
-  microbatch_.resize(n); chunk_.resize(n); layer_.resize(n); style_.resize(n);
   lane_longest_.assign(lanes, 0);
   std::vector<std::uint8_t> streams(static_cast<std::size_t>(ranks_), 0);
   for (std::size_t l = 0; l < lanes; ++l) {
-    for (std::size_t k = lane_begin_[l]; k < lane_begin_[l + 1]; ++k) {
-      const sim::TraceSpan& s = report.trace[order[k]];
-      start_[k] = s.start_s;
-      duration_[k] = static_cast<float>(s.end_s - s.start_s);
-      bytes_[k] = static_cast<float>(s.bytes);
-      op_[k] = s.op;
-      microbatch_[k] = static_cast<std::int16_t>(std::clamp(s.microbatch, -1, 32767));
-      chunk_[k] = static_cast<std::int8_t>(std::clamp(s.chunk, -1, 127));
-      layer_[k] = static_cast<std::int16_t>(std::clamp(s.layer, -1, 32767));
-      const OpStyle st = style_of(s, ops_.at(static_cast<std::size_t>(s.op)));
-      style_[k] = static_cast<std::uint8_t>(static_cast<int>(st) | (s.backward ? 16 : 0) | (static_cast<int>(s.group) << 5));
-      lane_longest_[l] = std::max(lane_longest_[l], duration_[k]);
-    }
+    for (std::size_t k = lane_begin_[l]; k < lane_begin_[l + 1]; ++k) lane_longest_[l] = std::max(lane_longest_[l], duration_[k]);
     if (lane_begin_[l + 1] > lane_begin_[l]) streams[l / kStreams] |= static_cast<std::uint8_t>(1u << (l % kStreams));
   }
 
@@ -430,14 +463,20 @@ std::size_t StepTimelineData::memory_bytes() const {
   b += critical_.spans.capacity() * 8 + critical_.lanes.capacity() * 4 + critical_sorted_.capacity() * 8;
   for (const auto& [k, v] : critical_by_node_)
     for (const auto& lane : v) b += lane.capacity() * 8 + 24;
-  if (power_) b += sizeof(Power) + power_->step.cluster_w.capacity() * sizeof(double) + power_->points.capacity() * sizeof(sim::PowerPoint);
+  if (power_) {
+    b += sizeof(Power) + power_->step.cluster_w.capacity() * sizeof(double) + power_->points.capacity() * sizeof(sim::PowerPoint);
+    for (const auto& r : power_->rank_points) b += sizeof(PowerPoints) + r.capacity() * sizeof(sim::PowerPoint);
+  }
   return b;
 }
 
 void StepTimelineData::set_power(sim::StepPower power) {
-  power.rank_w = {};
-  power.rank_w.shrink_to_fit();
   auto p = std::make_shared<Power>();
+  for (const auto& bins : power.rank_w) {
+    p->rank_points.push_back(step_power_points(power, bins));
+    if (!bins.empty()) p->rank_hi_w = std::max(p->rank_hi_w, *std::max_element(bins.begin(), bins.end()));
+  }
+  power.rank_w = {};
   p->points = step_power_points(power);
   p->extremes = power_extremes(power);
   if (!power.cluster_w.empty()) {
@@ -447,6 +486,12 @@ void StepTimelineData::set_power(sim::StepPower power) {
   }
   p->step = std::move(power);
   power_ = p->points.size() >= 2 ? std::move(p) : nullptr;
+}
+
+const PowerPoints* StepTimelineData::rank_power(int rank) const {
+  if (!power_ || rank < 0 || rank >= static_cast<int>(power_->rank_points.size())) return nullptr;
+  const PowerPoints& points = power_->rank_points[static_cast<std::size_t>(rank)];
+  return points.size() >= 2 ? &points : nullptr;
 }
 
 // ---- The critical path ----------------------------------------------------------------------

@@ -65,8 +65,10 @@ void StepTimelineView::set_power_height(int px) {
 void StepTimelineView::relayout() {
   rows_ = data_ ? data_->rows() : std::vector<StepTimelineData::Row>{};
   row_y_.assign(1, 0);
-  for (const auto& r : rows_)
-    row_y_.push_back(row_y_.back() + (r.lanes.empty() ? kTitleHeight : static_cast<int>(r.lanes.size()) * kLaneHeight + kRowGap));
+  for (const auto& r : rows_) {
+    const int lanes = static_cast<int>(r.lanes.size()) + (rank_power_lane(r) ? 1 : 0);
+    row_y_.push_back(row_y_.back() + (r.lanes.empty() ? kTitleHeight : lanes * kLaneHeight + kRowGap));
+  }
   const int page = std::max(0, rows_bottom() - kRulerHeight);
   verticalScrollBar()->setPageStep(page);
   verticalScrollBar()->setRange(0, std::max(0, row_y_.back() - page));
@@ -111,8 +113,31 @@ StepTimelineView::Hit StepTimelineView::hit(QPoint p) const {
   if (row < 0 || row >= static_cast<int>(rows_.size())) return {};
   const auto& r = rows_[static_cast<std::size_t>(row)];
   const int lane = (y - row_y_[static_cast<std::size_t>(row)]) / kLaneHeight;
-  if (r.lanes.empty() || lane >= static_cast<int>(r.lanes.size())) return {row, -1};
+  const int lanes = static_cast<int>(r.lanes.size()) + (rank_power_lane(r) ? 1 : 0);
+  if (r.lanes.empty() || lane >= lanes) return {row, -1};
   return {row, lane};
+}
+
+const PowerPoints* StepTimelineView::rank_power_lane(const StepTimelineData::Row& row) const {
+  if (!show_rank_power_ || !data_ || row.lanes.empty()) return nullptr;
+  return data_->rank_power(data_->nodes()[static_cast<std::size_t>(row.node)].rank);
+}
+
+void StepTimelineView::set_show_rank_power(bool on) {
+  show_rank_power_ = on;
+  relayout();
+  viewport()->update();
+}
+
+QString StepTimelineView::describe_rank_power(const StepTimelineData::Row& row, QPoint p) const {
+  const PowerPoints* points = rank_power_lane(row);
+  const auto w = points ? power_at(*points, axis_.t_of(p.x() - kLabelWidth)) : std::nullopt;
+  if (!w) return {};
+  const auto& node = data_->nodes()[static_cast<std::size_t>(row.node)];
+  return QString("%1: one GPU's power %2 at %3 (%4 bins)")
+      .arg(QString::fromStdString(node.label), QString::fromStdString(model::format_power(*w)),
+           QString::fromStdString(format_duration(axis_.t_of(p.x() - kLabelWidth))),
+           QString::fromStdString(format_duration(data_->power()->step.bin_s)));
 }
 
 std::optional<std::int64_t> StepTimelineView::span_at(QPoint p) const {
@@ -120,7 +145,7 @@ std::optional<std::int64_t> StepTimelineView::span_at(QPoint p) const {
   if (!data_ || h.lane < 0 || p.x() < kLabelWidth) return std::nullopt;
   const auto& row = rows_[static_cast<std::size_t>(h.row)];
   const auto& node = data_->nodes()[static_cast<std::size_t>(row.node)];
-  if (node.rank < 0) return std::nullopt;
+  if (node.rank < 0 || h.lane >= static_cast<int>(row.lanes.size())) return std::nullopt;
   return data_->pick(node.rank, row.lanes[static_cast<std::size_t>(h.lane)], axis_, p.x() - kLabelWidth);
 }
 
@@ -133,6 +158,7 @@ QString StepTimelineView::describe_at(QPoint p) const {
   if (node.rank < 0)
     return QString("%1 GPUs, one lane per stream: the share of them busy. Click the name to open the group.")
         .arg(node.ranks.size());
+  if (h.lane >= static_cast<int>(row.lanes.size())) return describe_rank_power(row, p);
   const auto m = data_->mark_at(node.rank, row.lanes[static_cast<std::size_t>(h.lane)], axis_, p.x() - kLabelWidth);
   if (!m) return {};
   QString text = QString::fromStdString(data_->info(m->span).describe());
@@ -250,6 +276,7 @@ void StepTimelineView::keyPressEvent(QKeyEvent* e) {
     case Qt::Key_0:
     case Qt::Key_Home: reset_zoom(); break;
     case Qt::Key_C: set_show_critical_path(!show_critical_); break;
+    case Qt::Key_P: set_show_rank_power(!show_rank_power_); break;
     default: QAbstractScrollArea::keyPressEvent(e); return;
   }
   e->accept();
@@ -523,6 +550,20 @@ void StepTimelineView::paintEvent(QPaintEvent*) {
                  stream_name(stream));
       p.setFont(font());
       p.setClipRect(QRect(kLabelWidth, kRulerHeight, width - kLabelWidth, bottom - kRulerHeight));
+    }
+    if (const PowerPoints* points = rank_power_lane(row)) {
+      // One GPU's power, on the scale every rank's lane shares (0 to the highest bin of any).
+      const int ly = y0 + static_cast<int>(row.lanes.size()) * kLaneHeight;
+      if (ly + kLaneHeight >= kRulerHeight) {
+        const QRect plot(kLabelWidth, ly + 1, axis_.width_px(), kLaneHeight - 2);
+        paint_power_curve(p, plot, axis_, *points, power_scale_for(data_->power()->rank_hi_w, plot.height()), power_colour(), 110);
+        p.setClipping(false);
+        p.setFont(small);
+        p.setPen(pal.color(QPalette::PlaceholderText));
+        p.drawText(QRect(kLabelWidth - kStreamNameWidth - 6, ly, kStreamNameWidth, kLaneHeight), Qt::AlignVCenter | Qt::AlignRight,
+                   "GPU power");
+        p.setFont(font());
+      }
     }
     p.setClipping(false);
   }

@@ -181,3 +181,27 @@ TEST_CASE("the power budget from the scenario's search section, a flag's wins", 
   CHECK_THROWS_WITH(model::with_overrides(r.scenario, {{"search.power_budget", "25 MB"}}, "test"),
                     Catch::Contains("/search/power_budget"));
 }
+
+TEST_CASE("a plan result saved as JSON reads back with its scenario", "[plan][saved]") {
+  const auto whole = app::plan(request());
+  const nlohmann::json j = app::to_json(whole);
+  REQUIRE(app::is_saved_plan(j));
+  const app::SavedPlan saved = app::read_saved_plan(j, "plan.json");
+  // The scenario it searched, as it was resolved: the same plan and cluster.
+  CHECK(saved.scenario.name == request().scenario.name);
+  CHECK(saved.scenario.resolved == request().scenario.resolved);
+  CHECK(saved.scenario.plan.gpus() == 64);
+  // The same ranking, figures and counts.
+  REQUIRE(saved.result.search.ranked.size() == whole.search.ranked.size());
+  for (std::size_t i = 0; i < whole.search.ranked.size(); ++i) {
+    CHECK(saved.result.search.ranked[i].candidate.index == whole.search.ranked[i].candidate.index);
+    CHECK(saved.result.search.ranked[i].candidate.plan.tp == whole.search.ranked[i].candidate.plan.tp);
+    CHECK(saved.result.search.ranked[i].step_time_s == whole.search.ranked[i].step_time_s);
+  }
+  CHECK(saved.result.search.counts.simulated == whole.search.counts.simulated);
+  // A result without its scenario, or not a plan at all, is named.
+  auto old = j;
+  old.erase("resolved_scenario");
+  CHECK_THROWS_WITH(app::read_saved_plan(old, "old.json"), Catch::Contains("old.json") && Catch::Contains("/resolved_scenario"));
+  CHECK_FALSE(app::is_saved_plan(nlohmann::json{{"ranked", 1}}));
+}

@@ -3,6 +3,8 @@
 // progress, and a stop before and during the run.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <cmath>
 #include <stop_token>
 
 #include "app_fixtures.hpp"
@@ -18,6 +20,27 @@ app::TrainRequest request_for(const std::string& scenario, const std::vector<std
   app::TrainRequest request;
   request.scenario = app::load_scenario(scenario, overrides);
   return request;
+}
+
+/// `a` and `b` hold the same keys, strings and numbers, numbers to 1 part in 10^12 (a figure read
+/// back goes through its unit: days to seconds and back).
+bool same_figures(const nlohmann::json& a, const nlohmann::json& b) {
+  if (a.is_number() && b.is_number()) {
+    const double x = a.get<double>(), y = b.get<double>();
+    return x == y || std::abs(x - y) <= 1e-12 * std::max(std::abs(x), std::abs(y));
+  }
+  if (a.type() != b.type() || a.size() != b.size()) return false;
+  if (a.is_object()) {
+    for (auto it = a.begin(); it != a.end(); ++it)
+      if (!b.contains(it.key()) || !same_figures(*it, b.at(it.key()))) return false;
+    return true;
+  }
+  if (a.is_array()) {
+    for (std::size_t i = 0; i < a.size(); ++i)
+      if (!same_figures(a[i], b[i])) return false;
+    return true;
+  }
+  return a == b;
 }
 
 }  // namespace
@@ -103,4 +126,54 @@ TEST_CASE("train reports progress and stops when asked, before or from its progr
                                           during.get_token()};
   CHECK_THROWS_AS(app::train(request, stop_at_first_trials), sim::Cancelled);
   CHECK(calls < static_cast<int>(log.calls.size()));  // it stopped before the last batch
+}
+
+TEST_CASE("a run saved by --timeline, --json or --compare --json reads back as it was", "[app][train][saved]") {
+  app::TrainRequest request = request_for("llama3-8b", {"run.tokens=1T"});
+  request.trials = 6;
+  request.timeline = true;
+  const app::TrainResult r = app::train(request);
+  REQUIRE(r.timeline);
+  REQUIRE(r.energy);
+
+  // --timeline FILE: a Chrome trace carrying the report; everything comes back.
+  const auto file = nlohmann::json::parse(app::run_timeline_file(r, "8B (trial 0)"));
+  CHECK(file.contains("traceEvents"));
+  REQUIRE(app::is_saved_run(file));
+  const auto from_file = app::read_saved_runs(file, "run.json");
+  REQUIRE(from_file.size() == 1);
+  const app::TrainResult& back = from_file[0].result;
+  CHECK(from_file[0].label == r.report.name);
+  CHECK(same_figures(app::to_json(back), app::to_json(r)));  // report, level, energy and the levels it names
+  REQUIRE(back.timeline);
+  CHECK(back.timeline->spans.size() == r.timeline->spans.size());
+  CHECK(back.timeline->events.size() == r.timeline->events.size());
+  REQUIRE(back.power);
+  CHECK(back.power->train_mean_w == r.power->train_mean_w);
+  CHECK(back.power->down_w == r.power->down_w);
+
+  // --json: the same without the timeline.
+  const auto report_only = app::read_saved_runs(app::to_json(r), "r.json");
+  REQUIRE(report_only.size() == 1);
+  CHECK_FALSE(report_only[0].result.timeline);
+  CHECK(same_figures(app::to_json(report_only[0].result), app::to_json(r)));
+
+  // --compare --json: A and B.
+  app::TrainComparison c{r, r};
+  const auto both = app::read_saved_runs(app::to_json(c), "c.json");
+  REQUIRE(both.size() == 2);
+  CHECK(both[0].label == "A: " + r.report.name);
+  CHECK(both[1].label == "B: " + r.report.name);
+
+  // What cannot be read is named by its file and pointer.
+  auto bad = file;
+  bad["herd_run_timeline"]["spans"][0]["kind"] = "nap";
+  CHECK_THROWS_WITH(app::read_saved_runs(bad, "run.json"), Catch::Contains("run.json") && Catch::Contains("/herd_run_timeline/spans/0/kind"));
+  bad = file;
+  bad.erase("herd_run_report");
+  CHECK_THROWS_WITH(app::read_saved_runs(bad, "old.json"), Catch::Contains("/herd_run_report"));
+  bad = app::to_json(c);
+  bad["b"]["time_lost_hours"].erase("restart");
+  CHECK_THROWS_WITH(app::read_saved_runs(bad, "c.json"), Catch::Contains("c.json") && Catch::Contains("/b"));
+  CHECK_FALSE(app::is_saved_run(nlohmann::json{{"model", "llama3-8b"}}));
 }

@@ -18,7 +18,9 @@
 #include "herd/gui/step_timeline_view.hpp"
 #include "herd/gui/worker.hpp"
 #include "herd/app/scenario_loading.hpp"
+#include "herd/app/plan_use_case.hpp"
 #include "herd/app/simulate_use_case.hpp"
+#include "herd/app/train_use_case.hpp"
 #include "herd/sim/step/trace_export.hpp"
 #include "qt_app.hpp"
 
@@ -160,6 +162,108 @@ TEST_CASE("main window: a step saved by herd simulate --trace opens in the step 
   CHECK(window.timeline_view().power_plot());  // from the trace's power counters
   CHECK(window.breakdown_view().has_data());
   CHECK(window.run(MainWindow::View::run).contains("is a saved step"));
+}
+
+TEST_CASE("main window: runs saved by herd train open in the run view without simulating") {
+  gui::test::qt_app();
+  QTemporaryDir dir;
+  app::TrainRequest request;
+  request.scenario = app::load_scenario("llama3-8b", {"run.tokens=1T"});
+  request.trials = 5;
+  request.timeline = true;
+  const app::TrainResult result = app::train(request);
+  auto write = [&](const QString& name, const std::string& text) {
+    QFile out(dir.filePath(name));
+    REQUIRE(out.open(QIODevice::WriteOnly));
+    out.write(QByteArray::fromStdString(text));
+    return dir.filePath(name).toStdString();
+  };
+  {
+    // --timeline FILE: trial 0's timeline with the report.
+    gui::CommandLine options = default_options();
+    options.scenario = write("run.json", app::run_timeline_file(result, "8B"));
+    MainWindow window(options);
+    INFO(window.status().toStdString());
+    CHECK(window.plan_panel().error().isEmpty());
+    CHECK(window.current_view() == MainWindow::View::run);
+    REQUIRE(window.run(MainWindow::View::run).isEmpty());
+    CHECK_FALSE(window.worker().busy());  // read, not simulated
+    REQUIRE(window.run_view().runs().size() == 1);
+    CHECK(window.run_view().runs()[0].timeline.spans.size() == result.timeline->spans.size());
+    CHECK(window.run_view().runs()[0].report.trials == 5);
+    CHECK_FALSE(window.run_view().runs()[0].power_series.empty());
+    window.run_view().resize(1200, 700);
+    CHECK(gui::test::colours(window.run_view().grab().toImage()) > 8);
+    CHECK(window.run(MainWindow::View::timeline).contains("saved training runs"));
+  }
+  {
+    // --compare --json: two runs, no timeline.
+    gui::CommandLine options = default_options();
+    options.scenario = write("compare.json", app::to_json(app::TrainComparison{result, result}).dump());
+    MainWindow window(options);
+    REQUIRE(window.run(MainWindow::View::run).isEmpty());
+    REQUIRE(window.run_view().runs().size() == 2);
+    CHECK(window.run_view().runs()[1].label.startsWith("B: "));
+    CHECK(window.run_view().runs()[0].timeline.spans.empty());
+    CHECK(window.status().contains("--timeline"));
+  }
+  {
+    // A damaged file: the reader's message, naming the file and the pointer.
+    nlohmann::json bad = app::to_json(result);
+    bad["checkpoint"]["mode"] = "later";
+    gui::CommandLine options = default_options();
+    options.scenario = write("bad.json", bad.dump());
+    MainWindow window(options);
+    CHECK(window.plan_panel().error().contains("bad.json"));
+    CHECK(window.plan_panel().error().contains("/checkpoint/mode"));
+  }
+}
+
+TEST_CASE("main window: a plan saved by herd plan --json opens in the explorer, its layouts on its scenario") {
+  gui::test::qt_app();
+  QTemporaryDir dir;
+  app::PlanRequest request;
+  request.scenario = app::load_scenario("llama3-8b", {"cluster.num_gpus=64", "plan.dp=64", "plan.global_batch=128"});
+  for (auto [key, text] : {std::pair{"tp", "2,8"}, {"cp", "1"}, {"pp", "1,2,4"}, {"v", "1"}, {"mb", "1"}, {"recompute", "none"}, {"overlap", "0"}})
+    app::set_space_list(request.space, key, text);
+  request.robustness = false;
+  const app::PlanResult plan = app::plan(request);
+  const QString file = dir.filePath("plan.json");
+  {
+    QFile out(file);
+    REQUIRE(out.open(QIODevice::WriteOnly));
+    out.write(QByteArray::fromStdString(app::to_json(plan).dump()));
+  }
+  gui::CommandLine options = default_options();
+  options.scenario = file.toStdString();
+  MainWindow window(options);
+  window.show();
+  REQUIRE(QTest::qWaitForWindowExposed(&window));
+  INFO(window.status().toStdString());
+  CHECK(window.current_view() == MainWindow::View::explorer);
+  auto& explorer = window.explorer_view();
+  REQUIRE(explorer.layouts().size() == plan.search.ranked.size());
+  REQUIRE(window.run(MainWindow::View::explorer).isEmpty());  // the saved layouts stay: no search
+  CHECK_FALSE(window.worker().busy());
+  CHECK(explorer.layouts().size() == plan.search.ranked.size());
+  // A click opens the layout on the saved scenario (64 GPUs), not on the default one.
+  int pick = -1;
+  for (int i : explorer.shown())
+    if (explorer.layouts()[static_cast<std::size_t>(i)].simulated && explorer.layouts()[static_cast<std::size_t>(i)].candidate.plan.pp == 2) pick = i;
+  REQUIRE(pick >= 0);
+  const auto& chosen = explorer.layouts()[static_cast<std::size_t>(pick)];
+  QSignalSpy finished(&window.worker(), &gui::Worker::finished);
+  QTest::mouseClick(explorer.chart_view().viewport(), Qt::LeftButton, {}, explorer.point_of(pick));
+  REQUIRE(window.worker().busy());
+  window.worker().wait();
+  REQUIRE(finished.count() == 1);
+  CHECK(finished[0][0].toBool());
+  CHECK(window.current_view() == MainWindow::View::timeline);
+  REQUIRE(window.timeline_view().data());
+  CHECK(window.timeline_view().data()->ranks() == 2);
+  // The step shown is the saved ranking's own (traced, which moves a step by at most ~0.1 %).
+  REQUIRE(window.step_report());
+  CHECK(window.step_report()->step_time_s == Approx(chosen.step_time_s).epsilon(2e-3));
 }
 
 TEST_CASE("main window: the plan explorer shows the searched layouts, and a click opens one") {

@@ -4,7 +4,9 @@
 
 #include <algorithm>
 
+#include <QApplication>
 #include <QImage>
+#include <QKeyEvent>
 #include <QTest>
 
 #include "herd/app/scenario_loading.hpp"
@@ -129,6 +131,59 @@ TEST_CASE("step timeline view: a step with power gets the power lane, its axis c
   // Zoom keeps the lane on the timeline's axis.
   view.zoom(0.25, plot->left() + 100);
   CHECK(view.power_plot()->width() == view.axis().width_px());
+}
+
+TEST_CASE("step timeline view: each simulated rank's GPU power gets a lane in its row, P hides them") {
+  gui::test::qt_app();
+  const auto& result = small_step();
+  REQUIRE(result.power);
+  const auto& rank_w = result.power->rank_w;
+  REQUIRE(rank_w.size() == 2);  // two stages, each one GPU's series
+  auto data = timeline_of(result);
+  data->set_power(*result.power);
+  double hi = 0;
+  for (int r = 0; r < 2; ++r) {
+    const gui::PowerPoints* points = data->rank_power(r);
+    REQUIRE(points);
+    // One point per bin at bin x bin_s and one closing the step.
+    REQUIRE(points->size() == rank_w[static_cast<std::size_t>(r)].size() + 1);
+    CHECK((*points)[1].t_s == Approx(result.power->bin_s));
+    CHECK((*points)[1].w == rank_w[static_cast<std::size_t>(r)][1]);
+    hi = std::max(hi, *std::max_element(rank_w[static_cast<std::size_t>(r)].begin(), rank_w[static_cast<std::size_t>(r)].end()));
+  }
+  CHECK_FALSE(data->rank_power(2));
+  CHECK(data->power()->rank_hi_w == hi);
+
+  StepTimelineView view;
+  view.resize(1210, 700);
+  view.set_data(data);
+  view.show();
+  REQUIRE(QTest::qWaitForWindowExposed(&view));
+  REQUIRE(view.show_rank_power());
+  // The power lane lies under stage 0's last stream lane.
+  const model::Stream last = data->rows().front().lanes.back();
+  const double t = data->step_time_s() * 0.37;
+  const auto above = view.point_of(0, last, t);
+  REQUIRE(above);
+  const QPoint at(above->x(), above->y() + StepTimelineView::kLaneHeight);
+  const auto w = gui::power_at(*data->rank_power(0), view.axis().t_of(at.x() - StepTimelineView::kLabelWidth));
+  REQUIRE(w);
+  const QString text = view.describe_at(at);
+  CHECK(text.contains("GPU's power"));
+  CHECK(text.contains(QString::fromStdString(model::format_power(*w))));
+  CHECK_FALSE(view.span_at(at));
+  const QImage image = view.viewport()->grab().toImage();
+  CHECK(painted(image, QRect(StepTimelineView::kLabelWidth, at.y() - 6, view.axis().width_px(), 12)) > 0.25);
+  // P: no power lanes, so the next stage's row moves up by one lane.
+  const auto stage1 = view.point_of(1, model::Stream::compute, t);
+  REQUIRE(stage1);
+  QKeyEvent p(QEvent::KeyPress, Qt::Key_P, Qt::NoModifier);
+  QApplication::sendEvent(&view, &p);
+  CHECK_FALSE(view.show_rank_power());
+  CHECK_FALSE(view.describe_at(at).contains("GPU's power"));
+  const auto stage1_after = view.point_of(1, model::Stream::compute, t);
+  REQUIRE(stage1_after);
+  CHECK(stage1_after->y() == stage1->y() - StepTimelineView::kLaneHeight);
 }
 
 TEST_CASE("step timeline view: a step without power has no power lane") {

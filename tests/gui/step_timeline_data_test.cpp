@@ -297,3 +297,43 @@ TEST_CASE("step timeline data: a simulated step's critical path runs back to its
     CHECK(path.compute_s > 0.5 * total);  // a compute-bound 8B step
   }
 }
+
+TEST_CASE("step timeline data: spans streamed from the simulation give the store the report's trace gives") {
+  // Per rank (spans arrive as they end, rank after rank) and symmetric (handed over at the end):
+  // the same spans in the same lanes and order, the same critical path, the same power.
+  for (const bool per_rank : {true, false}) {
+    CAPTURE(per_rank);
+    const model::Scenario scenario = small_scenario();
+    const app::SimulateResult kept = simulated(scenario, per_rank);
+    const StepTimelineData from_report(kept.report, scenario);
+
+    app::SimulateRequest request;
+    request.scenario = scenario;
+    request.per_rank = per_rank;
+    gui::StepTimelineSpans spans;
+    request.trace_sink = &spans;
+    const app::SimulateResult streamed = app::simulate(request);
+    CHECK(streamed.report.trace.empty());
+    CHECK(spans.size() == kept.report.trace.size());
+    const StepTimelineData data(std::move(spans), streamed.report, scenario);
+
+    CHECK(streamed.report.step_time_s == kept.report.step_time_s);
+    REQUIRE(data.spans() == from_report.spans());
+    REQUIRE(data.ranks() == from_report.ranks());
+    CHECK(data.nodes().size() == from_report.nodes().size());
+    for (std::int64_t i = 0; i < static_cast<std::int64_t>(data.spans()); ++i) {
+      const gui::SpanInfo a = data.info(i), b = from_report.info(i);
+      REQUIRE(a.rank == b.rank);
+      REQUIRE(a.stream == b.stream);
+      REQUIRE(a.op == b.op);
+      REQUIRE(a.start_s == b.start_s);
+      REQUIRE(a.end_s == b.end_s);
+      REQUIRE(a.microbatch == b.microbatch);
+      REQUIRE(a.layer == b.layer);
+    }
+    CHECK(data.critical_path().spans == from_report.critical_path().spans);
+    REQUIRE(streamed.power);
+    REQUIRE(kept.power);
+    CHECK(streamed.power->cluster_w == kept.power->cluster_w);
+  }
+}

@@ -117,6 +117,33 @@ nlohmann::json run_energy_json(const RunEnergy& e, const RunPowerLevels& l) {
           {"step_swing_w", e.step_swing_w}};
 }
 
+std::pair<RunEnergy, RunPowerLevels> run_energy_from_json(const nlohmann::json& j) {
+  RunEnergy e;
+  RunPowerLevels l;
+  e.it_energy_j = j.at("it_energy_j").get<double>();
+  e.facility_energy_j = j.at("facility_energy_j").get<double>();
+  e.gpu_energy_j = j.at("gpu_energy_j").get<double>();
+  e.cost = j.at("cost").get<double>();
+  l.price_per_mwh = j.at("price_per_mwh").get<double>();
+  l.pue = j.at("pue").get<double>();
+  const auto& part = j.at("by_part_j");
+  e.train_j = part.at("train").get<double>();
+  e.stalled_j = part.at("stalled").get<double>();
+  e.down_j = part.at("down").get<double>();
+  e.mean_it_w = j.at("mean_it_w").get<double>();
+  e.mean_gpu_w = j.at("mean_gpu_w").get<double>();
+  const auto& levels = j.at("levels_w");
+  l.train_mean_w = levels.at("train_mean").get<std::vector<double>>();
+  l.train_peak_w = levels.at("train_peak").get<std::vector<double>>();
+  l.train_min_w = levels.at("train_min").get<std::vector<double>>();
+  l.stalled_w = levels.at("stalled").get<double>();
+  l.down_w = levels.at("down").get<double>();
+  e.checkpoint_drop_w = j.at("checkpoint_drop_w").get<double>();
+  e.restart_drop_w = j.at("restart_drop_w").get<double>();
+  e.step_swing_w = j.at("step_swing_w").get<double>();
+  return {e, l};
+}
+
 std::string timeline_chrome_json_with_power(const run::RunTimeline& timeline, const std::string& title,
                                             const RunPowerLevels& levels) {
   nlohmann::json doc = nlohmann::json::parse(run::timeline_chrome_json(timeline, title));

@@ -2,6 +2,8 @@
 // "X" complete events with microsecond timestamps, "i" instant events, "M" names.
 #include "herd/sim/run/timeline.hpp"
 
+#include "herd/sim/run/report_json.hpp"
+
 #include <nlohmann/json.hpp>
 
 namespace herd::sim::run {
@@ -48,22 +50,18 @@ std::string timeline_chrome_json(const RunTimeline& t, const std::string& title)
   events.push_back(thread_name(kTrainingThread, "training"));
   events.push_back(thread_name(kDowntimeThread, "downtime"));
   events.push_back(thread_name(kEventThread, "events"));
-  json spans = json::array(), instants = json::array();
   for (const auto& s : t.spans) {
     std::string name(to_string(s.kind));
     if (s.kind == SpanKind::train) name += " phase " + std::to_string(s.phase);
     events.push_back({{"ph", "X"}, {"pid", 1}, {"tid", thread_of(s.kind)}, {"name", name}, {"cat", to_string(s.kind)},
                       {"ts", s.start_s * 1e6}, {"dur", (s.end_s - s.start_s) * 1e6}});
-    spans.push_back({{"kind", to_string(s.kind)}, {"start_s", s.start_s}, {"end_s", s.end_s}, {"phase", s.phase}});
   }
-  for (const auto& e : t.events) {
+  for (const auto& e : t.events)
     events.push_back({{"ph", "i"}, {"s", "p"}, {"pid", 1}, {"tid", kEventThread}, {"name", e.label},
                       {"cat", to_string(e.kind)}, {"ts", e.time_s * 1e6}, {"args", {{"category", e.category}}}});
-    instants.push_back({{"kind", to_string(e.kind)}, {"time_s", e.time_s}, {"label", e.label}, {"category", e.category}});
-  }
-  const json doc = {{"traceEvents", std::move(events)},
-                    {"displayTimeUnit", "ms"},
-                    {"herd_run_timeline", {{"title", title}, {"spans", std::move(spans)}, {"events", std::move(instants)}}}};
+  json data = run_timeline_json(t);
+  data["title"] = title;
+  const json doc = {{"traceEvents", std::move(events)}, {"displayTimeUnit", "ms"}, {"herd_run_timeline", std::move(data)}};
   return doc.dump() + "\n";
 }
 

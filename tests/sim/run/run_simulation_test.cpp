@@ -11,6 +11,7 @@
 #include <tbb/global_control.h>
 
 #include "herd/sim/run/report_json.hpp"
+#include "herd/model/error.hpp"
 #include "herd/sim/run/run_simulation.hpp"
 #include "run_fixtures.hpp"
 
@@ -130,4 +131,27 @@ TEST_CASE("Llama 3 405B, 54 days on 16K GPUs: Table 5's interruptions, effective
   CHECK(r.elapsed_s.mean == Approx(54 * 86400.0));
   // The simulated optimum is within 10% of Young's: delta = 2.8 s is far below M = 3.1 h.
   CHECK(r.optimal_interval_s == Approx(r.young_interval_s).epsilon(0.10));
+}
+
+TEST_CASE("a report read back from its JSON writes the same JSON", "[run][json]") {
+  RunModel m = unit_model(2e6, 20, 300);
+  m.failures = {failure("a", 20'000, 30), failure("b", 60'000, 600)};
+  m.planned_rate_per_s = 1.0 / 200'000;
+  const RunReport report = RunSimulation(m).run(16, 3);
+  const nlohmann::json j = run_report_json(report);
+  const RunReport back = run_report_from_json(j);
+  CHECK(run_report_json(back) == j);
+  CHECK(back.elapsed_s.p90 == Approx(report.elapsed_s.p90));
+  CHECK(back.lost.total() == Approx(report.lost.total()));
+  CHECK(back.by_category.size() == report.by_category.size());
+  // A figure that does not exist (no failures: no MTBF) is null in JSON and infinite again.
+  nlohmann::json no_mtbf = j;
+  no_mtbf["mtbf_hours"] = nullptr;
+  CHECK(std::isinf(run_report_from_json(no_mtbf).mtbf_s));
+  nlohmann::json bad = j;
+  bad["checkpoint"]["mode"] = "eventually";
+  CHECK_THROWS_AS(run_report_from_json(bad), herd::model::ValueError);
+  bad = j;
+  bad.erase("trials");
+  CHECK_THROWS_AS(run_report_from_json(bad), nlohmann::json::exception);
 }

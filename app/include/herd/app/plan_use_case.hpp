@@ -100,6 +100,9 @@ struct PlanResult {
   std::optional<Robustness> robustness;
   std::optional<Explanation> explanation;
   ComputeLevel level;                ///< the compute level every simulation used, and where it came from
+  /// The scenario searched, resolved (model::Scenario::resolved): a saved result opens its layouts
+  /// without the scenario's file.
+  nlohmann::json resolved_scenario;
 };
 
 /// The search, the objective's ranking, robustness and the explanation. Progress and stop through
@@ -116,6 +119,17 @@ std::string to_csv(const PlanResult& result);
 /// one search over the whole space gives. `scenario` must be the one the shards searched. Throws
 /// model::InputError naming the file when a part is not a shard of this search.
 PlanResult merge(const model::Scenario& scenario, const std::vector<std::pair<std::string, nlohmann::json>>& files);
+
+/// A `herd plan --json` result read back (herd-gui's plan explorer): the ranking and counts as
+/// merge() reads them, and the scenario searched, from the result's "resolved_scenario".
+struct SavedPlan {
+  PlanResult result;
+  model::Scenario scenario;
+};
+/// Whether `doc` looks like a `herd plan --json` result (an object with "ranked", "counts", "space").
+bool is_saved_plan(const nlohmann::json& doc);
+/// Throws model::InputError naming `source` and the JSON pointer.
+SavedPlan read_saved_plan(const nlohmann::json& doc, const std::string& source);
 
 /// Fills `space`'s list `key` ("tp", "cp", "pp", "v", "mb", "n", "gpus", "batch", "schedule",
 /// "layout", "dp-mode", "recompute", "overlap", "order") from text: "1,2,4,8", a range "8:64"

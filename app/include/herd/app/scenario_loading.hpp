@@ -17,6 +17,10 @@ namespace herd::app {
 /// applied, each "path=value" as `--set` takes it ("plan.tp=4", "cluster.nic.bandwidth=200 Gbps").
 /// Throws model::InputError naming the source and JSON pointer at fault.
 model::Scenario load_scenario(const std::string& file_or_name, const std::vector<std::string>& overrides = {});
+/// A resolved scenario (model::Scenario::resolved, as a saved result carries it) with `overrides`
+/// ("plan.tp=4") on top; `source` names it in errors. Throws model::InputError.
+model::Scenario load_resolved_scenario(const nlohmann::json& resolved, const std::string& source,
+                                       const std::vector<std::string>& overrides = {});
 
 /// The calibration profile the predictions for `scenario` use: `file` when it is not empty (a
 /// `--calibration` flag or a GUI's file chooser), else the scenario's `calibration` key, else

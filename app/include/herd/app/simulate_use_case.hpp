@@ -26,9 +26,12 @@ struct SimulateRequest {
   /// With trace_file, the simulated ranks ("0-7,128") and streams ("compute,dp_comm") it keeps
   /// (parse_trace_filter); empty: all. The step, its report and its power are the same either way.
   std::string trace_ranks, trace_streams;
+  /// Hand every span to this sink as the step runs (sim::StepOptions::trace_sink), beside any
+  /// trace_file; the report's trace stays empty and the power is built from the same spans. Null: none.
+  sim::TraceSink* trace_sink = nullptr;
   /// What the cluster draws through the step (SimulateResult::power). It needs every op's span:
   /// computed in symmetric mode, and per rank with `trace`, a `trace_file` or up to
-  /// kPowerPerRankLimit GPUs.
+  /// kPowerPerRankLimit GPUs, or a `trace_sink`.
   bool power = true;
   /// With what-ifs (stragglers, degraded NICs, a power cap or floor): also the same step without
   /// them, in the same mode (SimulateResult::baseline), so the what-if's cost can be read off.

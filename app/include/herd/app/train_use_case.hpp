@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -66,6 +67,23 @@ TrainComparison compare(const TrainRequest& a, const TrainRequest& b, const sim:
 
 /// The `herd train --compare --json` object: {"a": report, "b": report}.
 nlohmann::json to_json(const TrainComparison& comparison);
+/// `herd train --timeline FILE`: trial 0's timeline as Chrome trace-event JSON (Perfetto opens
+/// it; with the cluster's power as a counter track when the result has it), carrying the run's
+/// `--json` object under "herd_run_report", so that the file alone shows the run (herd-gui).
+std::string run_timeline_file(const TrainResult& result, const std::string& title);
+
+/// A training run read back from a file `herd train` wrote.
+struct SavedRun {
+  std::string label;   ///< the scenario's name; "A: name" and "B: name" for a comparison
+  TrainResult result;  ///< report, compute level, power and energy; `timeline` when the file has it
+};
+/// Whether `doc` is such a file: `--timeline FILE` (a Chrome trace with "herd_run_timeline"),
+/// `--json` (an object with "time_to_train_days") or `--compare --json` ({"a": ..., "b": ...}).
+bool is_saved_run(const nlohmann::json& doc);
+/// The runs `doc` holds (one, or A and B). Throws model::InputError naming `source` and the JSON
+/// pointer of what cannot be read.
+std::vector<SavedRun> read_saved_runs(const nlohmann::json& doc, const std::string& source);
+
 /// `herd train --compare --csv`: "figure,a,b", the figures of both runs as to_csv(TrainResult)
 /// names them (A's order, then those only B has); a figure one run lacks is empty there.
 std::string to_csv(const TrainComparison& comparison);

@@ -11,6 +11,7 @@
 #include <QStringList>
 
 #include "herd/gui/command_line.hpp"
+#include "herd/gui/run_view.hpp"
 #include "herd/gui/step_compare.hpp"
 #include "herd/gui/step_timeline_data.hpp"
 #include "herd/model/scenario.hpp"
@@ -106,6 +107,10 @@ class MainWindow : public QMainWindow {
   /// Every open-group action, on both timelines.
   void expand_all(bool expanded);
   QString show_saved_step(View view);
+  QString show_saved_runs(View view);
+  /// Opens a saved result (a plan or runs); "" and false when `file` is neither, the error shown
+  /// and true when it is one that cannot be read.
+  std::pair<QString, bool> open_saved_result(const QString& file);
   void export_current();
   void set_status(const QString& text);
   /// Bad input: the message under the plan's fields and in the status bar; returns it.
@@ -113,6 +118,14 @@ class MainWindow : public QMainWindow {
 
   CommandLine options_;
   QString saved_step_;  ///< a trace file from `herd simulate --trace` opened instead of a scenario
+  /// Runs saved by `herd train --timeline FILE`, `--json` or `--compare --json`, opened instead of
+  /// a scenario: the run view shows them (empty: none).
+  QString saved_runs_file_;
+  std::vector<RunData> saved_runs_;
+  /// The scenario a `herd plan --json` result carries: it stands in for a scenario file in every
+  /// view; the explorer shows the result's layouts until it is run again.
+  std::optional<model::Scenario> saved_scenario_;
+  bool explorer_from_file_ = false;
   std::shared_ptr<sim::StepSimulator> simulator_;
   std::shared_ptr<const sim::StepReport> step_report_, step_report_b_;
   PlanPanel* plan_ = nullptr;

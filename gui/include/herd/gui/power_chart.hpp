@@ -23,8 +23,8 @@ void paint_power_axis(QPainter& p, const QRect& plot, int label_w, const PowerSc
 /// `points` over `axis` into `plot`: per pixel column, the mean level over its time as the line,
 /// the area under it filled, and the range of the levels under it (lowest to highest) shaded, as
 /// Perfetto draws a counter that changes faster than the pixels. A repaint costs the width plus the
-/// points in view.
+/// points in view. `fill_alpha`: the area's opacity (a lane a few pixels high wants more).
 void paint_power_curve(QPainter& p, const QRect& plot, const TimeAxis& axis, const PowerPoints& points, const PowerScale& scale,
-                       const QColor& colour);
+                       const QColor& colour, int fill_alpha = 45);
 
 }  // namespace herd::gui

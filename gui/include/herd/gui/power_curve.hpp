@@ -18,6 +18,8 @@ using PowerPoints = std::vector<sim::PowerPoint>;
 
 /// The step's cluster power (StepPower::cluster_w, one point per bin and one at the step's end).
 PowerPoints step_power_points(const sim::StepPower& power);
+/// The same for any series of `power`'s bins (one rank's GPU: StepPower::rank_w).
+PowerPoints step_power_points(const sim::StepPower& power, const std::vector<double>& bins_w);
 
 /// The power through one pixel column of an axis: the lowest and highest level under it, and
 /// their mean over the column's time.

@@ -18,6 +18,7 @@
 #include "herd/model/placement.hpp"
 #include "herd/model/scenario.hpp"
 #include "herd/sim/step/step_report.hpp"
+#include "herd/sim/step/trace_sink.hpp"
 
 namespace herd::gui {
 
@@ -56,6 +57,28 @@ struct SpanInfo {
   std::string describe() const;  ///< several lines: op, pass, micro-batch, start, duration, size, rate
 };
 
+/// A step's spans as they stream from the simulation (app::SimulateRequest::trace_sink), kept in
+/// the store's compact form (28 bytes a span: the store's fields and the lane) instead of the
+/// report's trace (56 bytes a span), for StepTimelineData to sort into lanes.
+class StepTimelineSpans : public sim::TraceSink {
+ public:
+  void span(const sim::TraceSpan& span, const sim::TraceOp& op) override;
+  std::size_t size() const { return start_.size(); }
+
+ private:
+  friend class StepTimelineData;
+  std::vector<double> start_;
+  std::vector<float> duration_;
+  std::vector<float> bytes_;
+  std::vector<std::int32_t> op_;
+  std::vector<std::int16_t> microbatch_;
+  std::vector<std::int8_t> chunk_;
+  std::vector<std::int16_t> layer_;
+  std::vector<std::uint8_t> style_;
+  std::vector<std::uint32_t> lane_;  ///< simulated rank x kStreams + stream
+  int ranks_ = 0;                    ///< highest simulated rank seen + 1
+};
+
 class StepTimelineData {
  public:
   /// One tree node: a simulated rank (a leaf) or a group of them (stage, node).
@@ -80,6 +103,10 @@ class StepTimelineData {
   /// scenario whose plan has another number of GPUs: the ranks in one flat list). `names` keeps
   /// the ops' names alive when they are not static (a step read from a file).
   StepTimelineData(const sim::StepReport& report, const model::Scenario& scenario,
+                   std::shared_ptr<const void> names = nullptr);
+  /// The same from spans that streamed (`report`'s trace is empty; its trace_ops name the ops).
+  /// Takes the spans' memory as it sorts them, so the peak is the store and one field's copy.
+  StepTimelineData(StepTimelineSpans&& spans, const sim::StepReport& report, const model::Scenario& scenario,
                    std::shared_ptr<const void> names = nullptr);
 
   double step_time_s() const { return step_time_s_; }
@@ -118,14 +145,19 @@ class StepTimelineData {
   /// The same per pipeline stage (a root row): per-rank mode averages over the stage's GPUs.
   std::vector<std::array<double, 4>> compute_by_pass_per_stage() const;
 
-  /// The cluster's power through the step, for the lane under the timeline (the ranks' own
-  /// series are not kept). Copies of this data share it.
+  /// The cluster's power through the step, for the lane under the timeline, and one GPU's of each
+  /// simulated rank, for a lane in its row (steps of at most sim::StepPower::kMaxRankSeries
+  /// simulated ranks have them). Copies of this data share it.
   struct Power {
-    sim::StepPower step;   ///< summary, bins and their resolution
+    sim::StepPower step;   ///< summary, bins and their resolution (rank_w moved to rank_points)
     PowerPoints points;    ///< the bins as a step function over the step
     PowerExtremes extremes;
     double lo_w = 0, hi_w = 0;  ///< lowest and highest bin
+    std::vector<PowerPoints> rank_points;  ///< by simulated rank: one GPU's bins; empty: none
+    double rank_hi_w = 0;                  ///< highest bin of any rank's GPU
   };
+  /// One GPU's power of simulated rank `rank` through the step (null: not kept).
+  const PowerPoints* rank_power(int rank) const;
   void set_power(sim::StepPower power);
   /// Null: the step has no power (not simulated with it, or a saved step without its counters).
   const std::shared_ptr<const Power>& power() const { return power_; }

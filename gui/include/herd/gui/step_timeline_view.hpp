@@ -4,7 +4,8 @@
 // W/S zoom around the pointer, drag and A/D pan, a click selects an op or opens a group; the
 // compute lanes' idle gaps (bubble, exposed communication) are hatched and the rank that finished
 // last is marked red, and so is the critical path, the chain of ops the step's length follows (C). A step with its power gets a lane pinned under the rows: the cluster's IT
-// power on the same time axis, its peak and min windows marked. Painting cost is bounded by
+// power on the same time axis, its peak and min windows marked; and, where the step kept them, a
+// lane of each simulated rank's GPU power in its row (P). Painting cost is bounded by
 // pixels: StepTimelineData::marks, power_columns.
 #include <memory>
 #include <optional>
@@ -44,6 +45,11 @@ class StepTimelineView : public QAbstractScrollArea {
   /// each of its ops and a line where it passes from one lane to another. On by default; C toggles.
   void set_show_critical_path(bool on);
   bool show_critical_path() const { return show_critical_; }
+  /// Draws, in each row of a simulated rank whose GPU's power the step kept (at most
+  /// sim::StepPower::kMaxRankSeries simulated ranks), a lane of that GPU's power under its
+  /// streams, every such lane on one scale. On by default; P toggles.
+  void set_show_rank_power(bool on);
+  bool show_rank_power() const { return show_rank_power_; }
   /// The power lane's height in pixels (two steps stacked give it less, for the rows' sake).
   void set_power_height(int px);
   int power_height() const { return power_height_; }
@@ -88,6 +94,9 @@ class StepTimelineView : public QAbstractScrollArea {
   int rows_bottom() const;
   void paint_ruler(class QPainter& p) const;
   void paint_power(class QPainter& p) const;
+  /// The GPU power lane of `row` (null: it has none, or they are hidden).
+  const PowerPoints* rank_power_lane(const StepTimelineData::Row& row) const;
+  QString describe_rank_power(const StepTimelineData::Row& row, QPoint p) const;
   QString describe_power(QPoint p) const;
 
   std::shared_ptr<StepTimelineData> data_;
@@ -99,6 +108,7 @@ class StepTimelineView : public QAbstractScrollArea {
   bool dragging_ = false;
   int power_height_ = kPowerHeight;
   bool show_critical_ = true;
+  bool show_rank_power_ = true;
 };
 
 }  // namespace herd::gui

@@ -2,6 +2,7 @@
 // What a whole training run draws and costs: each phase's steps at their simulated power, the
 // cluster waiting through checkpoint stalls and failure detection, idle while the job is down
 // (restarts, spares, checkpoint loads, planned maintenance) (docs/models/power.md).
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -53,6 +54,9 @@ struct PowerPoint {
 std::vector<PowerPoint> run_power_series(const run::RunTimeline& timeline, const RunPowerLevels& levels);
 
 nlohmann::json run_energy_json(const RunEnergy& e, const RunPowerLevels& levels);
+/// What run_energy_json wrote: the energy, and the levels it names (not the GPUs' shares of them,
+/// which it does not write). Throws nlohmann::json::exception for what it cannot read.
+std::pair<RunEnergy, RunPowerLevels> run_energy_from_json(const nlohmann::json& j);
 
 /// A run timeline's Chrome trace (run::timeline_chrome_json) with the cluster's IT power as a
 /// counter track ("cluster power (IT)", MW) in the run's process.
