@@ -10,6 +10,7 @@
 #include <QKeySequence>
 #include <QLabel>
 #include <QLineEdit>
+#include <QLocale>
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QPainter>
@@ -590,7 +591,9 @@ void MainWindow::show_steps(ShownStep a, std::optional<ShownStep> b) {
   const auto& r = *step_report_;
   QString title = QString(b ? "A: " : "") + QString::fromStdString(r.scenario) + " · step " + QString::fromStdString(format_duration(r.step_time_s));
   if (r.mfu > 0) title += QString(" · MFU %1 % · %2").arg(100 * r.mfu, 0, 'f', 1).arg(QString::fromStdString(r.bottleneck));
-  title += QString(" · %1 simulated %2 · %3 spans").arg(timeline->ranks()).arg(r.per_rank ? "GPUs" : "stages").arg(static_cast<qulonglong>(timeline->spans()));
+  const QLocale digits(QLocale::English);  // 78,987,264
+  title += QString(" · %1 simulated %2 · %3 spans")
+               .arg(digits.toString(timeline->ranks()), r.per_rank ? "GPUs" : "stages", digits.toString(static_cast<qulonglong>(timeline->spans())));
   if (!note.isEmpty()) title += " · " + note;
   timeline_title_->setText(title);
   selection_->setText(kSelectionHint);

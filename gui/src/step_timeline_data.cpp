@@ -59,17 +59,30 @@ std::string_view to_string(OpStyle s) {
 }
 
 void StepTimelineSpans::span(const sim::TraceSpan& s, const sim::TraceOp& op) {
-  start_.push_back(s.start_s);
-  duration_.push_back(static_cast<float>(s.end_s - s.start_s));
-  bytes_.push_back(static_cast<float>(s.bytes));
-  op_.push_back(s.op);
-  microbatch_.push_back(static_cast<std::int16_t>(std::clamp(s.microbatch, -1, 32767)));
-  chunk_.push_back(static_cast<std::int8_t>(std::clamp(s.chunk, -1, 127)));
-  layer_.push_back(static_cast<std::int16_t>(std::clamp(s.layer, -1, 32767)));
+  if (!lane_.spilled() && lane_.size() >= spill_above_) spill();
+  fields_.start.push_back(s.start_s);
+  fields_.duration.push_back(static_cast<float>(s.end_s - s.start_s));
+  fields_.bytes.push_back(static_cast<float>(s.bytes));
+  fields_.op.push_back(s.op);
+  fields_.microbatch.push_back(static_cast<std::int16_t>(std::clamp(s.microbatch, -1, 32767)));
+  fields_.chunk.push_back(static_cast<std::int8_t>(std::clamp(s.chunk, -1, 127)));
+  fields_.layer.push_back(static_cast<std::int16_t>(std::clamp(s.layer, -1, 32767)));
   const OpStyle st = style_of(s, op);
-  style_.push_back(static_cast<std::uint8_t>(static_cast<int>(st) | (s.backward ? 16 : 0) | (static_cast<int>(s.group) << 5)));
+  fields_.style.push_back(static_cast<std::uint8_t>(static_cast<int>(st) | (s.backward ? 16 : 0) | (static_cast<int>(s.group) << 5)));
   lane_.push_back(static_cast<std::uint32_t>(s.rank) * kStreams + static_cast<std::uint32_t>(s.stream));
   ranks_ = std::max(ranks_, s.rank + 1);
+}
+
+void StepTimelineSpans::spill() {
+  fields_.start.spill(dir_);
+  fields_.duration.spill(dir_);
+  fields_.bytes.spill(dir_);
+  fields_.op.spill(dir_);
+  fields_.microbatch.spill(dir_);
+  fields_.chunk.spill(dir_);
+  fields_.layer.spill(dir_);
+  fields_.style.spill(dir_);
+  lane_.spill(dir_);
 }
 
 namespace {
@@ -80,12 +93,15 @@ StepTimelineSpans spans_of(const sim::StepReport& report) {
   return spans;
 }
 
-/// `v` in the order `order` gives (v[order[k]] goes to k); the old storage is freed at once.
+/// `in` in the order `order` gives (in[order[k]] goes to k): in memory, or in a temporary file in
+/// `dir` when `spill`.
 template <class T>
-void permute(std::vector<T>& v, const std::vector<std::uint32_t>& order) {
-  std::vector<T> out(order.size());
-  for (std::size_t k = 0; k < order.size(); ++k) out[k] = v[order[k]];
-  v = std::move(out);
+Column<T> permuted(const Column<T>& in, const std::vector<std::uint32_t>& order, bool spill, const std::filesystem::path& dir) {
+  ColumnWriter<T> out;
+  if (spill) out.spill(dir);
+  else out.reserve(order.size());
+  for (const std::uint32_t i : order) out.push_back(in[i]);
+  return out.finish();
 }
 
 }  // namespace
@@ -103,34 +119,40 @@ StepTimelineData::StepTimelineData(StepTimelineSpans&& spans, const sim::StepRep
   const std::size_t lanes = static_cast<std::size_t>(ranks_) * kStreams;
   const std::size_t n = spans.size();
   if (n >= std::numeric_limits<std::uint32_t>::max()) throw std::length_error("a step of 2^32 spans or more cannot be shown");
+  const bool spill = spans.spilled();
 
-  // Counting sort by lane (stable: arrival order), then by start within each lane.
-  lane_begin_.assign(lanes + 1, 0);
-  for (std::uint32_t l : spans.lane_) ++lane_begin_[l + 1];
-  std::partial_sum(lane_begin_.begin(), lane_begin_.end(), lane_begin_.begin());
+  // Counting sort by lane (stable: arrival order), then by start within each lane; then each
+  // field in that order, one at a time, each input released as soon as it is copied.
   std::vector<std::uint32_t> order(n);
   {
+    const Column<std::uint32_t> lane_of_span = spans.lane_.finish();
+    lane_begin_.assign(lanes + 1, 0);
+    for (std::uint32_t l : lane_of_span) ++lane_begin_[l + 1];
+    std::partial_sum(lane_begin_.begin(), lane_begin_.end(), lane_begin_.begin());
     std::vector<std::uint32_t> next(lane_begin_.begin(), lane_begin_.end() - 1);
-    for (std::uint32_t i = 0; i < n; ++i) order[next[spans.lane_[i]]++] = i;
+    for (std::uint32_t i = 0; i < n; ++i) order[next[lane_of_span[i]]++] = i;
   }
-  spans.lane_ = {};
-  for (std::size_t l = 0; l < lanes; ++l)
-    std::stable_sort(order.begin() + lane_begin_[l], order.begin() + lane_begin_[l + 1],
-                     [&](std::uint32_t a, std::uint32_t b) { return spans.start_[a] < spans.start_[b]; });
-  permute(spans.start_, order); start_ = std::move(spans.start_);
-  permute(spans.duration_, order); duration_ = std::move(spans.duration_);
-  permute(spans.bytes_, order); bytes_ = std::move(spans.bytes_);
-  permute(spans.op_, order); op_ = std::move(spans.op_);
-  permute(spans.microbatch_, order); microbatch_ = std::move(spans.microbatch_);
-  permute(spans.chunk_, order); chunk_ = std::move(spans.chunk_);
-  permute(spans.layer_, order); layer_ = std::move(spans.layer_);
-  permute(spans.style_, order); style_ = std::move(spans.style_);
+  const std::filesystem::path& dir = spans.dir_;
+  {
+    const Column<double> start = spans.fields_.start.finish();
+    for (std::size_t l = 0; l < lanes; ++l)
+      std::stable_sort(order.begin() + lane_begin_[l], order.begin() + lane_begin_[l + 1],
+                       [&](std::uint32_t a, std::uint32_t b) { return start[a] < start[b]; });
+    f_.start = permuted(start, order, spill, dir);
+  }
+  f_.duration = permuted(spans.fields_.duration.finish(), order, spill, dir);
+  f_.bytes = permuted(spans.fields_.bytes.finish(), order, spill, dir);
+  f_.op = permuted(spans.fields_.op.finish(), order, spill, dir);
+  f_.microbatch = permuted(spans.fields_.microbatch.finish(), order, spill, dir);
+  f_.chunk = permuted(spans.fields_.chunk.finish(), order, spill, dir);
+  f_.layer = permuted(spans.fields_.layer.finish(), order, spill, dir);
+  f_.style = permuted(spans.fields_.style.finish(), order, spill, dir);
   order = {};
 
   lane_longest_.assign(lanes, 0);
   std::vector<std::uint8_t> streams(static_cast<std::size_t>(ranks_), 0);
   for (std::size_t l = 0; l < lanes; ++l) {
-    for (std::size_t k = lane_begin_[l]; k < lane_begin_[l + 1]; ++k) lane_longest_[l] = std::max(lane_longest_[l], duration_[k]);
+    for (std::size_t k = lane_begin_[l]; k < lane_begin_[l + 1]; ++k) lane_longest_[l] = std::max(lane_longest_[l], f_.duration[k]);
     if (lane_begin_[l + 1] > lane_begin_[l]) streams[l / kStreams] |= static_cast<std::uint8_t>(1u << (l % kStreams));
   }
 
@@ -223,14 +245,14 @@ void StepTimelineData::marks(int rank, model::Stream stream, const TimeAxis& axi
   if (idle) idle->clear();
   if (rank < 0 || rank >= ranks_) return;
   const std::size_t l = lane(rank, stream);
-  const auto first = start_.begin() + lane_begin_[l], last = start_.begin() + lane_begin_[l + 1];
+  const auto first = f_.start.begin() + lane_begin_[l], last = f_.start.begin() + lane_begin_[l + 1];
   if (first == last) return;
   const double t0 = axis.start_s(), t1 = axis.end_s();
   const float width = static_cast<float>(axis.width_px());
   // Spans starting before t0 - longest cannot reach the view.
   auto it = std::lower_bound(first, last, t0 - lane_longest_[l]);
-  double prev_end = it == first ? -1 : start_[static_cast<std::size_t>(it - start_.begin()) - 1] +
-                                           duration_[static_cast<std::size_t>(it - start_.begin()) - 1];
+  double prev_end = it == first ? -1 : f_.start[static_cast<std::size_t>(it - f_.start.begin()) - 1] +
+                                           f_.duration[static_cast<std::size_t>(it - f_.start.begin()) - 1];
   if (it == first) prev_end = *first;  // no gap before the lane's first span
   Mark pending;
   bool has_pending = false;
@@ -239,8 +261,8 @@ void StepTimelineData::marks(int rank, model::Stream stream, const TimeAxis& axi
     has_pending = false;
   };
   for (; it != last && *it < t1; ++it) {
-    const std::size_t k = static_cast<std::size_t>(it - start_.begin());
-    const double end = *it + duration_[k];
+    const std::size_t k = static_cast<std::size_t>(it - f_.start.begin());
+    const double end = *it + f_.duration[k];
     if (idle && end > prev_end) {
       const double g0 = axis.x_of(prev_end), g1 = axis.x_of(*it);
       if (g1 - g0 >= 1 && g1 > 0 && g0 < width)
@@ -251,8 +273,8 @@ void StepTimelineData::marks(int rank, model::Stream stream, const TimeAxis& axi
     if (end <= t0) continue;
     const float x0 = static_cast<float>(std::max(axis.x_of(*it), -1.0));
     const float x1 = static_cast<float>(std::min(axis.x_of(end), width + 1.0));
-    const OpStyle st = static_cast<OpStyle>(style_[k] & 15);
-    const bool backward = style_[k] & 16;
+    const OpStyle st = static_cast<OpStyle>(f_.style[k] & 15);
+    const bool backward = f_.style[k] & 16;
     if (x1 - x0 >= 1) {
       if (has_pending && pending.x1 > x0) pending.x1 = std::floor(x0);
       if (has_pending && pending.x1 <= pending.x0) has_pending = false;
@@ -265,7 +287,7 @@ void StepTimelineData::marks(int rank, model::Stream stream, const TimeAxis& axi
       // The same or the next pixel column: extend the run; it shows its longest span.
       pending.x1 = std::max(pending.x1, col + 1);
       pending.merged = true;
-      if (duration_[k] > duration_[static_cast<std::size_t>(pending.span)]) {
+      if (f_.duration[k] > f_.duration[static_cast<std::size_t>(pending.span)]) {
         pending.span = static_cast<std::int64_t>(k);
         pending.style = st;
         pending.backward = backward;
@@ -296,11 +318,11 @@ OpStyle StepTimelineData::waiting_for(int rank, double t0, double t1) const {
   for (auto [stream, style] : {std::pair{model::Stream::tp_comm, OpStyle::tp}, std::pair{model::Stream::cp_comm, OpStyle::cp},
                                std::pair{model::Stream::dp_comm, OpStyle::dp}}) {
     const std::size_t l = lane(rank, stream);
-    const auto first = start_.begin() + lane_begin_[l], last = start_.begin() + lane_begin_[l + 1];
+    const auto first = f_.start.begin() + lane_begin_[l], last = f_.start.begin() + lane_begin_[l + 1];
     double covered = 0;
     for (auto it = std::lower_bound(first, last, t0 - lane_longest_[l]); it != last && *it < t1; ++it) {
-      const std::size_t k = static_cast<std::size_t>(it - start_.begin());
-      covered += std::max(0.0, std::min(t1, *it + duration_[k]) - std::max(t0, *it));
+      const std::size_t k = static_cast<std::size_t>(it - f_.start.begin());
+      covered += std::max(0.0, std::min(t1, *it + f_.duration[k]) - std::max(t0, *it));
     }
     if (covered >= best) {
       best = covered;
@@ -323,7 +345,7 @@ void StepTimelineData::aggregate_marks(int node_index, model::Stream stream, con
     for (int r : node.ranks) {
       const std::size_t l = lane(r, stream);
       for (std::size_t k = lane_begin_[l]; k < lane_begin_[l + 1]; ++k) {
-        double a = start_[k] / bucket, b = (start_[k] + duration_[k]) / bucket;
+        double a = f_.start[k] / bucket, b = (f_.start[k] + f_.duration[k]) / bucket;
         a = std::clamp(a, 0.0, double(kAggregateBuckets)); b = std::clamp(b, 0.0, double(kAggregateBuckets));
         for (int i = static_cast<int>(a); i < kAggregateBuckets && i < b; ++i)
           busy[static_cast<std::size_t>(i)] += std::min<double>(b, i + 1) - std::max<double>(a, i);
@@ -378,20 +400,20 @@ SpanInfo StepTimelineData::info(std::int64_t span) const {
   const std::size_t l = static_cast<std::size_t>(std::upper_bound(lane_begin_.begin(), lane_begin_.end(), k) - lane_begin_.begin()) - 1;
   i.rank = static_cast<int>(l / kStreams);
   i.stream = static_cast<model::Stream>(l % kStreams);
-  const sim::TraceOp& op = ops_.at(static_cast<std::size_t>(op_[k]));
+  const sim::TraceOp& op = ops_.at(static_cast<std::size_t>(f_.op[k]));
   i.op = std::string(op.name);
   i.kind = op.kind;
   i.pass = op.pass;
   i.flops = op.flops;
   i.hbm_bytes = op.hbm_bytes;
-  i.start_s = start_[k];
-  i.end_s = start_[k] + duration_[k];
-  i.bytes = bytes_[k];
-  i.microbatch = microbatch_[k];
-  i.chunk = chunk_[k];
-  i.layer = layer_[k];
-  i.backward = style_[k] & 16;
-  i.group = static_cast<sim::CommGroup>(style_[k] >> 5);
+  i.start_s = f_.start[k];
+  i.end_s = f_.start[k] + f_.duration[k];
+  i.bytes = f_.bytes[k];
+  i.microbatch = f_.microbatch[k];
+  i.chunk = f_.chunk[k];
+  i.layer = f_.layer[k];
+  i.backward = f_.style[k] & 16;
+  i.group = static_cast<sim::CommGroup>(f_.style[k] >> 5);
   return i;
 }
 
@@ -424,7 +446,7 @@ std::string SpanInfo::describe() const {
 double StepTimelineData::busy_s(int rank, model::Stream stream) const {
   const std::size_t l = lane(rank, stream);
   double total = 0;
-  for (std::size_t k = lane_begin_[l]; k < lane_begin_[l + 1]; ++k) total += duration_[k];
+  for (std::size_t k = lane_begin_[l]; k < lane_begin_[l + 1]; ++k) total += f_.duration[k];
   return total;
 }
 
@@ -432,7 +454,7 @@ std::array<double, 4> StepTimelineData::compute_by_pass(int rank) const {
   std::array<double, 4> out{};
   const std::size_t l = lane(rank, model::Stream::compute);
   for (std::size_t k = lane_begin_[l]; k < lane_begin_[l + 1]; ++k)
-    out[static_cast<std::size_t>(ops_[static_cast<std::size_t>(op_[k])].pass)] += duration_[k];
+    out[static_cast<std::size_t>(ops_[static_cast<std::size_t>(f_.op[k])].pass)] += f_.duration[k];
   return out;
 }
 
@@ -454,10 +476,22 @@ std::vector<std::array<double, 4>> StepTimelineData::compute_by_pass_per_stage()
   return out;
 }
 
+namespace {
+template <class F>
+void each_field(const SpanFields<Column>& f, F&& fn) {
+  fn(f.start), fn(f.duration), fn(f.bytes), fn(f.op), fn(f.microbatch), fn(f.chunk), fn(f.layer), fn(f.style);
+}
+}  // namespace
+
+std::size_t StepTimelineData::mapped_bytes() const {
+  std::size_t b = 0;
+  each_field(f_, [&](const auto& column) { b += column.mapped_bytes(); });
+  return b;
+}
+
 std::size_t StepTimelineData::memory_bytes() const {
-  std::size_t b = start_.capacity() * sizeof(double) + duration_.capacity() * sizeof(float) + bytes_.capacity() * sizeof(float) +
-                  op_.capacity() * 4 + microbatch_.capacity() * 2 + chunk_.capacity() + layer_.capacity() * 2 + style_.capacity() +
-                  lane_begin_.capacity() * 4 + lane_longest_.capacity() * 4 + ops_.capacity() * sizeof(sim::TraceOp);
+  std::size_t b = lane_begin_.capacity() * 4 + lane_longest_.capacity() * 4 + ops_.capacity() * sizeof(sim::TraceOp);
+  each_field(f_, [&](const auto& column) { b += column.heap_bytes(); });
   for (const auto& n : nodes_) b += sizeof(Node) + n.label.capacity() + n.children.capacity() * 4 + n.ranks.capacity() * 4;
   for (const auto& [k, v] : aggregates_) b += v.capacity() + 48;
   b += critical_.spans.capacity() * 8 + critical_.lanes.capacity() * 4 + critical_sorted_.capacity() * 8;
@@ -525,21 +559,21 @@ int StepTimelineData::rank_of(std::int64_t span) const { return static_cast<int>
 model::Stream StepTimelineData::stream_of(std::int64_t span) const { return static_cast<model::Stream>(lane_of(span) % kStreams); }
 
 std::optional<std::int64_t> StepTimelineData::ending_at(std::size_t l, double t, double before_s) const {
-  const auto b = start_.begin() + lane_begin_[l], e = start_.begin() + lane_begin_[l + 1];
+  const auto b = f_.start.begin() + lane_begin_[l], e = f_.start.begin() + lane_begin_[l + 1];
   // Spans starting before t; one ending at t started at most the lane's longest span earlier.
   const double earliest = t - double(lane_longest_[l]) - slack(lane_longest_[l]);
   for (auto it = std::lower_bound(b, e, std::min(t, before_s)); it != b;) {
     --it;
     if (*it < earliest) break;
-    const auto k = static_cast<std::size_t>(it - start_.begin());
-    if (start_[k] < before_s && std::fabs(start_[k] + duration_[k] - t) <= slack(duration_[k])) return static_cast<std::int64_t>(k);
+    const auto k = static_cast<std::size_t>(it - f_.start.begin());
+    if (f_.start[k] < before_s && std::fabs(f_.start[k] + f_.duration[k] - t) <= slack(f_.duration[k])) return static_cast<std::int64_t>(k);
   }
   return std::nullopt;
 }
 
 void StepTimelineData::find_critical_path(const model::RankLayout* layout, int critical_rank) {
   critical_ = {};
-  if (start_.empty()) return;
+  if (f_.start.empty()) return;
   // The op that ends last: on the rank that finished last when known.
   std::int64_t cur = -1;
   double last_end = -1;
@@ -550,7 +584,7 @@ void StepTimelineData::find_critical_path(const model::RankLayout* layout, int c
       // Within a lane the last to end started at most the longest span before the last start.
       for (std::size_t k = lane_begin_[l + 1]; k > lane_begin_[l];) {
         --k;
-        if (start_[k] + double(lane_longest_[l]) < last_end) break;
+        if (f_.start[k] + double(lane_longest_[l]) < last_end) break;
         if (end_of(static_cast<std::int64_t>(k)) > last_end) {
           last_end = end_of(static_cast<std::int64_t>(k));
           cur = static_cast<std::int64_t>(k);
@@ -560,7 +594,7 @@ void StepTimelineData::find_critical_path(const model::RankLayout* layout, int c
   }
   if (cur < 0) return;
 
-  auto comm_group = [&](std::int64_t k) { return static_cast<sim::CommGroup>(style_[static_cast<std::size_t>(k)] >> 5); };
+  auto comm_group = [&](std::int64_t k) { return static_cast<sim::CommGroup>(f_.style[static_cast<std::size_t>(k)] >> 5); };
   std::vector<std::int64_t> chain;
   double later = std::numeric_limits<double>::infinity();  // the start of the op after: the path goes back in time
   for (;;) {
@@ -572,14 +606,14 @@ void StepTimelineData::find_critical_path(const model::RankLayout* layout, int c
       for (int m : layout->group_of(rank, axis_of(comm_group(cur)))) {
         if (m == rank) continue;
         const std::size_t l = lane(m, stream);
-        if (auto k = ending_at(l, end, later); k && op_[static_cast<std::size_t>(*k)] == op_[static_cast<std::size_t>(cur)] &&
-                                                start_[static_cast<std::size_t>(*k)] > start_[static_cast<std::size_t>(cur)])
+        if (auto k = ending_at(l, end, later); k && f_.op[static_cast<std::size_t>(*k)] == f_.op[static_cast<std::size_t>(cur)] &&
+                                                f_.start[static_cast<std::size_t>(*k)] > f_.start[static_cast<std::size_t>(cur)])
           cur = *k;
       }
       rank = rank_of(cur);
     }
     chain.push_back(cur);
-    const double t = start_[static_cast<std::size_t>(cur)];
+    const double t = f_.start[static_cast<std::size_t>(cur)];
     later = t;
     if (t <= 1e-9) break;
     std::optional<std::int64_t> pred;
@@ -606,15 +640,15 @@ void StepTimelineData::find_critical_path(const model::RankLayout* layout, int c
       double best = -1;
       for (int s = 0; s < kStreams; ++s) {
         const std::size_t l = lane(rank, static_cast<model::Stream>(s));
-        const auto b = start_.begin() + lane_begin_[l];
+        const auto b = f_.start.begin() + lane_begin_[l];
         // Serial streams: the first span back that ends by t is the lane's latest; 256 bounds the
         // search on a lane whose spans overlap (a gap is rare, and any op before it will do).
         int looked = 0;
-        for (auto it = std::lower_bound(b, start_.begin() + lane_begin_[l + 1], t); it != b && looked < 256; ++looked) {
+        for (auto it = std::lower_bound(b, f_.start.begin() + lane_begin_[l + 1], t); it != b && looked < 256; ++looked) {
           --it;
-          const auto k = static_cast<std::int64_t>(it - start_.begin());
+          const auto k = static_cast<std::int64_t>(it - f_.start.begin());
           const double end = end_of(k);
-          if (end <= t + slack(duration_[static_cast<std::size_t>(k)]) && end > best) {
+          if (end <= t + slack(f_.duration[static_cast<std::size_t>(k)]) && end > best) {
             best = end;
             pred = k;
             break;
@@ -622,7 +656,7 @@ void StepTimelineData::find_critical_path(const model::RankLayout* layout, int c
         }
       }
     }
-    if (!pred || start_[static_cast<std::size_t>(*pred)] >= t) break;
+    if (!pred || f_.start[static_cast<std::size_t>(*pred)] >= t) break;
     cur = *pred;
   }
   std::reverse(chain.begin(), chain.end());
@@ -633,11 +667,11 @@ void StepTimelineData::find_critical_path(const model::RankLayout* layout, int c
   int last_rank = -1;
   for (std::int64_t k : c.spans) {
     const auto i = static_cast<std::size_t>(k);
-    c.waiting_s += std::max(0.0, start_[i] - at);
-    const double from = std::max(at, start_[i]);
+    c.waiting_s += std::max(0.0, f_.start[i] - at);
+    const double from = std::max(at, f_.start[i]);
     const double busy = std::max(0.0, end_of(k) - from);
     at = std::max(at, end_of(k));
-    switch (static_cast<OpStyle>(style_[i] & 15)) {
+    switch (static_cast<OpStyle>(f_.style[i] & 15)) {
       case OpStyle::tp: c.comm_s[0] += busy; break;
       case OpStyle::cp: c.comm_s[1] += busy; break;
       case OpStyle::pp: c.comm_s[2] += busy; break;

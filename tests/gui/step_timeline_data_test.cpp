@@ -301,21 +301,30 @@ TEST_CASE("step timeline data: a simulated step's critical path runs back to its
 TEST_CASE("step timeline data: spans streamed from the simulation give the store the report's trace gives") {
   // Per rank (spans arrive as they end, rank after rank) and symmetric (handed over at the end):
   // the same spans in the same lanes and order, the same critical path, the same power.
-  for (const bool per_rank : {true, false}) {
+  const bool per_rank = GENERATE(true, false);
+  {
     CAPTURE(per_rank);
     const model::Scenario scenario = small_scenario();
     const app::SimulateResult kept = simulated(scenario, per_rank);
     const StepTimelineData from_report(kept.report, scenario);
 
+    // Kept in memory, spilled to temporary files from the first span, and from the middle on.
+    const std::size_t spill_above = GENERATE(gui::StepTimelineSpans::kSpillAbove, std::size_t{0}, std::size_t{5000});
+    CAPTURE(spill_above);
     app::SimulateRequest request;
     request.scenario = scenario;
     request.per_rank = per_rank;
-    gui::StepTimelineSpans spans;
+    gui::StepTimelineSpans spans(spill_above);
     request.trace_sink = &spans;
     const app::SimulateResult streamed = app::simulate(request);
     CHECK(streamed.report.trace.empty());
     CHECK(spans.size() == kept.report.trace.size());
+    const bool spilled = spill_above < kept.report.trace.size();
+    CHECK(spans.spilled() == spilled);
     const StepTimelineData data(std::move(spans), streamed.report, scenario);
+    // Spilled, the spans are mapped from files (26 bytes each) and not held in memory.
+    CHECK(data.mapped_bytes() == (spilled ? data.spans() * 26 : 0));
+    if (spilled) CHECK(data.memory_bytes() + data.spans() * 20 < from_report.memory_bytes());
 
     CHECK(streamed.report.step_time_s == kept.report.step_time_s);
     REQUIRE(data.spans() == from_report.spans());

@@ -7,6 +7,7 @@
 // many spans lie under it. Plain C++ (no Qt), so it is built on the worker thread and tested alone.
 #include <array>
 #include <cstdint>
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
@@ -14,6 +15,7 @@
 #include <vector>
 
 #include "herd/gui/power_curve.hpp"
+#include "herd/gui/span_column.hpp"
 #include "herd/gui/time_axis.hpp"
 #include "herd/model/placement.hpp"
 #include "herd/model/scenario.hpp"
@@ -57,26 +59,44 @@ struct SpanInfo {
   std::string describe() const;  ///< several lines: op, pass, micro-batch, start, duration, size, rate
 };
 
+/// The fields of a span as the store keeps them (26 bytes a span), one container of each.
+template <template <class> class C>
+struct SpanFields {
+  C<double> start;
+  C<float> duration;
+  C<float> bytes;
+  C<std::int32_t> op;
+  C<std::int16_t> microbatch;
+  C<std::int8_t> chunk;
+  C<std::int16_t> layer;
+  C<std::uint8_t> style;  ///< OpStyle | backward << 4 | CommGroup << 5
+};
+
 /// A step's spans as they stream from the simulation (app::SimulateRequest::trace_sink), kept in
-/// the store's compact form (28 bytes a span: the store's fields and the lane) instead of the
-/// report's trace (56 bytes a span), for StepTimelineData to sort into lanes.
+/// the store's compact form plus their lane (30 bytes a span) instead of the report's trace (56),
+/// for StepTimelineData to sort into lanes. Past `spill_above` spans they go to temporary files
+/// (span_column.hpp), and so does the store built from them: the process's memory then stays the
+/// same however many spans the step has.
 class StepTimelineSpans : public sim::TraceSink {
  public:
+  /// 16 Mi spans: about 480 MB in memory; a 1,024-GPU per-rank step of Llama 3 405B has 5 M, a
+  /// 16,384-GPU one 81 M.
+  static constexpr std::size_t kSpillAbove = std::size_t{1} << 24;
+  /// `dir`: where the temporary files go (empty: the system's temporary directory).
+  explicit StepTimelineSpans(std::size_t spill_above = kSpillAbove, std::filesystem::path dir = {})
+      : spill_above_(spill_above), dir_(std::move(dir)) {}
   void span(const sim::TraceSpan& span, const sim::TraceOp& op) override;
-  std::size_t size() const { return start_.size(); }
+  std::size_t size() const { return lane_.size(); }
+  bool spilled() const { return lane_.spilled(); }
 
  private:
   friend class StepTimelineData;
-  std::vector<double> start_;
-  std::vector<float> duration_;
-  std::vector<float> bytes_;
-  std::vector<std::int32_t> op_;
-  std::vector<std::int16_t> microbatch_;
-  std::vector<std::int8_t> chunk_;
-  std::vector<std::int16_t> layer_;
-  std::vector<std::uint8_t> style_;
-  std::vector<std::uint32_t> lane_;  ///< simulated rank x kStreams + stream
-  int ranks_ = 0;                    ///< highest simulated rank seen + 1
+  void spill();
+  SpanFields<ColumnWriter> fields_;
+  ColumnWriter<std::uint32_t> lane_;  ///< simulated rank x kStreams + stream
+  int ranks_ = 0;                     ///< highest simulated rank seen + 1
+  std::size_t spill_above_;
+  std::filesystem::path dir_;
 };
 
 class StepTimelineData {
@@ -111,7 +131,7 @@ class StepTimelineData {
 
   double step_time_s() const { return step_time_s_; }
   bool per_rank() const { return per_rank_; }
-  std::size_t spans() const { return start_.size(); }
+  std::size_t spans() const { return f_.start.size(); }
   int ranks() const { return ranks_; }
   const std::vector<Node>& nodes() const { return nodes_; }
   const std::vector<int>& roots() const { return roots_; }
@@ -186,11 +206,13 @@ class StepTimelineData {
   /// The simulated rank and stream of span `span`.
   int rank_of(std::int64_t span) const;
   model::Stream stream_of(std::int64_t span) const;
-  double end_of(std::int64_t span) const { return start_[static_cast<std::size_t>(span)] + duration_[static_cast<std::size_t>(span)]; }
-  double start_of(std::int64_t span) const { return start_[static_cast<std::size_t>(span)]; }
+  double end_of(std::int64_t span) const { return f_.start[static_cast<std::size_t>(span)] + f_.duration[static_cast<std::size_t>(span)]; }
+  double start_of(std::int64_t span) const { return f_.start[static_cast<std::size_t>(span)]; }
 
-  /// Bytes held: spans, lanes, tree and the aggregates computed so far.
+  /// Bytes of memory held: spans kept in memory, lanes, tree and the aggregates computed so far.
   std::size_t memory_bytes() const;
+  /// Bytes of spans kept in temporary files instead (StepTimelineSpans::kSpillAbove), mapped.
+  std::size_t mapped_bytes() const;
 
  private:
   OpStyle waiting_for(int rank, double t0, double t1) const;
@@ -203,15 +225,8 @@ class StepTimelineData {
   double step_time_s_ = 0;
   bool per_rank_ = false;
   int ranks_ = 0;
-  // Spans, lane by lane, sorted by start within a lane.
-  std::vector<double> start_;
-  std::vector<float> duration_;
-  std::vector<float> bytes_;
-  std::vector<std::int32_t> op_;
-  std::vector<std::int16_t> microbatch_;
-  std::vector<std::int8_t> chunk_;
-  std::vector<std::int16_t> layer_;
-  std::vector<std::uint8_t> style_;  ///< OpStyle | backward << 4 | CommGroup << 5
+  // Spans, lane by lane, sorted by start within a lane; in memory or mapped from a temporary file.
+  SpanFields<Column> f_;
   std::vector<std::uint32_t> lane_begin_;  ///< ranks x kStreams + 1
   std::vector<float> lane_longest_;        ///< longest span per lane, for the search of the first visible one
   std::vector<sim::TraceOp> ops_;
