@@ -126,7 +126,9 @@ void validate_leaf(const ParamDecl& d, const json& v, const std::string& ptr) {
   switch (d.type) {
     case ParamType::integer: {
       auto c = as_count(v);
-      if (!c || std::floor(*c) != *c || std::fabs(*c) > 9.0e18)
+      if (c && std::floor(*c) == *c && std::fabs(*c) > 9.0e18)
+        throw ValueError(ptr, "too large: " + quoted(v) + " (integers here stop at 9e18)");
+      if (!c || std::floor(*c) != *c)
         throw ValueError(ptr, "expected an integer, got " + quoted(v));
       check_range(d, *c, ptr, v);
       return;
@@ -182,7 +184,9 @@ void validate_leaf(const ParamDecl& d, const json& v, const std::string& ptr) {
       for (std::size_t i = 0; i < v.size(); ++i) {
         const std::string item_ptr = ptr + "/" + std::to_string(i);
         auto c = as_count(v[i]);
-        if (!c || std::floor(*c) != *c || std::fabs(*c) > 9.0e18)
+        if (c && std::floor(*c) == *c && std::fabs(*c) > 9.0e18)
+          throw ValueError(item_ptr, "too large: " + quoted(v[i]) + " (integers here stop at 9e18)");
+        if (!c || std::floor(*c) != *c)
           throw ValueError(item_ptr, "expected an integer, got " + quoted(v[i]));
         check_range(d, *c, item_ptr, v[i]);
       }

@@ -85,10 +85,14 @@ void validate_plan(const PlanSpec& p, const TransformerSpec& m, const ClusterSpe
   constexpr long long kHeld = 1LL << 31;
   long long gpus = 1;
   for (const int d : {p.tp, p.cp, p.pp, p.dp}) gpus = std::clamp(gpus * d, -kHeld, kHeld);
-  if (gpus != c.num_gpus)
-    reject("/plan/dp", "tp " + str(p.tp) + " x cp " + str(p.cp) + " x pp " + str(p.pp) + " x dp " + str(p.dp) + " = " +
-                           (gpus >= kHeld ? std::string("over 2^31") : str(gpus)) + " GPUs, but the cluster has " +
-                           str(c.num_gpus));
+  if (gpus != c.num_gpus) {
+    long long model_parallel = 1;  // tp x cp x pp, held as above
+    for (const int d : {p.tp, p.cp, p.pp}) model_parallel = std::clamp(model_parallel * d, -kHeld, kHeld);
+    const bool fills = model_parallel > 0 && c.num_gpus > 0 && c.num_gpus % model_parallel == 0;
+    reject("/plan", "tp " + str(p.tp) + " x cp " + str(p.cp) + " x pp " + str(p.pp) + " x dp " + str(p.dp) + " = " +
+                        (gpus >= kHeld ? std::string("over 2^31") : str(gpus)) + " GPUs, but the cluster has " +
+                        str(c.num_gpus) + (fills ? " (dp " + str(c.num_gpus / model_parallel) + " would fill it)" : ""));
+  }
   if (m.heads % p.tp != 0) reject("/plan/tp", str(p.tp) + " does not divide " + str(m.heads) + " attention heads");
   if (m.kv_heads % p.tp != 0 && p.tp % m.kv_heads != 0)
     reject("/plan/tp", str(p.tp) + " neither divides nor is a multiple of " + str(m.kv_heads) + " key/value heads");

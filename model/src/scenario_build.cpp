@@ -508,10 +508,19 @@ void build_scenario(Scenario& s) {
   s.calibration = r.has("/calibration") ? r.string("/calibration") : "";
   s.cluster = read_cluster(r);
   s.model = read_model(r);
-  s.plan = read_plan(r, s.model, s.cluster);
+  try {
+    s.plan = read_plan(r, s.model, s.cluster);
+    validate_plan(s.plan, s.model, s.cluster);
+  } catch (const ValueError& e) {
+    if (e.pointer() != "/plan") throw;
+    // The degrees' product against the GPU count: named at the first of those keys an override
+    // set (its `--set` is then the source named), else at the data-parallel degree.
+    for (const char* key : {"/plan/tp", "/plan/cp", "/plan/pp", "/plan/dp", "/cluster/num_gpus"})
+      if (s.source_of(key).rfind("--set ", 0) == 0) throw ValueError(key, e.message());
+    throw ValueError("/plan/dp", e.message());
+  }
   s.run = read_run(r, s.model, s.plan);
   if (s.name.empty()) s.name = s.model.name + " on " + std::to_string(s.cluster.num_gpus) + " " + s.cluster.gpu.name;
-  validate_plan(s.plan, s.model, s.cluster);
   s.reliability = read_reliability(r);
   s.whatif = read_whatif(r, s.plan, s.cluster.gpu);
   s.search = read_search(r);

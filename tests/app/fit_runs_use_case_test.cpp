@@ -221,5 +221,5 @@ TEST_CASE("a runs file converts throughputs and is read strictly", "[app][fit-ru
   fails_at(bad, "/runs/0/scenario", "no such file, built-in scenario or model preset");
   bad = doc;
   bad["runs"][0]["set"]["plan.tp"] = 255;
-  fails_at(bad, "/runs/0", "65280 GPUs, but the cluster has 256");
+  fails_at(bad, "/runs/0/set/plan.tp", "65280 GPUs, but the cluster has 256");  // the override at fault
 }

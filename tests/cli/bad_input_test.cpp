@@ -397,7 +397,7 @@ TEST_CASE("fuzz findings under UBSan: degrees whose product passes 2^31, a GPT-2
   const HerdRun wide = run_herd({"model", "llama3-8b", "--set", "plan.tp=1000000000", "--set", "plan.pp=8"});
   CHECK(wide.code == 2);
   check_one_line(wide);
-  CHECK_THAT(wide.err, Catch::Contains("/plan/dp: tp 1000000000 x cp 1 x pp 8 x dp ") && Catch::Contains("= over 2^31 GPUs"));
+  CHECK_THAT(wide.err, Catch::Contains("--set plan.tp=1000000000: /plan/tp: tp 1000000000 x cp 1 x pp 8 x dp ") && Catch::Contains("= over 2^31 GPUs"));
   // A GPT-2 config with n_inner null takes 4 x n_embd, which wrapped around for n_embd near 2^63;
   // the width is refused by the scenario's bound instead.
   const fs::path config = write_temp("herd_hf_huge.json",

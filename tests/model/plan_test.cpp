@@ -22,7 +22,7 @@ std::string reject(std::initializer_list<const char*> texts) {
 TEST_CASE("heads, MLP and GPU count must agree with TP and DP", "[plan]") {
   CHECK(reject({"plan.tp=6", "plan.dp=170", "cluster.num_gpus=16320"}) == "/plan/tp: 6 does not divide 128 attention heads");
   CHECK(reject({"plan.tp=16", "plan.dp=64"}) == "accepted");  // 8 KV heads replicated over 16 ranks
-  CHECK(reject({"plan.dp=64"}) == "/plan/dp: tp 8 x cp 1 x pp 16 x dp 64 = 8192 GPUs, but the cluster has 16384");
+  CHECK(reject({"plan.dp=64"}) == "/plan/dp: tp 8 x cp 1 x pp 16 x dp 64 = 8192 GPUs, but the cluster has 16384 (dp 128 would fill it)");
 }
 
 TEST_CASE("layers must split over pipeline chunks", "[plan]") {

@@ -89,8 +89,11 @@ TEST_CASE("a Hugging Face config.json imports as a model", "[scenario]") {
 TEST_CASE("bad input: one line naming the source and the JSON pointer", "[scenario][errors]") {
   CHECK(error_of([] { default_scenario(sets({"plan.tpp=4"})); }) ==
         "--set plan.tpp=4: /plan/tpp: unknown key \"tpp\" (did you mean \"tp\"?)");
+  // The degrees' product: named at the degree the user set, not at the file's data-parallel degree.
   CHECK(error_of([] { default_scenario(sets({"plan.tp=6"})); }) ==
-        "built-in llama3-405b-16k: /plan/dp: tp 6 x cp 1 x pp 16 x dp 128 = 12288 GPUs, but the cluster has 16384");
+        "--set plan.tp=6: /plan/tp: tp 6 x cp 1 x pp 16 x dp 128 = 12288 GPUs, but the cluster has 16384");
+  CHECK(error_of([] { default_scenario(sets({"cluster.num_gpus=8192"})); }) ==
+        "--set cluster.num_gpus=8192: /cluster/num_gpus: tp 8 x cp 1 x pp 16 x dp 128 = 16384 GPUs, but the cluster has 8192 (dp 64 would fill it)");
   CHECK(error_of([] { default_scenario(sets({"plan.tp=6", "plan.dp=0"})); }) ==
         "--set plan.dp=0: /plan/dp: must be at least 1, got 0");
   CHECK(error_of([] { default_scenario(sets({"cluster.nic.bandwidth=400 Gbs"})); }) ==
@@ -103,6 +106,10 @@ TEST_CASE("bad input: one line naming the source and the JSON pointer", "[scenar
   CHECK(error_of([] { default_scenario(sets({"model=llama3-450b"})); }) ==
         "--set model=llama3-450b: /model/preset: unknown model preset \"llama3-450b\" (did you mean \"llama3-405b\"?)");
   CHECK(error_of([] { default_scenario(sets({"plan.tp"})); }) == "--set plan.tp: expected path=value, e.g. plan.tp=4");
+  // An integer beyond what the key's integer holds is too large, not "not an integer".
+  CHECK(error_of([] { default_scenario(sets({"plan.tp=9223372036854775807"})); }) ==
+        "--set plan.tp=9223372036854775807: /plan/tp: too large: 9223372036854775807 (integers here stop at 9e18)");
+  CHECK(error_of([] { default_scenario(sets({"plan.tp=2.5"})); }) == "--set plan.tp=2.5: /plan/tp: expected an integer, got 2.5");
 }
 
 TEST_CASE("bad files: malformed JSON with line and column, unknown keys with the file name", "[scenario][errors]") {

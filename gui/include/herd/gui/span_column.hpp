@@ -55,6 +55,7 @@ class SpillFile {
   SpillFile& operator=(const SpillFile&) = delete;
 
   void write(const void* data, std::size_t bytes) {
+    if (bytes == 0) return;  // `data` may be null (an empty vector's)
     if (used_ + bytes > buffer_.size()) flush();
     if (bytes > buffer_.size()) return write_through(data, bytes);
     std::memcpy(buffer_.data() + used_, data, bytes);
