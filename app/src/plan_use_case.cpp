@@ -221,12 +221,23 @@ struct Search {
   const model::CalibrationProfile* calibration;
   sp::StepBound bound;
 
+  bool by_energy() const { return request.objective == Objective::energy; }
+
+  /// Screened and, when it fits, simulated; ranking by energy, with its power too.
   sp::Evaluation evaluate(const model::PlanSpec& p, int gpus) const {
     sp::Candidate c{-1, p, gpus};
     sp::Evaluation e = sp::screen(request.scenario, c, space.memory_headroom, bound);
     if (e.fits) sp::simulate_candidate(request.scenario, e, simulator, calibration, control);
+    if (e.simulated && by_energy()) {
+      const sim::PowerSetup setup = sp::layout_power_setup(request.scenario, gpus, simulator);
+      sp::bound_energy(e, setup, bound);
+      sp::measure_power(request.scenario, e, simulator, calibration, setup, control);
+    }
     return e;
   }
+
+  /// What the search ranks by, larger better: tokens/s, or minus the energy per token.
+  double score(const sp::Evaluation& e) const { return by_energy() ? -e.energy_per_token_j : e.tokens_per_s; }
 
   // "" when p is a layout of this model and cluster, else why not.
   std::string invalid(const model::PlanSpec& p, int gpus) const {
@@ -281,13 +292,18 @@ Explanation explain(const Search& search, const sp::SearchResult& result, const 
   if (!invalid.empty() || !e.simulated) return x;
   const auto& ranked = result.ranked;
   const std::string id = x.id;
-  int faster = 0;
+  x.by_energy = search.by_energy();
+  // Behind `b` by the ranking: more time per token, or more energy per token.
+  const auto behind = [&](const sp::Evaluation& a, const sp::Evaluation& b) {
+    return x.by_energy ? a.energy_per_token_j / b.energy_per_token_j - 1.0 : b.tokens_per_s / a.tokens_per_s - 1.0;
+  };
+  int better = 0;
   for (const auto& r : ranked)
-    if (sp::layout_id(r.candidate.plan, r.candidate.num_gpus) != id && r.tokens_per_s > e.tokens_per_s) ++faster;
-  x.rank = faster + 1;
+    if (sp::layout_id(r.candidate.plan, r.candidate.num_gpus) != id && search.score(r) > search.score(e)) ++better;
+  x.rank = better + 1;
   // Exact when every layout that could beat it was simulated (the search was asked to).
   x.rank_exact = true;
-  if (!ranked.empty()) x.behind_best = ranked.front().tokens_per_s / e.tokens_per_s - 1.0;
+  if (!ranked.empty()) x.behind_best = behind(e, ranked.front());
   if (x.behind_best < 0) x.behind_best = 0;
   x.limits = limits_of(e);
 
@@ -306,9 +322,9 @@ Explanation explain(const Search& search, const sp::SearchResult& result, const 
     sp::Evaluation ev;
     if (auto it = known.find(qid); it != known.end()) ev = *it->second;
     else ev = search.evaluate(q, gpus);
-    if (!ev.simulated) continue;
-    changes[i] = {what, qid, ev.tokens_per_s, ev.tokens_per_s / e.tokens_per_s - 1.0, ev.fits};
-    usable[i] = ev.tokens_per_s > e.tokens_per_s;
+    if (!ev.simulated || (x.by_energy && !ev.has_power)) continue;
+    changes[i] = {what, qid, ev.tokens_per_s, ev.energy_per_token_j, behind(e, ev), ev.fits};
+    usable[i] = search.score(ev) > search.score(e);
   }
   for (std::size_t i = 0; i < changes.size(); ++i)
     if (usable[i]) x.changes.push_back(changes[i]);
@@ -459,7 +475,7 @@ PlanResult search_and_rank(const PlanRequest& given, const sim::Control& control
     const std::string why = search.invalid(p, gpus);
     sp::Evaluation e;
     if (why.empty()) e = search.evaluate(p, gpus);
-    if (e.simulated) options.simulate_above_tokens_per_s = e.tokens_per_s;
+    if (e.simulated) options.simulate_above_score = search.score(e);
     target.emplace(p, gpus, e, why);
   }
   out.search = as_input("search", [&] { return sp::search_layouts(s, asked, options, simulator, control); });
@@ -639,8 +655,14 @@ json to_json(const PlanResult& r) {
     const auto& x = *r.explanation;
     json changes = json::array();
     for (const auto& c : x.changes)
-      changes.push_back({{"what", c.what}, {"layout", c.id}, {"tokens_per_s", c.tokens_per_s}, {"gain", c.gain}, {"fits", c.fits}});
+      changes.push_back({{"what", c.what},
+                         {"layout", c.id},
+                         {"tokens_per_s", c.tokens_per_s},
+                         {"energy_per_token_j", x.by_energy ? json(c.energy_per_token_j) : json(nullptr)},
+                         {"gain", c.gain},
+                         {"fits", c.fits}});
     j["explanation"] = {{"layout", x.id},       {"invalid", x.invalid},  {"evaluation", evaluation_json(x.layout)},
+                        {"ranked_by", x.by_energy ? "energy" : "throughput"},
                         {"rank", x.rank},       {"rank_exact", x.rank_exact}, {"behind_best", x.behind_best},
                         {"limits", x.limits},   {"changes", changes}};
   }

@@ -148,11 +148,18 @@ void print_text(std::ostream& out, const app::PlanResult& r) {
     } else {
       out << "  rank " << x.rank << (x.rank_exact ? "" : " or lower") << " of " << group_digits(c.valid - c.out_of_memory)
           << " that fit; " << model::format_time(x.layout.step_time_s) << " per step, "
-          << fmt("%.1f", 100 * x.behind_best) << " % more time per token than the best\n  limited by:\n";
+          << fmt("%.1f", 100 * x.behind_best) << (x.by_energy ? " % more energy" : " % more time")
+          << " per token than the best\n  limited by:\n";
       for (const auto& l : x.limits) out << "    " << l << "\n";
-      if (x.changes.empty()) out << "  no single change of one searched key makes it faster\n";
-      for (const auto& ch : x.changes)
-        out << "  try " << ch.what << ": " << fmt("%+.1f", 100 * ch.gain) << " % tokens/s (" << ch.id << ")\n";
+      if (x.changes.empty())
+        out << "  no single change of one searched key makes it " << (x.by_energy ? "use less energy" : "faster") << "\n";
+      for (const auto& ch : x.changes) {
+        if (x.by_energy)
+          out << "  try " << ch.what << ": " << fmt("%.2f", ch.energy_per_token_j) << " J/token, "
+              << fmt("%.1f", 100 * (1 - 1 / (1 + ch.gain))) << " % less (" << ch.id << ")\n";
+        else
+          out << "  try " << ch.what << ": " << fmt("%+.1f", 100 * ch.gain) << " % tokens/s (" << ch.id << ")\n";
+      }
     }
   }
 }

@@ -166,6 +166,41 @@ TEST_CASE("the energy objective ranks by energy per token, in JSON, CSV and thro
   CHECK_THROWS_WITH(app::merge(r.scenario, files), Catch::Contains("shard1.json"));
 }
 
+TEST_CASE("explaining a layout under the energy objective ranks it by energy per token", "[plan][power]") {
+  auto r = request();
+  r.objective = app::Objective::energy;
+  r.explain = "tp=2,pp=4,v=1,schedule=1f1b";
+  const auto result = app::plan(r);
+  REQUIRE(result.explanation);
+  const auto& x = *result.explanation;
+  CHECK(x.by_energy);
+  REQUIRE(x.layout.simulated);
+  REQUIRE(x.layout.has_power);
+  // Exact: every layout that uses less energy per token was simulated with its power, so the rank
+  // counts them all; how far behind is the energy per token against the best's.
+  int better = 0;
+  for (const auto& e : result.search.ranked) {
+    REQUIRE(e.has_power);
+    if (e.energy_per_token_j < x.layout.energy_per_token_j) ++better;
+  }
+  CHECK(x.rank == better + 1);
+  const double best = result.search.ranked.front().energy_per_token_j;
+  CHECK(x.behind_best == Approx(std::max(0.0, x.layout.energy_per_token_j / best - 1)));
+  // Each change suggested uses less energy per token; its gain is the explained layout's excess.
+  for (const auto& c : x.changes) {
+    CHECK(c.energy_per_token_j < x.layout.energy_per_token_j);
+    CHECK(c.gain == Approx(x.layout.energy_per_token_j / c.energy_per_token_j - 1));
+  }
+  const auto j = app::to_json(result);
+  CHECK(j["explanation"]["ranked_by"] == "energy");
+  // The same layout by throughput ranks among the faster ones instead.
+  r.objective = app::Objective::throughput;
+  const auto by_speed = app::plan(r);
+  REQUIRE(by_speed.explanation);
+  CHECK_FALSE(by_speed.explanation->by_energy);
+  CHECK(app::to_json(by_speed)["explanation"]["ranked_by"] == "throughput");
+}
+
 TEST_CASE("the power budget from the scenario's search section, a flag's wins", "[plan][power]") {
   auto r = request();
   r.scenario = model::with_overrides(r.scenario, {{"search.power_budget", "1 W"}}, "test");

@@ -256,7 +256,7 @@ SearchResult search_layouts(const model::Scenario& s, const SearchSpace& space, 
     return it != best.end() && it->second.size() >= k ? it->second[k - 1] : -HUGE_VAL;
   };
   const auto needed = [&](const Evaluation& e, double threshold) {
-    return !options.prune || best_possible(e) >= options.simulate_above_tokens_per_s || bound_score(e) >= threshold;
+    return !options.prune || bound_score(e) >= options.simulate_above_score || bound_score(e) >= threshold;
   };
   std::size_t next = 0, simulated = 0, over_budget_simulated = 0;
   while (next < feasible.size()) {
@@ -310,8 +310,7 @@ SearchResult search_layouts(const model::Scenario& s, const SearchSpace& space, 
         std::vector<std::size_t> batch;
         for (std::size_t j = from; j < std::min(done.size(), from + kPowerBatch); ++j) {
           const Evaluation& e = feasible[done[j]];
-          if (!options.prune || e.tokens_per_s >= options.simulate_above_tokens_per_s ||
-              after(e) >= kth(e.candidate.num_gpus))
+          if (!options.prune || after(e) >= options.simulate_above_score || after(e) >= kth(e.candidate.num_gpus))
             batch.push_back(done[j]);
         }
         run_parallel(options.threads, batch.size(), [&](std::size_t j) {

@@ -77,15 +77,21 @@ struct Explanation {
   sim::plan::Evaluation layout;
   std::string id;
   std::string invalid;               ///< why it is not a layout at all ("" when it is one)
+  /// Ranked as the search ranks: by energy per token under Objective::energy, by tokens/s otherwise.
+  bool by_energy = false;
   int rank = 0;                      ///< 1 = best; 0 when it was not simulated (invalid, out of memory)
   bool rank_exact = true;            ///< false: layouts beyond the search's top K may be missing above it
-  double behind_best = 0;            ///< fraction slower than the best (0.05: 5 % more time per token)
+  /// Fraction behind the best: more time per token (0.05: 5 %), or more energy per token by energy.
+  double behind_best = 0;
   std::vector<std::string> limits;   ///< what limits it, largest first, in words
   struct Change {
     std::string what;                ///< "pp 16 -> 8"
     std::string id;
     double tokens_per_s = 0;
-    double gain = 0;                 ///< fraction more tokens/s than the explained layout
+    double energy_per_token_j = 0;   ///< by energy: its facility energy per token
+    /// Fraction better than the explained layout: more tokens/s, or by energy less energy per
+    /// token (0.05: the explained layout uses 5 % more).
+    double gain = 0;
     bool fits = true;
   };
   std::vector<Change> changes;       ///< single-key changes that help most, best first (at most 2)

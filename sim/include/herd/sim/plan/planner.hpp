@@ -38,9 +38,11 @@ struct PlannerOptions {
   /// K ranked get it. Ranking by energy and a power budget imply it.
   bool power_all = false;
   bool prune = true;             ///< skip layouts whose bound cannot enter the top K
-  /// Layouts whose bound allows at least this many tokens/s are simulated even when they cannot
-  /// enter the top K (explaining a layout ranks it exactly among everything faster).
-  double simulate_above_tokens_per_s = HUGE_VAL;
+  /// Layouts whose bound allows at least this score are simulated (and, ranking by energy, get
+  /// their power) even when they cannot enter the top K: explaining a layout ranks it exactly
+  /// among everything better. The score is the ranking's: tokens/s, or minus the facility energy
+  /// per token (J) ranking by energy.
+  double simulate_above_score = HUGE_VAL;
   int shard = 0, shards = 1;     ///< evaluate the candidates whose index is shard modulo shards
   int threads = 0;               ///< 0: every core oneTBB sees
   const model::CalibrationProfile* calibration = nullptr;
