@@ -380,8 +380,9 @@ std::vector<RunEstimate> estimate_runs(const PlanRequest& request, const sp::Sea
 }
 
 // The top layouts re-simulated with one uncertain input moved at a time.
-Robustness robustness(const PlanRequest& request, const sp::SearchResult& result, const sim::StepSimulator& simulator,
-                      const model::CalibrationProfile* calibration, const sim::Control& control) {
+Robustness robustness(const PlanRequest& request, const sp::SearchResult& result, double power_budget_w,
+                      const sim::StepSimulator& simulator, const model::CalibrationProfile* calibration,
+                      const sim::Control& control) {
   Robustness out;
   const std::size_t n = std::min<std::size_t>(result.ranked.size(), 5);
   if (n < 2) return out;
@@ -421,18 +422,20 @@ Robustness robustness(const PlanRequest& request, const sp::SearchResult& result
       options.calibration = calibration;
       const auto r = simulator.simulate(sp::candidate_scenario(base, e.candidate), options, sim::Control{{}, control.stop});
       e.tokens_per_s = r.tokens_per_s;
-      if (by == sp::Ranking::energy) {
+      // Ranking by energy, or under a power budget (a faster step draws more): its power, moved too.
+      if (by == sp::Ranking::energy || power_budget_w > 0) {
         e.least_power_w = e.kernel_energy_j = 0;  // the bound was the unmoved layout's
         sp::measure_power(base, e, simulator, calibration,
                           sp::layout_power_setup(base, e.candidate.num_gpus, simulator), control);
+        e.over_power_budget = power_budget_w > 0 && e.peak_power_w > power_budget_w;
       }
     });
     std::stable_sort(evals.begin(), evals.end(),
                      [by](const sp::Evaluation& a, const sp::Evaluation& b) { return sp::ranks_before(a, b, by); });
     Perturbation pert;
     pert.what = move.what;
-    for (const auto& e : evals) pert.order.push_back(e.candidate.index);
-    pert.winner_holds = pert.order.front() == winner;
+    for (const auto& e : evals) (e.over_power_budget ? pert.over_power_budget : pert.order).push_back(e.candidate.index);
+    pert.winner_holds = !pert.order.empty() && pert.order.front() == winner;
     out.winner_robust = out.winner_robust && pert.winner_holds;
     out.perturbations.push_back(std::move(pert));
     if (control.progress) control.progress("robustness", ++done, static_cast<int>(moves.size()));
@@ -486,7 +489,8 @@ PlanResult search_and_rank(const PlanRequest& given, const sim::Control& control
   const bool many_counts = out.space.num_gpus.size() > 1;
   if (request.objective == Objective::time_to_train || request.objective == Objective::gpu_hours || many_counts)
     out.runs = estimate_runs(request, out.search, simulator, control);
-  if (request.robustness && options.shards == 1) out.robustness = robustness(request, out.search, simulator, calibration, control);
+  if (request.robustness && options.shards == 1)
+    out.robustness = robustness(request, out.search, out.space.power_budget_w, simulator, calibration, control);
   return out;
 }
 
@@ -648,7 +652,7 @@ json to_json(const PlanResult& r) {
   if (r.robustness) {
     json perts = json::array();
     for (const auto& p : r.robustness->perturbations)
-      perts.push_back({{"what", p.what}, {"order", p.order}, {"winner_holds", p.winner_holds}});
+      perts.push_back({{"what", p.what}, {"order", p.order}, {"over_power_budget", p.over_power_budget}, {"winner_holds", p.winner_holds}});
     j["robustness"] = {{"winner_robust", r.robustness->winner_robust}, {"perturbations", perts}};
   }
   if (r.explanation) {

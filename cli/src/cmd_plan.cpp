@@ -130,10 +130,18 @@ void print_text(std::ostream& out, const app::PlanResult& r) {
       out << "NOT first under\n";
       for (const auto& p : r.robustness->perturbations) {
         if (p.winner_holds) continue;
-        std::string who;
-        for (const auto& e : r.search.ranked)
-          if (e.candidate.index == p.order.front()) who = sp::layout_label(e.candidate.plan);
-        out << "  " << p.what << ": " << who << " wins\n";
+        const auto label = [&](std::int64_t index) {
+          for (const auto& e : r.search.ranked)
+            if (e.candidate.index == index) return sp::layout_label(e.candidate.plan);
+          return std::string();
+        };
+        out << "  " << p.what << ": " << (p.order.empty() ? std::string("none of them") : label(p.order.front())) << " wins";
+        if (!p.over_power_budget.empty()) {
+          const bool winner_over = std::find(p.over_power_budget.begin(), p.over_power_budget.end(),
+                                             r.search.ranked.front().candidate.index) != p.over_power_budget.end();
+          out << " (" << p.over_power_budget.size() << " over the power budget" << (winner_over ? ", the winner among them" : "") << ")";
+        }
+        out << "\n";
       }
     }
   }

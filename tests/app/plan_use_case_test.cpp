@@ -2,12 +2,17 @@
 // Pareto front across GPU counts, and shards joined back through their JSON.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 #include "app_fixtures.hpp"
 #include "herd/app/plan_use_case.hpp"
 #include "herd/app/scenario_loading.hpp"
 #include "herd/model/error.hpp"
+#include "herd/sim/plan/planner.hpp"
+#include "herd/sim/step/step_simulator.hpp"
 
 using namespace herd;
+namespace sp = herd::sim::plan;
 
 namespace {
 // Llama 3 8B on 64 H100, a small space.
@@ -199,6 +204,51 @@ TEST_CASE("explaining a layout under the energy objective ranks it by energy per
   REQUIRE(by_speed.explanation);
   CHECK_FALSE(by_speed.explanation->by_energy);
   CHECK(app::to_json(by_speed)["explanation"]["ranked_by"] == "throughput");
+}
+
+TEST_CASE("robustness under a power budget: a move that raises the winner's peak past it unseats it", "[plan][power]") {
+  auto r = request();
+  r.robustness = false;
+  const auto plain = app::plan(r);
+  REQUIRE_FALSE(plain.search.ranked.empty());
+  const sp::Evaluation& first = plain.search.ranked.front();
+  REQUIRE(first.has_power);
+  // The winner's peak under GPU speed moved by `factor`, as robustness measures it.
+  const sim::StepSimulator simulator;
+  const double sustained = r.scenario.cluster.gpu.efficiency.sustained;
+  const auto moved_peak = [&](double factor) {
+    model::Scenario moved = r.scenario;
+    moved.cluster.gpu.efficiency.sustained = std::min(1.0, factor * sustained);
+    sp::Evaluation e = first;
+    e.least_power_w = e.kernel_energy_j = 0;
+    sp::measure_power(moved, e, simulator, nullptr, sp::layout_power_setup(moved, e.candidate.num_gpus, simulator), {});
+    return e.peak_power_w;
+  };
+  const double up = moved_peak(1.1), down = moved_peak(0.9);
+  const std::string raising = up > down ? "GPU sustained speed +10 %" : "GPU sustained speed -10 %";
+  const double raised = std::max(up, down);
+  REQUIRE(raised > first.peak_power_w);  // one of the two moves draws a higher peak
+  // A budget between the two: the winner fits as searched and passes it under that move.
+  r.space.power_budget_w = 0.5 * (first.peak_power_w + raised);
+  r.robustness = true;
+  const auto result = app::plan(r);
+  REQUIRE(result.robustness);
+  const std::int64_t winner = result.search.ranked.front().candidate.index;
+  CHECK(winner == first.candidate.index);
+  bool seen = false;
+  for (const auto& p : result.robustness->perturbations) {
+    // Every top layout is either ranked or over the budget, never both.
+    for (auto i : p.over_power_budget) CHECK(std::find(p.order.begin(), p.order.end(), i) == p.order.end());
+    CHECK(p.order.size() + p.over_power_budget.size() == std::min<std::size_t>(5, result.search.ranked.size()));
+    if (p.what == raising) {
+      seen = true;
+      CHECK(std::find(p.over_power_budget.begin(), p.over_power_budget.end(), winner) != p.over_power_budget.end());
+      CHECK_FALSE(p.winner_holds);
+    }
+  }
+  CHECK(seen);
+  CHECK_FALSE(result.robustness->winner_robust);
+  CHECK(app::to_json(result)["robustness"]["perturbations"][0].contains("over_power_budget"));
 }
 
 TEST_CASE("the power budget from the scenario's search section, a flag's wins", "[plan][power]") {

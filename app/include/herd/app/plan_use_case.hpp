@@ -63,8 +63,10 @@ struct RunEstimate {
 /// One uncertain input moved, and where the top layouts then rank.
 struct Perturbation {
   std::string what;                  ///< "GPU sustained speed -10 %"
-  std::vector<std::int64_t> order;   ///< the top layouts' indices, best first, under it
-  bool winner_holds = true;          ///< the unperturbed winner is still first
+  std::vector<std::int64_t> order;   ///< the top layouts' indices, best first, under it (within the power budget)
+  /// With a power budget: the top layouts whose peak passes it under the move (out of `order`).
+  std::vector<std::int64_t> over_power_budget;
+  bool winner_holds = true;          ///< the unperturbed winner is still first (and within the budget)
 };
 
 struct Robustness {
