@@ -11,7 +11,7 @@ ModelReport model_report(const ModelReportRequest& request, const sim::Control& 
   const model::Scenario& s = request.scenario;
   ModelReport r;
   r.scenario_name = s.name;
-  r.scenario_source = s.source;
+  r.scenario_source = scenario_origin(s);
   r.model = s.model;
   r.plan = s.plan;
   r.parameters = model::count_parameters(s.model);

@@ -1,6 +1,7 @@
 #include "herd/app/scenario_loading.hpp"
 
 #include <cstdio>
+#include <set>
 
 #include "herd/model/error.hpp"
 
@@ -10,6 +11,14 @@ model::Scenario load_scenario(const std::string& file_or_name, const std::vector
   std::vector<model::Override> parsed;
   for (const auto& text : overrides) parsed.push_back(model::parse_override(text));
   return file_or_name.empty() ? model::default_scenario(parsed) : model::load_scenario(file_or_name, parsed);
+}
+
+std::string scenario_origin(const model::Scenario& s) {
+  std::string out = s.source;
+  std::set<std::string> seen;
+  for (const auto& [pointer, from] : s.provenance)
+    if (from.rfind("--set ", 0) == 0 && seen.insert(from).second) out += (seen.size() == 1 ? " with " : " ") + from;
+  return out;
 }
 
 model::Scenario load_resolved_scenario(const nlohmann::json& resolved, const std::string& source,

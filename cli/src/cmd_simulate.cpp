@@ -4,6 +4,7 @@
 #include <ostream>
 
 #include "commands.hpp"
+#include "herd/app/scenario_loading.hpp"
 #include "herd/app/simulate_use_case.hpp"
 #include "herd/model/io.hpp"
 #include "herd/model/units.hpp"
@@ -74,7 +75,7 @@ void print_text(std::ostream& out, const model::Scenario& s, const sim::StepRepo
   using model::format_time;
   const auto& p = s.plan;
   char line[256];
-  out << s.name << "\n  from " << s.source << "\n";
+  out << s.name << "\n  from " << app::scenario_origin(s) << "\n";
   const bool overlap = p.tp_comm_overlap && p.sequence_parallel && p.tp > 1;
   std::snprintf(line, sizeof line, "  TP %d%s · CP %d · PP %d (V %d, %s) · DP %d (%s) · %lld micro-batches of %d · %d GPUs\n",
                 p.tp, overlap ? " (overlapped)" : "", p.cp, p.pp, p.virtual_stages,

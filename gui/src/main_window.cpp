@@ -372,7 +372,7 @@ QString MainWindow::open_scenario(const QString& file_or_name) {
     plan_->show_error({});
     trials_->setValue(options_.trials.value_or(s.run.trials));
     setWindowTitle(QString("herd-gui — %1").arg(QString::fromStdString(s.name)));
-    set_status(QString::fromStdString(s.name + ", from " + s.source));
+    set_status(QString::fromStdString(s.name + ", from " + app::scenario_origin(s)));
     return {};
   } catch (const model::InputError& e) {
     return show_input_error(QString("herd: ") + e.what());

@@ -37,3 +37,13 @@ TEST_CASE("the calibration profile: the file given, else none for a scenario wit
   CHECK(profile->gpu_name == "NVIDIA H100");
   CHECK_THROWS_AS(app::calibration_profile(s, "nowhere.json"), model::InputError);
 }
+
+TEST_CASE("a scenario's origin names its source and the overrides on it", "[app][scenario]") {
+  CHECK(app::scenario_origin(app::load_scenario("llama3-8b")) == "built-in llama3-8b");
+  // The name stays the file's ("... on 256 H100"); the origin tells the GPU count was changed.
+  const model::Scenario s =
+      app::load_scenario("llama3-8b", {"plan.tp=8", "cluster.num_gpus=32", "plan.pp=2", "plan.dp=2", "plan.global_batch=16"});
+  CHECK(s.cluster.num_gpus == 32);
+  CHECK(app::scenario_origin(s) ==
+        "built-in llama3-8b with --set cluster.num_gpus=32 --set plan.dp=2 --set plan.global_batch=16 --set plan.pp=2 --set plan.tp=8");
+}

@@ -17,6 +17,10 @@ namespace herd::app {
 /// applied, each "path=value" as `--set` takes it ("plan.tp=4", "cluster.nic.bandwidth=200 Gbps").
 /// Throws model::InputError naming the source and JSON pointer at fault.
 model::Scenario load_scenario(const std::string& file_or_name, const std::vector<std::string>& overrides = {});
+/// Where `s` came from, as a header shows it: its source and the overrides applied to it, by key
+/// ("built-in llama3-8b with --set cluster.num_gpus=32 --set plan.tp=8"). A scenario's name stays
+/// as its file wrote it, so this is what tells a changed GPU count or model.
+std::string scenario_origin(const model::Scenario& s);
 /// A resolved scenario (model::Scenario::resolved, as a saved result carries it) with `overrides`
 /// ("plan.tp=4") on top; `source` names it in errors. Throws model::InputError.
 model::Scenario load_resolved_scenario(const nlohmann::json& resolved, const std::string& source,
