@@ -111,16 +111,6 @@ QLabel* text_line(QWidget* parent, bool bold) {
   return label;
 }
 
-/// A JSON file with "traceEvents"; anything unreadable is left to the scenario loader's messages.
-bool looks_like_saved_step(const QString& file) {
-  if (!file.endsWith(".json", Qt::CaseInsensitive) || !QFileInfo(file).isFile()) return false;
-  try {
-    return is_chrome_trace(model::parse_json(model::read_text_file(file.toStdString(), "file"), file.toStdString()));
-  } catch (const std::exception&) {
-    return false;
-  }
-}
-
 }  // namespace
 
 MainWindow::MainWindow(CommandLine options, QWidget* parent)
@@ -331,6 +321,15 @@ std::pair<QString, bool> MainWindow::open_saved_result(const QString& file) {
       show_view(View::run);
       return {{}, true};
     }
+    if (is_chrome_trace(doc)) {
+      // A step saved by `herd simulate --trace`: the step views show it (read again on the worker
+      // when they are shown), nothing is simulated.
+      saved_step_ = file;
+      plan_->show_error({});
+      setWindowTitle(QString("herd-gui — %1").arg(file));
+      set_status("A saved step: " + file);
+      return {{}, true};
+    }
     if (app::is_saved_plan(doc)) {
       // A plan result: its layouts in the explorer, its scenario for every other view.
       app::SavedPlan saved = app::read_saved_plan(doc, source);
@@ -358,15 +357,8 @@ QString MainWindow::open_scenario(const QString& file_or_name) {
   saved_scenario_.reset();
   explorer_from_file_ = false;
   try {
+    // A saved result (a step's trace, runs, a plan), read once to tell which; else a scenario.
     if (const auto [error, saved] = open_saved_result(file_or_name); saved) return error;
-    if (looks_like_saved_step(file_or_name)) {
-      // A step saved by `herd simulate --trace`: the step views show it, nothing is simulated.
-      saved_step_ = file_or_name;
-      plan_->show_error({});
-      setWindowTitle(QString("herd-gui — %1").arg(file_or_name));
-      set_status("A saved step: " + file_or_name);
-      return {};
-    }
     const model::Scenario s = app::load_scenario(options_.scenario, options_.sets);
     plan_->set_plan(s.plan);
     plan_->show_error({});

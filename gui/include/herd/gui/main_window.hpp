@@ -108,8 +108,8 @@ class MainWindow : public QMainWindow {
   void expand_all(bool expanded);
   QString show_saved_step(View view);
   QString show_saved_runs(View view);
-  /// Opens a saved result (a plan or runs); "" and false when `file` is neither, the error shown
-  /// and true when it is one that cannot be read.
+  /// Opens a saved result (a step's trace, runs, a plan); "" and false when `file` is none, the
+  /// error shown and true when it is one that cannot be read.
   std::pair<QString, bool> open_saved_result(const QString& file);
   void export_current();
   void set_status(const QString& text);
