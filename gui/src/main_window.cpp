@@ -111,6 +111,17 @@ QLabel* text_line(QWidget* parent, bool bold) {
   return label;
 }
 
+/// What the run view draws of a training run: simulated here, or read from a file.
+RunData run_data(QString label, app::TrainResult&& r) {
+  RunData run;
+  run.label = std::move(label);
+  run.report = std::move(r.report);
+  if (r.timeline) run.timeline = std::move(*r.timeline);
+  run.power = std::move(r.power);
+  run.energy = std::move(r.energy);
+  return run;
+}
+
 }  // namespace
 
 MainWindow::MainWindow(CommandLine options, QWidget* parent)
@@ -304,15 +315,8 @@ std::pair<QString, bool> MainWindow::open_saved_result(const QString& file) {
     if (app::is_saved_run(doc)) {
       // Runs saved by `herd train`: the run view shows them; nothing is simulated.
       std::vector<RunData> runs;
-      for (auto& saved : app::read_saved_runs(doc, source)) {
-        RunData run;
-        run.label = QString::fromStdString(saved.label);
-        run.report = std::move(saved.result.report);
-        if (saved.result.timeline) run.timeline = std::move(*saved.result.timeline);
-        run.power = std::move(saved.result.power);
-        run.energy = std::move(saved.result.energy);
-        runs.push_back(std::move(run));
-      }
+      for (auto& saved : app::read_saved_runs(doc, source))
+        runs.push_back(run_data(QString::fromStdString(saved.label), std::move(saved.result)));
       if (!runs.empty()) trials_->setValue(runs.front().report.trials);
       saved_runs_ = std::move(runs);
       saved_runs_file_ = file;
@@ -476,15 +480,7 @@ QString MainWindow::run(View view, const QStringList& extra) {
           return r;
         };
         std::vector<RunData> runs;
-        auto add = [&](QString label, app::TrainResult& r) {
-          RunData run;
-          run.label = std::move(label);
-          run.report = std::move(r.report);
-          if (r.timeline) run.timeline = std::move(*r.timeline);
-          run.power = std::move(r.power);
-          run.energy = std::move(r.energy);
-          runs.push_back(std::move(run));
-        };
+        auto add = [&](QString label, app::TrainResult& r) { runs.push_back(run_data(std::move(label), std::move(r))); };
         if (b) {
           app::TrainComparison c = app::compare(request(scenario), request(*b), control);
           add("A: " + QString::fromStdString(scenario.name), c.a);

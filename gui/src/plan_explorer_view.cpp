@@ -10,6 +10,7 @@
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QLineEdit>
+#include <QLocale>
 #include <QLineSeries>
 #include <QPushButton>
 #include <QScatterSeries>
@@ -90,14 +91,12 @@ void PlanExplorerView::set_result(const app::PlanResult& result) {
     for (const auto& [v, one] : *values) box->addItem(QString::number(v));
   }
   const auto& c = result.search.counts;
+  const QLocale digits(QLocale::English);  // 884,736
+  auto n = [&](std::int64_t v) { return digits.toString(static_cast<qlonglong>(v)); };
   summary_->setText(QString("%1: %2 combinations, %3 valid, %4 out of memory, %5 pruned by their bound, %6 simulated. "
                             "Click a point to open its step timeline; Shift+click to compare it with the step shown.")
-                        .arg(QString::fromStdString(result.scenario))
-                        .arg(c.combinations)
-                        .arg(c.valid)
-                        .arg(c.out_of_memory)
-                        .arg(c.pruned)
-                        .arg(c.simulated));
+                        .arg(QString::fromStdString(result.scenario), n(c.combinations), n(c.valid), n(c.out_of_memory),
+                             n(c.pruned), n(c.simulated)));
   rebuild();
 }
 

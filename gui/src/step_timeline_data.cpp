@@ -74,14 +74,7 @@ void StepTimelineSpans::span(const sim::TraceSpan& s, const sim::TraceOp& op) {
 }
 
 void StepTimelineSpans::spill() {
-  fields_.start.spill(dir_);
-  fields_.duration.spill(dir_);
-  fields_.bytes.spill(dir_);
-  fields_.op.spill(dir_);
-  fields_.microbatch.spill(dir_);
-  fields_.chunk.spill(dir_);
-  fields_.layer.spill(dir_);
-  fields_.style.spill(dir_);
+  fields_.each([&](auto& column) { column.spill(dir_); });
   lane_.spill(dir_);
 }
 
@@ -476,22 +469,15 @@ std::vector<std::array<double, 4>> StepTimelineData::compute_by_pass_per_stage()
   return out;
 }
 
-namespace {
-template <class F>
-void each_field(const SpanFields<Column>& f, F&& fn) {
-  fn(f.start), fn(f.duration), fn(f.bytes), fn(f.op), fn(f.microbatch), fn(f.chunk), fn(f.layer), fn(f.style);
-}
-}  // namespace
-
 std::size_t StepTimelineData::mapped_bytes() const {
   std::size_t b = 0;
-  each_field(f_, [&](const auto& column) { b += column.mapped_bytes(); });
+  f_.each([&](const auto& column) { b += column.mapped_bytes(); });
   return b;
 }
 
 std::size_t StepTimelineData::memory_bytes() const {
   std::size_t b = lane_begin_.capacity() * 4 + lane_longest_.capacity() * 4 + ops_.capacity() * sizeof(sim::TraceOp);
-  each_field(f_, [&](const auto& column) { b += column.heap_bytes(); });
+  f_.each([&](const auto& column) { b += column.heap_bytes(); });
   for (const auto& n : nodes_) b += sizeof(Node) + n.label.capacity() + n.children.capacity() * 4 + n.ranks.capacity() * 4;
   for (const auto& [k, v] : aggregates_) b += v.capacity() + 48;
   b += critical_.spans.capacity() * 8 + critical_.lanes.capacity() * 4 + critical_sorted_.capacity() * 8;

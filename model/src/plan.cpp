@@ -83,11 +83,10 @@ void validate_plan(const PlanSpec& p, const TransformerSpec& m, const ClusterSpe
   // The product in 64 bits, held at 2^31 on the way (PlanSpec::gpus() is an int: it holds once this
   // check has passed): tp = 10^9 x pp 8 does not wrap around to a count that matches.
   constexpr long long kHeld = 1LL << 31;
-  long long gpus = 1;
-  for (const int d : {p.tp, p.cp, p.pp, p.dp}) gpus = std::clamp(gpus * d, -kHeld, kHeld);
+  long long model_parallel = 1;  // tp x cp x pp
+  for (const int d : {p.tp, p.cp, p.pp}) model_parallel = std::clamp(model_parallel * d, -kHeld, kHeld);
+  const long long gpus = std::clamp(model_parallel * p.dp, -kHeld, kHeld);
   if (gpus != c.num_gpus) {
-    long long model_parallel = 1;  // tp x cp x pp, held as above
-    for (const int d : {p.tp, p.cp, p.pp}) model_parallel = std::clamp(model_parallel * d, -kHeld, kHeld);
     const bool fills = model_parallel > 0 && c.num_gpus > 0 && c.num_gpus % model_parallel == 0;
     reject("/plan", "tp " + str(p.tp) + " x cp " + str(p.cp) + " x pp " + str(p.pp) + " x dp " + str(p.dp) + " = " +
                         (gpus >= kHeld ? std::string("over 2^31") : str(gpus)) + " GPUs, but the cluster has " +

@@ -72,14 +72,11 @@ void bound_energy(Evaluation& e, const PowerSetup& setup, const StepBound& bound
 
 void measure_power(const model::Scenario& base, Evaluation& e, const StepSimulator& simulator,
                    const model::CalibrationProfile* calibration, const PowerSetup& setup, const Control& control) {
-  // The power streams out of the traced step (sim::PowerRecorder): no span is kept.
-  const model::Scenario s = candidate_scenario(base, e.candidate);
-  PowerRecorder recorder(setup, needs_per_rank(s) ? s.plan.gpus() : s.plan.pp);
   StepOptions options;
   options.calibration = calibration;
   options.trace = true;
-  options.trace_sink = &recorder;
-  const StepPower p = recorder.finish(simulator.simulate(s, options, Control{{}, control.stop}));
+  const StepPower p =
+      step_power(simulator.simulate(candidate_scenario(base, e.candidate), options, Control{{}, control.stop}), setup);
   e.has_power = true;
   e.energy_per_token_j = p.energy_per_token_j;
   e.peak_power_w = p.peak_w * p.pue;

@@ -1,6 +1,6 @@
 #pragma once
 // A simulated step's spans, stored for drawing: one lane per (simulated rank, stream), each lane's
-// spans sorted by start in struct-of-arrays form (24 bytes a span, against the trace's 56), and
+// spans sorted by start in struct-of-arrays form (26 bytes a span, against the trace's 56), and
 // the rows a timeline shows: the pipeline stages in symmetric mode; in per-rank mode every rank,
 // grouped by stage and node, each group collapsible to one aggregate lane per stream. What a
 // repaint draws comes from `marks`: at most about two marks per pixel column and lane, however
@@ -70,6 +70,16 @@ struct SpanFields {
   C<std::int8_t> chunk;
   C<std::int16_t> layer;
   C<std::uint8_t> style;  ///< OpStyle | backward << 4 | CommGroup << 5
+
+  /// `f` on each container, in the order above.
+  template <class F>
+  void each(F&& f) {
+    f(start), f(duration), f(bytes), f(op), f(microbatch), f(chunk), f(layer), f(style);
+  }
+  template <class F>
+  void each(F&& f) const {
+    f(start), f(duration), f(bytes), f(op), f(microbatch), f(chunk), f(layer), f(style);
+  }
 };
 
 /// A step's spans as they stream from the simulation (app::SimulateRequest::trace_sink), kept in
