@@ -50,9 +50,7 @@ namespace {
 /// The step's power: from its own trace, else from the same step simulated with one.
 std::optional<sim::StepPower> power_of(const model::Scenario& s, const sim::StepReport& report, const sim::StepOptions& options,
                                        const sim::StepSimulator& simulator, const sim::Control& control) {
-  // Without a trace the executor runs a stretch of compute ops as one event, which can move the
-  // step by up to ~0.1 % (and its breakdown's attribution); the report stays the untraced one, and
-  // the power comes from the same step traced.
+  // The power comes from the same step traced (the traced step is the untraced one).
   const sim::PowerSetup setup = sim::power_setup(s, simulator);
   if (options.trace && !options.trace_sink) return sim::step_power(report, setup);
   // What the power needs of each span, not the spans.

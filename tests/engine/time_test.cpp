@@ -1,6 +1,8 @@
 #include "herd/engine/time.hpp"
 
 #include <catch2/catch.hpp>
+
+#include <cmath>
 #include <limits>
 #include <stdexcept>
 
@@ -23,6 +25,11 @@ TEST_CASE("from_seconds_ceil rounds up", "[time]") {
   CHECK(from_seconds_ceil(1.0 / 3.0) == 333'333'334);  // 333,333,333.33 ns
   CHECK(from_seconds_ceil(-1.5e-9) == -1);
   CHECK(from_seconds_ceil(2) == 2 * kSecond);
+  // Past 2^62 ns (146 years) the checked path takes over; both are std::ceil.
+  CHECK(from_seconds_ceil(4.6e9) == 4'600'000'000'000'000'000);
+  CHECK(from_seconds_ceil(4.7e9) == static_cast<Time>(std::ceil(4.7e9 * 1e9)));
+  for (const double x : {1e-9, 1.5e-9, 0.123456789123, 3.0000000001, 1e6 + 0.5e-9, 7.77e8})
+    CHECK(from_seconds_ceil(x) == static_cast<Time>(std::ceil(x * 1e9)));
 }
 
 TEST_CASE("conversions reject values that are not a time", "[time]") {

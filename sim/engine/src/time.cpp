@@ -35,7 +35,7 @@ Time from_seconds(double seconds) {
   return checked_nanoseconds(seconds, std::round(seconds * 1e9));
 }
 
-Time from_seconds_ceil(double seconds) {
+Time from_seconds_ceil_checked(double seconds) {
   return checked_nanoseconds(seconds, std::ceil(seconds * 1e9));
 }
 

@@ -33,10 +33,9 @@ bool ranks_before(const Evaluation& a, const Evaluation& b, Ranking by) {
 }
 
 namespace {
-// The power comes from the step simulated with a trace, whose executor runs every compute op as its
-// own event: its step can differ from the untraced one (which bound_s bounds) by up to ~1e-3
-// (1.6e-5 for the 405B default, 1e-3 for Llama 3 8B on 16 GPUs; docs/models/power.md), and its op
-// durations are rounded to the engine's nanoseconds. The energy bound gives ten times that away.
+// The power comes from the step simulated with a trace: the untraced step (which bound_s bounds),
+// with each op's span placed inside its compute run to the nanosecond. The energy bound gives a
+// per cent away, far more than the rounding.
 constexpr double kTraceSlack = 1e-2;
 
 // Lower bound on the facility energy per token of `e` with a step of `step_s` seconds.
@@ -266,10 +265,10 @@ SearchResult search_layouts(const model::Scenario& s, const SearchSpace& space, 
     for (; next < feasible.size() && round.size() < kRound; ++next)
       if (needed(feasible[next], threshold[feasible[next].candidate.num_gpus])) round.push_back(next);
     if (round.empty()) break;  // the scan reached the end: nothing left is needed
-    // Each candidate first gets the dearer stream bound; what it rules out is not simulated.
+    // Each candidate first gets the dearer replay bound; what it rules out is not simulated.
     run_parallel(options.threads, round.size(), [&](std::size_t i) {
       Evaluation& e = feasible[round[i]];
-      e.bound_s = std::max(e.bound_s, stream_lower_bound_s(candidate_scenario(s, e.candidate), simulator, cost));
+      e.bound_s = std::max(e.bound_s, replay_lower_bound_s(candidate_scenario(s, e.candidate), simulator, cost));
       if (!needed(e, threshold[e.candidate.num_gpus])) return;
       simulate_candidate(s, e, simulator, options.calibration, control);
     });

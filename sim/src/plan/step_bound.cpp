@@ -1,10 +1,14 @@
 #include "herd/sim/plan/step_bound.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <limits>
+#include <string>
+#include <unordered_map>
 #include <vector>
 
+#include "herd/engine/check.hpp"
 #include "herd/model/memory.hpp"
 #include "herd/model/pipeline.hpp"
 #include "herd/model/workload.hpp"
@@ -181,7 +185,7 @@ StepBound::KernelSeconds StepBound::kernel_seconds(const model::PlanSpec& p) con
   return k;
 }
 
-double stream_lower_bound_s(const model::Scenario& s, const StepSimulator& simulator, const model::ComputeCostModel& cost) {
+double replay_lower_bound_s(const model::Scenario& s, const StepSimulator& simulator, const model::ComputeCostModel& cost) {
   const StepPlan plan = lower_step(s, cost);
   const auto comm = simulator.prepare_symmetric(s, plan);
   const Fabric& fabric = *simulator.fabric(s.cluster);
@@ -195,62 +199,124 @@ double stream_lower_bound_s(const model::Scenario& s, const StepSimulator& simul
       per_byte = std::max(per_byte, weight / fabric.slot_capacity(comm->network->resources[resource]));
     return e.op->latency_s + bytes * per_byte;
   };
-  // The compute stream of one program: its ops' durations plus the gaps it must leave. The driver
-  // issues compute ops in program order, one at a time, so compute op j starts after the compute
-  // op i before it; when j waits for a communication op whose chain of dependencies starts at i,
-  // it also starts at least that chain's least time after i ends.
-  const auto compute_chain = [&](const WorkProgram& w) {
-    const auto n = w.ops.size();
-    std::vector<int> prev(n, -1);            // the compute op issued last before each op
-    std::vector<double> since(n, -1.0);      // comm op: least time from prev's end to its end (-1: unknown)
-    double t = 0;
-    int last = -1;
-    for (std::size_t x = 0; x < n; ++x) {
-      const StepOp& op = w.ops[x];
-      prev[x] = last;
-      const auto through = [&](int d) {  // least time from `last`'s end to the end of op d, or -1
-        if (d < 0 || last < 0) return -1.0;
-        const auto du = static_cast<std::size_t>(d);
-        if (d == last) return 0.0;
-        if (w.ops[du].kind == StepOpKind::compute || prev[du] != last) return -1.0;
-        return since[du];
-      };
-      if (op.kind == StepOpKind::compute) {
-        const double gap = std::max({0.0, through(op.dep), through(op.dep2)});
-        t += gap + op.seconds;
-        last = static_cast<int>(x);
-      } else if (op.kind == StepOpKind::collective || op.kind == StepOpKind::send) {
-        const double before = std::max(through(op.dep), through(op.dep2));
-        const double own = op.net >= 0 ? least(op.net, op.bytes) : 0.0;
-        since[x] = before >= 0 ? before + own : -1.0;
+  // Each op's least duration, once per program (a stage runs a few programs many times).
+  std::unordered_map<const WorkProgram*, std::vector<double>> least_of;
+  const auto durations = [&](const WorkProgram& w) -> const std::vector<double>& {
+    auto [it, added] = least_of.try_emplace(&w);
+    if (added) {
+      it->second.resize(w.ops.size(), 0.0);
+      for (std::size_t x = 0; x < w.ops.size(); ++x) {
+        const StepOp& op = w.ops[x];
+        if (op.kind == StepOpKind::compute) it->second[x] = op.seconds;
+        else if ((op.kind == StepOpKind::collective || op.kind == StepOpKind::send) && op.net >= 0)
+          it->second[x] = least(op.net, op.bytes);
       }
     }
-    return t;
+    return it->second;
   };
-  double best = 0, head = 0;
-  for (const auto& st : plan.stages) {
-    std::array<double, model::kStreams> busy{};
-    double chain = 0;
-    const auto add = [&](const WorkProgram& w) {
-      for (const auto& op : w.ops)
-        if (op.net >= 0 && (op.kind == StepOpKind::collective || op.kind == StepOpKind::send))
-          busy[static_cast<std::size_t>(model::index_of(op.stream))] += least(op.net, op.bytes);
-      chain += compute_chain(w);
-    };
-    add(st.step_start);
-    for (const auto& work : st.order) add(st.program(work));
-    add(st.step_end);
-    for (double b : busy) best = std::max(best, b);
-    // Micro-batch 0 crosses the stages before this one before it can start.
-    best = std::max(best, head + chain);
-    if (!st.forward.empty()) {
-      double first = 0;
-      for (const auto& op : st.forward.front().ops)
-        if (op.kind == StepOpKind::compute) first += op.seconds;
-      head += first;
+  // Every stage replayed as the executor runs it, at those durations: the driver issues the ops of
+  // its work in order, a compute op when the one before has ended, a receive once the send has
+  // arrived; an op starts when it is issued, its stream is free and its dependencies have ended.
+  using Key = std::uint64_t;  // a transfer: sending chunk, micro-batch, direction
+  const auto key = [](int chunk, int microbatch, bool backward) {
+    return (static_cast<Key>(chunk) * 2 + (backward ? 1 : 0)) << 32 | static_cast<std::uint32_t>(microbatch);
+  };
+  struct Replay {
+    std::size_t inst = 0;  // 0: step_start, 1..W: the work in order, W + 1: step_end
+    std::size_t op = 0;
+    std::int64_t run_last = -1;  // the last op of the compute run the driver started last
+    double driver = 0;
+    std::array<double, model::kStreams> ready{};
+    std::vector<double> end;        // the current program's op ends
+    std::vector<double> start_end;  // step_start's op ends
+    std::unordered_map<Key, double> arrived;
+    bool finished = false;
+  };
+  const std::size_t stages = plan.stages.size();
+  std::vector<Replay> replay(stages);
+  double step = 0;
+  // Runs stage i until it waits for a transfer not yet sent; false when it could not move.
+  const auto advance = [&](std::size_t i) {
+    const StageProgram& st = plan.stages[i];
+    Replay& r = replay[i];
+    bool moved = false;
+    while (r.inst < st.order.size() + 2) {
+      const bool start = r.inst == 0, last = r.inst == st.order.size() + 1;
+      const WorkProgram& w = start ? st.step_start : last ? st.step_end : st.program(st.order[r.inst - 1]);
+      const model::ScheduledWork* work = start || last ? nullptr : &st.order[r.inst - 1];
+      const std::vector<double>& d = durations(w);
+      if (r.op == 0) {
+        r.end.assign(w.ops.size(), 0.0);
+        r.run_last = -1;
+      }
+      for (; r.op < w.ops.size(); ++r.op) {
+        const StepOp& op = w.ops[r.op];
+        const auto dep = [&](int x) { return x < 0 ? 0.0 : r.end[static_cast<std::size_t>(x)]; };
+        double& ready = r.ready[static_cast<std::size_t>(model::index_of(op.stream))];
+        double e = r.driver;
+        switch (op.kind) {
+          case StepOpKind::compute:
+            e = std::max({r.driver, ready, dep(op.dep), dep(op.dep2)});
+            // The driver starts a run of compute ops as one activity and goes on past the run.
+            if (static_cast<std::int64_t>(r.op) > r.run_last) {
+              r.run_last = w.run_end[r.op];
+              r.driver = e;
+            }
+            e += d[r.op];
+            ready = e;
+            break;
+          case StepOpKind::collective:
+          case StepOpKind::send:
+            e = std::max({r.driver, ready, dep(op.dep), dep(op.dep2)}) + d[r.op];
+            ready = e;
+            if (op.kind == StepOpKind::send) {
+              const int chunk = st.chunk_index[static_cast<std::size_t>(work->virtual_index)];
+              const auto to = static_cast<std::size_t>(plan.chunks[static_cast<std::size_t>(op.peer_chunk)].rank);
+              replay[to].arrived[key(chunk, work->microbatch, work->work != model::Work::forward)] = e;
+            }
+            break;
+          case StepOpKind::recv: {
+            const auto it = r.arrived.find(key(op.peer_chunk, work->microbatch, work->work != model::Work::forward));
+            if (it == r.arrived.end()) return moved;
+            e = r.driver = std::max(r.driver, it->second);
+            r.arrived.erase(it);
+            break;
+          }
+          case StepOpKind::wait_send: e = r.driver = std::max(r.driver, dep(op.dep)); break;
+          case StepOpKind::wait_start:
+            e = r.driver = std::max(r.driver, op.dep < 0 ? 0.0 : r.start_end[static_cast<std::size_t>(op.dep)]);
+            break;
+          case StepOpKind::drain:
+            for (const double t : r.ready) r.driver = std::max(r.driver, t);
+            e = r.driver;
+            break;
+        }
+        r.end[r.op] = e;
+        moved = true;
+      }
+      if (start) r.start_end = r.end;
+      ++r.inst;
+      r.op = 0;
     }
+    double finish = r.driver;
+    for (const double t : r.ready) finish = std::max(finish, t);
+    step = std::max(step, finish);
+    r.finished = true;
+    return true;
+  };
+  std::size_t left = stages;
+  while (left > 0) {
+    bool moved = false;
+    for (std::size_t i = 0; i < stages; ++i) {
+      if (replay[i].finished) continue;
+      moved = advance(i) || moved;
+      left -= replay[i].finished;
+    }
+    if (!moved)
+      engine::invariant_failure("plan: replaying the step for its bound, " + std::to_string(left) +
+                                " stages wait for transfers never sent");
   }
-  return best;
+  return step;
 }
 
 }  // namespace herd::sim::plan

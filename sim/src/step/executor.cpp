@@ -7,6 +7,7 @@
 #include "herd/engine/time_overflow.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <string>
 
 #include "herd/engine/check.hpp"
@@ -246,20 +247,47 @@ void Executor::close_wait(RankState& r) {
   r.wait = Wait::none;
 }
 
-// Starts op `ref` (and, unless tracing, the run of compute ops it heads); returns the last index.
+// Starts op `ref` and the run of compute ops it heads, as one activity; returns the last index.
 int Executor::start_compute(RankState& r, OpRef ref) {
   close_wait(r);
   const WorkProgram& w = *at(r, ref).prog;
-  const int last = trace_on_ ? ref.op : w.run_end[static_cast<std::size_t>(ref.op)];
+  const int last = w.run_end[static_cast<std::size_t>(ref.op)];
   r.computing = true;
   r.compute_op = ref;
   r.compute_last = last;
   r.compute_remaining_s = 0;
   for (int i = ref.op; i <= last; ++i) r.compute_remaining_s += w.ops[static_cast<std::size_t>(i)].seconds;
+  r.compute_total_s = r.compute_remaining_s;
   r.compute_since = r.compute_start = sim_.now();
+  if (trace_on_) {
+    r.sub_op = ref.op;
+    r.sub_start = r.compute_start;
+    r.sub_end_s = w.ops[static_cast<std::size_t>(ref.op)].seconds;
+  }
   announce(r, ref, model::Stream::compute);
   schedule_compute(r);
   return last;
+}
+
+void Executor::flush_compute(RankState& r, bool all) {
+  if (!trace_on_ || !r.computing) return;
+  const engine::Time now = sim_.now();
+  const double pace = rate(r);
+  const double done_since = r.compute_total_s - r.compute_remaining_s;  // work done at compute_since
+  const double done_now = done_since + engine::to_seconds(now - r.compute_since) * pace;
+  const WorkProgram& w = *at(r, r.compute_op).prog;
+  while (r.sub_op < r.compute_last && (all || r.sub_end_s <= done_now)) {
+    // Where the op's work ends, rounded down to the nanosecond (never past now nor before it began).
+    const double after_since_ns = std::floor(std::max(0.0, r.sub_end_s - done_since) / pace * 1e9);
+    const engine::Time end =
+        std::clamp(r.compute_since + static_cast<engine::Time>(std::min(after_since_ns, double(now - r.compute_since))),
+                   r.sub_start, now);
+    record(r, OpRef{r.compute_op.inst, r.sub_op}, model::Stream::compute, r.sub_start, end);
+    ++r.sub_op;
+    r.sub_start = end;
+    r.sub_end_s += w.ops[static_cast<std::size_t>(r.sub_op)].seconds;
+    announce(r, OpRef{r.compute_op.inst, r.sub_op}, model::Stream::compute, end);
+  }
 }
 
 void Executor::schedule_compute(RankState& r) {
@@ -273,6 +301,7 @@ void Executor::schedule_compute(RankState& r) {
 void Executor::set_comm_sm(RankState& r, double delta) {
   if (delta == 0) return;
   if (r.computing) {
+    flush_compute(r);  // the ops that ended at the old pace
     r.compute_remaining_s -= engine::to_seconds(sim_.now() - r.compute_since) * rate(r);
     r.compute_remaining_s = std::max(0.0, r.compute_remaining_s);
     r.compute_since = sim_.now();
@@ -288,7 +317,10 @@ void Executor::compute_done(RankState& r) {
   const OpRef ref = r.compute_op;
   const StepOp& op = op_of(r, ref);
   r.spent[op.op->pass == model::Pass::optimizer ? kOptimizer : kBusy] += sim_.now() - r.compute_start;
-  record(r, ref, model::Stream::compute, r.compute_start);
+  if (trace_on_) {
+    flush_compute(r, true);
+    record(r, OpRef{ref.inst, r.compute_last}, model::Stream::compute, r.sub_start);
+  }
   r.computing = false;
   for (int i = ref.op; i <= r.compute_last; ++i) complete(r, OpRef{ref.inst, i});
   drive(r);
@@ -406,8 +438,9 @@ ArrivalKey Executor::send_key(const RankState& r, OpRef ref) const {
   return arrival_key(chunk, in.microbatch, in.backward);
 }
 
-void Executor::record(RankState& r, OpRef ref, model::Stream stream, engine::Time start) {
+void Executor::record(RankState& r, OpRef ref, model::Stream stream, engine::Time start, engine::Time end) {
   if (!trace_on_) return;
+  if (stream != model::Stream::compute) flush_compute(r);  // a rank's spans in the order of time
   const Instance& in = at(r, ref);
   const StepOp& op = op_of(r, ref);
   RecordedSpan span;
@@ -415,7 +448,7 @@ void Executor::record(RankState& r, OpRef ref, model::Stream stream, engine::Tim
   span.rank = r.index;
   span.stream = stream;
   span.start = start;
-  span.end = sim_.now();
+  span.end = end;
   span.bytes = op.bytes;
   span.group = op.group;
   span.microbatch = in.microbatch;
@@ -438,10 +471,11 @@ int Executor::streamed_op(const model::Op* op) {
   return it->second;
 }
 
-void Executor::announce(RankState& r, OpRef ref, model::Stream stream) {
+void Executor::announce(RankState& r, OpRef ref, model::Stream stream, engine::Time t) {
   if (!sink_) return;
+  if (stream != model::Stream::compute) flush_compute(r);
   const int index = streamed_op(op_of(r, ref).op);
-  sink_->started(r.index, stream, streamed_ops_[static_cast<std::size_t>(index)], engine::to_seconds(sim_.now()));
+  sink_->started(r.index, stream, streamed_ops_[static_cast<std::size_t>(index)], engine::to_seconds(t));
 }
 
 StepBreakdown breakdown_of(const Spent& spent) {

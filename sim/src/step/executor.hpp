@@ -61,7 +61,13 @@ struct RankState {
   int compute_last = 0;  ///< last op of the run in flight
   engine::EventId compute_event;
   double compute_remaining_s = 0;  ///< uncontended seconds still to run
+  double compute_total_s = 0;      ///< uncontended seconds of the whole run
   engine::Time compute_since = 0, compute_start = 0;
+  // Tracing: the op of the run in flight whose span is still open, when it started and the run's
+  // uncontended seconds up to its end (Executor::flush_compute).
+  int sub_op = 0;
+  engine::Time sub_start = 0;
+  double sub_end_s = 0;
   double comm_sm = 0;
   // communication streams
   std::array<std::deque<OpRef>, kCommStreams> streams;
@@ -143,11 +149,17 @@ class Executor {
   void start_send(RankState& r, OpRef ref, int slot);
   void arrive(int from, int dest, int slot);
   ArrivalKey send_key(const RankState& r, OpRef ref) const;
-  void record(RankState& r, OpRef ref, model::Stream stream, engine::Time start);
+  void record(RankState& r, OpRef ref, model::Stream stream, engine::Time start) { record(r, ref, stream, start, sim_.now()); }
+  void record(RankState& r, OpRef ref, model::Stream stream, engine::Time start, engine::Time end);
+  /// Tracing: closes the spans of the ops of r's compute run that ended by now (all of them with
+  /// `all`, at the run's end) and opens the next ones'. The run is one activity; where its ops
+  /// begin and end follows from its pace, constant between the changes set_comm_sm makes.
+  void flush_compute(RankState& r, bool all = false);
   /// The op's index among the streamed ops (TraceSpan::op), described the first time.
   int streamed_op(const model::Op* op);
   /// Tells the sink that the op starts now on `stream` of `r` (TraceSink::started).
-  void announce(RankState& r, OpRef ref, model::Stream stream);
+  void announce(RankState& r, OpRef ref, model::Stream stream) { announce(r, ref, stream, sim_.now()); }
+  void announce(RankState& r, OpRef ref, model::Stream stream, engine::Time t);
   double progress() const;
 
   // Steady state (steady_state.cpp): at checkpoints (the first stage opening a forward), the

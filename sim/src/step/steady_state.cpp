@@ -99,6 +99,10 @@ bool Executor::snapshot(std::vector<std::uint64_t>& out, int microbatch0) const 
       bits(r.compute_remaining_s);
       time(r.compute_since);
       time(r.compute_start);
+      if (trace_on_) {  // the run's op whose span is open, and since when (what is still to record)
+        out.push_back(static_cast<std::uint64_t>(r.sub_op));
+        time(r.sub_start);
+      }
     }
     bits(r.comm_sm);
     for (std::size_t slot = 0; slot < kCommStreams; ++slot) {
@@ -231,6 +235,7 @@ void Executor::replicate(const Checkpoint& from, const Checkpoint& to, std::int6
       for (OpRef& x : queue) move_ref(x);
     r.compute_since += dt;
     r.compute_start += dt;
+    r.sub_start += dt;
     r.wait_since += dt;
     for (engine::Time& t : r.stream_start) t += dt;
     r.waiting_for_arrival += key_shift;

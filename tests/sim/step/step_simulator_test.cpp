@@ -2,6 +2,7 @@
 // symmetric and per-rank modes agree, and a straggler slows the step.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <set>
 #include <thread>
 
@@ -189,6 +190,42 @@ TEST_CASE("the trace loads as Chrome trace JSON and agrees with the report", "[s
   CHECK(spans > 100);
   CHECK(last_end == Approx(r.step_time_s).epsilon(1e-6));
   CHECK(compute == Approx(r.breakdown.compute_s).epsilon(1e-6));
+}
+
+TEST_CASE("a trace changes nothing: the traced step is the untraced one", "[step][trace]") {
+  // A run of compute ops is one activity with or without a trace; its ops' spans are placed inside
+  // it from its pace (SM sharing with overlapped TP communication slows it mid-run here), one after
+  // another: op k ends where the run's uncontended seconds reach the sum of its ops' up to k.
+  for (const bool per_rank : {false, true}) {
+    INFO("per rank " << per_rank);
+    const auto s = scenario({"cluster.num_gpus=16", "plan.tp=4", "plan.pp=2", "plan.dp=2", "plan.global_batch=16",
+                             "plan.tp_comm_overlap=true", "plan.dp_sharding=fsdp"});
+    sim::StepOptions plain, traced;
+    plain.per_rank = traced.per_rank = per_rank;
+    traced.trace = true;
+    const auto a = sim::simulate_step(s, plain), b = sim::simulate_step(s, traced);
+    CHECK(b.step_time_s == a.step_time_s);
+    CHECK(b.events == a.events);
+    CHECK(b.stage_finish_s == a.stage_finish_s);
+    CHECK(b.breakdown.compute_s == a.breakdown.compute_s);
+    CHECK(b.breakdown.exposed_tp_s == a.breakdown.exposed_tp_s);
+    CHECK(b.breakdown.bubble_s == a.breakdown.bubble_s);
+    // Each rank's compute spans follow one another without overlapping and add up to its compute.
+    std::vector<std::vector<std::pair<double, double>>> compute(static_cast<std::size_t>(b.simulated_ranks));
+    for (const auto& span : b.trace)
+      if (span.stream == model::Stream::compute) compute[static_cast<std::size_t>(span.rank)].emplace_back(span.start_s, span.end_s);
+    for (auto& spans : compute) {
+      REQUIRE(!spans.empty());
+      std::sort(spans.begin(), spans.end());
+      for (std::size_t i = 0; i < spans.size(); ++i) {
+        CHECK(spans[i].second >= spans[i].first);
+        if (i > 0) CHECK(spans[i].first >= spans[i - 1].second - 1e-12);
+      }
+    }
+    double busy = 0;
+    for (const auto& [start, end] : compute[static_cast<std::size_t>(b.critical_rank)]) busy += end - start;
+    CHECK(busy == Approx(b.breakdown.compute_s + b.breakdown.optimizer_s).epsilon(1e-9));
+  }
 }
 
 TEST_CASE("a degraded NIC slows the step its data-parallel group shares", "[step]") {

@@ -24,8 +24,19 @@ Time from_seconds(double seconds);
 
 // Seconds → nanoseconds, rounded up (towards +infinity): the first nanosecond at or after the
 // exact instant. Used for completion times, so that a finishing activity has done all its work.
-// Throws like from_seconds.
-Time from_seconds_ceil(double seconds);
+// Throws like from_seconds. Inline for the common case (simulators call it for every scheduled
+// completion); the rest, and every error, in from_seconds_ceil_checked.
+Time from_seconds_ceil_checked(double seconds);
+inline Time from_seconds_ceil(double seconds) {
+  const double ns = seconds * 1e9;
+  // In [0, 2^62) truncation is exact for integers and the ceiling of anything else is one more:
+  // std::ceil without its library call. NaN fails the test and goes to the checked path.
+  if (ns >= 0 && ns < 4611686018427387904.0) {
+    const auto t = static_cast<Time>(ns);
+    return t + static_cast<Time>(static_cast<double>(t) < ns);
+  }
+  return from_seconds_ceil_checked(seconds);
+}
 
 // Nanoseconds → seconds. Exact for |t| < 2^53 ns (about 104 days); beyond that, the nearest
 // double. Never throws.

@@ -78,15 +78,18 @@ class StepBound {
 };
 
 /// A second, dearer bound (a lowering and the layout's prepared network, cached per rank layout,
-/// instead of a simulation): the busiest communication stream of any stage. Ops on one stream
-/// run one after another; an op that leaves its node takes at least its latency plus its bytes
-/// over the least of its rate bound and, for each contended slot it loads, the slot's capacity
-/// over its weight, whatever else shares them; one inside a node takes its fixed time. And each
-/// stage's compute stream: the driver issues compute ops in order, so a compute op that waits for a
-/// communication op started by the compute op before it (a TP gather or reduction between two
-/// GEMMs when it is not overlapped) leaves at least that op's least time idle; the stage finishes
-/// no earlier than the compute before it (micro-batch 0's first chunk on every earlier stage) plus
-/// its compute and those gaps.
-double stream_lower_bound_s(const model::Scenario& s, const StepSimulator& simulator, const model::ComputeCostModel& cost);
+/// instead of a simulation): the step replayed as the executor runs it, every op at its least
+/// duration. Each stage's driver issues its work's ops in order; it starts a run of compute ops
+/// when the compute stream is free and their dependencies have ended, and goes on past the run; it
+/// waits at a receive for the matching send to have arrived, at a drain for every stream. An op
+/// starts once issued, its stream is free (streams run their ops in issue order) and its
+/// dependencies have ended. A compute op takes its uncontended time (communication kernels only
+/// slow it); an op that leaves its node takes its latency plus its bytes over the least of its
+/// rate bound and, for each contended slot it loads, the slot's capacity over its weight (what
+/// shares them only slows it); one inside a node its fixed time. The replay is the simulation
+/// without contention: every start no later, every duration no longer, so its makespan is a lower
+/// bound, equal to the simulated step where nothing contends. Cost: one pass over the step's ops
+/// (a few per cent of a simulation's).
+double replay_lower_bound_s(const model::Scenario& s, const StepSimulator& simulator, const model::ComputeCostModel& cost);
 
 }  // namespace herd::sim::plan
