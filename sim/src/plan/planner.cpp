@@ -74,8 +74,17 @@ void measure_power(const model::Scenario& base, Evaluation& e, const StepSimulat
   StepOptions options;
   options.calibration = calibration;
   options.trace = true;
-  const StepPower p =
-      step_power(simulator.simulate(candidate_scenario(base, e.candidate), options, Control{{}, control.stop}), setup);
+  StepPower p;
+  if (e.simulated_ranks > 0 && e.replicated_periods == 0) {
+    // Its periods never repeated untraced, so they will not traced either: the spans stream into
+    // the power as they end instead of being kept (the same power, without the trace's memory).
+    PowerRecorder recorder(setup, e.simulated_ranks);
+    options.trace_sink = &recorder;
+    options.skip_repeats = false;
+    p = recorder.finish(simulator.simulate(candidate_scenario(base, e.candidate), options, Control{{}, control.stop}));
+  } else {
+    p = step_power(simulator.simulate(candidate_scenario(base, e.candidate), options, Control{{}, control.stop}), setup);
+  }
   e.has_power = true;
   e.energy_per_token_j = p.energy_per_token_j;
   e.peak_power_w = p.peak_w * p.pue;
@@ -128,6 +137,8 @@ void simulate_candidate(const model::Scenario& base, Evaluation& e, const StepSi
   options.calibration = calibration;
   const StepReport r = simulator.simulate(candidate_scenario(base, e.candidate), options, Control{{}, control.stop});
   e.simulated = true;
+  e.simulated_ranks = r.simulated_ranks;
+  e.replicated_periods = r.replicated_periods;
   e.step_time_s = r.step_time_s;
   e.tokens_per_s = r.tokens_per_s;
   e.tflops_per_gpu = r.tflops_per_gpu;

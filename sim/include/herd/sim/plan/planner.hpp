@@ -58,6 +58,10 @@ struct Evaluation {
   double memory_capacity_bytes = 0;
   bool fits = false;             ///< peak within capacity x (1 - headroom)
   bool simulated = false;
+  /// Of the simulated step: its ranks and the steady-state periods replicated (0: none, or not
+  /// simulated here; a result read back from a shard has neither).
+  int simulated_ranks = 0;
+  std::uint64_t replicated_periods = 0;
   double step_time_s = 0, tokens_per_s = 0, tflops_per_gpu = 0, mfu = 0;
   int critical_stage = 0;
   StepBreakdown breakdown;
