@@ -217,9 +217,12 @@ double replay_lower_bound_s(const model::Scenario& s, const StepSimulator& simul
   // Every stage replayed as the executor runs it, at those durations: the driver issues the ops of
   // its work in order, a compute op when the one before has ended, a receive once the send has
   // arrived; an op starts when it is issued, its stream is free and its dependencies have ended.
-  using Key = std::uint64_t;  // a transfer: sending chunk, micro-batch, direction
-  const auto key = [](int chunk, int microbatch, bool backward) {
-    return (static_cast<Key>(chunk) * 2 + (backward ? 1 : 0)) << 32 | static_cast<std::uint32_t>(microbatch);
+  // When each transfer (sending chunk, direction, micro-batch: each is sent once) has arrived; < 0: not yet.
+  const auto microbatches = static_cast<std::size_t>(plan.stages.front().microbatches);
+  std::vector<double> arrived(plan.chunks.size() * 2 * microbatches, -1.0);
+  const auto transfer = [microbatches](int chunk, const model::ScheduledWork& work) {
+    return (static_cast<std::size_t>(chunk) * 2 + (work.work != model::Work::forward ? 1 : 0)) * microbatches +
+           static_cast<std::size_t>(work.microbatch);
   };
   struct Replay {
     std::size_t inst = 0;  // 0: step_start, 1..W: the work in order, W + 1: step_end
@@ -229,7 +232,6 @@ double replay_lower_bound_s(const model::Scenario& s, const StepSimulator& simul
     std::array<double, model::kStreams> ready{};
     std::vector<double> end;        // the current program's op ends
     std::vector<double> start_end;  // step_start's op ends
-    std::unordered_map<Key, double> arrived;
     bool finished = false;
   };
   const std::size_t stages = plan.stages.size();
@@ -271,15 +273,13 @@ double replay_lower_bound_s(const model::Scenario& s, const StepSimulator& simul
             ready = e;
             if (op.kind == StepOpKind::send) {
               const int chunk = st.chunk_index[static_cast<std::size_t>(work->virtual_index)];
-              const auto to = static_cast<std::size_t>(plan.chunks[static_cast<std::size_t>(op.peer_chunk)].rank);
-              replay[to].arrived[key(chunk, work->microbatch, work->work != model::Work::forward)] = e;
+              arrived[transfer(chunk, *work)] = e;
             }
             break;
           case StepOpKind::recv: {
-            const auto it = r.arrived.find(key(op.peer_chunk, work->microbatch, work->work != model::Work::forward));
-            if (it == r.arrived.end()) return moved;
-            e = r.driver = std::max(r.driver, it->second);
-            r.arrived.erase(it);
+            const double at = arrived[transfer(op.peer_chunk, *work)];
+            if (at < 0) return moved;
+            e = r.driver = std::max(r.driver, at);
             break;
           }
           case StepOpKind::wait_send: e = r.driver = std::max(r.driver, dep(op.dep)); break;
