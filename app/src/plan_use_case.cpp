@@ -122,7 +122,8 @@ void set_space_list(model::SearchSpace& space, std::string_view key, std::string
   else if (key == "layout") space.layer_layouts = names(key, text, std::array{LayerLayout::uniform, LayerLayout::llama3});
   else if (key == "dp-mode")
     space.dp_sharding = names(key, text, std::array{DpSharding::none, DpSharding::zero1, DpSharding::fsdp, DpSharding::zero3});
-  else if (key == "recompute") space.recompute = names(key, text, std::array{Recompute::none, Recompute::selective, Recompute::full});
+  else if (key == "recompute")
+    space.recompute = names(key, text, std::array{Recompute::none, Recompute::selective, Recompute::full, Recompute::op});
   else if (key == "order") {
     space.rank_orders.clear();
     for (auto item : split(text)) {

@@ -188,7 +188,7 @@ Action add_plan_command(CLI::App& app) {
       {"n", "llama3 schedule's N (0: pp)"},
       {"mb", "micro-batch sizes (sequences)"},
       {"dp-mode", "data-parallel modes: none (DDP), zero1, fsdp, zero3"},
-      {"recompute", "recomputation: none, selective, full"},
+      {"recompute", "recomputation: none, selective, full, op"},
       {"overlap", "TP communication overlap: 0, 1"},
       {"order", "rank orders, innermost first: tp-cp-pp-dp,..."},
       {"gpus", "GPU counts, e.g. 4096,8192,16384 or 1024:16384"},

@@ -37,7 +37,7 @@ PlanPanel::PlanPanel(QWidget* parent) : QWidget(parent) {
   micro_batch = degree_box(this);
   schedule = choice_box(this, {"gpipe", "1f1b", "interleaved", "llama3", "zero_bubble"});
   dp_sharding = choice_box(this, {"none", "zero1", "fsdp", "zero3"});
-  recompute = choice_box(this, {"none", "selective", "full"});
+  recompute = choice_box(this, {"none", "selective", "full", "op"});
   tp_overlap = new QCheckBox("overlap TP with GEMMs", this);
   per_rank_box = new QCheckBox("per rank (every GPU)", this);
   per_rank_box->setToolTip("Simulate every GPU instead of one per pipeline stage (herd simulate --per-rank)");

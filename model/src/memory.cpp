@@ -22,6 +22,17 @@ LayerActivations layer_activations(const TransformerSpec& m, const PlanSpec& p, 
     a.norms = 2 * T_sp * h;
     return a;
   }
+  if (p.recompute == Recompute::op) {
+    // torchtitan's per-op policy (workload.cpp, recompute_op_policy): the block's input, the outputs
+    // of its odd-numbered matmuls (wq, wv, and w1 and w2 under SwiGLU, else fc1; w2's is the row-
+    // parallel partial sum, T x h), the kept reduce-scatters' outputs under sequence parallelism,
+    // and the attention's output with its FP32 log-sum-exp per row and head.
+    a.norms = 2 * T_sp * h;
+    a.gemm_inputs = 2 * T * (q + kv) + (m.mlp == MlpKind::swiglu ? 2 * T * (f + h) : 2 * T * f);
+    if (sp) a.gemm_inputs += 2 * (2 * T_sp * h);
+    a.attention = 2 * T * q + 4 * T * heads;
+    return a;
+  }
   a.norms = 2 * (2 * T_sp * h);
   // QKV and fc1 inputs: under sequence parallelism the sharded norm output is kept and re-gathered.
   a.gemm_inputs = 2 * (2 * T_sp * h) + 2 * T * f;  // + fc2 input (the activation's output)

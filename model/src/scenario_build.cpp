@@ -292,7 +292,8 @@ PlanSpec read_plan(const ParamReader& r, const TransformerSpec& m, const Cluster
   p.recompute = pick(r, "/plan/recompute",
                      std::array{std::pair{std::string_view("none"), Recompute::none},
                                 std::pair{std::string_view("selective"), Recompute::selective},
-                                std::pair{std::string_view("full"), Recompute::full}});
+                                std::pair{std::string_view("full"), Recompute::full},
+                                std::pair{std::string_view("op"), Recompute::op}});
   p.schedule = pick(r, "/plan/schedule",
                     std::array{std::pair{std::string_view("gpipe"), Schedule::gpipe},
                                std::pair{std::string_view("1f1b"), Schedule::one_f_one_b},
@@ -443,7 +444,7 @@ SearchSpace read_search(const ParamReader& r) {
   for (const auto& v : r.strings("/search/dp_sharding"))
     sp.dp_sharding.push_back(v == "none" ? DpSharding::none : v == "zero1" ? DpSharding::zero1 : v == "fsdp" ? DpSharding::fsdp : DpSharding::zero3);
   for (const auto& v : r.strings("/search/recompute"))
-    sp.recompute.push_back(v == "none" ? Recompute::none : v == "selective" ? Recompute::selective : Recompute::full);
+    sp.recompute.push_back(v == "none" ? Recompute::none : v == "selective" ? Recompute::selective : v == "op" ? Recompute::op : Recompute::full);
   const auto orders = r.strings("/search/rank_order");
   for (std::size_t i = 0; i < orders.size(); ++i) {
     std::array<Axis, 4> order{};

@@ -493,6 +493,39 @@ void forward_layer(ProgramBuilder& b, const TransformerSpec& m, const PlanSpec& 
   b.elementwise("residual_add", residual_bytes(m, s), double(s.sp_tokens) * s.h);
 }
 
+// What backward reruns under torchtitan's per-op selective checkpointing (recompute = op;
+// torchtitan/models/llama/parallelize_llama.py, _custom_policy, December 2024: "Saves output of all
+// compute ops, except every second mm"; its save list holds aten.mm, the flash and memory-efficient
+// scaled-dot-product attentions and the TP reduce-scatter, and a counter of the block's matmuls
+// skips the even-numbered ones). The block's matmuls run in the order wq, wk, wv, wo, w1, w3, w2
+// (torchtitan/models/llama/model.py), so the outputs of wq, wv, w1 and w2 are kept with the
+// attention's (a GeLU or squared-ReLU MLP keeps fc1's, the fifth). torch.utils.checkpoint reruns the
+// block's forward, taking kept outputs from the cache, until the last tensor backward needs (early
+// stop): the norms, wk (its input gathered again under sequence parallelism), RoPE (and repeat_kv in
+// eager PyTorch), wo (its reduction too, unless a kept reduce-scatter gives its output), the
+// residual add, and the MLP's activation with w3 under SwiGLU; w2 and the last add are not rerun.
+void recompute_op_policy(ProgramBuilder& b, const TransformerSpec& m, const PlanSpec& p, std::int64_t seq_len,
+                         const Shard& s) {
+  norm_ops(b, m, p, s, "attn_norm", false);
+  column_parallel(b, p, s, "tp_all_gather_attn", "k_proj", s.kv);
+  if (m.position == PositionKind::rope) {
+    if (eager(p)) eager_rope(b, m, s, seq_len / p.cp, false);
+    else b.elementwise("rope", rope_bytes(s), rope_flops(m, s));
+  }
+  if (eager(p)) eager_repeat_kv(b, s, false);
+  b.linear("out_proj", "", "", s.tokens, s.h, s.q);
+  if (!s.sp) leave_tp_region(b, s, "tp_reduce_scatter_attn", "tp_all_reduce_attn");
+  b.elementwise("residual_add", residual_bytes(m, s), double(s.sp_tokens) * s.h);
+  norm_ops(b, m, p, s, "mlp_norm", false);
+  if (m.mlp == MlpKind::swiglu) {
+    column_parallel(b, p, s, "tp_all_gather_mlp", "up_proj", s.f);
+    if (eager(p)) eager_swiglu(b, s, false);
+    else mlp_activation(b, m, s, false);
+  } else {
+    mlp_activation(b, m, s, false);
+  }
+}
+
 // Backward of the GEMM that closes a TP region (out-projection or fc2): the output gradient is
 // all-gathered (sequence parallelism) for the data and the weight gradient. With overlap, the data
 // gradient runs shard by shard as the gradient arrives; the weight gradient needs all of it.
@@ -563,7 +596,8 @@ LayerProgram layer_program(const TransformerSpec& m, const PlanSpec& p, std::int
   forward_layer(fwd, m, p, seq_len, s, false);
   if (p.recompute != Recompute::none) {
     ProgramBuilder re(prog.backward, Pass::recompute);
-    forward_layer(re, m, p, seq_len, s, p.recompute == Recompute::selective);
+    if (p.recompute == Recompute::op) recompute_op_policy(re, m, p, seq_len, s);
+    else forward_layer(re, m, p, seq_len, s, p.recompute == Recompute::selective);
   }
   ProgramBuilder bwd(prog.backward, Pass::backward);
   backward_layer(bwd, m, p, seq_len, s);

@@ -127,6 +127,23 @@ TEST_CASE("recomputation trades activations for compute, more micro-batches in f
   CHECK_FALSE(r.fits);
 }
 
+TEST_CASE("torchtitan's per-op checkpointing keeps the input, half the matmuls' outputs and attention's", "[memory]") {
+  // Llama 3 8B, TP 1, fused attention, per token and layer: the input 2h, wq and wv 2(q + kv), w1
+  // and w2 2(f + h), attention's output and FP32 log-sum-exp 2q + 4·heads: 63,616 bytes; selective
+  // keeps 131,072 (norm inputs 4h, QKV and fc1 inputs 4h, fc2 input 2f, Q, K, V 2q + 4kv, SwiGLU
+  // inputs 4f).
+  const Scenario s = load_scenario("llama3-8b", {});
+  PlanSpec p = s.plan;
+  p.tp = 1;
+  p.cp = 1;
+  p.micro_batch = 1;
+  p.recompute = Recompute::op;
+  const double tokens = 8192;
+  CHECK(layer_activations(s.model, p, 8192).total() == Approx(63616 * tokens));
+  p.recompute = Recompute::selective;
+  CHECK(layer_activations(s.model, p, 8192).total() == Approx(131072 * tokens));
+}
+
 TEST_CASE("a squared-ReLU MLP keeps one FFN-width input for backward where SwiGLU keeps two", "[memory]") {
   // relu2 (Nemotron-4) saves its one fc1 output, 2 T f/t bytes; SwiGLU saves gate and up, 4 T f/t.
   // The GPT layer at t = 8 with SP: T = s b = 2048, f/t = 6144.

@@ -61,6 +61,26 @@ TEST_CASE("recomputation adds hardware FLOPs, never model FLOPs", "[workload]") 
   CHECK(sum(c.backward, false, Pass::recompute) == Approx(attention_fwd));
 }
 
+TEST_CASE("torchtitan's per-op checkpointing reruns wk, wo and w3, never attention", "[workload]") {
+  // recompute = op keeps the odd-numbered matmuls' outputs (wq, wv, w1, w2) and the attention's:
+  // backward reruns 2·T·h·(kv + q + f) FLOPs of matmuls per layer (wk, wo, w3; TP 8 here: per rank
+  // kv/8, q/8, f/8), no attention, plus the norms, RoPE, the residual add and the activation.
+  const Scenario s = with({"plan.recompute=op"});
+  const auto prog = layer_program(s.model, s.plan, 8192);
+  const double T = 8192, h = 16384, q = 16384.0 / 8, kv = 1024.0 / 8, f = 53248.0 / 8;
+  double gemm = 0, attention = 0, other = 0;
+  for (const auto& op : prog.backward) {
+    if (op.pass != Pass::recompute) continue;
+    if (op.kind == OpKind::gemm) gemm += op.flops;
+    else if (op.kind == OpKind::attention) attention += op.flops;
+    else other += op.flops;
+    CHECK(op.model_flops == 0);
+  }
+  CHECK(gemm == Approx(2 * T * h * (kv + q + f)));
+  CHECK(attention == 0);
+  CHECK(other > 0);
+}
+
 TEST_CASE("attention backward executes 2.5x the forward's FLOPs and counts 2x", "[workload]") {
   const Scenario s = default_scenario();
   const auto prog = layer_program(s.model, s.plan, 8192);

@@ -18,7 +18,7 @@ constexpr ParamDecl kParams[] = {
     {"search.round_size", integer_list, "[]", "The llama3 schedule's N to try (0: pp); empty: 0.", D::count, non_negative},
     {"search.micro_batch", integer_list, "[]", "Micro-batch sizes (sequences) to try; empty: 1, 2, 4.", D::count, at_least_one},
     {"search.dp_sharding", string_list, "[]", "Data-parallel modes to try; empty: all four.", D::count, any, "none|zero1|fsdp|zero3"},
-    {"search.recompute", string_list, "[]", "Recomputation to try; empty: all three.", D::count, any, "none|selective|full"},
+    {"search.recompute", string_list, "[]", "Recomputation to try; empty: none, selective and full (op only when listed).", D::count, any, "none|selective|full|op"},
     {"search.tp_comm_overlap", integer_list, "[]", "TP communication overlap off (0) and/or on (1); empty: both.", D::count, non_negative},
     {"search.rank_order", string_list, "[]", "Rank orders to try, innermost first, each as \"tp-cp-pp-dp\"; empty: the plan's."},
     {"search.memory_headroom", number, "0", "Fraction of GPU memory a layout must leave free (0.05: fit in 95 %).", D::count, fraction},

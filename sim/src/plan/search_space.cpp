@@ -335,7 +335,7 @@ void parse_layout(std::string_view text, model::PlanSpec& p, int& num_gpus) {
     else if (key == "dp_mode")
       p.dp_sharding = pick(key, value, std::array{DpSharding::none, DpSharding::zero1, DpSharding::fsdp, DpSharding::zero3});
     else if (key == "recompute")
-      p.recompute = pick(key, value, std::array{Recompute::none, Recompute::selective, Recompute::full});
+      p.recompute = pick(key, value, std::array{Recompute::none, Recompute::selective, Recompute::full, Recompute::op});
     else if (key == "order") {
       std::array<model::Axis, 4> order{};
       std::size_t i = 0;

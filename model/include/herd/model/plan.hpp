@@ -12,7 +12,10 @@ struct ClusterSpec;
 enum class Axis { tp, cp, pp, dp };
 enum class DpSharding { none, zero1, fsdp, zero3 };
 enum class GradSync { per_step, per_round, per_microbatch };
-enum class Recompute { none, selective, full };
+/// Activation recomputation. op: torchtitan's per-op selective checkpointing (every block's input
+/// and the outputs of its odd-numbered matmuls and attention kept, the rest recomputed; memory.cpp,
+/// workload.cpp).
+enum class Recompute { none, selective, full, op };
 enum class Schedule { gpipe, one_f_one_b, interleaved, llama3, zero_bubble };
 enum class LayerLayout { uniform, llama3 };
 enum class CpAlgorithm { allgather, ring };
