@@ -417,6 +417,14 @@ void norm_ops(ProgramBuilder& b, const TransformerSpec& m, const PlanSpec& p, co
   else b.elementwise(fused, norm_bytes(s, false), 4.0 * s.sp_tokens * s.h);
 }
 
+// RoPE over Q and K (none for other position embeddings): the stack's kernels.
+void rope_ops(ProgramBuilder& b, const TransformerSpec& m, const PlanSpec& p, const Shard& s, std::int64_t seq_len,
+              bool backward) {
+  if (m.position != PositionKind::rope) return;
+  if (eager(p)) eager_rope(b, m, s, seq_len / p.cp, backward);
+  else b.elementwise(backward ? "rope_bwd" : "rope", rope_bytes(s), rope_flops(m, s));
+}
+
 AttentionShape attention_shape(const TransformerSpec& m, const PlanSpec& p, std::int64_t seq_len) {
   AttentionShape a;
   a.batch = p.micro_batch;
@@ -477,10 +485,7 @@ void forward_layer(ProgramBuilder& b, const TransformerSpec& m, const PlanSpec& 
   }
   norm_ops(b, m, p, s, "attn_norm", false);
   column_parallel(b, p, s, "tp_all_gather_attn", "qkv_proj", s.q + 2 * s.kv);
-  if (m.position == PositionKind::rope) {
-    if (eager(p)) eager_rope(b, m, s, seq_len / p.cp, false);
-    else b.elementwise("rope", rope_bytes(s), rope_flops(m, s));
-  }
+  rope_ops(b, m, p, s, seq_len, false);
   if (eager(p)) eager_repeat_kv(b, s, false);
   attention_core(b, m, p, seq_len, false);
   row_parallel(b, p, s, "out_proj", "tp_reduce_scatter_attn", "tp_all_reduce_attn", s.q);
@@ -508,10 +513,7 @@ void recompute_op_policy(ProgramBuilder& b, const TransformerSpec& m, const Plan
                          const Shard& s) {
   norm_ops(b, m, p, s, "attn_norm", false);
   column_parallel(b, p, s, "tp_all_gather_attn", "k_proj", s.kv);
-  if (m.position == PositionKind::rope) {
-    if (eager(p)) eager_rope(b, m, s, seq_len / p.cp, false);
-    else b.elementwise("rope", rope_bytes(s), rope_flops(m, s));
-  }
+  rope_ops(b, m, p, s, seq_len, false);
   if (eager(p)) eager_repeat_kv(b, s, false);
   b.linear("out_proj", "", "", s.tokens, s.h, s.q);
   if (!s.sp) leave_tp_region(b, s, "tp_reduce_scatter_attn", "tp_all_reduce_attn");
@@ -577,10 +579,7 @@ void backward_layer(ProgramBuilder& b, const TransformerSpec& m, const PlanSpec&
   output_grad_linear(b, p, s, "tp_all_gather_attn_grad", "out_proj_dgrad", "out_proj_wgrad", s.q);
   attention_core(b, m, p, seq_len, true);
   if (eager(p)) eager_repeat_kv(b, s, true);
-  if (m.position == PositionKind::rope) {
-    if (eager(p)) eager_rope(b, m, s, seq_len / p.cp, true);
-    else b.elementwise("rope_bwd", rope_bytes(s), rope_flops(m, s));
-  }
+  rope_ops(b, m, p, s, seq_len, true);
   input_grad_linear(b, s, "tp_all_gather_attn_input", "qkv_proj_dgrad", "qkv_proj_wgrad", s.q + 2 * s.kv,
                     "tp_reduce_scatter_attn_grad", "tp_all_reduce_attn_grad");
   norm_ops(b, m, p, s, "attn_norm_bwd", true);

@@ -74,6 +74,8 @@ void measure_power(const model::Scenario& base, Evaluation& e, const StepSimulat
   StepOptions options;
   options.calibration = calibration;
   options.trace = true;
+  const model::Scenario s = candidate_scenario(base, e.candidate);
+  const Control stop_only{{}, control.stop};
   StepPower p;
   if (e.simulated_ranks > 0 && e.replicated_periods == 0) {
     // Its periods never repeated untraced, so they will not traced either: the spans stream into
@@ -81,9 +83,9 @@ void measure_power(const model::Scenario& base, Evaluation& e, const StepSimulat
     PowerRecorder recorder(setup, e.simulated_ranks);
     options.trace_sink = &recorder;
     options.skip_repeats = false;
-    p = recorder.finish(simulator.simulate(candidate_scenario(base, e.candidate), options, Control{{}, control.stop}));
+    p = recorder.finish(simulator.simulate(s, options, stop_only));
   } else {
-    p = step_power(simulator.simulate(candidate_scenario(base, e.candidate), options, Control{{}, control.stop}), setup);
+    p = step_power(simulator.simulate(s, options, stop_only), setup);
   }
   e.has_power = true;
   e.energy_per_token_j = p.energy_per_token_j;
