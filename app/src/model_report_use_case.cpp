@@ -49,7 +49,8 @@ nlohmann::json to_json(const ModelReport& r) {
                {"recompute", to_string(p.recompute)}, {"schedule", to_string(p.schedule)},
                {"sequence_parallel", p.sequence_parallel}, {"tp_comm_overlap", p.tp_comm_overlap},
                {"pp_send", p.pp_blocking_send ? "blocking" : "async"},
-               {"overlap_grad_reduce", p.overlap_grad_reduce}, {"overlap_param_gather", p.overlap_param_gather}};
+               {"overlap_grad_reduce", p.overlap_grad_reduce}, {"overlap_param_gather", p.overlap_param_gather},
+               {"stack", to_string(p.stack)}, {"attention_kernel", to_string(p.attention_kernel)}};
   json stages = json::array();
   for (const auto& st : mem.stages) {
     stages.push_back({{"stage", st.stage}, {"layers", st.layers}, {"embedding", st.embedding}, {"output", st.output},

@@ -54,7 +54,10 @@ void print_text(std::ostream& out, const app::ModelReport& r) {
   out << "            micro-batch " << p.micro_batch << " · " << p.microbatches() << " micro-batches per step · global batch "
       << p.global_batch << " sequences (" << format_count(double(p.global_batch) * m.seq_len) << " tokens) · recompute "
       << to_string(p.recompute) << (p.sequence_parallel ? " · sequence parallel" : "")
-      << (p.stack != Stack::megatron ? " · stack " + std::string(to_string(p.stack)) : std::string()) << "\n\n";
+      << (p.stack != Stack::megatron ? " · stack " + std::string(to_string(p.stack)) : std::string())
+      << (p.attention_kernel != AttentionKernel::cudnn ? " · attention " + std::string(to_string(p.attention_kernel))
+                                                       : std::string())
+      << "\n\n";
 
   out << "Memory per GPU, GiB (capacity " << gib(mem.capacity_bytes) << " GiB)\n";
   const char* header[] = {"stage", "layers", "params", "weights", "grads", "optim", "activ", "(mb)", "comm", "transient", "runtime", "total"};

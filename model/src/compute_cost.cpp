@@ -61,6 +61,9 @@ ComputeCostModel::ComputeCostModel(const GpuSpec& gpu, const CalibrationProfile*
   tile_n_ = e.gemm_tile_n;
   k_half_ = e.gemm_k_half;
   double gemm_ref = e.gemm, att_fwd = e.attention_fwd, att_bwd = e.attention_bwd;
+  // FlashAttention-2 runs at the GPU's ratio of it to the fused kernel, whatever sets the latter.
+  flash2_fwd_ratio_ = e.flash2_fwd / e.attention_fwd;
+  flash2_bwd_ratio_ = e.flash2_bwd / e.attention_bwd;
   // Efficiencies from short runs, lowered to the speed the device keeps when it runs for long; a
   // profile's own sustained fraction replaces the scenario's.
   // A power cap (whatif.power_cap) lowers the clock of compute-bound kernels on top of that.
@@ -138,12 +141,17 @@ double ComputeCostModel::attention_efficiency(const AttentionShape& a, bool back
     if (p.backward != backward) continue;
     const double d = std::fabs(std::log(double(a.seq_kv) / double(p.seq_kv)));
     if (d >= kNear) continue;
-    if (d < 1e-9) return std::min(max_efficiency_, p.efficiency);
+    if (d < 1e-9) {
+      weight_sum = 1;
+      ratio_sum = p.efficiency / predicted;
+      break;
+    }
     weight_sum += 1.0 / d;
     ratio_sum += (1.0 / d) * p.efficiency / parametric_attention(p.seq_kv, backward);
   }
   const double corrected = weight_sum > 0 ? predicted * ratio_sum / weight_sum : predicted;
-  return std::clamp(corrected, 1e-3, max_efficiency_);
+  const double kernel = a.kernel == AttentionKernel::flash2 ? (backward ? flash2_bwd_ratio_ : flash2_fwd_ratio_) : 1.0;
+  return std::clamp(corrected * kernel, 1e-3, max_efficiency_);
 }
 
 const ElementwiseFit* ComputeCostModel::elementwise_fit(const Op& op) const {

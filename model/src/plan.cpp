@@ -64,6 +64,7 @@ std::string_view to_string(Stack s) {
   }
   return "";
 }
+std::string_view to_string(AttentionKernel k) { return k == AttentionKernel::cudnn ? "cudnn" : "flash2"; }
 
 int PlanSpec::degree(Axis a) const {
   switch (a) {

@@ -37,6 +37,14 @@ int as_int(long long v, std::string_view pointer) {
   return static_cast<int>(v);
 }
 
+
+// The clock a power limit allows compute-bound kernels, as a fraction of the clock at their
+// draw: P - P_idle ~ f^3 (dynamic power C V^2 f, V ~ f in the DVFS range); 1 when the limit is at or
+// above the draw (docs/models/power.md).
+double capped_clock(const GpuPowerDraws& d, double limit_w) {
+  return limit_w < d.compute ? std::cbrt((limit_w - d.idle) / (d.compute - d.idle)) : 1.0;
+}
+
 GpuSpec read_gpu(const ParamReader& r) {
   GpuSpec g;
   g.name = r.has("/cluster/gpu/name") ? r.string("/cluster/gpu/name") : "GPU";
@@ -53,14 +61,16 @@ GpuSpec read_gpu(const ParamReader& r) {
   e.gemm = r.number("/cluster/gpu/efficiency/gemm");
   e.attention_fwd = r.number("/cluster/gpu/efficiency/attention_fwd");
   e.attention_bwd = r.number("/cluster/gpu/efficiency/attention_bwd");
+  e.flash2_fwd = r.number("/cluster/gpu/efficiency/flash2_fwd");
+  e.flash2_bwd = r.number("/cluster/gpu/efficiency/flash2_bwd");
   e.hbm = r.number("/cluster/gpu/efficiency/hbm");
   e.sustained = r.number("/cluster/gpu/efficiency/sustained");
   e.kernel_overhead_s = r.number("/cluster/gpu/efficiency/kernel_overhead");
   e.gemm_tile_m = as_int(r.integer("/cluster/gpu/efficiency/gemm_tile_m"), "/cluster/gpu/efficiency/gemm_tile_m");
   e.gemm_tile_n = as_int(r.integer("/cluster/gpu/efficiency/gemm_tile_n"), "/cluster/gpu/efficiency/gemm_tile_n");
   e.gemm_k_half = as_int(r.integer("/cluster/gpu/efficiency/gemm_k_half"), "/cluster/gpu/efficiency/gemm_k_half");
-  for (auto [value, key] : {std::pair{e.gemm, "gemm"}, {e.attention_fwd, "attention_fwd"}, {e.attention_bwd, "attention_bwd"}, {e.hbm, "hbm"},
-                            {e.sustained, "sustained"}})
+  for (auto [value, key] : {std::pair{e.gemm, "gemm"}, {e.attention_fwd, "attention_fwd"}, {e.attention_bwd, "attention_bwd"},
+                            {e.flash2_fwd, "flash2_fwd"}, {e.flash2_bwd, "flash2_bwd"}, {e.hbm, "hbm"}, {e.sustained, "sustained"}})
     if (value <= 0) throw ValueError(std::string("/cluster/gpu/efficiency/") + key, "must be positive");
   // Unset draws follow the TDP (the keys' declared defaults, docs/models/power.md).
   auto draw = [&](const char* key, double fraction_of_tdp) {
@@ -73,6 +83,14 @@ GpuSpec read_gpu(const ParamReader& r) {
   };
   g.power = {.idle = draw("idle", 0.1), .compute = draw("compute", 1.0), .memory = draw("memory", 0.6),
              .communication = draw("communication", 0.3), .wait = draw("wait", 0.2)};
+  g.power_limit_w = r.has("/cluster/gpu/power_limit") ? r.number("/cluster/gpu/power_limit") : g.tdp_watts;
+  if (g.power_limit_w > g.tdp_watts * (1 + 1e-9))
+    throw ValueError("/cluster/gpu/power_limit",
+                     format_power(g.power_limit_w) + " is above the board's TDP (" + format_power(g.tdp_watts) + ")");
+  if (g.power_limit_w <= g.power.idle)
+    throw ValueError("/cluster/gpu/power_limit", format_power(g.power_limit_w) + " must be above the GPU's idle draw (" +
+                                                     format_power(g.power.idle) + ")");
+  g.clock_factor = capped_clock(g.power, g.power_limit_w);
   return g;
 }
 
@@ -307,6 +325,14 @@ PlanSpec read_plan(const ParamReader& r, const TransformerSpec& m, const Cluster
                  std::array{std::pair{std::string_view("megatron"), Stack::megatron},
                             std::pair{std::string_view("pytorch_eager"), Stack::pytorch_eager},
                             std::pair{std::string_view("torch_compile"), Stack::torch_compile}});
+  // PyTorch's scaled_dot_product_attention runs FlashAttention-2 on Hopper (docs/models/stacks.md);
+  // Megatron-LM / Transformer Engine run cuDNN's fused attention.
+  p.attention_kernel =
+      r.has("/plan/attention_kernel")
+          ? pick(r, "/plan/attention_kernel",
+                 std::array{std::pair{std::string_view("cudnn"), AttentionKernel::cudnn},
+                            std::pair{std::string_view("flash2"), AttentionKernel::flash2}})
+          : (p.stack == Stack::megatron ? AttentionKernel::cudnn : AttentionKernel::flash2);
   p.flash_attention = r.boolean("/plan/flash_attention");
   const auto order = r.strings("/plan/rank_order");
   if (order.size() != 4)
@@ -479,12 +505,11 @@ WhatIfSpec read_whatif(const ParamReader& r, const PlanSpec& p, GpuSpec& gpu) {
     if (w.power_cap_w <= d.idle)
       throw ValueError("/whatif/power_cap", format_power(w.power_cap_w) +
                                                 " must be above the GPU's idle draw (" + format_power(d.idle) + ")");
-    // P - P_idle ~ f^3 (dynamic power C V^2 f, V ~ f in the DVFS range): the clock the cap allows.
-    if (w.power_cap_w < d.compute) gpu.clock_factor = std::cbrt((w.power_cap_w - d.idle) / (d.compute - d.idle));
+    gpu.clock_factor = capped_clock(d, std::min(w.power_cap_w, gpu.power_limit_w));
   }
   if (r.has("/whatif/power_floor")) {
     w.power_floor_w = r.number("/whatif/power_floor");
-    const double limit = w.power_cap_w > 0 ? std::min(w.power_cap_w, gpu.tdp_watts) : gpu.tdp_watts;
+    const double limit = w.power_cap_w > 0 ? std::min(w.power_cap_w, gpu.power_limit_w) : gpu.power_limit_w;
     if (w.power_floor_w > limit)
       throw ValueError("/whatif/power_floor", format_power(w.power_floor_w) + " is above the GPU's power limit (" +
                                                   format_power(limit) + ")");

@@ -434,6 +434,7 @@ AttentionShape attention_shape(const TransformerSpec& m, const PlanSpec& p, std:
   a.seq_kv = seq_len;
   a.head_dim = m.head_dim;
   a.pairs = causal_pairs(seq_len, p.cp);
+  a.kernel = p.attention_kernel;
   return a;
 }
 

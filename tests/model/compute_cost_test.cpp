@@ -88,3 +88,36 @@ TEST_CASE("the sustained fraction scales GEMM and attention, not memory-bound op
   copy.bytes = 1e9;
   CHECK(b.op_seconds(copy) == Approx(a.op_seconds(copy)));
 }
+
+TEST_CASE("FlashAttention-2 runs at the preset's flash2 efficiencies, and keeps their ratio under a profile",
+          "[compute][stack]") {
+  // At the 8K anchor: e_flash2 = efficiency.flash2_{fwd,bwd} x sustained; for H100 0.62 x 333/602 and
+  // 0.50 x 318/559 (FlashAttention-3 paper, FlashAttention-2 over FlashAttention-3 at 8K).
+  const Scenario s = default_scenario();
+  const auto& e = s.cluster.gpu.efficiency;
+  CHECK(e.flash2_fwd == Approx(0.62 * 333 / 602).epsilon(2e-3));
+  CHECK(e.flash2_bwd == Approx(0.50 * 318 / 559).epsilon(2e-3));
+  const ComputeCostModel cost(s.cluster.gpu);
+  AttentionShape att{1, 16, 1, 8192, 8192, 128, 8192.0 * 8193 / 2};
+  const double fused_fwd = cost.attention_efficiency(att, false), fused_bwd = cost.attention_efficiency(att, true);
+  CHECK(fused_fwd == Approx(e.attention_fwd * e.sustained).epsilon(1e-9));
+  att.kernel = AttentionKernel::flash2;
+  CHECK(cost.attention_efficiency(att, false) == Approx(e.flash2_fwd * e.sustained).epsilon(1e-9));
+  CHECK(cost.attention_efficiency(att, true) == Approx(e.flash2_bwd * e.sustained).epsilon(1e-9));
+  // Away from the anchor both follow the same s_kv / (s_kv + s_half) curve.
+  att.seq_kv = 2048;
+  const double f2 = cost.attention_efficiency(att, false);
+  att.kernel = AttentionKernel::cudnn;
+  CHECK(f2 == Approx(cost.attention_efficiency(att, false) * e.flash2_fwd / e.attention_fwd).epsilon(1e-12));
+
+  // A profile's attention fit measures the fused kernel; FlashAttention-2 keeps the preset's ratio.
+  CalibrationProfile profile;
+  profile.attention_fwd_efficiency = 0.5;
+  profile.attention_bwd_efficiency = 0.4;
+  profile.sustained_fraction = 1.0;
+  const ComputeCostModel fitted(s.cluster.gpu, &profile);
+  att.seq_kv = 8192;
+  att.kernel = AttentionKernel::flash2;
+  CHECK(fitted.attention_efficiency(att, false) == Approx(0.5 * e.flash2_fwd / e.attention_fwd).epsilon(1e-9));
+  CHECK(fitted.attention_efficiency(att, true) == Approx(0.4 * e.flash2_bwd / e.attention_bwd).epsilon(1e-9));
+}

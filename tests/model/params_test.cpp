@@ -106,6 +106,8 @@ TEST_CASE("struct member defaults equal the declared defaults of their keys", "[
     CHECK(d.number("cluster.gpu.efficiency.gemm") == e.gemm);
     CHECK(d.number("cluster.gpu.efficiency.attention_fwd") == e.attention_fwd);
     CHECK(d.number("cluster.gpu.efficiency.attention_bwd") == e.attention_bwd);
+    CHECK(d.number("cluster.gpu.efficiency.flash2_fwd") == e.flash2_fwd);
+    CHECK(d.number("cluster.gpu.efficiency.flash2_bwd") == e.flash2_bwd);
     CHECK(d.number("cluster.gpu.efficiency.hbm") == e.hbm);
     CHECK(d.number("cluster.gpu.efficiency.sustained") == e.sustained);
     CHECK(d.number("cluster.gpu.efficiency.kernel_overhead") == e.kernel_overhead_s);
@@ -195,6 +197,7 @@ TEST_CASE("keys the table leaves null derive the plan's member defaults on one G
   CHECK(s.plan.sequence_parallel == p.sequence_parallel);
   CHECK(s.plan.round_size == p.round_size);
   CHECK(s.plan.overlap_param_gather == p.overlap_param_gather);
+  CHECK(s.plan.attention_kernel == p.attention_kernel);
   const ClusterSpec c;
   CHECK(s.cluster.nic_bandwidth == c.nic_bandwidth);
   CHECK(s.cluster.nic_efficiency == c.nic_efficiency);

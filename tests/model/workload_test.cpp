@@ -3,6 +3,7 @@
 // 6 x q x (s+1) per token (forward QK^T and PV over s(s+1)/2 pairs, backward twice that).
 #include <catch2/catch.hpp>
 
+#include "herd/model/compute_cost.hpp"
 #include "herd/model/scenario.hpp"
 #include "herd/model/workload.hpp"
 
@@ -384,6 +385,41 @@ TEST_CASE("plan.stack megatron and torch_compile lower the same ops", "[workload
       CHECK((a.*pass)[i].name == (b.*pass)[i].name);
       CHECK((a.*pass)[i].bytes == (b.*pass)[i].bytes);
       CHECK((a.*pass)[i].flops == (b.*pass)[i].flops);
+    }
+  }
+}
+
+TEST_CASE("the PyTorch stacks attend with FlashAttention-2 unless plan.attention_kernel says otherwise",
+          "[workload][stack]") {
+  // PyTorch's scaled_dot_product_attention dispatches to its FlashAttention-2 kernels on H100
+  // (cuDNN attention is opt-in); Megatron-LM / Transformer Engine run cuDNN's fused attention.
+  const auto kernel = [](const Scenario& s) {
+    for (const auto& op : layer_program(s.model, s.plan, 8192).forward)
+      if (op.kind == OpKind::attention) return op.attention.kernel;
+    FAIL("no attention op");
+    return AttentionKernel::cudnn;
+  };
+  CHECK(kernel(default_scenario()) == AttentionKernel::cudnn);
+  CHECK(kernel(with({"plan.stack=pytorch_eager"})) == AttentionKernel::flash2);
+  CHECK(kernel(with({"plan.stack=torch_compile"})) == AttentionKernel::flash2);
+  CHECK(kernel(with({"plan.stack=torch_compile", "plan.attention_kernel=cudnn"})) == AttentionKernel::cudnn);
+  CHECK(kernel(with({"plan.attention_kernel=flash2"})) == AttentionKernel::flash2);
+  CHECK_THROWS_WITH(with({"plan.attention_kernel=flash4"}), Catch::Contains("/plan/attention_kernel"));
+  // The kernel changes the attention's time only: same FLOPs, and t = FLOPs / (peak x e) with e in
+  // the ratio efficiency.flash2 / efficiency.attention of the fused kernel's (at 8K keys).
+  const Scenario fused = default_scenario(), sdpa = with({"plan.attention_kernel=flash2"});
+  const ComputeCostModel cost(fused.cluster.gpu);
+  const auto& e = fused.cluster.gpu.efficiency;
+  const auto a = layer_program(fused.model, fused.plan, 8192), b = layer_program(sdpa.model, sdpa.plan, 8192);
+  for (auto [pass, ratio] : {std::pair{&LayerProgram::forward, e.attention_fwd / e.flash2_fwd},
+                             std::pair{&LayerProgram::backward, e.attention_bwd / e.flash2_bwd}}) {
+    REQUIRE((a.*pass).size() == (b.*pass).size());
+    for (std::size_t i = 0; i < (a.*pass).size(); ++i) {
+      const Op &x = (a.*pass)[i], &y = (b.*pass)[i];
+      CHECK(x.flops == y.flops);
+      if (x.kind != OpKind::attention) continue;
+      const double overhead = e.kernel_overhead_s;
+      CHECK(cost.op_seconds(y) - overhead == Approx((cost.op_seconds(x) - overhead) * ratio).epsilon(1e-9));
     }
   }
 }

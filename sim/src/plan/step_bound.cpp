@@ -77,7 +77,7 @@ double compute_seconds(const std::vector<model::Op>& ops, const model::ComputeCo
 const StepBound::LayerTimes& StepBound::layer_times(const model::PlanSpec& p) const {
   const Key key{p.tp, p.cp, p.micro_batch, static_cast<int>(p.recompute), p.sequence_parallel, p.tp_comm_overlap,
                 static_cast<int>(p.cp_algorithm), p.flash_attention, static_cast<int>(p.precision), static_cast<int>(p.stack),
-                model_.seq_len};
+                static_cast<int>(p.attention_kernel), model_.seq_len};
   {
     const std::lock_guard lock(mutex_);
     if (auto it = cache_.find(key); it != cache_.end()) return *it->second;

@@ -46,7 +46,7 @@ PowerSetup power_setup(const model::Scenario& s, int gpus, int switches) {
   const auto& gpu = s.cluster.gpu;
   PowerSetup p;
   p.draws = gpu.power;
-  p.limit_w = s.whatif.power_cap_w > 0 ? std::min(s.whatif.power_cap_w, gpu.tdp_watts) : gpu.tdp_watts;
+  p.limit_w = s.whatif.power_cap_w > 0 ? std::min(s.whatif.power_cap_w, gpu.power_limit_w) : gpu.power_limit_w;
   p.floor_w = s.whatif.power_floor_w;
   p.peak_flops = gpu.peak_bf16_flops;
   p.hbm_bandwidth = gpu.hbm_bandwidth;

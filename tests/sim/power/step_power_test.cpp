@@ -220,6 +220,27 @@ TEST_CASE("a power cap slows compute-bound kernels by the cubic clock-power rela
   CHECK(b.step_time_s < a.step_time_s / std::cbrt(430.0 / 630.0));  // memory-bound and communication time keep their speed
 }
 
+TEST_CASE("a board power limit is the cap's physics without the what-if", "[power]") {
+  // cluster.gpu.power_limit = 500 W: the same clock as whatif.power_cap = 500 W,
+  // f / f0 = ((500 - 70) / (700 - 70))^(1/3), and the same step and draws; the tighter of a limit
+  // and a cap holds.
+  const model::Override limit = model::parse_override("cluster.gpu.power_limit=500 W");
+  const model::Override cap = model::parse_override("whatif.power_cap=500 W");
+  const auto limited = model::default_scenario({&limit, 1}), capped = model::default_scenario({&cap, 1});
+  CHECK(limited.cluster.gpu.clock_factor == Approx(std::cbrt(430.0 / 630.0)));
+  CHECK(limited.whatif.power_cap_w == 0);
+  CHECK(model::default_scenario().cluster.gpu.power_limit_w == Approx(700));  // derived: the TDP
+  const auto a = sim::simulate_step(limited), b = sim::simulate_step(capped);
+  CHECK(a.step_time_s == b.step_time_s);
+  CHECK(sim::power_setup(limited, 8, 0).limit_w == Approx(500));
+  const std::vector<model::Override> both{limit, model::parse_override("whatif.power_cap=400 W")};
+  const auto tighter = model::default_scenario(both);
+  CHECK(tighter.cluster.gpu.clock_factor == Approx(std::cbrt(330.0 / 630.0)));
+  CHECK(sim::power_setup(tighter, 8, 0).limit_w == Approx(400));
+  const std::vector<model::Override> loose{limit, model::parse_override("whatif.power_cap=600 W")};
+  CHECK(model::default_scenario(loose).cluster.gpu.clock_factor == Approx(std::cbrt(430.0 / 630.0)));
+}
+
 TEST_CASE("power keys refuse draws above the TDP and a cap at or below idle", "[power]") {
   const model::Override over = model::parse_override("cluster.gpu.power.memory=800 W");
   CHECK_THROWS_WITH(model::default_scenario({&over, 1}), Catch::Contains("/cluster/gpu/power/memory"));
@@ -227,4 +248,8 @@ TEST_CASE("power keys refuse draws above the TDP and a cap at or below idle", "[
   CHECK_THROWS_WITH(model::default_scenario({&low, 1}), Catch::Contains("/whatif/power_cap"));
   const model::Override floor = model::parse_override("whatif.power_floor=900 W");
   CHECK_THROWS_WITH(model::default_scenario({&floor, 1}), Catch::Contains("/whatif/power_floor"));
+  const model::Override high = model::parse_override("cluster.gpu.power_limit=800 W");
+  CHECK_THROWS_WITH(model::default_scenario({&high, 1}), Catch::Contains("/cluster/gpu/power_limit"));
+  const model::Override idle = model::parse_override("cluster.gpu.power_limit=60 W");
+  CHECK_THROWS_WITH(model::default_scenario({&idle, 1}), Catch::Contains("/cluster/gpu/power_limit"));
 }

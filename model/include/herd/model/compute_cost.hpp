@@ -42,7 +42,9 @@ class ComputeCostModel {
   /// Fraction of the BF16 peak a GEMM reaches: gemm_shape_efficiency with e_inf chosen so that
   /// the 8192^3 reference reaches the preset's efficiency; corrected by nearby measured shapes.
   double gemm_efficiency(const GemmShape& shape) const;
-  /// Fraction of peak for fused causal attention: e_inf x s_kv / (s_kv + s_half) (same anchoring).
+  /// Fraction of peak for fused causal attention: e_inf x s_kv / (s_kv + s_half) (same anchoring),
+  /// corrected by nearby measured points; FlashAttention-2 (shape.kernel) at the GPU's
+  /// efficiency.flash2 / efficiency.attention ratio of that.
   double attention_efficiency(const AttentionShape& shape, bool backward) const;
   /// True when a calibration profile is in use but this shape is far from every measured one
   /// (GEMM, attention: no measured shape within a factor of 2; element-wise: its class was not
@@ -60,6 +62,7 @@ class ComputeCostModel {
   double peak_ = 0, hbm_ = 0, hbm_eff_ = 0, overhead_ = 0;
   int sms_ = 1, tile_m_ = 128, tile_n_ = 256, k_half_ = 128;
   double gemm_inf_ = 0, att_fwd_inf_ = 0, att_bwd_inf_ = 0, seq_half_ = 256;
+  double flash2_fwd_ratio_ = 1, flash2_bwd_ratio_ = 1;  ///< FlashAttention-2 over the fused kernel
   double max_efficiency_ = 1;  ///< of this GPU's peak; a profile's peak over it raises it
   std::vector<GemmPoint> gemm_points_;
   std::vector<AttentionPoint> attention_points_;

@@ -21,6 +21,8 @@ struct ComputeEfficiency {
   double gemm = 0.8;             ///< fraction of peak of an 8192^3 BF16 GEMM
   double attention_fwd = 0.62;   ///< fraction of peak, fused causal attention forward, 8K keys
   double attention_bwd = 0.5;    ///< fraction of peak, fused causal attention backward, 8K keys
+  double flash2_fwd = 0.343;     ///< fraction of peak, FlashAttention-2 causal forward, 8K keys
+  double flash2_bwd = 0.284;     ///< fraction of peak, FlashAttention-2 causal backward, 8K keys
   double hbm = 0.9;              ///< fraction of HBM bandwidth for large element-wise kernels
   double sustained = 1.0;        ///< long-run speed over short-run speed, applied to GEMM and attention
   double kernel_overhead_s = 4e-6;
@@ -50,10 +52,13 @@ struct GpuSpec {
   int sms = 0;
   double nvlink_bandwidth = 0;  ///< bytes/s per GPU, each direction
   double tdp_watts = 0;
+  /// The limit the boards are set to (`cluster.gpu.power_limit`, nvidia-smi -pl); derived: the TDP.
+  double power_limit_w = 0;
   ComputeEfficiency efficiency;
   GpuPowerDraws power;
-  /// Clock of compute-bound kernels as a fraction of the uncapped one: below 1 under a power cap
-  /// (`whatif.power_cap`, from the cubic clock-power relation); multiplies the compute efficiencies.
+  /// Clock of compute-bound kernels as a fraction of the uncapped one: below 1 under a power limit
+  /// below the compute draw (`cluster.gpu.power_limit`, `whatif.power_cap`; the cubic clock-power
+  /// relation); multiplies the compute efficiencies.
   double clock_factor = 1;
 };
 

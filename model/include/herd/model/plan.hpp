@@ -25,6 +25,10 @@ enum class Precision { bf16, fp8 };
 /// torchtitan's Llama model runs without torch.compile), torch_compile (Inductor fuses each
 /// element-wise chain between GEMMs; Herd lowers it as megatron).
 enum class Stack { megatron, pytorch_eager, torch_compile };
+/// Which fused attention kernel runs (docs/models/stacks.md): cudnn (cuDNN's fused attention or
+/// FlashAttention-3, the GPU's efficiency.attention_*; Megatron-LM / Transformer Engine) or flash2
+/// (FlashAttention-2, efficiency.flash2_*; what PyTorch's scaled_dot_product_attention dispatches to).
+enum class AttentionKernel { cudnn, flash2 };
 
 std::string_view to_string(Axis);
 std::string_view to_string(DpSharding);
@@ -34,11 +38,12 @@ std::string_view to_string(Schedule);
 std::string_view to_string(LayerLayout);
 std::string_view to_string(CpAlgorithm);
 std::string_view to_string(Stack);
+std::string_view to_string(AttentionKernel);
 
 /// Member defaults are the defaults the scenario table declares (model/src/schema/schema_plan.cpp;
 /// tests/model/params_test.cpp keeps them equal). Keys the table leaves null are derived from others
 /// when a scenario is built (scenario_build.cpp): dp, grad_sync, sequence_parallel, global_batch,
-/// round_size and overlap_param_gather. Their defaults here are what that derivation gives on one
+/// round_size, overlap_param_gather and attention_kernel. Their defaults here are what that derivation gives on one
 /// GPU with the other defaults, except global_batch, 0 until set.
 /// The most micro-batches per pipeline per step a plan may ask for: a step's simulated work and
 /// memory grow with them, and no published run accumulates nearly as many (Llama 3 405B: 16).
@@ -75,6 +80,8 @@ struct PlanSpec {
   std::array<Axis, 4> rank_order{Axis::tp, Axis::cp, Axis::pp, Axis::dp};  ///< innermost first
   Precision precision = Precision::bf16;
   Stack stack = Stack::megatron;  ///< how element-wise ops are lowered (plan.stack)
+  /// Derived: flash2 under the PyTorch stacks, cudnn under megatron.
+  AttentionKernel attention_kernel = AttentionKernel::cudnn;
 
   int gpus() const { return tp * cp * pp * dp; }
   int degree(Axis a) const;

@@ -35,6 +35,7 @@ struct AttentionShape {
   std::int64_t seq_q = 0, seq_kv = 0;   ///< local queries, keys they see
   std::int64_t head_dim = 0;
   double pairs = 0;                     ///< unmasked (query, key) pairs per head per sequence
+  AttentionKernel kernel = AttentionKernel::cudnn;  ///< plan.attention_kernel
 };
 
 struct Op {

@@ -60,7 +60,7 @@ class StepBound {
   struct LayerTimes {
     PassTimes layer, embedding, output;
   };
-  using Key = std::tuple<int, int, int, int, bool, bool, int, bool, int, int, long long>;
+  using Key = std::tuple<int, int, int, int, bool, bool, int, bool, int, int, int, long long>;
   const LayerTimes& layer_times(const model::PlanSpec& p) const;
   struct Stages;
   Stages stages(const model::PlanSpec& p) const;

@@ -4,7 +4,7 @@
 // Each GPU's draw at any moment follows from what its streams run: a compute-bound kernel draws
 // `compute` (the board's limit), a memory-bound one `memory`, communication alone `communication`,
 // nothing `wait`; communication beside a kernel adds (communication - wait). The draw is held under
-// the power limit (TDP or whatif.power_cap) and over whatif.power_floor. Servers and switches draw
+// the power limit (cluster.gpu.power_limit, the TDP by default, or whatif.power_cap) and over whatif.power_floor. Servers and switches draw
 // a constant. The step repeats with its period, so averages over a window wrap around the step's
 // end: the step boundary lies inside the series, not at its edge.
 #include <array>
