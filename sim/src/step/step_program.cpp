@@ -107,6 +107,31 @@ struct Lowering {
   }
 
   bool sharded_params() const { return s.plan.shards_parameters() && shards > 1; }
+  // PyTorch's FSDP2 (fully_shard: ZeRO-3 under the PyTorch stacks) copies on the compute stream
+  // around its collectives (torch/distributed/fsdp/_fully_shard/_fsdp_collectives.py at commit
+  // 010ae4a89516fa3be548ab16dff711414ec12d0b): after each all-gather, foreach_all_gather_copy_out
+  // splits the gathered buffer into the unsharded parameters (split_with_sizes_copy: every BF16
+  // element read and written, 4 B); before each reduce-scatter, foreach_reduce_scatter_copy_in
+  // chunk-cats the unsharded gradients into the reduce-scatter input, cast to the reduce dtype
+  // (BF16 read, grad_bytes written). Megatron-LM's buffers are the collectives' own memory.
+  bool fsdp2_copies() const { return sharded_params() && s.plan.stack != model::Stack::megatron; }
+
+  // An element-wise op the lowering adds, costed like the layers' own.
+  int copy(WorkProgram& w, std::string_view name, double bytes, model::Pass pass, int layer) {
+    auto op = std::make_unique<Op>();
+    op->name = name;
+    op->kind = model::OpKind::elementwise;
+    op->pass = pass;
+    op->bytes = bytes;
+    StepOp so;
+    so.op = op.get();
+    so.seconds = cost.op_seconds(*op);
+    so.dep = last(w);
+    so.layer = layer;
+    plan.op_storage.push_back(std::move(op));
+    w.ops.push_back(so);
+    return last(w);
+  }
 
   // Gradient reduction of `parameters` after the backward just appended.
   void reduce_gradients(WorkProgram& w, double parameters) {
@@ -125,7 +150,7 @@ struct Lowering {
   // `waits`, when given, names for each part an op of the step's start that the part waits for
   // (-1: none): ZeRO-1's overlapped parameter all-gather.
   void emit(WorkProgram& w, const std::vector<Part>& parts, bool gather, bool reduce,
-            const std::vector<int>* waits = nullptr) {
+            const std::vector<int>* waits = nullptr, model::Pass pass = model::Pass::forward) {
     int next_gather = -1;
     int part_end = -1;  // last op of the previous part (before any gather or reduction after it)
     for (std::size_t i = 0; i < parts.size(); ++i) {
@@ -134,12 +159,17 @@ struct Lowering {
       if (gather && i + 1 < parts.size()) next_gather = gather_params(w, parts[i + 1].parameters);
       if (waits && (*waits)[i] >= 0) wait_start(w, (*waits)[i], parts[i].layer);
       const int first = static_cast<int>(w.ops.size());
+      if (gathered >= 0 && fsdp2_copies() && parts[i].parameters > 0)
+        copy(w, "fsdp_all_gather_copy_out", 4.0 * parts[i].parameters, pass, parts[i].layer);
       append(w, *parts[i].t, parts[i].layer);
       if (first == static_cast<int>(w.ops.size())) continue;
       StepOp& head = w.ops[static_cast<std::size_t>(first)];
       // The part's first op follows the previous part, not the data-parallel op placed between them.
       if (part_end >= 0 && head.dep == first - 1 && first - 1 != part_end) head.dep = part_end;
       if (gathered >= 0) first_compute(w, first).dep2 = gathered;
+      if (reduce && fsdp2_copies() && parts[i].parameters > 0)
+        copy(w, "fsdp_reduce_scatter_copy_in", (2.0 + s.plan.grad_bytes) * parts[i].parameters, model::Pass::backward,
+             parts[i].layer);
       part_end = last(w);
       if (reduce) reduce_gradients(w, parts[i].parameters);
     }
@@ -231,7 +261,7 @@ struct Lowering {
     if (c.output) parts.push_back({pick(out_bwd, out_b, out_w), params.output});
     for (int l = c.layers - 1; l >= 0; --l) parts.push_back({pick(layer_bwd, layer_b, layer_w), params.layer, c.first_layer + l});
     if (c.embedding) parts.push_back({pick(emb_bwd, emb_b, emb_w), params.embedding});
-    emit(w, parts, sharded_params() && input, sync && half != Half::input);
+    emit(w, parts, sharded_params() && input, sync && half != Half::input, nullptr, model::Pass::backward);
     if (input && c.index > 0) send(w, c.index - 1);
     return w;
   }

@@ -7,7 +7,9 @@
 #include <algorithm>
 
 #include "herd/model/memory.hpp"
+#include "herd/model/compute_cost.hpp"
 #include "herd/sim/step/closed_form_comm.hpp"
+#include "herd/sim/step/step_program.hpp"
 #include "herd/sim/step/step_simulator.hpp"
 
 using namespace herd;
@@ -149,4 +151,59 @@ TEST_CASE("without overlap_grad_reduce each chunk reduces once, after the stage'
     CHECK(reductions[0].first >= last_backward);
     CHECK(reductions[1].first >= reductions[0].second);
   }
+}
+
+TEST_CASE("FSDP2 under the PyTorch stacks copies parameters out of each all-gather and gradients into each reduce-scatter",
+          "[step][stack]") {
+  // torch/distributed/fsdp/_fully_shard/_fsdp_collectives.py: after a part's all-gather,
+  // split_with_sizes_copy reads and writes every BF16 parameter (4 P bytes); before its
+  // reduce-scatter, chunk_cat reads the BF16 gradients and writes them in the reduce dtype
+  // ((2 + grad_bytes) P bytes). P: the part's parameters on this GPU.
+  auto scenario = [](const char* stack) {
+    std::vector<model::Override> o;
+    for (const char* t : {"cluster.num_gpus=8", "plan.tp=1", "plan.pp=1", "plan.dp=8", "plan.global_batch=8",
+                          "plan.dp_sharding=zero3", "model.layers=4"})
+      o.push_back(parse_override(t));
+    o.push_back(parse_override(std::string("plan.stack=") + stack));
+    return model::load_scenario("llama3-8b", o);
+  };
+  const auto eager = scenario("pytorch_eager");
+  const model::ComputeCostModel cost(eager.cluster.gpu);
+  const auto plan = sim::lower_step(eager, cost);
+  const auto params = model::shard_parameters(eager.model, eager.plan);
+  REQUIRE(eager.plan.grad_bytes == 4);
+  auto copies = [](const sim::WorkProgram& w, std::string_view name) {
+    std::vector<std::pair<double, int>> out;  // bytes, layer
+    for (const auto& op : w.ops)
+      if (op.op && op.op->name == name) {
+        CHECK(op.kind == sim::StepOpKind::compute);
+        out.emplace_back(op.op->bytes, op.layer);
+      }
+    return out;
+  };
+  const auto& st = plan.stages.front();
+  // Forward: one copy-out per part (embedding, 4 layers, output), each after its gather.
+  const auto fwd = copies(st.forward.front(), "fsdp_all_gather_copy_out");
+  REQUIRE(fwd.size() == 6);
+  CHECK(fwd[0].first == Approx(4 * params.embedding));
+  for (int l = 0; l < 4; ++l) {
+    CHECK(fwd[static_cast<std::size_t>(l + 1)].first == Approx(4 * params.layer));
+    CHECK(fwd[static_cast<std::size_t>(l + 1)].second == l);
+  }
+  CHECK(fwd[5].first == Approx(4 * params.output));
+  // Backward with gradient sync: a copy-out per part and a copy-in before each reduce-scatter.
+  const auto& bwd = st.backward_sync.front();
+  CHECK(copies(bwd, "fsdp_all_gather_copy_out").size() == 6);
+  const auto in = copies(bwd, "fsdp_reduce_scatter_copy_in");
+  REQUIRE(in.size() == 6);
+  CHECK(in[1].first == Approx((2 + 4) * params.layer));
+  for (std::size_t i = 0; i < bwd.ops.size(); ++i)
+    if (bwd.ops[i].op && bwd.ops[i].op->name == std::string_view("dp_reduce_scatter_grads"))
+      CHECK(bwd.ops[static_cast<std::size_t>(bwd.ops[i].dep)].op->name == std::string_view("fsdp_reduce_scatter_copy_in"));
+  CHECK(copies(st.backward.front(), "fsdp_reduce_scatter_copy_in").empty());  // no sync, no copy-in
+  // Megatron-LM's ZeRO-3-like sharding gathers into and reduces from its own buffers: no copies.
+  const auto meg = scenario("megatron");
+  const auto mplan = sim::lower_step(meg, model::ComputeCostModel(meg.cluster.gpu));
+  CHECK(copies(mplan.stages.front().forward.front(), "fsdp_all_gather_copy_out").empty());
+  CHECK(copies(mplan.stages.front().backward_sync.front(), "fsdp_reduce_scatter_copy_in").empty());
 }
