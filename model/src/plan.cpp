@@ -120,6 +120,10 @@ void validate_plan(const PlanSpec& p, const TransformerSpec& m, const ClusterSpe
   if (p.tp_comm_overlap && p.tp > 1 && !p.sequence_parallel)
     reject("/plan/tp_comm_overlap", "overlapping TP communication with GEMMs needs sequence parallelism "
                                     "(plan.sequence_parallel), as Transformer Engine's userbuffers do");
+  // torchtitan (torchtitan/models/llama/parallelize_llama.py): "Async TP requires --training.compile".
+  if (p.tp_comm_overlap && p.tp > 1 && p.stack == Stack::pytorch_eager)
+    reject("/plan/tp_comm_overlap", "eager PyTorch has no TP overlap: async TP is torch.compile's micro-pipelined "
+                                    "TP (plan.stack torch_compile), and torchtitan refuses it without compile");
   // Megatron-LM asserts the same (megatron/training/arguments.py: "Must use --overlap-param-gather
   // with --overlap-grad-reduce").
   if (p.dp_sharding == DpSharding::zero1 && p.overlap_param_gather && !p.overlap_grad_reduce)

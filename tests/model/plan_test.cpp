@@ -65,3 +65,11 @@ TEST_CASE("data-parallel overlap: the parameter all-gather needs the reduction o
         "/plan/overlap_grad_reduce: false reduces gradients once, after the step's last backward; it needs grad_sync "
         "per_step, not per_microbatch");
 }
+
+TEST_CASE("TP overlap under eager PyTorch is refused: async TP needs torch.compile", "[plan][stack]") {
+  CHECK(reject({"plan.stack=pytorch_eager", "plan.tp_comm_overlap=true"}) ==
+        "/plan/tp_comm_overlap: eager PyTorch has no TP overlap: async TP is torch.compile's micro-pipelined TP "
+        "(plan.stack torch_compile), and torchtitan refuses it without compile");
+  CHECK(reject({"plan.stack=torch_compile", "plan.tp_comm_overlap=true"}) == "accepted");
+  CHECK(reject({"plan.stack=pytorch_eager", "plan.tp_comm_overlap=false"}) == "accepted");
+}
