@@ -544,14 +544,21 @@ void output_grad_linear(ProgramBuilder& b, const PlanSpec& p, const Shard& s, st
   b.last_waits_for(gathered);
 }
 
-// Backward of the GEMM that opens a TP region (QKV or fc1). Under sequence parallelism only the
-// sharded norm output was kept, so it is gathered again for the weight gradient while the data
-// gradient runs; the data gradient's reduction overlaps the weight gradient (Korthikanti et al. 2022).
-void input_grad_linear(ProgramBuilder& b, const Shard& s, std::string_view gather, std::string_view dgrad,
+// Backward of the GEMM that opens a TP region (QKV or fc1). Megatron-LM: under sequence parallelism
+// only the sharded norm output was kept, so it is gathered again for the weight gradient while the
+// data gradient runs; the data gradient's reduction overlaps the weight gradient (Korthikanti et al.
+// 2022). PyTorch (DTensor sequence parallelism, torchtitan's Llama): autograd kept the gathered input
+// as the matmuls' saved tensor, so nothing is gathered again; the input gradient is the sum of
+// several matmuls' (wq, wk, wv; w1, w3), each computed in the same autograd node as its weight
+// gradient, so its reduction starts after the weight gradients, and torch.compile's micro-pipelined
+// TP, which decomposes only a single matmul feeding a reduce-scatter, leaves it whole
+// (torch/_inductor/fx_passes/micro_pipeline_tp.py, fuse_matmul_reduce_scatter).
+void input_grad_linear(ProgramBuilder& b, const PlanSpec& p, const Shard& s, std::string_view gather, std::string_view dgrad,
                        std::string_view wgrad, std::int64_t n, std::string_view rs, std::string_view ar) {
+  const bool megatron = p.stack == Stack::megatron;
   const int upstream = b.next() - 1;
   int gathered = -1;
-  if (s.sp) {
+  if (s.sp && megatron) {
     b.collective(gather, Collective::all_gather, Axis::tp, kAct * double(s.tokens) * s.h, Stream::tp_comm);
     b.last_waits_for(-1);
     gathered = b.next() - 1;
@@ -563,7 +570,7 @@ void input_grad_linear(ProgramBuilder& b, const Shard& s, std::string_view gathe
   b.last_waits_for(gathered >= 0 ? gathered : dgrad_index);
   if (s.tp > 1) {
     leave_tp_region(b, s, rs, ar);
-    b.last_waits_for(dgrad_index);
+    if (megatron) b.last_waits_for(dgrad_index);
   }
 }
 
@@ -572,7 +579,7 @@ void backward_layer(ProgramBuilder& b, const TransformerSpec& m, const PlanSpec&
   output_grad_linear(b, p, s, "tp_all_gather_mlp_grad", "fc2_dgrad", "fc2_wgrad", s.f);
   if (eager(p) && m.mlp == MlpKind::swiglu) eager_swiglu(b, s, true);
   else mlp_activation(b, m, s, true);
-  input_grad_linear(b, s, "tp_all_gather_mlp_input", "fc1_dgrad", "fc1_wgrad", s.mlp_out, "tp_reduce_scatter_mlp_grad",
+  input_grad_linear(b, p, s, "tp_all_gather_mlp_input", "fc1_dgrad", "fc1_wgrad", s.mlp_out, "tp_reduce_scatter_mlp_grad",
                     "tp_all_reduce_mlp_grad");
   norm_ops(b, m, p, s, "mlp_norm_bwd", true);
   b.elementwise("residual_add_bwd", residual_bytes(m, s), double(s.sp_tokens) * s.h);
@@ -581,7 +588,7 @@ void backward_layer(ProgramBuilder& b, const TransformerSpec& m, const PlanSpec&
   attention_core(b, m, p, seq_len, true);
   if (eager(p)) eager_repeat_kv(b, s, true);
   rope_ops(b, m, p, s, seq_len, true);
-  input_grad_linear(b, s, "tp_all_gather_attn_input", "qkv_proj_dgrad", "qkv_proj_wgrad", s.q + 2 * s.kv,
+  input_grad_linear(b, p, s, "tp_all_gather_attn_input", "qkv_proj_dgrad", "qkv_proj_wgrad", s.q + 2 * s.kv,
                     "tp_reduce_scatter_attn_grad", "tp_all_reduce_attn_grad");
   norm_ops(b, m, p, s, "attn_norm_bwd", true);
   b.elementwise("residual_add_bwd", residual_bytes(m, s), double(s.sp_tokens) * s.h);

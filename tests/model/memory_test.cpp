@@ -203,3 +203,18 @@ TEST_CASE("NeMo's Nemotron-4 340B layout that ran on 128 H100 fits: BF16 Adam st
   CHECK(r32.stages[0].total() / gib == Approx(80.99).epsilon(1e-3));
   CHECK_FALSE(r32.fits);
 }
+
+TEST_CASE("under PyTorch's sequence parallelism autograd keeps the gathered QKV and fc1 inputs", "[memory][stack]") {
+  // Megatron-LM keeps the sharded norm outputs (2 x 2 T/t h bytes) and gathers them again in
+  // backward; PyTorch keeps the gathered ones (2 x 2 T h). Llama 3 405B at TP 8, s = 8192: the
+  // difference is 4 h (T - T/8) = 4 x 16384 x 7168 bytes per layer. Full recomputation keeps only
+  // the layer input under both.
+  Scenario sc = default_scenario();
+  PlanSpec torch = sc.plan;
+  torch.stack = Stack::torch_compile;
+  const double T = 8192, h = 16384;
+  CHECK(layer_activations(sc.model, torch, 8192).total() - layer_activations(sc.model, sc.plan, 8192).total() ==
+        Approx(4 * h * (T - T / 8)));
+  sc.plan.recompute = torch.recompute = Recompute::full;
+  CHECK(layer_activations(sc.model, torch, 8192).total() == layer_activations(sc.model, sc.plan, 8192).total());
+}
