@@ -117,7 +117,7 @@ struct Lowering {
   bool fsdp2_copies() const { return sharded_params() && s.plan.stack != model::Stack::megatron; }
 
   // An element-wise op the lowering adds, costed like the layers' own.
-  int copy(WorkProgram& w, std::string_view name, double bytes, model::Pass pass, int layer) {
+  void copy(WorkProgram& w, std::string_view name, double bytes, model::Pass pass, int layer) {
     auto op = std::make_unique<Op>();
     op->name = name;
     op->kind = model::OpKind::elementwise;
@@ -130,7 +130,6 @@ struct Lowering {
     so.layer = layer;
     plan.op_storage.push_back(std::move(op));
     w.ops.push_back(so);
-    return last(w);
   }
 
   // Gradient reduction of `parameters` after the backward just appended.
