@@ -26,9 +26,10 @@ void print_power(std::ostream& out, const model::Scenario& s, const sim::StepPow
   using model::format_power;
   char line[320];
   out << "\nPower          IT: " << p.gpus << " GPUs, " << p.servers << " servers, " << p.switches << " switches";
-  if (s.whatif.power_cap_w > 0) out << "; GPUs capped at " << format_power(s.whatif.power_cap_w);
-  else if (s.cluster.gpu.power_limit_w < s.cluster.gpu.tdp_watts)
-    out << "; GPUs limited to " << format_power(s.cluster.gpu.power_limit_w);
+  // The limit that holds: the what-if cap where it is below the boards' own limit.
+  const double board = s.cluster.gpu.power_limit_w;
+  if (s.whatif.power_cap_w > 0 && s.whatif.power_cap_w < board) out << "; GPUs capped at " << format_power(s.whatif.power_cap_w);
+  else if (board < s.cluster.gpu.tdp_watts) out << "; GPUs limited to " << format_power(board);
   if (s.whatif.power_floor_w > 0) out << "; floor " << format_power(s.whatif.power_floor_w);
   out << "\n";
   const std::string window = model::format_time(p.window_s);

@@ -135,22 +135,18 @@ double ComputeCostModel::gemm_efficiency(const GemmShape& s) const {
 }
 
 double ComputeCostModel::attention_efficiency(const AttentionShape& a, bool backward) const {
+  const double kernel = a.kernel == AttentionKernel::flash2 ? (backward ? flash2_bwd_ratio_ : flash2_fwd_ratio_) : 1.0;
   const double predicted = parametric_attention(a.seq_kv, backward);
   double weight_sum = 0, ratio_sum = 0;
   for (const auto& p : attention_points_) {
     if (p.backward != backward) continue;
     const double d = std::fabs(std::log(double(a.seq_kv) / double(p.seq_kv)));
     if (d >= kNear) continue;
-    if (d < 1e-9) {
-      weight_sum = 1;
-      ratio_sum = p.efficiency / predicted;
-      break;
-    }
+    if (d < 1e-9) return std::min(max_efficiency_, p.efficiency * kernel);
     weight_sum += 1.0 / d;
     ratio_sum += (1.0 / d) * p.efficiency / parametric_attention(p.seq_kv, backward);
   }
   const double corrected = weight_sum > 0 ? predicted * ratio_sum / weight_sum : predicted;
-  const double kernel = a.kernel == AttentionKernel::flash2 ? (backward ? flash2_bwd_ratio_ : flash2_fwd_ratio_) : 1.0;
   return std::clamp(corrected * kernel, 1e-3, max_efficiency_);
 }
 

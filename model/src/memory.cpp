@@ -37,7 +37,7 @@ LayerActivations layer_activations(const TransformerSpec& m, const PlanSpec& p, 
   // QKV and fc1 inputs: under sequence parallelism Megatron-LM keeps the sharded norm output and
   // gathers it again in backward; PyTorch's autograd keeps the gathered one (workload.cpp,
   // input_grad_linear).
-  const double kept_rows = p.stack == Stack::megatron ? T_sp : T;
+  const double kept_rows = p.pytorch() ? T : T_sp;
   a.gemm_inputs = 2 * (2 * kept_rows * h) + 2 * T * f;  // + fc2 input (the activation's output)
   a.attention = 2 * T * q + 2 * (2 * T * kv);   // Q, K, V (the local chunk under CP: backward gathers again)
   // The activation's input, kept for its backward: SwiGLU's gate and up halves (2f per token);

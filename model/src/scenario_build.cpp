@@ -332,7 +332,7 @@ PlanSpec read_plan(const ParamReader& r, const TransformerSpec& m, const Cluster
           ? pick(r, "/plan/attention_kernel",
                  std::array{std::pair{std::string_view("cudnn"), AttentionKernel::cudnn},
                             std::pair{std::string_view("flash2"), AttentionKernel::flash2}})
-          : (p.stack == Stack::megatron ? AttentionKernel::cudnn : AttentionKernel::flash2);
+          : (p.pytorch() ? AttentionKernel::flash2 : AttentionKernel::cudnn);
   p.flash_attention = r.boolean("/plan/flash_attention");
   const auto order = r.strings("/plan/rank_order");
   if (order.size() != 4)

@@ -555,10 +555,9 @@ void output_grad_linear(ProgramBuilder& b, const PlanSpec& p, const Shard& s, st
 // (torch/_inductor/fx_passes/micro_pipeline_tp.py, fuse_matmul_reduce_scatter).
 void input_grad_linear(ProgramBuilder& b, const PlanSpec& p, const Shard& s, std::string_view gather, std::string_view dgrad,
                        std::string_view wgrad, std::int64_t n, std::string_view rs, std::string_view ar) {
-  const bool megatron = p.stack == Stack::megatron;
   const int upstream = b.next() - 1;
   int gathered = -1;
-  if (s.sp && megatron) {
+  if (s.sp && !p.pytorch()) {
     b.collective(gather, Collective::all_gather, Axis::tp, kAct * double(s.tokens) * s.h, Stream::tp_comm);
     b.last_waits_for(-1);
     gathered = b.next() - 1;
@@ -570,7 +569,7 @@ void input_grad_linear(ProgramBuilder& b, const PlanSpec& p, const Shard& s, std
   b.last_waits_for(gathered >= 0 ? gathered : dgrad_index);
   if (s.tp > 1) {
     leave_tp_region(b, s, rs, ar);
-    if (megatron) b.last_waits_for(dgrad_index);
+    if (!p.pytorch()) b.last_waits_for(dgrad_index);
   }
 }
 

@@ -114,7 +114,7 @@ struct Lowering {
   // element read and written, 4 B); before each reduce-scatter, foreach_reduce_scatter_copy_in
   // chunk-cats the unsharded gradients into the reduce-scatter input, cast to the reduce dtype
   // (BF16 read, grad_bytes written). Megatron-LM's buffers are the collectives' own memory.
-  bool fsdp2_copies() const { return sharded_params() && s.plan.stack != model::Stack::megatron; }
+  bool fsdp2_copies() const { return sharded_params() && s.plan.pytorch(); }
 
   // An element-wise op the lowering adds, costed like the layers' own.
   void copy(WorkProgram& w, std::string_view name, double bytes, model::Pass pass, int layer) {

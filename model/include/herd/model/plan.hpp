@@ -95,6 +95,9 @@ struct PlanSpec {
   bool shards_optimizer() const { return dp_sharding != DpSharding::none; }
   bool shards_gradients() const { return dp_sharding == DpSharding::fsdp || dp_sharding == DpSharding::zero3; }
   bool shards_parameters() const { return dp_sharding == DpSharding::zero3; }
+  /// PyTorch-native training (pytorch_eager, torch_compile): DTensor tensor parallelism, FSDP2,
+  /// scaled_dot_product_attention (docs/models/stacks.md).
+  bool pytorch() const { return stack != Stack::megatron; }
 };
 
 /// Rejects impossible plans. Throws ValueError naming the JSON pointer of the key at fault, e.g.
